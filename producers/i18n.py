@@ -1,0 +1,82 @@
+"""The generator's own words, in every site language (en, vi, hi)."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+_LABELS: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "home": "Home", "latest_sessions": "Latest sessions", "sessions": "Sessions", "cells": "Cells",
+        "cell": "Cell", "quarters": "Quarters", "quarter": "Quarter", "groups": "Groups", "group": "Group",
+        "kinds": "Products by kind", "kind": "Kind", "date": "Date", "attendance": "Attendance",
+        "present_of": "{present} of {members} members present ({rate}%)", "products": "Products",
+        "minutes": "Minutes", "summary": "Summary", "committee": "Committee", "area": "Area",
+        "language": "Language", "authors": "Authors", "status": "Status", "tags": "Tags",
+        "no_sessions": "No sessions yet.", "page_n": "Page {n} of {total}", "next": "Next", "previous": "Previous",
+        "all_quarters": "All quarters", "more": "More", "download": "Download", "session": "Session",
+        "group.build": "Protecting the foundation", "group.fight": "Countering false and harmful information",
+        "kind.slides": "Slides", "kind.article": "Article", "kind.social-post": "Social post",
+        "kind.video": "Video", "kind.podcast": "Podcast", "kind.photo-series": "Photo series",
+        "status.draft": "Draft", "status.submitted": "Submitted", "status.approved": "Approved",
+        "status.published": "Published", "status.rejected": "Rejected",
+        "preview_notice": "Preview build: every session is shown, whatever its status.",
+        "photo_credit": "Photo", "sessions_count": "{n} sessions",
+    },
+    "vi": {
+        "home": "Trang chủ", "latest_sessions": "Sinh hoạt mới nhất", "sessions": "Buổi sinh hoạt",
+        "cells": "Chi bộ", "cell": "Chi bộ", "quarters": "Các quý", "quarter": "Quý", "groups": "Nhóm chủ đề",
+        "group": "Nhóm chủ đề", "kinds": "Sản phẩm theo loại", "kind": "Loại", "date": "Ngày",
+        "attendance": "Tham dự", "present_of": "{present}/{members} đảng viên có mặt ({rate}%)",
+        "products": "Sản phẩm", "minutes": "Biên bản", "summary": "Tóm tắt", "committee": "Đảng ủy",
+        "area": "Địa bàn", "language": "Ngôn ngữ", "authors": "Tác giả", "status": "Trạng thái", "tags": "Thẻ",
+        "no_sessions": "Chưa có buổi sinh hoạt nào.", "page_n": "Trang {n}/{total}", "next": "Tiếp",
+        "previous": "Trước", "all_quarters": "Tất cả các quý", "more": "Xem thêm", "download": "Tải về",
+        "session": "Buổi sinh hoạt",
+        "group.build": "Bảo vệ nền tảng tư tưởng", "group.fight": "Đấu tranh phản bác thông tin sai trái, độc hại",
+        "kind.slides": "Bài trình chiếu", "kind.article": "Bài viết", "kind.social-post": "Bài đăng mạng xã hội",
+        "kind.video": "Video", "kind.podcast": "Podcast", "kind.photo-series": "Phóng sự ảnh",
+        "status.draft": "Bản nháp", "status.submitted": "Đã gửi", "status.approved": "Đã duyệt",
+        "status.published": "Đã đăng", "status.rejected": "Bị từ chối",
+        "preview_notice": "Bản xem trước: hiển thị mọi buổi sinh hoạt, ở mọi trạng thái.",
+        "photo_credit": "Ảnh", "sessions_count": "{n} buổi sinh hoạt",
+    },
+    "hi": {
+        "home": "मुखपृष्ठ", "latest_sessions": "नवीनतम सत्र", "sessions": "सत्र", "cells": "इकाइयाँ",
+        "cell": "इकाई", "quarters": "तिमाहियाँ", "quarter": "तिमाही", "groups": "समूह", "group": "समूह",
+        "kinds": "प्रकार के अनुसार उत्पाद", "kind": "प्रकार", "date": "तारीख़", "attendance": "उपस्थिति",
+        "present_of": "{members} में से {present} सदस्य उपस्थित ({rate}%)", "products": "उत्पाद",
+        "minutes": "कार्यवृत्त", "summary": "सारांश", "committee": "समिति", "area": "क्षेत्र",
+        "language": "भाषा", "authors": "लेखक", "status": "स्थिति", "tags": "टैग",
+        "no_sessions": "अभी कोई सत्र नहीं।", "page_n": "पृष्ठ {n} / {total}", "next": "अगला",
+        "previous": "पिछला", "all_quarters": "सभी तिमाहियाँ", "more": "और देखें", "download": "डाउनलोड",
+        "session": "सत्र",
+        "group.build": "नींव की रक्षा", "group.fight": "झूठी और हानिकारक जानकारी का खंडन",
+        "kind.slides": "स्लाइड", "kind.article": "लेख", "kind.social-post": "सोशल पोस्ट",
+        "kind.video": "वीडियो", "kind.podcast": "पॉडकास्ट", "kind.photo-series": "फ़ोटो शृंखला",
+        "status.draft": "मसौदा", "status.submitted": "जमा", "status.approved": "स्वीकृत",
+        "status.published": "प्रकाशित", "status.rejected": "अस्वीकृत",
+        "preview_notice": "पूर्वावलोकन: हर सत्र दिखाया गया है, उसकी स्थिति चाहे जो हो।",
+        "photo_credit": "फ़ोटो", "sessions_count": "{n} सत्र",
+    },
+}
+
+LANGUAGE_NAMES = {"en": "English", "vi": "Tiếng Việt", "hi": "हिन्दी"}
+
+
+class Labels:
+    """``labels("present_of", present=3, members=4, rate=75)`` in the site's language."""
+
+    def __init__(self, language: str):
+        if language not in _LABELS:
+            raise KeyError(f"no labels for language {language!r}; have: {', '.join(_LABELS)}")
+        self.language = language
+        self._table = _LABELS[language]
+
+    def __call__(self, key: str, **values) -> str:
+        return self._table[key].format(**values) if values else self._table[key]
+
+
+def missing_labels() -> dict[str, set[str]]:
+    """Keys present in English but missing in another language (a test keeps this empty)."""
+    english = set(_LABELS["en"])
+    return {lang: english - set(table) for lang, table in _LABELS.items() if english - set(table)}

@@ -1,0 +1,241 @@
+"""Plan, cache, execute: producers describe jobs; this module decides what is stale and runs it.
+
+A job's key is the SHA-256 of canonical JSON of everything that can change its output: the action,
+the producer's version, the fields and config it reads, the bytes of its input files and the
+versions of the external tools it calls. Outputs live under ``.cache/jobs/<key>/``, written to a
+temporary folder and renamed into place, so a killed build never leaves a half-written entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import traceback
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from . import tools
+from .errors import Cell35Error, ProducerError
+
+JOB_META = "job.json"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A pure render step: ``action(params, files, out_dir)`` writes ``outputs`` into ``out_dir``.
+
+    ``action`` must be a module-level function (it is pickled to worker processes); it returns a
+    list of warning strings.
+    """
+
+    name: str
+    kind: str
+    action: Callable[[Mapping[str, Any], tuple[Path, ...], Path], list[str] | None]
+    params: Mapping[str, Any]
+    files: tuple[Path, ...]
+    outputs: tuple[str, ...]
+    version: str
+    tools: tuple[str, ...] = ()
+    timeout: float = 900.0
+
+
+@dataclass
+class JobResult:
+    name: str
+    kind: str
+    key: str
+    status: str                      # "rendered" | "cached" | "failed"
+    seconds: float = 0.0
+    outputs: dict[str, Path] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""
+    detail: str = ""
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "key": self.key, "status": self.status,
+                "seconds": round(self.seconds, 4), "outputs": sorted(self.outputs),
+                "warnings": self.warnings, "error": self.error, "detail": self.detail}
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class FileHasher:
+    """SHA-256 of file bytes, memoised on (size, mtime_ns, inode, ctime_ns) like git's index.
+
+    The memo only saves re-reading unchanged bytes; staleness is always decided by content hash.
+    """
+
+    def __init__(self, memo_path: Path | None = None):
+        self.memo_path = memo_path
+        self.memo: dict[str, list] = {}
+        if memo_path and memo_path.is_file():
+            try:
+                self.memo = json.loads(memo_path.read_text())
+            except (OSError, ValueError):
+                self.memo = {}
+
+    def __call__(self, path: Path) -> str:
+        stat = path.stat()
+        fingerprint = [stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns]
+        key = str(path.resolve())
+        cached = self.memo.get(key)
+        if cached and cached[:4] == fingerprint:
+            return cached[4]
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        self.memo[key] = fingerprint + [digest.hexdigest()]
+        return digest.hexdigest()
+
+    def save(self) -> None:
+        if self.memo_path:
+            atomic_write_text(self.memo_path, json.dumps(self.memo))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temp, path)
+
+
+def job_key(job: Job, hasher: FileHasher) -> str:
+    description = {
+        "action": f"{job.action.__module__}.{job.action.__qualname__}",
+        "version": job.version,
+        "params": job.params,
+        "files": [hasher(path) for path in job.files],
+        "outputs": list(job.outputs),
+        "tools": {name: tools.version(name) for name in job.tools},
+    }
+    return hashlib.sha256(canonical_json(description).encode()).hexdigest()
+
+
+class Cache:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.jobs = self.root / "jobs"
+        self.tmp = self.root / "tmp"
+
+    def entry(self, key: str) -> Path:
+        return self.jobs / key[:2] / key
+
+    def lookup(self, key: str) -> dict | None:
+        meta = self.entry(key) / JOB_META
+        if not meta.is_file():
+            return None
+        try:
+            return json.loads(meta.read_text())
+        except (OSError, ValueError):
+            return None
+
+
+def execute(job: Job, key: str, cache_root: str) -> JobResult:
+    """Run one job into a temporary folder and publish it to the cache atomically. Worker-side."""
+    cache = Cache(Path(cache_root))
+    cache.tmp.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=cache.tmp, prefix=key[:12] + "."))
+    started = time.perf_counter()
+    result = JobResult(job.name, job.kind, key, "failed")
+    try:
+        warnings = job.action(job.params, job.files, work) or []
+        missing = [name for name in job.outputs if not (work / name).is_file()]
+        if missing:
+            raise ProducerError(f"render finished without writing {', '.join(missing)}")
+        result.seconds = time.perf_counter() - started
+        result.warnings = list(warnings)
+        meta = {"name": job.name, "warnings": result.warnings, "seconds": result.seconds}
+        (work / JOB_META).write_text(json.dumps(meta, ensure_ascii=False))
+        final = cache.entry(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(work, final)
+        except OSError:
+            if not (final / JOB_META).is_file():   # someone else's half entry cannot exist: renames are atomic
+                raise
+            shutil.rmtree(work, ignore_errors=True)
+        result.status = "rendered"
+        result.outputs = {name: final / name for name in job.outputs}
+    except Cell35Error as exc:
+        result.error = getattr(exc, "message", str(exc))
+        result.detail = getattr(exc, "detail", "")
+    except Exception as exc:  # a producer bug must not take the other jobs down
+        result.error = f"{type(exc).__name__}: {exc}"
+        result.detail = tools.tail(traceback.format_exc())
+    finally:
+        result.seconds = time.perf_counter() - started
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+class Progress:
+    """Receives job events; the CLI plugs a rich progress bar or plain log lines in."""
+
+    def start(self, total_by_kind: dict[str, int]) -> None: ...
+    def advance(self, result: JobResult) -> None: ...
+    def finish(self) -> None: ...
+
+
+def run_jobs(jobs: Iterable[Job], cache: Cache, executor: Executor | None = None,
+             hasher: FileHasher | None = None, progress: Progress | None = None) -> dict[str, JobResult]:
+    """Run what is stale, reuse what is cached. Any ``concurrent.futures.Executor`` works."""
+    hasher = hasher or FileHasher()
+    progress = progress or Progress()
+    results: dict[str, JobResult] = {}
+    pending: dict[str, tuple[Job, str]] = {}
+    jobs = list(jobs)
+    for job in jobs:
+        try:
+            key = job_key(job, hasher)
+        except (OSError, Cell35Error) as exc:
+            results[job.name] = JobResult(job.name, job.kind, "", "failed", error=f"cannot read inputs: {exc}")
+            continue
+        meta = cache.lookup(key)
+        if meta is not None:
+            entry = cache.entry(key)
+            results[job.name] = JobResult(job.name, job.kind, key, "cached",
+                                          outputs={name: entry / name for name in job.outputs},
+                                          warnings=meta.get("warnings", []))
+        else:
+            pending[job.name] = (job, key)
+    counts: dict[str, int] = {}
+    for job, _ in pending.values():
+        counts[job.kind] = counts.get(job.kind, 0) + 1
+    progress.start(counts)
+    if pending:
+        own_executor = executor is None
+        if own_executor and len(pending) == 1:
+            job, key = next(iter(pending.values()))
+            results[job.name] = execute(job, key, str(cache.root))
+            progress.advance(results[job.name])
+        else:
+            executor = executor or ProcessPoolExecutor(max_workers=os.cpu_count() or 1)
+            try:
+                futures: dict[Future, Job] = {executor.submit(execute, job, key, str(cache.root)): job
+                                              for job, key in pending.values()}
+                for future, job in futures.items():
+                    try:
+                        result = future.result(timeout=job.timeout)
+                    except Exception as exc:  # timeout, a dead worker, an unpicklable job
+                        result = JobResult(job.name, job.kind, pending[job.name][1], "failed",
+                                           error=f"{type(exc).__name__}: {exc}" if str(exc)
+                                           else f"job ran past its {job.timeout:.0f} s time limit")
+                    results[job.name] = result
+                    progress.advance(result)
+            finally:
+                if own_executor:
+                    executor.shutdown(wait=True, cancel_futures=True)
+    progress.finish()
+    hasher.save()
+    return {job.name: results[job.name] for job in jobs}
