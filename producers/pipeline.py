@@ -106,6 +106,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
+    os.chmod(temp, 0o644)
     os.replace(temp, path)
 
 

@@ -1,0 +1,254 @@
+"""The `cell35` command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import Cell35Error
+from .pipeline import JobResult, Progress
+
+app = typer.Typer(help="cell35: check, build and serve the cells' session content.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+
+ContentOption = typer.Option(Path("content"), "--content", help="The content folder (site.yml, cells.yml, sessions/).")
+
+
+class LineProgress(Progress):
+    """Plain log lines for logs and CI."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.done = 0
+        self.total = 0
+
+    def start(self, total_by_kind: dict[str, int]) -> None:
+        self.total = sum(total_by_kind.values())
+        if self.total and not self.quiet:
+            counts = ", ".join(f"{n} {kind}" for kind, n in sorted(total_by_kind.items()))
+            typer.echo(f"rendering {self.total} jobs ({counts})", err=True)
+
+    def advance(self, result: JobResult) -> None:
+        self.done += 1
+        if not self.quiet or result.status == "failed":
+            typer.echo(f"[{self.done}/{self.total}] {result.status} {result.name} ({result.seconds:.1f} s)"
+                       + (f": {result.error}" if result.error else ""), err=True)
+
+
+class RichProgress(Progress):
+    """A progress bar per product kind with an ETA, on a terminal."""
+
+    def __init__(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
+        self.bar = Bar(TextColumn("{task.description:>14}"), BarColumn(), MofNCompleteColumn(),
+                       TimeRemainingColumn(), transient=False)
+        self.tasks: dict[str, int] = {}
+
+    def start(self, total_by_kind: dict[str, int]) -> None:
+        if not total_by_kind:
+            return
+        self.bar.start()
+        for kind, total in sorted(total_by_kind.items()):
+            self.tasks[kind] = self.bar.add_task(kind, total=total)
+
+    def advance(self, result: JobResult) -> None:
+        if result.kind in self.tasks:
+            self.bar.advance(self.tasks[result.kind])
+        if result.status == "failed":
+            self.bar.console.print(f"[red]failed[/red] {result.name}: {result.error}")
+
+    def finish(self) -> None:
+        if self.tasks:
+            self.bar.stop()
+
+
+def _progress(quiet: bool) -> Progress:
+    if quiet or not sys.stderr.isatty():
+        return LineProgress(quiet)
+    return RichProgress()
+
+
+@app.command()
+def check(directory: Path = typer.Argument(Path("content"), help="Content folder to check.")) -> None:
+    """Check content and say exactly what to fix: one `path:line: field: message` per problem."""
+    from .loader import load_content
+
+    tree = load_content(directory)
+    for problem in tree.problems:
+        typer.echo(f"{problem.severity}: {problem}" if problem.severity != "error" else str(problem))
+    errors = len(tree.errors)
+    warnings = len(tree.problems) - errors
+    sessions = len(tree.sessions) + len(tree.invalid)
+    typer.echo(f"{'✗' if errors else '✓'} {sessions} sessions checked: {len(tree.sessions)} valid, "
+               f"{len(tree.invalid)} invalid; {errors} errors, {warnings} warnings")
+    raise typer.Exit(1 if errors else 0)
+
+
+def _build(content: Path, out: Path, preview: bool, jobs: Optional[int], quiet: bool,
+           scheduler: Optional[str] = None) -> int:
+    from .site import BuildOptions, build_site
+
+    executor = None
+    client = None
+    if scheduler:
+        from distributed import Client
+        client = Client(scheduler)
+        executor = client.get_executor()
+    try:
+        result = build_site(BuildOptions(content=content, out=out, preview=preview,
+                                         jobs=jobs if jobs is not None else os.cpu_count(),
+                                         executor=executor, progress=_progress(quiet)))
+    except Cell35Error as exc:
+        typer.echo(f"build failed, {out} left unchanged: {exc}", err=True)
+        return 2
+    finally:
+        if client is not None:
+            client.close()
+    report = result.report
+    for problem in result.problems:
+        typer.echo(str(problem), err=True)
+    for session in report["sessions"]:
+        for product in session["products"]:
+            for error in product["errors"]:
+                typer.echo(f"left out: {error}", err=True)
+            if not quiet:
+                for warning in product["warnings"]:
+                    typer.echo(f"warning: {warning}", err=True)
+    summary = report["summary"]
+    jobs_line = ", ".join(f"{n} {status}" for status, n in summary["jobs"].items())
+    typer.echo(f"{'✓' if result.ok else '✗'} built {out}: {summary['sessions_published']} sessions, "
+               f"{summary['products_published']} products published, {summary['products_left_out']} left out, "
+               f"{summary['sessions_invalid']} invalid sessions; jobs: {jobs_line}; {report['seconds']:.1f} s",
+               err=quiet is False)
+    return 0 if result.ok else 1
+
+
+@app.command()
+def build(content: Path = ContentOption,
+          out: Path = typer.Option(Path("site"), "--out", help="Where the site goes (replaced only when complete)."),
+          preview: bool = typer.Option(False, "--preview", help="Show every session with a status badge."),
+          jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Parallel render jobs (default: cores)."),
+          scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler, tcp://HOST:PORT."),
+          quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors and the summary.")) -> None:
+    """Build the site. Invalid sessions are left out and reported; the exit status is then 1."""
+    raise typer.Exit(_build(content, out, preview, jobs, quiet, scheduler))
+
+
+@app.command()
+def serve(content: Path = ContentOption,
+          out: Path = typer.Option(Path("site"), "--out", help="Build folder to serve."),
+          host: str = typer.Option("127.0.0.1", "--host"),
+          port: int = typer.Option(8000, "--port"),
+          preview: bool = typer.Option(False, "--preview", help="Show every session with a status badge."),
+          watch: bool = typer.Option(True, "--watch/--no-watch", help="Rebuild when content changes.")) -> None:
+    """Build, serve on http://HOST:PORT (HEAD and byte ranges), rebuild when content changes."""
+    from .serve import make_server, watch as watch_content
+
+    status = _build(content, out, preview, None, quiet=True)
+    if status == 2:
+        raise typer.Exit(status)
+    server = make_server(out, host, port)
+    stop = threading.Event()
+    if watch:
+        threading.Thread(target=watch_content, daemon=True,
+                         args=(content, lambda: _build(content, out, preview, None, quiet=True), stop)).start()
+    typer.echo(f"serving {out} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
+
+
+new_app = typer.Typer(help="Scaffold new content.", no_args_is_help=True)
+app.add_typer(new_app, name="new")
+
+
+def _ask(value, prompt: str, default=None, cast=str):
+    if value is not None:
+        return value
+    if sys.stdin.isatty():
+        return typer.prompt(prompt, default=default, type=cast)
+    if default is not None:
+        return default
+    raise typer.BadParameter(f"missing --{prompt.lower().replace(' ', '-')} (no terminal to ask)")
+
+
+@new_app.command("session")
+def new_session_command(
+        content: Path = ContentOption,
+        cell: Optional[str] = typer.Option(None, help="Cell id from cells.yml."),
+        title: Optional[str] = typer.Option(None, help="Session title."),
+        topic: Optional[str] = typer.Option(None, help="Folder slug, e.g. 'sanitation' (default: from the title)."),
+        date: Optional[str] = typer.Option(None, help="Session date, YYYY-MM-DD (default: today)."),
+        group: Optional[str] = typer.Option(None, help="build or fight."),
+        language: Optional[str] = typer.Option(None, help="en, vi or hi (default: the cell's)."),
+        members: Optional[int] = typer.Option(None, help="Members of the cell."),
+        present: Optional[int] = typer.Option(None, help="Members present."),
+        summary: Optional[str] = typer.Option(None, help="One or two sentences."),
+        kinds: Optional[str] = typer.Option(None, help="Comma-separated product kinds (1 to 3)."),
+) -> None:
+    """Scaffold a valid session folder with a template per product kind (prompts in a terminal)."""
+    from pydantic import ValidationError
+
+    from .loader import load_site
+    from .scaffold import new_session, slugify
+
+    _, cells, problems = load_site(content)
+    if not cells:
+        typer.echo("no cells: " + "; ".join(str(p) for p in problems), err=True)
+        raise typer.Exit(1)
+    cell = _ask(cell, "Cell", default=next(iter(cells)) if len(cells) == 1 else None)
+    if cell not in cells:
+        from .validation import one_of
+        typer.echo(f"cell: {one_of(cell, sorted(cells))}", err=True)
+        raise typer.Exit(1)
+    title = _ask(title, "Title")
+    topic = topic or slugify(title) or _ask(None, "Topic")
+    try:
+        session_date = dt.date.fromisoformat(_ask(date, "Date", default=dt.date.today().isoformat()))
+    except ValueError as exc:
+        typer.echo(f"date: expected a real date written YYYY-MM-DD: {exc}", err=True)
+        raise typer.Exit(1)
+    try:
+        folder = new_session(content, cell=cell, title=title, topic=topic, date=session_date,
+                             group=_ask(group, "Group", default="build"),
+                             language=_ask(language, "Language", default=cells[cell].language),
+                             members=_ask(members, "Members", cast=int), present=_ask(present, "Present", cast=int),
+                             summary=_ask(summary, "Summary"),
+                             kinds=[k.strip() for k in _ask(kinds, "Kinds", default="article").split(",") if k.strip()])
+    except (ValidationError, ValueError, FileExistsError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1)
+    typer.echo(f"created {folder}; edit it, then run: cell35 check {content}")
+
+
+@app.command()
+def schema(out: Path = typer.Option(Path("schema"), "--out", help="Folder for the JSON Schema files.")) -> None:
+    """Write JSON Schema files for editors' autocompletion (site.yml, cells.yml, sessions, each product kind)."""
+    from .model import PRODUCT_MODELS, CellsFile, Session, SiteConfig
+
+    out.mkdir(parents=True, exist_ok=True)
+    models = {"site": SiteConfig, "cells": CellsFile, "session": Session,
+              **{f"product-{kind}": model for kind, model in PRODUCT_MODELS.items()}}
+    for name, model in models.items():
+        (out / f"{name}.schema.json").write_text(json.dumps(model.model_json_schema(), ensure_ascii=False, indent=2),
+                                                 encoding="utf-8")
+    typer.echo(f"wrote {len(models)} schemas to {out}/")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

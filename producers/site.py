@@ -1,0 +1,335 @@
+"""Site assembly: load -> plan -> execute -> pages -> mkdocs build (staging) -> link media -> swap.
+
+The published folder is a symbolic link to a complete build; it is switched atomically
+(``os.replace`` of a link), so a build killed at any moment leaves the previous site whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from . import __version__
+from .errors import ConfigError, ProducerError, Problem
+from .html import escape
+from .i18n import Labels
+from .loader import ContentTree, SessionRecord, load_content
+from .pages import Page, SiteView, all_pages, nav, product_page
+from .pipeline import Cache, FileHasher, Job, JobResult, Progress, atomic_write_text, run_jobs
+from .producer import ProductContext, ProductPage
+from .registry import PRODUCERS
+
+PUBLIC_STATUSES = frozenset({"published"})
+PACKAGE_ASSETS = Path(__file__).parent / "assets"
+THEME_OVERRIDES = Path(__file__).parent / "theme"
+FONT_DIR = Path("/usr/share/fonts/truetype/noto")
+WEB_FONTS = {  # file -> (family, weight, unicode-range or None)
+    "NotoSans-Regular.ttf": ("Noto Sans", 400, None),
+    "NotoSans-Bold.ttf": ("Noto Sans", 700, None),
+    "NotoSansDevanagari-Regular.ttf": ("Noto Sans Devanagari", 400, "U+0900-097F, U+1CD0-1CFF, U+A8E0-A8FF"),
+    "NotoSansDevanagari-Bold.ttf": ("Noto Sans Devanagari", 700, "U+0900-097F, U+1CD0-1CFF, U+A8E0-A8FF"),
+}
+SEARCH_LANGUAGES = {"en": ["en", "vi", "hi"], "vi": ["vi", "en", "hi"], "hi": ["hi", "en", "vi"]}
+log = logging.getLogger("cell35")
+
+
+@dataclass
+class BuildOptions:
+    content: Path
+    out: Path
+    preview: bool = False
+    jobs: int | None = None
+    executor: Executor | None = None
+    cache_dir: Path | None = None
+    mkdocs_config: Path | None = None
+    progress: Progress | None = None
+
+
+@dataclass
+class ProductOutcome:
+    status: str                      # "published" | "left out" | "invalid"
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    report: dict
+    problems: list[Problem]
+    failed_products: int
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems) and self.failed_products == 0
+
+
+def default_mkdocs_config() -> Path:
+    for candidate in (Path.cwd() / "mkdocs.yml", Path(__file__).resolve().parent.parent / "mkdocs.yml"):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError("mkdocs.yml not found (looked in the current folder and beside the producers package)")
+
+
+def _contexts(tree: ContentTree, sessions: list[SessionRecord]) -> list[ProductContext]:
+    return [ProductContext(site=tree.site, cell=tree.cells[record.session.cell], session=record, record=product,
+                           content_root=tree.root)
+            for record in sessions for product in record.products]
+
+
+def _write_assets(docs: Path, tree: ContentTree) -> dict:
+    """Self-hosted fonts (no Google Fonts), theme colours, package CSS/JS, logo. Returns config extras."""
+    assets = docs / "assets"
+    (assets / "fonts").mkdir(parents=True, exist_ok=True)
+    faces = []
+    for name, (family, weight, unicode_range) in WEB_FONTS.items():
+        source = FONT_DIR / name
+        if not source.is_file():
+            raise ConfigError(f"font {source} is missing; run scripts/setup (fonts-noto-core)")
+        shutil.copyfile(source, assets / "fonts" / name)
+        rule = (f"@font-face {{ font-family: '{family}'; font-weight: {weight}; font-display: swap; "
+                f"src: url('fonts/{name}') format('truetype');")
+        faces.append(rule + (f" unicode-range: {unicode_range}; }}" if unicode_range else " }"))
+    theme = tree.site.theme
+    (assets / "site-theme.css").write_text(
+        "\n".join(faces) + "\n:root, [data-md-color-scheme] {\n"
+        f"  --md-primary-fg-color: {theme.primary};\n  --md-primary-fg-color--light: {theme.primary};\n"
+        f"  --md-primary-fg-color--dark: {theme.primary};\n  --md-accent-fg-color: {theme.accent};\n"
+        "  --md-text-font: 'Noto Sans', 'Noto Sans Devanagari', sans-serif;\n}\n", encoding="utf-8")
+    css, js = ["assets/site-theme.css"], []
+    for asset in sorted(PACKAGE_ASSETS.iterdir()) if PACKAGE_ASSETS.is_dir() else []:
+        if asset.suffix in (".css", ".js"):
+            shutil.copyfile(asset, assets / asset.name)
+            (css if asset.suffix == ".css" else js).append(f"assets/{asset.name}")
+    extras: dict = {"extra_css": css, "extra_javascript": js}
+    if tree.site.logo:
+        logo = tree.root / tree.site.logo
+        target = assets / ("logo" + logo.suffix.lower())
+        shutil.copyfile(logo, target)
+        extras["logo"] = f"assets/{target.name}"
+    return extras
+
+
+def _mkdocs_config(path: Path, base: Path, docs: Path, staging: Path, tree: ContentTree, view: SiteView,
+                   extras: dict) -> None:
+    site = tree.site
+    theme = {"language": site.language, "custom_dir": str(THEME_OVERRIDES)}
+    if "logo" in extras:
+        theme["logo"] = extras["logo"]
+        theme["favicon"] = extras["logo"]
+    config = {
+        "INHERIT": str(base.resolve()),
+        "site_name": escape(site.title),          # the theme prints it unescaped
+        "site_description": escape(site.description),
+        "site_url": site.base_url,
+        "docs_dir": str(docs),
+        "site_dir": str(staging),
+        "theme": theme,
+        "plugins": [{"search": {"lang": SEARCH_LANGUAGES[site.language]}}],
+        "nav": nav(view),
+        "extra_css": extras["extra_css"],
+        "extra_javascript": extras["extra_javascript"],
+        "extra": {"cell35": {"version": __version__, "preview": view.preview}},
+    }
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _run_mkdocs(config_path: Path) -> list[str]:
+    """Build with mkdocs in-process, strict; returns its warnings (strict turns any into a failure)."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, MkDocsException
+
+    records: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                records.append(record.getMessage())
+
+    handler = Collect()
+    mkdocs_log = logging.getLogger("mkdocs")
+    mkdocs_log.addHandler(handler)
+    previous_level = mkdocs_log.level
+    mkdocs_log.setLevel(logging.WARNING)
+    try:
+        config = load_config(str(config_path), strict=True)
+        build(config)
+    except (Abort, MkDocsException) as exc:
+        raise ConfigError(f"mkdocs build failed: {exc}\n" + "\n".join(records[-20:])) from None
+    finally:
+        mkdocs_log.removeHandler(handler)
+        mkdocs_log.setLevel(previous_level)
+    return records
+
+
+def _link(source: Path, target: Path) -> None:
+    """Big media never go through mkdocs' copying: hard-link from the cache (copy across devices)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _swap(out: Path, staging: Path) -> None:
+    """Point ``out`` at ``staging`` atomically; keep one previous build, remove older ones."""
+    if out.exists() and not out.is_symlink():
+        # a folder left by something else: move it aside once, never delete what we did not build
+        legacy = staging.parent / f"legacy-{time.strftime('%Y%m%d-%H%M%S')}"
+        os.rename(out, legacy)
+    previous = out.resolve() if out.is_symlink() else None
+    link = out.parent / f".{out.name}.link-{os.getpid()}"
+    link.unlink(missing_ok=True)
+    os.symlink(os.path.relpath(staging, out.parent), link)
+    os.replace(link, out)
+    for old in staging.parent.iterdir():
+        if old != staging and old != previous and not old.name.startswith("legacy-"):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def build_site(options: BuildOptions) -> BuildResult:
+    started = time.perf_counter()
+    content = Path(options.content)
+    out = Path(options.out).absolute()
+    tree = load_content(content)
+    if tree.site is None or not tree.cells:
+        raise ConfigError("cannot build: " + "; ".join(str(p) for p in tree.errors[:5]))
+    labels = Labels(tree.site.language)
+    selected = [r for r in tree.sessions if options.preview or r.session.status in PUBLIC_STATUSES]
+    contexts = _contexts(tree, selected)
+
+    outcomes: dict[str, ProductOutcome] = {}
+    jobs_by_product: dict[str, list[Job]] = {}
+    all_jobs: list[Job] = []
+    for ctx in contexts:
+        try:
+            planned = PRODUCERS[ctx.record.kind].plan(ctx)
+        except (ProducerError, ValueError) as exc:
+            outcomes[ctx.url] = ProductOutcome("left out", errors=[f"{ctx.record.display}: {exc}"])
+            continue
+        jobs_by_product[ctx.url] = planned
+        all_jobs += planned
+
+    cache = Cache(options.cache_dir or content.resolve().parent / ".cache")
+    hasher = FileHasher(cache.root / "filehash.json")
+    executor = options.executor
+    own_executor = None
+    if executor is None and options.jobs and options.jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        executor = own_executor = ProcessPoolExecutor(max_workers=options.jobs)
+    try:
+        results = run_jobs(all_jobs, cache, executor=executor, hasher=hasher, progress=options.progress)
+    finally:
+        if own_executor:
+            own_executor.shutdown()
+
+    pages_done: dict[str, ProductPage] = {}
+    for ctx in contexts:
+        if ctx.url in outcomes:
+            continue
+        product_results = {job.name: results[job.name] for job in jobs_by_product[ctx.url]}
+        failed = [r for r in product_results.values() if r.status == "failed"]
+        warnings = [f"{ctx.record.display}: {w}" for r in product_results.values() for w in r.warnings]
+        if failed:
+            outcomes[ctx.url] = ProductOutcome(
+                "left out", warnings=warnings,
+                errors=[f"{ctx.record.display}: {r.error}" + (f"\n{r.detail}" if r.detail else "") for r in failed])
+            continue
+        try:
+            page = PRODUCERS[ctx.record.kind].page(ctx, product_results, labels)
+        except (ProducerError, ValueError, OSError) as exc:
+            outcomes[ctx.url] = ProductOutcome("left out", warnings=warnings,
+                                               errors=[f"{ctx.record.display}: {exc}"])
+            continue
+        warnings += [f"{ctx.record.display}: {w}" for w in page.warnings]
+        pages_done[ctx.url] = page
+        outcomes[ctx.url] = ProductOutcome("published", warnings=warnings, outputs=sorted(page.media))
+
+    view = SiteView(site=tree.site, cells=tree.cells, sessions=selected, labels=labels, preview=options.preview,
+                    product_pages={ctx.url: ctx.record.product.title for ctx in contexts if ctx.url in pages_done})
+    product_docs = [product_page(view, ctx.session, ctx.record, pages_done[ctx.url].html, pages_done[ctx.url].card)
+                    for ctx in contexts if ctx.url in pages_done]
+
+    builds_root = out.parent / f".{out.name}.d"
+    builds_root.mkdir(parents=True, exist_ok=True)
+    staging = builds_root / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    work = Path(tempfile.mkdtemp(prefix="cell35-build-"))
+    try:
+        docs = work / "docs"
+        for page in all_pages(view, product_docs):
+            target = docs / page.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(page.text, encoding="utf-8")
+        extras = _write_assets(docs, tree)
+        config_path = work / "mkdocs.yml"
+        _mkdocs_config(config_path, options.mkdocs_config or default_mkdocs_config(), docs, staging, tree, view,
+                       extras)
+        mkdocs_warnings = _run_mkdocs(config_path)
+        for ctx in contexts:
+            if ctx.url in pages_done:
+                for name, source in pages_done[ctx.url].media.items():
+                    _link(Path(source), staging / ctx.url / name)
+        report = _report(tree, selected, contexts, outcomes, results, options, mkdocs_warnings,
+                         time.perf_counter() - started)
+        atomic_write_text(staging / "build-report.json", json.dumps(report, ensure_ascii=False, indent=2))
+        _swap(out, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    failed = sum(1 for o in outcomes.values() if o.status != "published")
+    return BuildResult(out=out, report=report, problems=tree.problems, failed_products=failed)
+
+
+def _report(tree: ContentTree, selected: list[SessionRecord], contexts: list[ProductContext],
+            outcomes: dict[str, ProductOutcome], results: dict[str, JobResult], options: BuildOptions,
+            mkdocs_warnings: list[str], seconds: float) -> dict:
+    chosen = {r.id for r in selected}
+    sessions = []
+    for record in sorted(tree.sessions, key=lambda r: r.id):
+        products = []
+        for product in record.products:
+            url = f"{record.url}{product.stem}/"
+            outcome = outcomes.get(url, ProductOutcome("left out", errors=[]))
+            products.append({"file": product.display, "kind": product.kind, "url": url,
+                             "status": outcome.status if record.id in chosen else "left out",
+                             "errors": outcome.errors, "warnings": outcome.warnings, "outputs": outcome.outputs})
+        sessions.append({"id": record.id, "path": record.display, "cell": record.session.cell,
+                         "session_status": record.session.status,
+                         "status": "published" if record.id in chosen else "left out",
+                         "url": record.url if record.id in chosen else None,
+                         "errors": [], "products": products})
+    for path, problems in sorted(tree.invalid.items()):
+        sessions.append({"id": path, "path": path, "status": "invalid", "errors": [str(p) for p in problems],
+                         "products": []})
+    return {
+        "generator": f"cell35 {__version__}",
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "preview": options.preview,
+        "seconds": round(seconds, 3),
+        "summary": {
+            "sessions_published": len(selected),
+            "sessions_invalid": len(tree.invalid),
+            "products_published": sum(1 for o in outcomes.values() if o.status == "published"),
+            "products_left_out": sum(1 for o in outcomes.values() if o.status != "published"),
+            "jobs": {status: sum(1 for r in results.values() if r.status == status)
+                     for status in ("rendered", "cached", "failed")},
+        },
+        "problems": [p.as_dict() for p in tree.problems],
+        "sessions": sessions,
+        "jobs": [r.as_dict() for r in results.values()],
+        "mkdocs_warnings": mkdocs_warnings,
+    }

@@ -1,0 +1,485 @@
+"""The one text engine: every slide, caption, card and video frame draws its words through here.
+
+What it guarantees:
+- complex scripts are shaped by raqm (``fonts.require_raqm`` refuses basic layout loudly);
+- mixed Vietnamese/English/Hindi lines are split into runs by script, each run in a Noto face that
+  has its glyphs, all runs on one shared baseline;
+- lines break at spaces, and a word too long for the box breaks between grapheme clusters, so no
+  vowel sign, virama or combining accent ever starts a line;
+- auto-fit: the largest size from ``style.size`` down to ``style.min_size`` at which the wrapped
+  text fits; if even the minimum does not fit, the text is cut with an ellipsis (``truncated``);
+- every glyph's ink stays inside the target box (checked with real glyph boxes, not font metrics).
+
+``draw_text``/``fit_text`` take plain text. Slides use ``fit_paragraphs``/``draw_layout``: several
+paragraphs of bold/italic spans with bullets and hanging indents, fitted at one common size.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import unicodedata
+from dataclasses import dataclass, field, replace
+from typing import Literal, NamedTuple, Sequence
+
+from PIL import Image, ImageColor, ImageDraw
+
+from . import fonts
+from .fonts import Script
+
+ELLIPSIS = "…"
+VIRAMA = "\u094d"
+ZWJ, ZWNJ = "\u200d", "\u200c"
+DOTTED_CIRCLE = "\u25cc"
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    size: int
+    min_size: int | None = None
+    bold: bool = False
+    colour: str = "#000000"
+    align: Literal["left", "center", "right"] = "left"
+    line_spacing: float = 1.25
+
+    @property
+    def smallest(self) -> int:
+        return max(1, min(self.size, self.min_size or self.size))
+
+
+class FitResult(NamedTuple):
+    size: int
+    lines: tuple[str, ...]
+    truncated: bool
+    bbox: tuple[int, int, int, int] | None     # ink box in image coordinates (draw) or box-relative (fit)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of text with one look. ``colour`` None means the style's colour."""
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+    colour: str | None = None
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    spans: tuple[Span, ...]
+    indent: float = 0.0          # left indent of every line, in ems of the fitted size
+    bullet: str | None = None    # drawn in the indent, on the first line's baseline
+    space_before: float = 0.0    # extra gap above, in ems (ignored for the first paragraph)
+
+
+# --- grapheme clusters and script runs -----------------------------------------------------------
+
+def _joins_previous(previous: str, char: str) -> bool:
+    if unicodedata.category(char)[0] == "M" or char in (ZWJ, ZWNJ):
+        return True
+    # A consonant after a virama (or after virama+ZWJ) forms a conjunct: one unbreakable cluster.
+    return previous in (VIRAMA, ZWJ) and fonts.strong_script(char) is Script.DEVANAGARI \
+        and unicodedata.category(char) == "Lo"
+
+
+def clusters(text: str) -> list[str]:
+    """Split into user-perceived characters: a base with its marks, a conjunct stays whole."""
+    result: list[str] = []
+    for char in text:
+        if result and _joins_previous(result[-1][-1], char):
+            result[-1] += char
+        else:
+            result.append(char)
+    return result
+
+
+class _Cell(NamedTuple):
+    """One grapheme cluster with its look; the unit of layout."""
+
+    text: str
+    bold: bool
+    italic: bool
+    colour: str | None
+
+
+def _cells(spans: Sequence[Span]) -> list[_Cell]:
+    cells: list[_Cell] = []
+    for span in spans:
+        text = unicodedata.normalize("NFC", span.text.replace("\r\n", "\n"))
+        # Marks at the start of a span belong to the previous span's last cluster.
+        for piece in clusters(text):
+            if cells and not _is_space(cells[-1]) and _joins_previous(cells[-1].text[-1], piece[0]):
+                last = cells.pop()
+                cells.append(last._replace(text=last.text + piece))
+            elif _joins_previous(" ", piece[0]):
+                # An orphan mark (text or word starting with a vowel sign/accent) gets a dotted circle
+                # as its base, as typesetters show a broken cluster, rather than starting a line.
+                cells.append(_Cell(DOTTED_CIRCLE + piece, span.bold, span.italic, span.colour))
+            else:
+                cells.append(_Cell(piece, span.bold, span.italic, span.colour))
+    return cells
+
+
+class _Run(NamedTuple):
+    text: str
+    script: Script
+    bold: bool
+    italic: bool
+    colour: str | None
+
+
+def _runs(cells: Sequence[_Cell]) -> list[_Run]:
+    """Group cells into runs of one face; neutrals join the surrounding script if its font has them."""
+    scripts: list[Script | None] = [fonts.strong_script(c.text[0]) for c in cells]
+    resolved: list[Script] = []
+    for index, cell in enumerate(cells):
+        script = scripts[index]
+        if script is None:
+            before = resolved[-1] if resolved else None
+            after = next((s for s in scripts[index + 1:] if s is not None), None)
+            candidate = before or after or Script.LATIN
+            if candidate is Script.DEVANAGARI and not all(fonts.covers(Script.DEVANAGARI, ch) for ch in cell.text):
+                candidate = Script.LATIN
+            script = candidate
+        resolved.append(script)
+    runs: list[_Run] = []
+    for cell, script in zip(cells, resolved):
+        if runs and (runs[-1].script, runs[-1].bold, runs[-1].italic, runs[-1].colour) == \
+                (script, cell.bold, cell.italic, cell.colour):
+            runs[-1] = runs[-1]._replace(text=runs[-1].text + cell.text)
+        else:
+            runs.append(_Run(cell.text, script, cell.bold, cell.italic, cell.colour))
+    return runs
+
+
+# --- measuring ------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=65536)
+def _measure(text: str, script: Script, bold: bool, italic: bool, size: int) -> tuple[float, tuple[int, int, int, int]]:
+    """(advance, ink box relative to the left-baseline origin) of one run."""
+    font = fonts.face(script, bold, italic, size)
+    language = fonts.language_of(script)
+    return (font.getlength(text, language=language),
+            font.getbbox(text, anchor="ls", language=language))
+
+
+@functools.lru_cache(maxsize=256)
+def _vertical_metrics(size: int) -> tuple[int, int]:
+    """(ascent, descent) shared by every line at this size: the larger of both faces', so mixed
+    and single-script lines sit on the same grid."""
+    metrics = [fonts.face(script, bold, False, size).getmetrics()
+               for script in Script for bold in (False, True)]
+    return max(a for a, _ in metrics), max(d for _, d in metrics)
+
+
+@dataclass
+class _Line:
+    cells: list[_Cell]
+    runs: list[_Run] = field(default_factory=list)
+    offsets: list[float] = field(default_factory=list)   # x of each run's origin from the line start
+    left: float = 0.0        # ink extent relative to the line start (may be < 0)
+    right: float = 0.0
+    top: float = 0.0         # ink extent relative to the baseline (negative is up)
+    bottom: float = 0.0
+    indent: float = 0.0      # pixels
+    bullet: str | None = None
+    gap_before: float = 0.0  # pixels of paragraph spacing above this line
+
+    @property
+    def text(self) -> str:
+        return "".join(c.text for c in self.cells)
+
+    @property
+    def width(self) -> float:
+        return self.right - min(0.0, self.left)
+
+
+def _shape_line(cells: list[_Cell], size: int) -> _Line:
+    line = _Line(cells=cells)
+    x = 0.0
+    left, right, top, bottom = 0.0, 0.0, 0.0, 0.0
+    for run in _runs(cells):
+        advance, (l, t, r, b) = _measure(run.text, run.script, run.bold, run.italic, size)
+        # Whole-pixel origins: the ink boxes Pillow reports are then exactly where ink lands.
+        origin = round(x)
+        line.runs.append(run)
+        line.offsets.append(origin)
+        if r > l:   # whitespace has no ink
+            left, right = min(left, origin + l), max(right, origin + r)
+            top, bottom = min(top, t), max(bottom, b)
+        x += advance
+        right = max(right, math.ceil(x))
+    line.left, line.right, line.top, line.bottom = left, right, top, bottom
+    return line
+
+
+def _is_space(cell: _Cell) -> bool:
+    return cell.text.isspace()
+
+
+def _words(cells: list[_Cell]) -> list[list[_Cell]]:
+    words: list[list[_Cell]] = []
+    current: list[_Cell] = []
+    for cell in cells:
+        if _is_space(cell):
+            if current:
+                words.append(current)
+                current = []
+        else:
+            current.append(cell)
+    if current:
+        words.append(current)
+    return words
+
+
+def _space_like(word: list[_Cell]) -> _Cell:
+    return _Cell(" ", word[0].bold, word[0].italic, word[0].colour)
+
+
+def _wrap_paragraph(cells: list[_Cell], width: float, size: int) -> list[_Line]:
+    """Greedy word wrap; an over-long word breaks between clusters."""
+    lines: list[_Line] = []
+    current: list[_Cell] = []
+    for hard_line in _split_newlines(cells):
+        for word in _words(hard_line):
+            candidate = current + ([_space_like(word)] if current else []) + word
+            if _shape_line(candidate, size).width <= width:
+                current = candidate
+                continue
+            if current:
+                lines.append(_shape_line(current, size))
+                current = []
+            if _shape_line(word, size).width <= width:
+                current = word
+                continue
+            # The word alone is too wide: break it at cluster boundaries.
+            piece: list[_Cell] = []
+            for cell in word:
+                if piece and _shape_line(piece + [cell], size).width > width:
+                    lines.append(_shape_line(piece, size))
+                    piece = []
+                piece.append(cell)
+            current = piece
+        lines.append(_shape_line(current, size))
+        current = []
+    return lines
+
+
+def _split_newlines(cells: list[_Cell]) -> list[list[_Cell]]:
+    parts: list[list[_Cell]] = [[]]
+    for cell in cells:
+        if "\n" in cell.text:
+            parts.append([])
+        else:
+            parts[-1].append(cell)
+    return parts
+
+
+# --- fitting --------------------------------------------------------------------------------------
+
+@dataclass
+class Layout:
+    """Lines fitted into a box at one size. Coordinates are relative to the box's top-left."""
+
+    size: int
+    style: TextStyle
+    box_width: int
+    box_height: int
+    lines: list[_Line]
+    truncated: bool
+    baselines: list[float] = field(default_factory=list)
+    height: float = 0.0      # from the block's top (ink or ascent) to its bottom (ink or descent)
+    top: float = 0.0         # how far the block reaches above the first baseline
+
+    @property
+    def fits(self) -> bool:
+        return self.height <= self.box_height and all(self._x_extent(line)[1] <= self.box_width + 0.5
+                                                      for line in self.lines)
+
+    def _x_extent(self, line: _Line) -> tuple[float, float]:
+        available = self.box_width - line.indent
+        if self.style.align == "center":
+            start = line.indent + max(0, math.floor((available - line.width) / 2))
+        elif self.style.align == "right":
+            start = self.box_width - math.ceil(line.width)
+        else:
+            start = math.ceil(line.indent)
+        origin = start - min(0.0, line.left)
+        return origin + line.left, origin + line.right
+
+    def origin_x(self, line: _Line) -> float:
+        left, _ = self._x_extent(line)
+        return left - line.left
+
+
+def _stack(layout: Layout) -> Layout:
+    """Place baselines: one pitch per line, ascent/descent or ink, whichever reaches further."""
+    ascent, descent = _vertical_metrics(layout.size)
+    pitch = layout.size * layout.style.line_spacing
+    baselines: list[float] = []
+    y = 0.0
+    top = 0.0
+    bottom = 0.0
+    for index, line in enumerate(layout.lines):
+        if index == 0:
+            top = max(ascent, -line.top)
+            y = top
+        else:
+            y += round(pitch + line.gap_before)
+        baselines.append(y)
+        bottom = max(bottom, y + max(descent, line.bottom))
+    layout.baselines = baselines
+    layout.top = top
+    layout.height = bottom if layout.lines else 0.0
+    return layout
+
+
+def _lay_out(paragraphs: Sequence[Paragraph], box_width: int, box_height: int, style: TextStyle,
+             size: int, max_lines: int | None) -> Layout:
+    lines: list[_Line] = []
+    for number, paragraph in enumerate(paragraphs):
+        indent = paragraph.indent * size
+        paragraph_lines = _wrap_paragraph(_cells(paragraph.spans), max(1.0, box_width - indent), size)
+        for index, line in enumerate(paragraph_lines):
+            line.indent = indent
+            if index == 0:
+                line.bullet = paragraph.bullet
+                line.gap_before = paragraph.space_before * size if number and lines else 0.0
+        lines.extend(paragraph_lines)
+    layout = _stack(Layout(size, style, box_width, box_height, lines, truncated=False))
+    if max_lines is not None and len(lines) > max_lines:
+        layout.height = float("inf")   # too many lines counts as not fitting
+    return layout
+
+
+def _truncate(layout: Layout, max_lines: int | None) -> Layout:
+    """Keep the lines that fit and end the last with an ellipsis."""
+    size = layout.size
+    all_lines = layout.lines
+    keep = len(all_lines) if max_lines is None else min(len(all_lines), max_lines)
+    while keep > 0:
+        candidate = _stack(replace(layout, lines=all_lines[:keep]))
+        if candidate.height <= layout.box_height:
+            break
+        keep -= 1
+    if keep == 0:
+        return _stack(replace(layout, lines=[], truncated=True))
+    kept = all_lines[:keep]
+    last = kept[-1]
+    cells = list(last.cells)
+    look = cells[-1] if cells else _Cell("", False, False, None)
+    width = layout.box_width - last.indent
+    while True:
+        trimmed = cells
+        while trimmed and _is_space(trimmed[-1]):
+            trimmed = trimmed[:-1]
+        candidate_line = _shape_line(trimmed + [_Cell(ELLIPSIS, look.bold, look.italic, look.colour)], size)
+        if candidate_line.width <= width or not trimmed:
+            break
+        cells = trimmed[:-1]
+    candidate_line.indent, candidate_line.bullet, candidate_line.gap_before = last.indent, last.bullet, last.gap_before
+    result = _stack(replace(layout, lines=kept[:-1] + [candidate_line], truncated=True))
+    if not result.fits:   # not even an ellipsis fits on the line: drop it
+        result = _stack(replace(layout, lines=kept[:-1], truncated=True))
+    return result
+
+
+def fit_paragraphs(paragraphs: Sequence[Paragraph], box_width: int, box_height: int, style: TextStyle,
+                   max_lines: int | None = None) -> Layout:
+    """The largest size in [min_size, size] at which everything fits; else truncated at min_size."""
+    low, high = style.smallest, style.size
+    if not any(span.text.strip() for p in paragraphs for span in p.spans):
+        return _stack(Layout(high, style, box_width, box_height, [], truncated=False))
+    best: Layout | None = None
+    # Binary search for the largest fitting size, then confirm (wrapping makes fit only nearly monotonic).
+    lo, hi = low, high
+    while lo <= hi:
+        middle = (lo + hi) // 2
+        layout = _lay_out(paragraphs, box_width, box_height, style, middle, max_lines)
+        if layout.fits:
+            best = layout
+            lo = middle + 1
+        else:
+            hi = middle - 1
+    if best is not None:
+        return best
+    return _truncate(_lay_out(paragraphs, box_width, box_height, style, low, None), max_lines)
+
+
+# --- drawing --------------------------------------------------------------------------------------
+
+def _box_y(layout: Layout, box: tuple[int, int, int, int], valign: str) -> float:
+    top = box[1]
+    spare = max(0, math.floor((box[3] - box[1]) - layout.height))
+    if valign == "middle":
+        return top + spare // 2
+    if valign == "bottom":
+        return top + spare
+    return top
+
+
+def _fill(colour: str, image: Image.Image):
+    rgb = ImageColor.getrgb(colour)
+    if image.mode == "RGBA" and len(rgb) == 3:
+        return rgb + (255,)
+    if image.mode in ("L", "1"):
+        return ImageColor.getcolor(colour, image.mode)
+    return rgb
+
+
+def draw_layout(image: Image.Image, box: tuple[int, int, int, int], layout: Layout,
+                valign: Literal["top", "middle", "bottom"] = "top") -> FitResult:
+    draw = ImageDraw.Draw(image)
+    y0 = _box_y(layout, box, valign)
+    boxes: list[tuple[float, float, float, float]] = []
+    for line, baseline in zip(layout.lines, layout.baselines):
+        x = box[0] + layout.origin_x(line)
+        y = y0 + baseline
+        if line.bullet:
+            bullet_run = _runs(_cells([Span(line.bullet)]))
+            bullet_x = box[0] + round(line.indent - 0.9 * layout.size)
+            for run in bullet_run:
+                font = fonts.face(run.script, False, False, layout.size)
+                draw.text((bullet_x, y), run.text, font=font, anchor="ls",
+                          fill=_fill(layout.style.colour, image), language=fonts.language_of(run.script))
+                _, (l, t, r, b) = _measure(run.text, run.script, False, False, layout.size)
+                boxes.append((bullet_x + l, y + t, bullet_x + r, y + b))
+        for run, offset in zip(line.runs, line.offsets):
+            if run.text.isspace():
+                continue
+            font = fonts.face(run.script, run.bold, run.italic, layout.size)
+            draw.text((x + offset, y), run.text, font=font, anchor="ls",
+                      fill=_fill(run.colour or layout.style.colour, image), language=fonts.language_of(run.script))
+        if line.right > line.left:
+            boxes.append((x + line.left, y + line.top, x + line.right, y + line.bottom))
+    return FitResult(layout.size, tuple(line.text for line in layout.lines), layout.truncated, _union(boxes))
+
+
+def _union(boxes: list[tuple[float, float, float, float]]) -> tuple[int, int, int, int] | None:
+    if not boxes:
+        return None
+    return (math.floor(min(b[0] for b in boxes)), math.floor(min(b[1] for b in boxes)),
+            math.ceil(max(b[2] for b in boxes)), math.ceil(max(b[3] for b in boxes)))
+
+
+def _plain(text: str, style: TextStyle) -> list[Paragraph]:
+    return [Paragraph((Span(text, bold=style.bold),))]
+
+
+def fit_text(text: str, box_width: int, box_height: int, style: TextStyle,
+             max_lines: int | None = None) -> FitResult:
+    """Where ``text`` would go in a box of this size (bbox relative to the box's top-left)."""
+    layout = fit_paragraphs(_plain(text, style), box_width, box_height, style, max_lines)
+    boxes = []
+    for line, baseline in zip(layout.lines, layout.baselines):
+        x = layout.origin_x(line)
+        if line.right > line.left:
+            boxes.append((x + line.left, baseline + line.top, x + line.right, baseline + line.bottom))
+    return FitResult(layout.size, tuple(line.text for line in layout.lines), layout.truncated, _union(boxes))
+
+
+def draw_text(image: Image.Image, box: tuple[int, int, int, int], text: str, style: TextStyle,
+              valign: Literal["top", "middle", "bottom"] = "top", max_lines: int | None = None) -> FitResult:
+    """Fit ``text`` into ``box`` (left, top, right, bottom) and draw it; see the module docstring."""
+    layout = fit_paragraphs(_plain(text, style), box[2] - box[0], box[3] - box[1], style, max_lines)
+    return draw_layout(image, box, layout, valign)
