@@ -21,6 +21,11 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "status.published": "Published", "status.rejected": "Rejected",
         "preview_notice": "Preview build: every session is shown, whatever its status.",
         "photo_credit": "Photo", "sessions_count": "{n} sessions",
+        "captioned_image": "Captioned image", "download_zip": "Download all captioned photos (zip)",
+        "contact_sheet": "Contact sheet", "close": "Close", "photo_n": "Photo {n} of {total}",
+        "copy_text": "Copy text", "copied": "Copied", "chars_of": "{n} of {limit} characters",
+        "share_images": "Share images", "square_image": "Square image (1080×1080)",
+        "wide_image": "Wide image (1200×630)", "post_text_for": "Text for {platform}",
     },
     "vi": {
         "home": "Trang chủ", "latest_sessions": "Sinh hoạt mới nhất", "sessions": "Buổi sinh hoạt",
@@ -39,6 +44,11 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "status.published": "Đã đăng", "status.rejected": "Bị từ chối",
         "preview_notice": "Bản xem trước: hiển thị mọi buổi sinh hoạt, ở mọi trạng thái.",
         "photo_credit": "Ảnh", "sessions_count": "{n} buổi sinh hoạt",
+        "captioned_image": "Ảnh kèm chú thích", "download_zip": "Tải tất cả ảnh kèm chú thích (zip)",
+        "contact_sheet": "Bảng ảnh thu nhỏ", "close": "Đóng", "photo_n": "Ảnh {n}/{total}",
+        "copy_text": "Sao chép nội dung", "copied": "Đã sao chép", "chars_of": "{n}/{limit} ký tự",
+        "share_images": "Ảnh để chia sẻ", "square_image": "Ảnh vuông (1080×1080)",
+        "wide_image": "Ảnh ngang (1200×630)", "post_text_for": "Nội dung cho {platform}",
     },
     "hi": {
         "home": "मुखपृष्ठ", "latest_sessions": "नवीनतम सत्र", "sessions": "सत्र", "cells": "इकाइयाँ",
@@ -57,6 +67,11 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "status.published": "प्रकाशित", "status.rejected": "अस्वीकृत",
         "preview_notice": "पूर्वावलोकन: हर सत्र दिखाया गया है, उसकी स्थिति चाहे जो हो।",
         "photo_credit": "फ़ोटो", "sessions_count": "{n} सत्र",
+        "captioned_image": "कैप्शन वाली फ़ोटो", "download_zip": "कैप्शन वाली सभी फ़ोटो डाउनलोड करें (zip)",
+        "contact_sheet": "कॉन्टैक्ट शीट", "close": "बंद करें", "photo_n": "फ़ोटो {n} / {total}",
+        "copy_text": "टेक्स्ट कॉपी करें", "copied": "कॉपी हो गया", "chars_of": "{limit} में से {n} अक्षर",
+        "share_images": "साझा करने के लिए चित्र", "square_image": "वर्गाकार चित्र (1080×1080)",
+        "wide_image": "चौड़ा चित्र (1200×630)", "post_text_for": "{platform} के लिए टेक्स्ट",
     },
 }
 

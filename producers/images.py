@@ -342,24 +342,28 @@ def _write(path: Path, data: bytes) -> None:
     Path(path).write_bytes(data)
 
 
+WEB_SIZES = (("-thumb", THUMB_LONG_EDGE), ("", WEB_LONG_EDGE))
+"""(name suffix, long edge): a grid thumbnail and the web image, both in ``srcset``."""
+
+
 def web_versions(image: Image.Image, out_dir: Path, stem: str, credit: Credit | None = None,
-                 sizes: tuple[int, ...] = (THUMB_LONG_EDGE, WEB_LONG_EDGE)) -> list[dict]:
-    """WebP + JPEG at each long-edge size: ``<stem>-<edge>.webp`` / ``.jpg``.
+                 sizes: tuple[tuple[str, int], ...] = WEB_SIZES) -> list[dict]:
+    """WebP + JPEG at each size: ``<stem><suffix>.webp`` / ``.jpg``, smallest first.
 
     Returns one entry per size with the real pixel width/height (for ``srcset`` and layout).
     """
     made = []
-    for edge in sizes:
+    for suffix, edge in sizes:
         resized = fit_within(image, edge)
-        webp, jpeg = f"{stem}-{edge}.webp", f"{stem}-{edge}.jpg"
+        webp, jpeg = f"{stem}{suffix}.webp", f"{stem}{suffix}.jpg"
         save_webp(resized, out_dir / webp, credit=credit)
         save_jpeg(resized, out_dir / jpeg, credit=credit)
         made.append({"edge": edge, "width": resized.width, "height": resized.height, "webp": webp, "jpeg": jpeg})
     return made
 
 
-def web_names(stem: str, sizes: tuple[int, ...] = (THUMB_LONG_EDGE, WEB_LONG_EDGE)) -> list[str]:
-    return [f"{stem}-{edge}.{ext}" for edge in sizes for ext in ("webp", "jpg")]
+def web_names(stem: str, sizes: tuple[tuple[str, int], ...] = WEB_SIZES) -> list[str]:
+    return [f"{stem}{suffix}.{ext}" for suffix, _ in sizes for ext in ("webp", "jpg")]
 
 
 def picture_html(versions: list[dict], alt: str, sizes: str, css_class: str = "", loading: str = "lazy") -> str:

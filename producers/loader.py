@@ -6,7 +6,6 @@ and the rest of the tree loads.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -160,7 +159,11 @@ def load_site(root: Path) -> tuple[SiteConfig | None, dict[str, Cell], list[Prob
             parsed, found = validate(CellsFile, doc.data, doc, shown)
             problems += found
             if parsed is not None:
-                cells = {cell.id: cell for cell in parsed.cells}
+                for index, cell in enumerate(parsed.cells):
+                    if cell.id in cells:
+                        problems.append(Problem(shown, doc.line_of(("cells", index, "id")), f"cells[{index + 1}].id",
+                                                f"cell id {cell.id!r} is declared twice; ids must be unique"))
+                    cells.setdefault(cell.id, cell)
     return site, cells, problems
 
 

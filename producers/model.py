@@ -88,15 +88,6 @@ class Cell(Strict):
 class CellsFile(Strict):
     cells: Annotated[list[Cell], Field(min_length=1)]
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> "CellsFile":
-        seen: set[str] = set()
-        for cell in self.cells:
-            if cell.id in seen:
-                raise ValueError(f"cell id '{cell.id}' is declared twice; ids must be unique")
-            seen.add(cell.id)
-        return self
-
 
 # --- session.md -------------------------------------------------------------------------------
 

@@ -293,8 +293,8 @@ class Layout:
 
     @property
     def fits(self) -> bool:
-        return self.height <= self.box_height and all(self._x_extent(line)[1] <= self.box_width + 0.5
-                                                      for line in self.lines)
+        return self.height <= self.box_height and all(
+            self._x_extent(line)[0] >= 0 and self._x_extent(line)[1] <= self.box_width for line in self.lines)
 
     def _x_extent(self, line: _Line) -> tuple[float, float]:
         available = self.box_width - line.indent

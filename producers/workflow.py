@@ -147,23 +147,27 @@ def _split(text: str, shown: str) -> _Split:
     return _Split(lines[:1], lines[1:close], lines[close:], newline, bom)
 
 
-def _top_level_spans(front_text: str, line_count: int, shown: str) -> tuple[dict[str, tuple[int, int]], bool]:
-    """Each top-level key -> (first line, end line exclusive) in the front matter; and whether it is block style."""
+def _top_level_spans(front_text: str, line_count: int, shown: str
+                     ) -> tuple[dict[str, tuple[int, int]], bool, dict[str, yaml.Node]]:
+    """Each top-level key -> (first line, end line exclusive) in the front matter; whether the mapping is
+    block style; and each key's value node."""
     try:
         node = yaml.compose(front_text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         raise WorkflowError(f"{shown}: invalid YAML in the front matter: {exc}") from None
     if node is None:
-        return {}, True
+        return {}, True, {}
     if not isinstance(node, yaml.MappingNode):
         raise WorkflowError(f"{shown}: the front matter must be a mapping of 'field: value' lines")
     spans: dict[str, tuple[int, int]] = {}
+    values: dict[str, yaml.Node] = {}
     for key_node, value_node in node.value:
         start = key_node.start_mark.line
         end_mark = value_node.end_mark
         end = end_mark.line if end_mark.column == 0 else end_mark.line + 1
         spans[str(key_node.value)] = (start, min(max(end, start + 1), line_count))
-    return spans, not node.flow_style
+        values[str(key_node.value)] = value_node
+    return spans, not node.flow_style, values
 
 
 def _dump_block(key: str, value) -> list[str]:
@@ -190,7 +194,7 @@ def edit_front_matter(text: str, shown: str, status: str, entry: HistoryEntry) -
     if entry.reason:
         new_entry["reason"] = entry.reason
     history = [*history, new_entry]
-    spans, block_style = _top_level_spans(front_text, len(front), shown)
+    spans, block_style, values = _top_level_spans(front_text, len(front), shown)
     if not block_style:
         # A one-line {flow: mapping} has no lines to keep: write it out in block style.
         data = {**data, "status": status, "history": history}
@@ -202,7 +206,16 @@ def edit_front_matter(text: str, shown: str, status: str, entry: HistoryEntry) -
             # Comments and blank lines after the list belong to what follows: keep them.
             while end - 1 > start and (not front[end - 1].strip() or front[end - 1].lstrip().startswith("#")):
                 end -= 1
-            replacements.append((start, end, _dump_block("history", history)))
+            node = values["history"]
+            if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
+                # Earlier entries stay exactly as written; the new one goes after them, same indent.
+                first = front[node.value[0].start_mark.line]
+                indent = " " * (len(first) - len(first.lstrip(" ")))
+                dumped = yaml.safe_dump([new_entry], allow_unicode=True, sort_keys=False,
+                                        default_flow_style=False, width=4096).rstrip("\n").split("\n")
+                replacements.append((end, end, [indent + line for line in dumped]))
+            else:
+                replacements.append((start, end, _dump_block("history", history)))
         if "status" in spans:
             start, end = spans["status"]
             replacements.append((start, end, [f"status: {status}"]))

@@ -1,0 +1,285 @@
+"""photo-series: web images, captioned share images, a gallery page, a zip and a contact sheet.
+
+One job per photo (web sizes, thumbnail, captioned share image) so a series renders in parallel and
+a changed caption re-renders one photo; one series job (zip of the captioned images, contact sheet)
+that re-draws the share images from the originals, because jobs cannot read each other's outputs.
+The drawing is deterministic, so both jobs produce the same captioned images.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zipfile
+from pathlib import Path
+from typing import Any, Mapping
+
+from PIL import Image, ImageDraw
+
+from .. import images
+from ..errors import ProducerError
+from ..html import escape
+from ..i18n import Labels
+from ..pipeline import Job, JobResult
+from ..producer import ProductContext, ProductPage
+from ..text import TextStyle, draw_text, fit_text
+from .social import draw_share_card
+
+VERSION = "1"
+SHARE_WIDTH = 1080
+SHARE_MAX_PHOTO_HEIGHT = 1350        # 4:5, the tallest shape feeds and chat previews show whole
+SHARE_MAX_BYTES = 300_000            # chat apps re-compress anything bigger, and phones on slow links wait
+BAND_PADDING = 44
+BAND_COLOUR = "#141414"
+CAPTION_STYLE = TextStyle(size=40, min_size=30, colour="#ffffff", line_spacing=1.3)
+CREDIT_STYLE = TextStyle(size=28, min_size=24, colour="#e0e0e0")
+FOOTER_STYLE = TextStyle(size=26, min_size=22, colour="#bdbdbd", bold=True)
+CAPTION_MAX_LINES = 6
+SHEET_COLUMNS = 4
+SHEET_CELL = (300, 225)
+SHEET_GAP = 16
+ZIP_NAME = "photos.zip"
+SHEET_NAME = "contact-sheet.jpg"
+CARD_NAME = "card.png"
+
+
+def photo_stem(number: int) -> str:
+    return f"photo-{number:02d}"
+
+
+def photo_label(display: str, number: int, total: int, file: str) -> str:
+    return f"{display}: photo {number} of {total} ({file})"
+
+
+def format_date(date: dt.date, language: str) -> str:
+    # Vietnamese and Indian readers write day/month/year; ISO keeps English unambiguous.
+    return date.isoformat() if language == "en" else date.strftime("%d/%m/%Y")
+
+
+# --- drawing ------------------------------------------------------------------------------------
+
+def draw_share_image(photo: Image.Image, caption: str, credit_line: str, footer: str,
+                     accent: str) -> tuple[Image.Image, bool]:
+    """The photo 1080 px wide over a dark band holding the caption, credit and cell/date.
+
+    Returns the image and whether the caption had to be cut.
+    """
+    scaled = images.fit_box(photo, SHARE_WIDTH, SHARE_MAX_PHOTO_HEIGHT)
+    text_width = SHARE_WIDTH - 2 * BAND_PADDING
+    caption_fit = fit_text(caption, text_width, 10_000, CAPTION_STYLE, max_lines=CAPTION_MAX_LINES)
+    caption_height = round(len(caption_fit.lines) * caption_fit.size * CAPTION_STYLE.line_spacing)
+    credit_height = round(CREDIT_STYLE.size * 1.5) if credit_line else 0
+    footer_height = round(FOOTER_STYLE.size * 1.5)
+    band = BAND_PADDING + caption_height + 16 + credit_height + footer_height + BAND_PADDING
+    canvas = Image.new("RGB", (SHARE_WIDTH, scaled.height + band), BAND_COLOUR)
+    canvas.paste(scaled, ((SHARE_WIDTH - scaled.width) // 2, 0))
+    ImageDraw.Draw(canvas).rectangle((0, scaled.height, SHARE_WIDTH, scaled.height + 5), fill=accent)
+    top = scaled.height + BAND_PADDING
+    left, right = BAND_PADDING, SHARE_WIDTH - BAND_PADDING
+    # The caption was measured above; drawing at exactly that size keeps the band tight.
+    fixed = TextStyle(size=caption_fit.size, min_size=caption_fit.size, colour=CAPTION_STYLE.colour,
+                      line_spacing=CAPTION_STYLE.line_spacing)
+    drawn = draw_text(canvas, (left, top, right, top + caption_height + caption_fit.size // 2), caption, fixed,
+                      max_lines=CAPTION_MAX_LINES)
+    top += caption_height + 16
+    if credit_line:
+        draw_text(canvas, (left, top, right, top + credit_height), credit_line, CREDIT_STYLE, max_lines=1)
+        top += credit_height
+    draw_text(canvas, (left, top, right, top + footer_height), footer, FOOTER_STYLE, max_lines=1)
+    return canvas, caption_fit.truncated or drawn.truncated
+
+
+def draw_contact_sheet(thumbs: list[tuple[int, Image.Image]], title: str, footer: str) -> Image.Image:
+    """All photos of the series on one image, numbered as on the page."""
+    columns = min(SHEET_COLUMNS, max(1, len(thumbs)))
+    rows = (len(thumbs) + columns - 1) // columns
+    cell_w, cell_h = SHEET_CELL
+    header = 110
+    width = columns * cell_w + (columns + 1) * SHEET_GAP
+    height = header + rows * (cell_h + SHEET_GAP) + SHEET_GAP
+    sheet = Image.new("RGB", (width, height), "#ffffff")
+    draw_text(sheet, (SHEET_GAP, 14, width - SHEET_GAP, 66), title,
+              TextStyle(size=36, min_size=22, bold=True, colour="#111111"), max_lines=1)
+    draw_text(sheet, (SHEET_GAP, 68, width - SHEET_GAP, 100), footer,
+              TextStyle(size=24, min_size=18, colour="#555555"), max_lines=1)
+    draw = ImageDraw.Draw(sheet)
+    for position, (number, thumb) in enumerate(thumbs):
+        row, column = divmod(position, columns)
+        x = SHEET_GAP + column * (cell_w + SHEET_GAP)
+        y = header + row * (cell_h + SHEET_GAP)
+        draw.rectangle((x, y, x + cell_w - 1, y + cell_h - 1), fill="#eeeeee")
+        fitted = images.fit_box(thumb, cell_w, cell_h)
+        sheet.paste(fitted, (x + (cell_w - fitted.width) // 2, y + (cell_h - fitted.height) // 2))
+        draw.rectangle((x, y, x + 52, y + 40), fill="#111111")
+        draw_text(sheet, (x + 4, y + 2, x + 50, y + 38), str(number),
+                  TextStyle(size=26, min_size=16, bold=True, colour="#ffffff", align="center"), valign="middle")
+    return sheet
+
+
+# --- job actions (module level: they run in worker processes) ---------------------------------
+
+def _credit_line(photo: Mapping[str, Any], credit_label: str) -> str:
+    return f"{credit_label}: {photo['credit']}" if photo.get("credit") else ""
+
+
+def render_photo(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
+    """One photo: web sizes (WebP + JPEG), captioned share image, and its measurements."""
+    photo = params["photo"]
+    label = photo_label(params["display"], photo["number"], params["total"], photo["file"])
+    opened = images.open_photo(files[0], label, max_edge=images.WEB_LONG_EDGE)
+    notes = list(opened.warnings)
+    stem = photo_stem(photo["number"])
+    credit = images.Credit(photo.get("credit"), photo.get("copyright"))
+    versions = images.web_versions(opened.image, out_dir, stem, credit)
+    share, truncated = draw_share_image(opened.image, photo["caption"], _credit_line(photo, params["credit_label"]),
+                                        params["footer"], params["accent"])
+    if truncated:
+        notes.append(f"{label}: the caption is too long for the captioned image and was cut; "
+                     f"shorten it to keep all of it")
+    share_bytes = images.save_jpeg(share, out_dir / f"{stem}-share.jpg", quality=86, credit=credit,
+                                   max_bytes=SHARE_MAX_BYTES)
+    meta = {"versions": versions, "share": {"name": f"{stem}-share.jpg", "width": share.width,
+                                            "height": share.height, "bytes": share_bytes},
+            "format": opened.format, "original_size": list(opened.original_size)}
+    (out_dir / f"{stem}.json").write_text(json.dumps(meta))
+    return notes
+
+
+def render_series(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
+    """The zip of captioned images (plus a captions file) and the contact sheet."""
+    notes: list[str] = []
+    card_source: Image.Image | None = None
+    thumbs: list[tuple[int, Image.Image]] = []
+    captions: list[str] = []
+    date = dt.date.fromisoformat(params["date"])
+    stamp = (date.year, date.month, date.day, 0, 0, 0)   # fixed zip times: same inputs, same bytes
+    total = params["total"]
+    with zipfile.ZipFile(out_dir / ZIP_NAME, "w") as archive:
+        for photo, path in zip(params["photos"], files):
+            label = photo_label(params["display"], photo["number"], total, photo["file"])
+            try:
+                opened = images.open_photo(path, label, max_edge=images.WEB_LONG_EDGE)
+            except ProducerError as exc:
+                # The photo's own job reports the error in full; the series just goes on without it.
+                notes.append(f"left out of the zip and contact sheet: {exc.message}")
+                continue
+            credit = images.Credit(photo.get("credit"), photo.get("copyright"))
+            share, _ = draw_share_image(opened.image, photo["caption"], _credit_line(photo, params["credit_label"]),
+                                        params["footer"], params["accent"])
+            jpeg = out_dir / ".share.jpg"
+            images.save_jpeg(share, jpeg, quality=86, credit=credit, max_bytes=SHARE_MAX_BYTES)
+            name = f"{photo_stem(photo['number'])}.jpg"
+            # JPEG does not deflate: store it, saving CPU on the phones that unzip it.
+            archive.writestr(zipfile.ZipInfo(name, stamp), jpeg.read_bytes(), compress_type=zipfile.ZIP_STORED)
+            jpeg.unlink()
+            if card_source is None:
+                card_source = opened.image
+            thumbs.append((photo["number"], images.fit_within(opened.image, max(SHEET_CELL))))
+            line = f"{photo['number']:02d}. {photo['caption']}"
+            if photo.get("credit"):
+                line += f" ({_credit_line(photo, params['credit_label'])})"
+            captions.append(line + f"\n    alt: {photo['alt']}")
+        info = zipfile.ZipInfo("captions.txt", stamp)
+        archive.writestr(info, (params["title"] + "\n" + params["footer"] + "\n\n" + "\n".join(captions) + "\n")
+                         .encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
+    sheet = draw_contact_sheet(thumbs, params["title"], params["footer"])
+    images.save_jpeg(sheet, out_dir / SHEET_NAME, quality=80)
+    card = draw_share_card((1200, 630), card_source, params["title"], "", params["footer"], params["accent"])
+    images.save_png(card, out_dir / CARD_NAME)
+    return notes
+
+
+# --- the producer -------------------------------------------------------------------------------
+
+class PhotoSeriesProducer:
+    version = VERSION
+
+    def _common(self, ctx: ProductContext) -> dict[str, Any]:
+        language = ctx.record.language
+        return {
+            "display": ctx.record.display,
+            "title": ctx.record.product.title,
+            "footer": f"{ctx.cell.name} · {format_date(ctx.session.session.date, language)}",
+            "date": ctx.session.session.date.isoformat(),
+            "credit_label": Labels(language)("photo_credit"),
+            "accent": ctx.site.theme.primary,
+            "total": len(ctx.record.product.photos),
+        }
+
+    @staticmethod
+    def _photo_params(number: int, photo) -> dict[str, Any]:
+        return {"number": number, "file": photo.file, "caption": photo.caption, "alt": photo.alt,
+                "credit": photo.credit, "copyright": photo.copyright}
+
+    def plan(self, ctx: ProductContext) -> list[Job]:
+        common = self._common(ctx)
+        photos = ctx.record.product.photos
+        jobs = []
+        paths = []
+        for number, photo in enumerate(photos, start=1):
+            path = ctx.media(photo.file)
+            paths.append(path)
+            stem = photo_stem(number)
+            params = {**common, "photo": self._photo_params(number, photo)}
+            del params["photo"]["alt"]   # alt text is page-only: changing it must not re-render pixels
+            jobs.append(Job(name=ctx.job_name(stem), kind="photo-series", action=render_photo, params=params,
+                            files=(path,), outputs=tuple(images.web_names(stem)) + (f"{stem}-share.jpg",
+                                                                                   f"{stem}.json"),
+                            version=VERSION, timeout=300))
+        series = {**common, "photos": [self._photo_params(n, p) for n, p in enumerate(photos, start=1)]}
+        jobs.append(Job(name=ctx.job_name("series"), kind="photo-series", action=render_series, params=series,
+                        files=tuple(paths), outputs=(ZIP_NAME, SHEET_NAME, CARD_NAME), version=VERSION,
+                        timeout=120 + 30 * len(photos)))
+        return jobs
+
+    def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:
+        product = ctx.record.product
+        media: dict[str, Path] = {}
+        figures = []
+        total = len(product.photos)
+        for number, photo in enumerate(product.photos, start=1):
+            stem = photo_stem(number)
+            result = results.get(ctx.job_name(stem))
+            if result is None or result.status == "failed":
+                raise ProducerError(f"{photo_label(ctx.record.display, number, total, photo.file)}: "
+                                    f"was not rendered" + (f": {result.error}" if result else ""))
+            meta = json.loads(result.outputs[f"{stem}.json"].read_text())
+            for name in images.web_names(stem) + [meta["share"]["name"]]:
+                media[name] = result.outputs[name]
+            versions = meta["versions"]
+            large = versions[-1]
+            alt = escape(photo.alt)
+            picture = images.picture_html(versions, alt, sizes="(max-width: 600px) 45vw, 240px",
+                                          css_class="c35-gallery__thumb")
+            credit = (f' <span class="c35-gallery__credit">{escape(labels("photo_credit"))}: '
+                      f'{escape(photo.credit)}</span>') if photo.credit else ""
+            figures.append(
+                f'<figure class="c35-gallery__item" id="{stem}">'
+                f'<a class="c35-gallery__link" href="{large["jpeg"]}" data-webp="{large["webp"]}" '
+                f'data-width="{large["width"]}" data-height="{large["height"]}">{picture}</a>'
+                f'<figcaption><span class="c35-gallery__number">{number}</span> '
+                f'<span class="c35-gallery__caption">{escape(photo.caption)}</span>{credit} '
+                f'<a class="c35-gallery__share" href="{meta["share"]["name"]}" download>'
+                f'{escape(labels("captioned_image"))}</a></figcaption></figure>')
+        series = results.get(ctx.job_name("series"))
+        downloads = ""
+        if series is not None and series.status != "failed":
+            media[ZIP_NAME] = series.outputs[ZIP_NAME]
+            media[SHEET_NAME] = series.outputs[SHEET_NAME]
+            media[CARD_NAME] = series.outputs[CARD_NAME]
+            size_mb = series.outputs[ZIP_NAME].stat().st_size / 1e6
+            downloads = (f'<p class="c35-gallery__downloads">'
+                         f'<a href="{ZIP_NAME}" download>{escape(labels("download_zip"))}</a> '
+                         f'<small>({size_mb:.1f} MB)</small> · '
+                         f'<a href="{SHEET_NAME}">{escape(labels("contact_sheet"))}</a></p>')
+        parts = []
+        if product.summary:
+            parts.append(f'<p class="c35-lead">{escape(product.summary)}</p>')
+        parts.append(
+            f'<div class="c35-gallery" data-c35-gallery data-label-close="{escape(labels("close"))}" '
+            f'data-label-previous="{escape(labels("previous"))}" data-label-next="{escape(labels("next"))}" '
+            f'data-label-position="{escape(labels("photo_n", n="{n}", total="{total}"))}">'
+            + "".join(figures) + "</div>")
+        parts.append(downloads)
+        return ProductPage(html="\n".join(p for p in parts if p), media=media,
+                           card=CARD_NAME if CARD_NAME in media else None)

@@ -1,0 +1,70 @@
+"""Render one product of a tiny content tree end to end (plan -> run jobs -> page), and image helpers
+for the photo-series, social-post and article tests."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from producers.i18n import Labels
+from producers.loader import load_content
+from producers.pipeline import Cache, JobResult, run_jobs
+from producers.producer import ProductContext, ProductPage
+
+PHOTOS = Path(__file__).parent / "photos"
+FOLDER = "2024-q4/ha-long-sanitation"
+
+
+@dataclass
+class Rendered:
+    ctx: ProductContext
+    results: dict[str, JobResult]
+    page: ProductPage | None
+    page_error: Exception | None
+
+    @property
+    def failed(self) -> list[JobResult]:
+        return [r for r in self.results.values() if r.status == "failed"]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for r in self.results.values() for w in r.warnings] + list(self.page.warnings if self.page else [])
+
+
+def context(root: Path, stem: str) -> ProductContext:
+    tree = load_content(root)
+    assert not tree.errors, [str(p) for p in tree.errors]
+    for session in tree.sessions:
+        for record in session.products:
+            if record.stem == stem:
+                return ProductContext(site=tree.site, cell=tree.cells[session.session.cell], session=session,
+                                      record=record, content_root=root)
+    raise AssertionError(f"no product {stem} in {root}")
+
+
+def render(producer, root: Path, stem: str, cache: Path) -> Rendered:
+    ctx = context(root, stem)
+    jobs = producer.plan(ctx)
+    results = run_jobs(jobs, Cache(cache))
+    page, error = None, None
+    if not any(r.status == "failed" for r in results.values()):
+        try:
+            page = producer.page(ctx, results, Labels(ctx.site.language))
+        except Exception as exc:  # the test decides whether this is expected
+            error = exc
+    return Rendered(ctx, results, page, error)
+
+
+def jpeg_bytes(image: Image.Image, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", **options)
+    return buffer.getvalue()
+
+
+def gradient(width: int, height: int) -> Image.Image:
+    """A photo-like image (smooth colours, some detail) that compresses like a real one."""
+    image = Image.linear_gradient("L").resize((width, height))
+    return Image.merge("RGB", (image, image.transpose(Image.Transpose.FLIP_LEFT_RIGHT), image.rotate(90, expand=False)))

@@ -1,0 +1,264 @@
+"""The site build on a synthetic tree: pages, safety, reporting, atomic replacement, serving."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from producers.cli import app
+from producers.errors import ConfigError
+from producers.site import BuildOptions, build_site
+from tests.conftest import REPO, Tree, session_md
+
+HOSTILE_SESSION = session_md(
+    title="'Clean <script>alert(1)</script> canal'",
+    summary="'Summary <img src=x onerror=alert(2)>'",
+).replace("The minutes.", "Minutes <script>alert(3)</script> [x](javascript:alert(4))\n\n"
+                          "<iframe src='https://evil.example'></iframe>\n\n"
+                          "<p style='position:fixed' onclick='alert(5)'>styled</p>\n\n"
+                          "<a href=\"JaVaScRiPt:alert(6)\">caps</a>")
+
+
+def build(tree: Tree, out: Path, **options):
+    return build_site(BuildOptions(content=tree.root, out=out, cache_dir=out.parent / "cache",
+                                   mkdocs_config=REPO / "mkdocs.yml", **options))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One tree with good, hostile, broken and unpublished sessions; built public and preview."""
+    root = tmp_path_factory.mktemp("site")
+    tree = Tree(root / "content")
+    tree.session("2024-q4/ha-long-sanitation")
+    tree.session("2024-q4/ha-long-hostile", session=HOSTILE_SESSION,
+                 products={"01-article.md": "---\ntype: article\ntitle: Art <b onmouseover=alert(7)>x</b>\n---\n"
+                                            "<script>document.cookie</script>Body <svg onload=alert(8)>\n"})
+    tree.session("2024-q4/ha-long-escape", products={
+        "01-article.md": "---\ntype: article\ntitle: A\ncover: {file: ../../../../etc/passwd, alt: x}\n---\nBody\n"})
+    tree.session("2024-q4/ha-long-yaml", session="---\ntitle: [unclosed\ncell: ha-long\n---\n")
+    tree.session("2024-q3/varanasi-draft", session=session_md(cell="varanasi", date="2024-08-01", status="draft",
+                                                              title="Draft session"))
+    for index in range(35):   # enough for listings to paginate
+        tree.session(f"2025-q1/varanasi-s{index:02d}",
+                     session=session_md(cell="varanasi", date=f"2025-01-{index % 28 + 1:02d}", title=f"Session {index}"))
+    public = build(tree, root / "public" / "site")
+    preview = build(tree, root / "preview" / "site", preview=True)
+    return tree, public, preview
+
+
+def html(result, url: str) -> str:
+    return (result.out / url / "index.html").read_text(encoding="utf-8")
+
+
+def all_html(result) -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in result.out.rglob("*.html"))
+
+
+def test_good_session_and_its_product_are_published(built):
+    _, public, _ = built
+    page = html(public, "sessions/2024-q4/ha-long-sanitation/")
+    assert "Sanitation in our ward" in page
+    assert 'href="01-article/"' in page
+    assert "The article text." in html(public, "sessions/2024-q4/ha-long-sanitation/01-article/")
+
+
+class ActiveContent(HTMLParser):
+    """Collects what a browser would execute: inline scripts, handlers, javascript: URLs, frames, styles."""
+
+    def __init__(self):
+        super().__init__()
+        self.found: list[str] = []
+        self.in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "script":
+            self.in_script = not attributes.get("src") and attributes.get("type") != "application/json"
+        if tag in ("iframe", "object", "embed", "frame"):
+            self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"{tag} {name}={value}")
+            if name in ("href", "src") and value and value.strip().lower().startswith("javascript:"):
+                self.found.append(f"{tag} {name}={value}")
+            if name == "style" and "position" in (value or ""):
+                self.found.append(f"{tag} style={value}")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self.in_script = False
+
+    def handle_data(self, data):
+        if self.in_script and ("alert" in data or "cookie" in data):
+            self.found.append(f"script: {data[:60]}")
+
+
+def test_no_script_handler_iframe_or_style_from_content_reaches_the_site(built):
+    _, public, preview = built
+    for result in (public, preview):
+        for path in result.out.rglob("*.html"):
+            parser = ActiveContent()
+            parser.feed(path.read_text(encoding="utf-8"))
+            assert parser.found == [], path
+        # ...while the text itself is still shown, escaped
+        assert "Clean &lt;script&gt;alert(1)&lt;/script&gt; canal" in html(result, "sessions/2024-q4/ha-long-hostile/")
+
+
+def test_invalid_sessions_are_reported_with_file_and_line_and_left_out(built):
+    _, public, _ = built
+    assert not public.ok
+    report = json.loads((public.out / "build-report.json").read_text())
+    invalid = {s["path"]: s["errors"] for s in report["sessions"] if s["status"] == "invalid"}
+    assert invalid["content/sessions/2024-q4/ha-long-yaml"][0].startswith(
+        "content/sessions/2024-q4/ha-long-yaml/session.md:3: invalid YAML:")
+    assert invalid["content/sessions/2024-q4/ha-long-escape"] == [
+        "content/sessions/2024-q4/ha-long-escape/01-article.md:4: cover.file: must stay inside the session folder "
+        "('..' is not allowed), received: '../../../../etc/passwd'"]
+    assert not (public.out / "sessions/2024-q4/ha-long-yaml").exists()
+    assert not (public.out / "sessions/2024-q4/ha-long-escape").exists()
+    assert "root:x:0:0" not in all_html(public)
+
+
+def test_public_build_shows_published_only_and_preview_shows_all_with_badges(built):
+    _, public, preview = built
+    assert not (public.out / "sessions/2024-q3/varanasi-draft").exists()
+    draft = html(preview, "sessions/2024-q3/varanasi-draft/")
+    assert 'class="c35-badge c35-status-draft"' in draft
+    assert "c35-badge" not in html(public, "sessions/2024-q4/ha-long-sanitation/")
+
+
+def test_build_report_lists_sessions_products_and_statuses(built):
+    _, public, _ = built
+    report = json.loads((public.out / "build-report.json").read_text())
+    by_id = {s["id"]: s for s in report["sessions"]}
+    assert by_id["2024-q4/ha-long-sanitation"]["status"] == "published"
+    assert by_id["2024-q4/ha-long-sanitation"]["products"][0]["status"] == "published"
+    assert by_id["2024-q3/varanasi-draft"]["status"] == "left out"
+    assert report["summary"]["sessions_invalid"] == 2
+    assert report["summary"]["sessions_published"] == 37
+
+
+def test_listings_paginate_so_no_page_grows_with_the_site(built):
+    _, public, _ = built
+    first = html(public, "cells/varanasi/")
+    assert len(re.findall(r'href="../../sessions/', first)) == 30
+    second = html(public, "cells/varanasi/page/2/")
+    assert len(re.findall(r'href="../../../../sessions/', second)) == 5
+    assert 'href="../../">' in second or 'href="../../"' in second
+
+
+def test_navigation_has_only_the_top_level_sections(built):
+    _, public, _ = built
+    page = html(public, "sessions/2025-q1/varanasi-s00/")
+    tabs = re.findall(r'class="md-tabs__link', page)
+    assert len(tabs) == 5
+    assert "Session 17" not in page.split('<div class="md-content"')[0]
+
+
+def test_site_language_and_no_google_fonts(built):
+    _, public, _ = built
+    home = html(public, "")
+    assert '<html lang="en"' in home
+    assert "fonts.googleapis" not in all_html(public)
+    assert (public.out / "assets/fonts/NotoSansDevanagari-Regular.ttf").is_file()
+    config = json.loads((public.out / "search/search_index.json").read_text())["config"]
+    assert config["lang"] == ["en", "vi", "hi"]
+
+
+def test_generated_labels_exist_in_every_language():
+    from producers.i18n import missing_labels
+    assert missing_labels() == {}
+
+
+def test_vietnamese_site_labels(tmp_path):
+    tree = Tree(tmp_path / "content")
+    tree.write("site.yml", "title: Trang\nbase_url: https://example.org/\nlanguage: vi\n")
+    tree.session()
+    result = build(tree, tmp_path / "site")
+    home = html(result, "")
+    assert '<html lang="vi"' in home and "Sinh hoạt mới nhất" in home
+
+
+def test_failed_build_leaves_the_previous_site_whole(tmp_path):
+    tree = Tree(tmp_path / "content")
+    tree.session()
+    first = build(tree, tmp_path / "site")
+    before = sorted(str(p.relative_to(first.out)) for p in first.out.rglob("*"))
+    tree.write("site.yml", "title: [broken\n")
+    with pytest.raises(ConfigError):
+        build(tree, tmp_path / "site")
+    after = sorted(str(p.relative_to(first.out)) for p in (tmp_path / "site").rglob("*"))
+    assert after == before and before
+
+
+def test_rebuild_replaces_the_site_and_keeps_no_stale_pages(tmp_path):
+    tree = Tree(tmp_path / "content")
+    tree.session()
+    tree.session("2024-q4/ha-long-second")
+    build(tree, tmp_path / "site")
+    assert (tmp_path / "site/sessions/2024-q4/ha-long-second/index.html").is_file()
+    import shutil
+    shutil.rmtree(tree.root / "sessions/2024-q4/ha-long-second")
+    build(tree, tmp_path / "site")
+    assert not (tmp_path / "site/sessions/2024-q4/ha-long-second").exists()
+    assert (tmp_path / "site").is_symlink()
+
+
+def test_cli_build_exit_status_is_nonzero_when_anything_was_invalid(tmp_path, monkeypatch):
+    tree = Tree(tmp_path / "content")
+    tree.session()
+    monkeypatch.chdir(REPO)
+    runner = CliRunner()
+    ok = runner.invoke(app, ["build", "--content", str(tree.root), "--out", str(tmp_path / "site"), "-q", "-j", "1"])
+    assert ok.exit_code == 0, ok.output
+    tree.session("2024-q4/ha-long-bad", session=session_md(group="nope"))
+    bad = runner.invoke(app, ["build", "--content", str(tree.root), "--out", str(tmp_path / "site"), "-q", "-j", "1"])
+    assert bad.exit_code == 1
+    assert "content/sessions/2024-q4/ha-long-bad/session.md:5: group: Expected one of: (build, fight)" in bad.output
+    assert (tmp_path / "site/sessions/2024-q4/ha-long-sanitation/index.html").is_file()
+
+
+def test_server_answers_head_and_byte_ranges(tmp_path, served):
+    (tmp_path / "media.bin").write_bytes(bytes(range(256)) * 4)
+    base = served(tmp_path)
+    head = urllib.request.urlopen(urllib.request.Request(base + "media.bin", method="HEAD"))
+    assert head.status == 200 and head.headers["Content-Length"] == "1024"
+    assert head.headers["Accept-Ranges"] == "bytes"
+    ranged = urllib.request.urlopen(urllib.request.Request(base + "media.bin", headers={"Range": "bytes=10-19"}))
+    assert ranged.status == 206
+    assert ranged.headers["Content-Range"] == "bytes 10-19/1024"
+    assert ranged.read() == bytes(range(10, 20))
+    suffix = urllib.request.urlopen(urllib.request.Request(base + "media.bin", headers={"Range": "bytes=-4"}))
+    assert suffix.read() == bytes(range(252, 256))
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(base + "media.bin", headers={"Range": "bytes=5000-"}))
+    assert refused.value.code == 416
+
+
+def test_new_session_scaffold_passes_the_checker(tree):
+    from producers.loader import load_content
+    result = CliRunner().invoke(app, ["new", "session", "--content", str(tree.root), "--cell", "ha-long",
+                                      "--title", "Đám cưới văn minh", "--date", "2025-02-03", "--group", "build",
+                                      "--members", "20", "--present", "18", "--summary", "Tóm tắt.",
+                                      "--kinds", "slides,photo-series,podcast"])
+    assert result.exit_code == 0, result.output
+    folder = tree.root / "sessions/2025-q1/ha-long-dam-cuoi-van-minh"
+    assert sorted(p.name for p in folder.iterdir()) == ["01-slides.md", "02-photo-series.md", "03-podcast.md",
+                                                        "media", "session.md"]
+    loaded = load_content(tree.root)
+    assert loaded.problems == [] and loaded.sessions[0].session.language == "vi"
+
+
+def test_new_session_refuses_an_unknown_kind(tree):
+    result = CliRunner().invoke(app, ["new", "session", "--content", str(tree.root), "--cell", "ha-long",
+                                      "--title", "T", "--date", "2025-02-03", "--group", "build", "--members", "20",
+                                      "--present", "18", "--summary", "S", "--kinds", "vidoe"])
+    assert result.exit_code == 1
+    assert "choose 1 to 3 kinds of: (slides, article, social-post, video, podcast, photo-series), received: vidoe" \
+        in result.output
