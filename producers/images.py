@@ -290,7 +290,7 @@ def _clean(image: Image.Image) -> Image.Image:
 
 
 def save_jpeg(image: Image.Image, path: Path, quality: int = 82, credit: Credit | None = None,
-              max_bytes: int | None = None, min_quality: int = 50) -> int:
+              max_bytes: int | None = None, min_quality: int = 30) -> int:
     """Write a progressive sRGB JPEG with no metadata but the credit; under ``max_bytes`` if given.
 
     Returns the number of bytes written. The quality steps down until the file fits.
@@ -307,7 +307,7 @@ def save_jpeg(image: Image.Image, path: Path, quality: int = 82, credit: Credit 
         data = buffer.getvalue()
         if max_bytes is None or len(data) <= max_bytes or quality <= min_quality:
             break
-        quality = max(min_quality, quality - 8)
+        quality = max(min_quality, quality - 8)   # a byte budget beats a few artefacts in chat apps
     if max_bytes is not None and len(data) > max_bytes:
         raise ProducerError(f"{path.name}: cannot be made smaller than {max_bytes:,} bytes "
                             f"(still {len(data):,} at quality {quality})")
@@ -368,8 +368,10 @@ def web_names(stem: str, sizes: tuple[tuple[str, int], ...] = WEB_SIZES) -> list
 
 def picture_html(versions: list[dict], alt: str, sizes: str, css_class: str = "", loading: str = "lazy") -> str:
     """A ``<picture>`` with WebP and JPEG ``srcset``; ``alt`` must already be escaped."""
-    webp = ", ".join(f"{v['webp']} {v['width']}w" for v in versions)
-    jpeg = ", ".join(f"{v['jpeg']} {v['width']}w" for v in versions)
+    # A photo smaller than the web size gives two files of one width: list that width once.
+    distinct = list({v["width"]: v for v in reversed(versions)}.values())[::-1]
+    webp = ", ".join(f"{v['webp']} {v['width']}w" for v in distinct)
+    jpeg = ", ".join(f"{v['jpeg']} {v['width']}w" for v in distinct)
     first = versions[0]
     cls = f' class="{css_class}"' if css_class else ""
     return (f'<picture><source type="image/webp" srcset="{webp}" sizes="{sizes}">'

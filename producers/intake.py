@@ -128,7 +128,7 @@ def inspect_zip(archive: zipfile.ZipFile) -> list[_Entry]:
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
             raise IntakeRefused(f"refused: {name!r} is a symbolic link; links are not accepted")
-        if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
             raise IntakeRefused(f"refused: {name!r} is a special file (device, pipe or socket)")
         is_dir = name.endswith("/")
         parts = tuple(p for p in unicodedata.normalize("NFC", name).split("/") if p and p != ".")

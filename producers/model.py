@@ -213,6 +213,17 @@ class Chapter(Strict):
     start: Annotated[str, Field(pattern=r"^(\d+:)?\d{1,2}:\d{2}(\.\d+)?$")]
     title: Line
 
+    @field_validator("start", mode="before")
+    @classmethod
+    def _seconds_to_clock(cls, value):
+        # YAML 1.1 reads an unquoted 1:30 as the base-60 number 90: it meant 90 seconds all along.
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+            minutes, seconds = divmod(float(value), 60)
+            hours, minutes = divmod(int(minutes), 60)
+            clock = f"{minutes:02d}:{seconds:06.3f}".rstrip("0").rstrip(".")
+            return f"{hours}:{clock}" if hours else clock
+        return value
+
     @property
     def seconds(self) -> float:
         parts = [float(p) for p in self.start.split(":")]

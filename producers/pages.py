@@ -141,7 +141,7 @@ def session_page(view: SiteView, record: SessionRecord) -> Page:
     path = doc_path(record.url)
     rate = round(100 * session.attendance.present / session.attendance.members)
     parts = [front_matter(session.title, session.summary,
-                          extra={"session_status": session.status}),
+                          extra={"session_status": session.status, "search": True}),
              f"# {md_text(session.title)}\n"]
     if view.preview:
         parts.append(html_block(view.badge(record), "c35-badges"))
@@ -176,7 +176,7 @@ def product_page(view: SiteView, record: SessionRecord, product, fragment: str, 
     url = f"{record.url}{product.stem}/"
     path = doc_path(url)
     item = product.product
-    parts = [front_matter(item.title, item.summary or record.session.summary, image=card),
+    parts = [front_matter(item.title, item.summary or record.session.summary, image=card, extra={"search": True}),
              f"# {md_text(item.title)}\n"]
     if view.preview:
         parts.append(html_block(view.badge(record), "c35-badges"))
@@ -243,14 +243,24 @@ def listing_pages(view: SiteView) -> list[Page]:
     return pages
 
 
+def search_page(view: SiteView) -> Page:
+    """Pagefind's UI over the chunked index written by render.py."""
+    title = view.labels("search")
+    block = ('<link rel="stylesheet" href="../pagefind/pagefind-ui.css">\n'
+             f'<div id="c35-search" data-placeholder="{escape(view.labels("search_placeholder"))}"></div>\n'
+             '<script src="../pagefind/pagefind-ui.js"></script>')
+    return Page("search/index.md", front_matter(title) + f"# {md_text(title)}\n" + html_block(block, "c35-search"))
+
+
 def nav(view: SiteView) -> list:
     """Top-level navigation only: it must stay the same size however many sessions there are."""
     labels = view.labels
     return [{labels("home"): "index.md"}, {labels("quarters"): "quarters/index.md"},
             {labels("cells"): "cells/index.md"}, {labels("groups"): "groups/index.md"},
-            {labels("kinds"): "kinds/index.md"}]
+            {labels("kinds"): "kinds/index.md"}, {labels("search"): "search/index.md"}]
 
 
 def all_pages(view: SiteView, product_fragments: Iterable[Page]) -> list[Page]:
-    pages = [home_page(view)] + [session_page(view, r) for r in view.sessions] + listing_pages(view)
+    pages = [home_page(view), search_page(view)] + [session_page(view, r) for r in view.sessions]
+    pages += listing_pages(view)
     return pages + list(product_fragments)

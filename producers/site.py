@@ -26,12 +26,12 @@ from .i18n import Labels
 from .loader import ContentTree, SessionRecord, load_content
 from .pages import Page, SiteView, all_pages, nav, product_page
 from .pipeline import Cache, FileHasher, Job, JobResult, Progress, atomic_write_text, run_jobs
+from .render import THEME_OVERRIDES, Asset, link_tree, render
 from .producer import ProductContext, ProductPage
 from .registry import PRODUCERS
 
 PUBLIC_STATUSES = frozenset({"published"})
 PACKAGE_ASSETS = Path(__file__).parent / "assets"
-THEME_OVERRIDES = Path(__file__).parent / "theme"
 FONT_DIR = Path("/usr/share/fonts/truetype/noto")
 WEB_FONTS = {  # file -> (family, weight, unicode-range or None)
     "NotoSans-Regular.ttf": ("Noto Sans", 400, None),
@@ -39,7 +39,6 @@ WEB_FONTS = {  # file -> (family, weight, unicode-range or None)
     "NotoSansDevanagari-Regular.ttf": ("Noto Sans Devanagari", 400, "U+0900-097F, U+1CD0-1CFF, U+A8E0-A8FF"),
     "NotoSansDevanagari-Bold.ttf": ("Noto Sans Devanagari", 700, "U+0900-097F, U+1CD0-1CFF, U+A8E0-A8FF"),
 }
-SEARCH_LANGUAGES = {"en": ["en", "vi", "hi"], "vi": ["vi", "en", "hi"], "hi": ["hi", "en", "vi"]}
 log = logging.getLogger("cell35")
 
 
@@ -88,90 +87,57 @@ def _contexts(tree: ContentTree, sessions: list[SessionRecord]) -> list[ProductC
             for record in sessions for product in record.products]
 
 
-def _write_assets(docs: Path, tree: ContentTree) -> dict:
-    """Self-hosted fonts (no Google Fonts), theme colours, package CSS/JS, logo. Returns config extras."""
-    assets = docs / "assets"
-    (assets / "fonts").mkdir(parents=True, exist_ok=True)
+def _assets(tree: ContentTree) -> tuple[list[Asset], dict]:
+    """Self-hosted fonts (no Google Fonts), theme colours, package CSS/JS, logo; and config extras."""
+    assets: list[Asset] = []
     faces = []
     for name, (family, weight, unicode_range) in WEB_FONTS.items():
         source = FONT_DIR / name
         if not source.is_file():
             raise ConfigError(f"font {source} is missing; run scripts/setup (fonts-noto-core)")
-        shutil.copyfile(source, assets / "fonts" / name)
+        assets.append(Asset(f"assets/fonts/{name}", source=source))
         rule = (f"@font-face {{ font-family: '{family}'; font-weight: {weight}; font-display: swap; "
                 f"src: url('fonts/{name}') format('truetype');")
         faces.append(rule + (f" unicode-range: {unicode_range}; }}" if unicode_range else " }"))
     theme = tree.site.theme
-    (assets / "site-theme.css").write_text(
+    assets.append(Asset("assets/site-theme.css", text=(
         "\n".join(faces) + "\n:root, [data-md-color-scheme] {\n"
         f"  --md-primary-fg-color: {theme.primary};\n  --md-primary-fg-color--light: {theme.primary};\n"
         f"  --md-primary-fg-color--dark: {theme.primary};\n  --md-accent-fg-color: {theme.accent};\n"
-        "  --md-text-font: 'Noto Sans', 'Noto Sans Devanagari', sans-serif;\n}\n", encoding="utf-8")
+        "  --md-text-font: 'Noto Sans', 'Noto Sans Devanagari', sans-serif;\n}\n")))
     css, js = ["assets/site-theme.css"], []
     for asset in sorted(PACKAGE_ASSETS.iterdir()) if PACKAGE_ASSETS.is_dir() else []:
         if asset.suffix in (".css", ".js"):
-            shutil.copyfile(asset, assets / asset.name)
+            assets.append(Asset(f"assets/{asset.name}", source=asset))
             (css if asset.suffix == ".css" else js).append(f"assets/{asset.name}")
     extras: dict = {"extra_css": css, "extra_javascript": js}
     if tree.site.logo:
         logo = tree.root / tree.site.logo
-        target = assets / ("logo" + logo.suffix.lower())
-        shutil.copyfile(logo, target)
-        extras["logo"] = f"assets/{target.name}"
-    return extras
+        name = "assets/logo" + logo.suffix.lower()
+        assets.append(Asset(name, source=logo))
+        extras["logo"] = name
+    return assets, extras
 
 
-def _mkdocs_config(path: Path, base: Path, docs: Path, staging: Path, tree: ContentTree, view: SiteView,
-                   extras: dict) -> None:
+def _mkdocs_config(tree: ContentTree, view: SiteView, extras: dict) -> dict:
+    """The per-site part of the mkdocs configuration (it INHERITs the repository's mkdocs.yml)."""
     site = tree.site
     theme = {"language": site.language, "custom_dir": str(THEME_OVERRIDES)}
     if "logo" in extras:
         theme["logo"] = extras["logo"]
         theme["favicon"] = extras["logo"]
-    config = {
-        "INHERIT": str(base.resolve()),
+    return {
         "site_name": escape(site.title),          # the theme prints it unescaped
         "site_description": escape(site.description),
         "site_url": site.base_url,
-        "docs_dir": str(docs),
-        "site_dir": str(staging),
         "theme": theme,
-        "plugins": [{"search": {"lang": SEARCH_LANGUAGES[site.language]}}],
+        # Search is Pagefind's chunked index (see render.py), not the theme's whole-site lunr index.
+        "plugins": [],
         "nav": nav(view),
         "extra_css": extras["extra_css"],
         "extra_javascript": extras["extra_javascript"],
         "extra": {"cell35": {"version": __version__, "preview": view.preview}},
     }
-    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
-
-
-def _run_mkdocs(config_path: Path) -> list[str]:
-    """Build with mkdocs in-process, strict; returns its warnings (strict turns any into a failure)."""
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import Abort, MkDocsException
-
-    records: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if record.levelno >= logging.WARNING:
-                records.append(record.getMessage())
-
-    handler = Collect()
-    mkdocs_log = logging.getLogger("mkdocs")
-    mkdocs_log.addHandler(handler)
-    previous_level = mkdocs_log.level
-    mkdocs_log.setLevel(logging.WARNING)
-    try:
-        config = load_config(str(config_path), strict=True)
-        build(config)
-    except (Abort, MkDocsException) as exc:
-        raise ConfigError(f"mkdocs build failed: {exc}\n" + "\n".join(records[-20:])) from None
-    finally:
-        mkdocs_log.removeHandler(handler)
-        mkdocs_log.setLevel(previous_level)
-    return records
 
 
 def _link(source: Path, target: Path) -> None:
@@ -262,34 +228,28 @@ def build_site(options: BuildOptions) -> BuildResult:
     product_docs = [product_page(view, ctx.session, ctx.record, pages_done[ctx.url].html, pages_done[ctx.url].card)
                     for ctx in contexts if ctx.url in pages_done]
 
+    pages = all_pages(view, product_docs)
+    assets, extras = _assets(tree)
+    rendered = render(pages, assets, _mkdocs_config(tree, view, extras),
+                      options.mkdocs_config or default_mkdocs_config(), cache, hasher, tree.site.language)
+    hasher.save()
     builds_root = out.parent / f".{out.name}.d"
     builds_root.mkdir(parents=True, exist_ok=True)
     staging = builds_root / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    work = Path(tempfile.mkdtemp(prefix="cell35-build-"))
     try:
-        docs = work / "docs"
-        for page in all_pages(view, product_docs):
-            target = docs / page.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(page.text, encoding="utf-8")
-        extras = _write_assets(docs, tree)
-        config_path = work / "mkdocs.yml"
-        _mkdocs_config(config_path, options.mkdocs_config or default_mkdocs_config(), docs, staging, tree, view,
-                       extras)
-        mkdocs_warnings = _run_mkdocs(config_path)
+        link_tree(rendered.folder, staging)
         for ctx in contexts:
             if ctx.url in pages_done:
                 for name, source in pages_done[ctx.url].media.items():
                     _link(Path(source), staging / ctx.url / name)
-        report = _report(tree, selected, contexts, outcomes, results, options, mkdocs_warnings,
+        report = _report(tree, selected, contexts, outcomes, results, options, list(rendered.warnings),
                          time.perf_counter() - started)
+        report["rendered"] = "cached" if rendered.cached else "rendered"
         atomic_write_text(staging / "build-report.json", json.dumps(report, ensure_ascii=False, indent=2))
         _swap(out, staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     failed = sum(1 for o in outcomes.values() if o.status != "published")
     return BuildResult(out=out, report=report, problems=tree.problems, failed_products=failed)
 

@@ -241,6 +241,11 @@ def _parse_slide(slide: Slide, lines: list[str], problems: list[Problem]) -> Non
             last = slide.columns[-1].pop()
             slide.columns[-1].append(Item(last.spans + inline_spans(" " + line.strip()), last.level, last.marker))
     close_paragraph()
+    if slide.two_columns and slide.image is not None and slide.columns[slide.image.column]:
+        side = "left" if slide.image.column == 0 else "right"
+        problems.append(Problem(slide.number, slide.image.line,
+                                f"in a two-column slide the image fills its whole column, but the {side} column "
+                                "also has text: move the text to the other column"))
     if slide.is_empty:
         what = "only speaker notes" if slide.notes else "nothing"
         problems.append(Problem(slide.number, slide.line,

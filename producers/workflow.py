@@ -275,6 +275,8 @@ def record_step(session_md: Path, action: str, by: str, reason: str | None = Non
     text, problems = read_text(session_md, shown)
     if text is None:
         raise ContentError(problems)
+    # read_text normalises line endings; re-read the exact text so CRLF files stay CRLF.
+    text = session_md.read_bytes().decode("utf-8")
     entry = HistoryEntry(action=action, by=by, at=at or now_utc(), reason=reason or None)
     new_text = edit_front_matter(text, shown, action, entry)
     session = check_session_text(new_text, shown) if check else None

@@ -119,5 +119,6 @@ def browser():
 def page(browser):
     context = browser.new_context()
     page = context.new_page()
+    page.set_default_timeout(15_000)
     yield page
     context.close()

@@ -1,0 +1,285 @@
+"""Podcast feeds: RSS 2.0 + iTunes + Podcasting 2.0, built from episode records by pure functions.
+
+Three families of feed, linked to each other: the whole site (``podcast/feed.xml``), one per cell
+(``podcast/<cell>/feed.xml``) and one per language (``podcast/<lang>/feed.xml``). An episode's GUID
+and pubDate come from its identity (session id + product file stem, session date), never from
+the build time or the audio's bytes: re-encoding or editing an episode must never make a podcast
+app list it twice. The feed bytes are deterministic too (lastBuildDate is the newest episode's
+date), so an unchanged site publishes byte-identical feeds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from feedgen.feed import FeedGenerator
+from PIL import Image, UnidentifiedImageError
+
+from .errors import ProducerError
+from .html import escape
+from .i18n import LANGUAGE_NAMES, Labels
+from .model import Cell, PodcastChannel, SiteConfig
+from .podcast_ns import PodcastIndexEntryExtension, PodcastIndexExtension, podcast_guid
+
+FEED_DIR = "podcast"
+FEED_NAME = "feed.xml"
+SUBSCRIBE_PATH = "podcast/"                  # the subscribe page; every feed's <link> points at it
+MAX_DESCRIPTION_BYTES = 4000
+ARTWORK_MIN, ARTWORK_MAX = 1400, 3000
+# Fixed forever: changing it would change every episode GUID ever published.
+EPISODE_GUID_NAMESPACE = uuid.UUID("5b8e3c1e-2f4a-5d6b-9c7e-0a1b2c3d4e5f")
+EPISODE_HOUR_UTC = 12                        # pubDate = session date at noon UTC + product number minutes
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One published episode, as every feed that lists it sees it. URLs are absolute."""
+
+    title: str
+    page_url: str
+    enclosure_url: str
+    length: int                              # bytes of the MP3
+    duration: float                          # seconds
+    pub_date: dt.datetime                    # timezone-aware
+    guid: str
+    language: str
+    cell: str                                # cell id
+    description: str
+    cell_name: str = ""
+    transcript_url: str | None = None        # WebVTT
+    transcript_srt_url: str | None = None
+    chapters_url: str | None = None          # Podcasting 2.0 JSON chapters
+    chapters: tuple[tuple[float, str], ...] = ()
+    persons: tuple[tuple[str, str], ...] = ()   # (name, role)
+    image_url: str | None = None
+    episode: int | None = None
+    season: int | None = None
+    explicit: bool = False
+    author: str = ""
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    """One feed as the subscribe page and the feeds' alternate links list it."""
+
+    path: str                                # site-relative, e.g. podcast/ha-long/feed.xml
+    url: str
+    title: str
+    scope: str                               # "site" | "cell" | "language"
+    key: str                                 # "", the cell id or the language code
+    episodes: tuple[Episode, ...] = field(default=(), repr=False)
+    language: str = "en"
+
+
+def episode_guid(session_id: str, stem: str) -> str:
+    """The episode's permanent GUID, from its identity: '2024-q4/ha-long-security' + '02-podcast'."""
+    return str(uuid.uuid5(EPISODE_GUID_NAMESPACE, f"{session_id}/{stem}"))
+
+
+def episode_pub_date(date: dt.date, stem: str) -> dt.datetime:
+    """The session date at noon UTC, plus a minute per product number so a session's episodes keep order."""
+    number = int(stem[:2]) if stem[:2].isdigit() else 0
+    return dt.datetime(date.year, date.month, date.day, EPISODE_HOUR_UTC, number, tzinfo=dt.timezone.utc)
+
+
+def clip_utf8(text: str, limit: int = MAX_DESCRIPTION_BYTES) -> str:
+    """``text`` within ``limit`` UTF-8 bytes, cut at a character (and if possible word) boundary."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= limit:
+        return text
+    room = limit - len("…".encode("utf-8"))
+    cut = encoded[:room].decode("utf-8", "ignore")
+    space = cut.rfind(" ")
+    if space > len(cut) * 0.8:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def check_artwork(path: Path, what: str) -> tuple[int, int, str]:
+    """Podcast artwork rules (Apple's, which every app follows): 1400-3000 px square RGB JPEG/PNG, no alpha.
+
+    Returns (width, height, format); ``what`` names the file in the error, e.g. 'site.yml podcast.image'.
+    """
+    try:
+        with Image.open(path) as image:
+            width, height, fmt, mode = image.width, image.height, image.format, image.mode
+            has_alpha = mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info)
+    except (OSError, UnidentifiedImageError):
+        raise ProducerError(f"{what}: {Path(path).name} is not a readable image") from None
+    problems = []
+    if fmt not in ("JPEG", "PNG"):
+        problems.append(f"format is {fmt}; use JPEG or PNG")
+    if width != height:
+        problems.append(f"it is {width}x{height} px; it must be square")
+    if not ARTWORK_MIN <= max(width, height) <= ARTWORK_MAX or not ARTWORK_MIN <= min(width, height):
+        problems.append(f"size {width}x{height} px is outside {ARTWORK_MIN}-{ARTWORK_MAX} px")
+    if has_alpha:
+        problems.append("it has transparency (an alpha channel); save it without, as RGB")
+    elif mode not in ("RGB", "L", "P"):
+        problems.append(f"colour mode is {mode}; save it as RGB")
+    if problems:
+        raise ProducerError(f"{what}: podcast artwork {Path(path).name} must be a square RGB JPEG or PNG of "
+                            f"{ARTWORK_MIN}-{ARTWORK_MAX} px without transparency, but " + "; ".join(problems),
+                            field="image")
+    return width, height, fmt
+
+
+def artwork_bytes(path: Path, what: str, size: int | None = None) -> bytes:
+    """Validated artwork re-encoded as a metadata-free JPEG (no EXIF, so no location), optionally resized."""
+    check_artwork(path, what)
+    with Image.open(path) as image:
+        rgb = image.convert("RGB")
+        if size and rgb.width != size:
+            rgb = rgb.resize((size, size), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        rgb.save(out, "JPEG", quality=88, optimize=True, progressive=False)
+    return out.getvalue()
+
+
+def hms(seconds: float) -> str:
+    total = int(round(seconds))
+    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+def plan_feeds(episodes: Iterable[Episode], channel: PodcastChannel, site: SiteConfig,
+               cells: Mapping[str, Cell] | None = None) -> list[FeedLink]:
+    """Which feeds exist: the site-wide one always, one per cell and language that has episodes."""
+    cells = cells or {}
+    ordered = tuple(sorted(episodes, key=lambda e: (e.pub_date, e.guid), reverse=True))
+    cell_ids = sorted({e.cell for e in ordered})
+    languages = sorted({e.language for e in ordered})
+    clash = set(cell_ids) & set(languages)
+    if clash:
+        raise ProducerError(f"cell id {', '.join(sorted(clash))!r} is also a language code, so its podcast feed "
+                            f"would overwrite the language feed at {FEED_DIR}/<id>/{FEED_NAME}; rename the cell")
+
+    def link(key: str, scope: str, title: str, items: tuple[Episode, ...], language: str) -> FeedLink:
+        path = f"{FEED_DIR}/{key + '/' if key else ''}{FEED_NAME}"
+        return FeedLink(path=path, url=site.base_url + path, title=title, scope=scope, key=key,
+                        episodes=items, language=language)
+
+    feeds = [link("", "site", channel.title, ordered, site.language)]
+    for cell_id in cell_ids:
+        items = tuple(e for e in ordered if e.cell == cell_id)
+        cell = cells.get(cell_id)
+        name = cell.name if cell else (items[0].cell_name or cell_id)
+        language = cell.language if cell else Counter(e.language for e in items).most_common(1)[0][0]
+        feeds.append(link(cell_id, "cell", f"{channel.title} — {name}", items, language))
+    for language in languages:
+        items = tuple(e for e in ordered if e.language == language)
+        feeds.append(link(language, "language", f"{channel.title} ({LANGUAGE_NAMES.get(language, language)})",
+                          items, language))
+    return feeds
+
+
+def build_feeds(episodes: Iterable[Episode], channel: PodcastChannel, site: SiteConfig, *,
+                cells: Mapping[str, Cell] | None = None, content_root: Path | None = None) -> dict[str, bytes]:
+    """Every feed's XML keyed by its site-relative path, plus the channel artwork (``podcast/artwork.jpg``).
+
+    With ``content_root`` the channel image is validated (ProducerError naming site.yml otherwise)
+    and re-encoded for publishing; without it the artwork URL is still written but no bytes.
+    """
+    feeds = plan_feeds(episodes, channel, site, cells)
+    artwork_path = f"{FEED_DIR}/artwork.jpg"
+    files: dict[str, bytes] = {}
+    if content_root is not None:
+        files[artwork_path] = artwork_bytes(Path(content_root) / channel.image, "site.yml podcast.image")
+    for feed in feeds:
+        files[feed.path] = feed_xml(feed, feeds, channel, site, site.base_url + artwork_path)
+    return files
+
+
+def feed_xml(feed: FeedLink, siblings: list[FeedLink], channel: PodcastChannel, site: SiteConfig,
+             image_url: str) -> bytes:
+    fg = FeedGenerator()
+    fg.load_extension("podcast")
+    fg.register_extension("podcastindex", PodcastIndexExtension, PodcastIndexEntryExtension)
+    fg.title(feed.title)
+    fg.description(channel.description)
+    fg.language(feed.language)
+    fg.author({"name": channel.author, "email": channel.owner.email})
+    fg.generator("cell35")
+    fg.link(href=feed.url, rel="self", type="application/rss+xml")   # self first: feedgen keeps the last <link>
+    fg.link(href=site.base_url + SUBSCRIBE_PATH, rel="alternate")
+    fg.image(url=image_url, title=feed.title, link=site.base_url + SUBSCRIBE_PATH)
+    fg.podcast.itunes_author(channel.author)
+    fg.podcast.itunes_owner(name=channel.owner.name, email=channel.owner.email)
+    fg.podcast.itunes_image(image_url)
+    fg.podcast.itunes_summary(channel.description)
+    if channel.subcategory:
+        fg.podcast.itunes_category(channel.category, channel.subcategory)
+    else:
+        fg.podcast.itunes_category(channel.category)
+    fg.podcast.itunes_explicit("yes" if channel.explicit else "no")
+    fg.podcast.itunes_type(channel.type)
+    fg.podcastindex.guid(podcast_guid(feed.url))
+    fg.podcastindex.locked(channel.locked, channel.owner.email)
+    for sibling in siblings:
+        if sibling.path != feed.path:
+            fg.podcastindex.alternate(sibling.url, sibling.title)
+    newest = feed.episodes[0].pub_date if feed.episodes else dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+    fg.lastBuildDate(newest)
+    fg.pubDate(newest)
+    for episode in feed.episodes:
+        _add_entry(fg, episode, channel)
+    return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+
+
+def _add_entry(fg: FeedGenerator, episode: Episode, channel: PodcastChannel) -> None:
+    fe = fg.add_entry(order="append")
+    fe.guid(episode.guid, permalink=False)
+    fe.title(episode.title)
+    fe.link(href=episode.page_url)
+    description = clip_utf8(episode.description or episode.title)
+    fe.description(description)
+    fe.enclosure(episode.enclosure_url, str(episode.length), "audio/mpeg")
+    fe.pubDate(episode.pub_date)
+    fe.podcast.itunes_duration(hms(episode.duration))
+    fe.podcast.itunes_author(episode.author or episode.cell_name or channel.author)
+    fe.podcast.itunes_summary(description)
+    fe.podcast.itunes_explicit("yes" if episode.explicit else "no")
+    fe.podcast.itunes_episode_type("full")
+    if episode.episode:
+        fe.podcast.itunes_episode(episode.episode)
+    if episode.season:
+        fe.podcast.itunes_season(episode.season)
+    if episode.image_url:
+        fe.podcast.itunes_image(episode.image_url)
+    if episode.transcript_url:
+        fe.podcastindex.transcript(episode.transcript_url, "text/vtt", episode.language, "captions")
+    if episode.transcript_srt_url:
+        fe.podcastindex.transcript(episode.transcript_srt_url, "application/x-subrip", episode.language, "captions")
+    if episode.chapters_url:
+        fe.podcastindex.chapters(episode.chapters_url, episode.chapters)
+    for name, role in episode.persons:
+        fe.podcastindex.person(name, role=role)
+
+
+def subscribe_page_html(feeds: list[FeedLink], labels: Labels) -> str:
+    """The subscribe page body: every feed with its address to copy, and how to add it to an app."""
+    sections = {"site": [], "cell": [], "language": []}
+    for feed in feeds:
+        sections[feed.scope].append(feed)
+    parts = [f'<div class="c35-subscribe">', f"<p>{escape(labels('podcast_subscribe_intro'))}</p>",
+             "<ol>", *(f"<li>{escape(labels(key))}</li>" for key in
+                       ("podcast_subscribe_step1", "podcast_subscribe_step2", "podcast_subscribe_step3")),
+             "</ol>"]
+    headings = {"site": "podcast_feed_all", "cell": "podcast_feeds_by_cell", "language": "podcast_feeds_by_language"}
+    for scope, items in sections.items():
+        if not items:
+            continue
+        parts.append(f"<h2>{escape(labels(headings[scope]))}</h2>")
+        parts.append('<ul class="c35-feeds">')
+        for feed in items:
+            count = labels("podcast_episode_count", n=len(feed.episodes))
+            parts.append(f'<li><a href="{escape(feed.url)}" type="application/rss+xml">{escape(feed.title)}</a> '
+                         f'<small>({escape(count)})</small><br><code>{escape(feed.url)}</code></li>')
+        parts.append("</ul>")
+    parts.append("</div>")
+    return "\n".join(parts)

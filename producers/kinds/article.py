@@ -1,0 +1,80 @@
+"""article: the summary, the sanitised body and an optional cover photo, with a share card.
+
+The cover is published like a gallery photo (metadata stripped, WebP + JPEG, ``srcset``); the
+share card comes from the shared cards module (title over cell and date).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from PIL import Image
+
+from .. import images
+from ..html import escape, markdown_to_html
+from ..i18n import Labels
+from ..pipeline import Job, JobResult
+from ..producer import ProductContext, ProductPage
+
+try:  # the share card module belongs to the slides work; the article page stands without it
+    from .. import cards
+except ImportError:  # pragma: no cover
+    cards = None
+
+VERSION = "1"
+COVER_STEM = "cover"
+COVER_SIZES = (("-small", 800), ("", images.WEB_LONG_EDGE))
+
+
+def render_cover(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
+    label = f"{params['display']}: cover ({params['file']})"
+    opened = images.open_photo(files[0], label, max_edge=images.WEB_LONG_EDGE)
+    images.web_versions(opened.image, out_dir, COVER_STEM, images.Credit(params.get("credit")), sizes=COVER_SIZES)
+    return list(opened.warnings)
+
+
+class ArticleProducer:
+    version = VERSION
+
+    def plan(self, ctx: ProductContext) -> list[Job]:
+        product = ctx.record.product
+        jobs = []
+        if product.cover:
+            jobs.append(Job(name=ctx.job_name("cover"), kind="article", action=render_cover,
+                            params={"display": ctx.record.display, "file": product.cover.file,
+                                    "credit": product.cover.credit},
+                            files=(ctx.media(product.cover.file),),
+                            outputs=tuple(images.web_names(COVER_STEM, COVER_SIZES)), version=VERSION, timeout=120))
+        if cards is not None:
+            jobs.append(cards.card_job(ctx))
+        return jobs
+
+    def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:
+        product = ctx.record.product
+        media: dict[str, Path] = {}
+        parts = []
+        if product.summary:
+            parts.append(f'<p class="c35-lead">{escape(product.summary)}</p>')
+        cover = results.get(ctx.job_name("cover"))
+        if product.cover and cover is not None and cover.status != "failed":
+            media.update(cover.outputs)
+            versions = []
+            for suffix, _ in COVER_SIZES:
+                jpeg = cover.outputs[f"{COVER_STEM}{suffix}.jpg"]
+                with Image.open(jpeg) as opened:   # the header only: real pixel sizes for srcset
+                    width, height = opened.size
+                versions.append({"webp": f"{COVER_STEM}{suffix}.webp", "jpeg": f"{COVER_STEM}{suffix}.jpg",
+                                 "width": width, "height": height})
+            picture = images.picture_html(versions, escape(product.cover.alt), sizes="(max-width: 900px) 100vw, 900px",
+                                          css_class="c35-article__cover", loading="eager")
+            credit = (f'<figcaption>{escape(labels("photo_credit"))}: {escape(product.cover.credit)}</figcaption>'
+                      if product.cover.credit else "")
+            parts.append(f'<figure class="c35-article__figure">{picture}{credit}</figure>')
+        parts.append(markdown_to_html(ctx.record.body))
+        card_name = None
+        card = results.get(ctx.job_name("card"))
+        if cards is not None and card is not None and card.status != "failed":
+            media[cards.CARD_NAME] = card.outputs[cards.CARD_NAME]
+            card_name = cards.CARD_NAME
+        return ProductPage(html="\n".join(parts), media=media, card=card_name)

@@ -1,0 +1,502 @@
+"""Podcast episodes: a recording (or a script read by espeak-ng) -> a tagged, chaptered, normalised MP3.
+
+One job per episode renders everything that depends on the final audio: the MP3 with ID3v2 tags
+and CHAP/CTOC chapter frames (some apps read chapters only from the file), the Podcasting 2.0
+JSON chapters, the transcript as WebVTT and SRT, and ``episode.json`` (duration, size, loudness,
+chapters, cues) from which the page and the feed entries are made without touching the audio.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TLEN, TPE1, TPE2, TXXX,
+                         CTOCFlags)
+
+from .. import audio, speech, tools
+from ..errors import ProducerError
+from ..feeds import Episode, artwork_bytes, check_artwork, clip_utf8, episode_guid, episode_pub_date
+from ..html import escape, markdown_to_html
+from ..i18n import Labels
+from ..model import PodcastProduct
+from ..pipeline import Job, JobResult
+from ..producer import ProductContext, ProductPage
+
+VERSION = "1"
+ACCEPTED_AUDIO = (".mp3", ".m4a", ".wav", ".ogg", ".opus", ".flac")
+MAX_SECONDS = 3 * 3600            # longer is surely a mistake (a phone left recording), and ~85 MB of MP3
+MAX_MUSIC_SECONDS = 120           # intro/outro music is a sting, not a programme
+MAX_SCRIPT_CHARS = 150_000        # ~3 hours of espeak-ng at its default rate
+MIN_SECONDS = 1.0
+TARGET_STEREO, TARGET_MONO = -16.0, -19.0     # LUFS integrated; mono is 3 LU lower (AES TD1004)
+MUSIC_BELOW_SPEECH = 3.0                      # LU: music sits under the voice
+TRUE_PEAK = -1.5                              # dBTP; the requirement is <= -1
+BITRATE = {1: "64k", 2: "96k"}
+ARTWORK_ID3_SIZE = 600            # px: cover art inside the MP3 stays small for slow links
+INTRO_TITLE = {"en": "Intro", "vi": "Nhạc mở đầu", "hi": "परिचय संगीत"}
+ID3_LANGUAGE = {"en": "eng", "vi": "vie", "hi": "hin"}
+OUTPUTS = ("episode.mp3", "episode.json")
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: float
+    end: float
+    text: str
+
+
+class PodcastProducer:
+    version = VERSION
+
+    def plan(self, ctx: ProductContext) -> list[Job]:
+        product: PodcastProduct = ctx.record.product
+        files: list[Path] = []
+        roles: list[str] = []
+
+        def add(path: Path, role: str) -> None:
+            files.append(path)
+            roles.append(role)
+
+        if product.audio:
+            add(ctx.media(product.audio), "audio")
+        if product.transcript:
+            add(ctx.media(product.transcript), "transcript")
+        podcast = ctx.site.podcast
+        if podcast and podcast.intro_music:
+            add(ctx.content_root / podcast.intro_music, "intro")
+        if podcast and podcast.outro_music:
+            add(ctx.content_root / podcast.outro_music, "outro")
+        if product.cover:
+            add(ctx.media(product.cover), "cover")
+        elif podcast:
+            add(ctx.content_root / podcast.image, "site_cover")
+        script_chapters = [] if product.audio else script_blocks(ctx.record.body)
+        has_transcript = bool(product.transcript) or not product.audio
+        has_chapters = bool(product.chapters) or any(heading for _, heading in script_chapters)
+        outputs = list(OUTPUTS)
+        if has_transcript:
+            outputs += ["transcript.vtt", "transcript.srt"]
+        if has_chapters:
+            outputs.append("chapters.json")
+        if product.cover:
+            outputs.append("cover.jpg")
+        params = {
+            "product": ctx.record.display,
+            "title": product.title,
+            "summary": product.summary,
+            "cell": ctx.cell.id,
+            "cell_name": ctx.cell.name,
+            "show": podcast.title if podcast else ctx.site.title,
+            "date": ctx.session.session.date.isoformat(),
+            "language": ctx.record.language,
+            "script": "" if product.audio else ctx.record.body,
+            "chapters": [[c.seconds, c.title, c.start] for c in product.chapters],
+            "authors": list(product.authors),
+            "roles": roles,
+            "outputs": outputs,
+            "guid": episode_guid(ctx.session.id, ctx.record.stem),
+        }
+        tool_names = ("ffmpeg", "ffprobe") + (() if product.audio else ("espeak-ng",))
+        return [Job(name=ctx.job_name("episode"), kind="podcast", action=render_episode, params=params,
+                    files=tuple(files), outputs=tuple(outputs), version=VERSION, tools=tool_names, timeout=3600)]
+
+    def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:
+        result = results.get(ctx.job_name("episode"))
+        if result is None or result.status == "failed":
+            raise ProducerError(f"{ctx.record.display}: the episode did not render"
+                                + (f": {result.error}" if result else ""))
+        meta = json.loads(result.outputs["episode.json"].read_text(encoding="utf-8"))
+        names = published_names(ctx)
+        media = {names[key]: path for key, path in result.outputs.items() if key in names}
+        return ProductPage(html=episode_html(ctx, meta, names, labels), media=media,
+                           warnings=tuple(result.warnings))
+
+    def episode(self, ctx: ProductContext, results: Mapping[str, JobResult]) -> Episode:
+        """The feed record of a rendered episode (the site build collects these for build_feeds)."""
+        result = results[ctx.job_name("episode")]
+        meta = json.loads(result.outputs["episode.json"].read_text(encoding="utf-8"))
+        product: PodcastProduct = ctx.record.product
+        names = published_names(ctx)
+        base = ctx.absolute_url
+
+        def url(key: str) -> str | None:
+            return base + names[key] if key in result.outputs else None
+
+        description = product.summary or speech.plain_text(ctx.record.body).strip() or product.title
+        return Episode(
+            title=product.title, page_url=base, enclosure_url=base + names["episode.mp3"],
+            length=result.outputs["episode.mp3"].stat().st_size, duration=meta["duration"],
+            pub_date=episode_pub_date(ctx.session.session.date, ctx.record.stem),
+            guid=episode_guid(ctx.session.id, ctx.record.stem), language=ctx.record.language,
+            cell=ctx.cell.id, cell_name=ctx.cell.name, description=clip_utf8(description),
+            transcript_url=url("transcript.vtt"), transcript_srt_url=url("transcript.srt"),
+            chapters_url=url("chapters.json"),
+            chapters=tuple((c["start"], c["title"]) for c in meta["chapters"]),
+            persons=tuple((p.name, p.role) for p in product.persons), image_url=url("cover.jpg"),
+            episode=product.episode, season=product.season, explicit=product.explicit,
+            author=", ".join(product.authors) or ctx.cell.name)
+
+
+def published_names(ctx: ProductContext) -> dict[str, str]:
+    """Cache output name -> published file name: a download saved by a listener says what it is."""
+    base = f"{ctx.session.slug}-{ctx.record.stem[3:] or ctx.record.stem}"
+    return {"episode.mp3": f"{base}.mp3", "transcript.vtt": f"{base}.vtt", "transcript.srt": f"{base}.srt",
+            "chapters.json": f"{base}.chapters.json", "cover.jpg": f"{base}.jpg"}
+
+
+# --- the script ------------------------------------------------------------------------------
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+
+
+def script_blocks(body: str) -> list[tuple[str, bool]]:
+    """The script as (plain text, is_heading) blocks in reading order; headings become chapters."""
+    blocks: list[tuple[str, bool]] = []
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        text = speech.plain_text("\n".join(paragraph)).strip()
+        if text:
+            blocks.append((text, False))
+        paragraph.clear()
+
+    for line in body.splitlines():
+        heading = _HEADING.match(line)
+        if heading:
+            flush()
+            text = speech.plain_text(heading.group(1)).strip()
+            if text:
+                blocks.append((text, True))
+        elif not line.strip():
+            flush()
+        else:
+            paragraph.append(line)
+    flush()
+    return blocks
+
+
+# --- transcripts -----------------------------------------------------------------------------
+
+_TIMING = re.compile(r"^\s*((?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*((?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})")
+_TAGS = re.compile(r"<(v(?:\.[^ >]*)?)\s+([^>]+)>|<[^>]*>")
+
+
+def _clock(text: str) -> float:
+    parts = text.replace(",", ".").split(":")
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + float(part)
+    return seconds
+
+
+def parse_subtitles(text: str, what: str) -> list[Cue]:
+    """Cues of an uploaded WebVTT or SRT file; errors name the file and line."""
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    cues: list[Cue] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if "-->" in line:
+            match = _TIMING.match(line)
+            if not match:
+                raise ProducerError(f"{what} line {index + 1}: cannot read the cue timing {line.strip()!r}; "
+                                    "write it like 00:01:02.500 --> 00:01:05.000", field="transcript")
+            start, end = _clock(match.group(1)), _clock(match.group(2))
+            if end <= start:
+                raise ProducerError(f"{what} line {index + 1}: the cue ends ({match.group(2)}) before it starts "
+                                    f"({match.group(1)})", field="transcript")
+            body: list[str] = []
+            index += 1
+            while index < len(lines) and lines[index].strip():
+                # A VTT voice tag <v Name> keeps the speaker's name; other tags (<b>, <c.x>) go.
+                body.append(_TAGS.sub(lambda m: f"{m.group(2)}: " if m.group(1) else "", lines[index]).strip())
+                index += 1
+            cue_text = " ".join(part for part in body if part)
+            if cue_text:
+                cues.append(Cue(start, end, cue_text))
+        index += 1
+    if not cues:
+        raise ProducerError(f"{what}: no cues found; a transcript is a WebVTT (.vtt) or SubRip (.srt) file with "
+                            "timed lines like 00:00:01.000 --> 00:00:04.000", field="transcript")
+    return cues
+
+
+def _stamp(seconds: float, separator: str) -> str:
+    millis = max(0, round(seconds * 1000))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    whole, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{whole:02d}{separator}{millis:03d}"
+
+
+def write_vtt(cues: list[Cue], path: Path, language: str) -> None:
+    lines = ["WEBVTT", f"Language: {language}", ""]
+    for number, cue in enumerate(cues, 1):
+        lines += [str(number), f"{_stamp(cue.start, '.')} --> {_stamp(cue.end, '.')}", cue.text.replace("-->", "→"), ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def write_srt(cues: list[Cue], path: Path) -> None:
+    lines = []
+    for number, cue in enumerate(cues, 1):
+        lines += [str(number), f"{_stamp(cue.start, ',')} --> {_stamp(cue.end, ',')}", cue.text.replace("-->", "→"), ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+# --- the render job --------------------------------------------------------------------------
+
+def render_episode(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
+    """Job action: the whole episode. Every error names the product file and the item at fault."""
+    product = params["product"]
+    inputs = dict(zip(params["roles"], files))
+    warnings: list[str] = []
+    work = out_dir / "work"
+    work.mkdir()
+    language = params["language"]
+
+    # 1. The spoken part: a recording, or the script read aloud.
+    chapters: list[tuple[float, str]] = [(float(s), title) for s, title, _ in params["chapters"]]
+    cues: list[Cue] = []
+    if "audio" in inputs:
+        source = inputs["audio"]
+        name = f"{product} audio ({source.name})"
+        if source.suffix.lower() not in ACCEPTED_AUDIO:
+            raise ProducerError(f"{name}: {source.suffix} is not an accepted audio type; use one of "
+                                f"{', '.join(ACCEPTED_AUDIO)}", field="audio")
+        info = _probe(source, name)
+        if info.has_video:
+            raise ProducerError(f"{name} is a video file ({info.format_name}); a podcast needs the sound only: "
+                                f"upload an audio file ({', '.join(ACCEPTED_AUDIO)})", field="audio")
+        _check_length(info.duration, name)
+        channels = 1 if info.channels == 1 else 2
+        if "transcript" in inputs:
+            transcript = inputs["transcript"]
+            cues = parse_subtitles(transcript.read_text(encoding="utf-8", errors="replace"),
+                                   f"{product} transcript ({transcript.name})")
+            late = [c for c in cues if c.start >= info.duration]
+            if late:
+                warnings.append(f"{product} transcript: {len(late)} cue(s) start after the recording ends "
+                                f"({_mmss(info.duration)}); they were dropped")
+                cues = [c for c in cues if c.start < info.duration]
+        else:
+            warnings.append(f"{product}: no transcript uploaded; add a .vtt or .srt as 'transcript' so that deaf "
+                            "listeners and search can follow the episode")
+        speech_duration = info.duration
+    else:
+        script = params["script"]
+        if len(script) > MAX_SCRIPT_CHARS:
+            raise ProducerError(f"{product}: the script is {len(script):,} characters; an episode script may be at "
+                                f"most {MAX_SCRIPT_CHARS:,} (about 3 hours read aloud)", field="(body)")
+        sentences: list[str] = []
+        heading_at: list[tuple[int, str]] = []
+        for text, is_heading in script_blocks(script):
+            if is_heading:
+                heading_at.append((len(sentences), text))
+            sentences += speech.split_sentences(text)
+        if not sentences:
+            raise ProducerError(f"{product}: the script is empty; write the text to be read below the front "
+                                "matter, or give an 'audio' recording", field="(body)")
+        source = work / "speech.wav"
+        timings = speech.speech_timings(sentences, language, source)
+        cues = [Cue(start, end, text) for start, end, text in timings]
+        if not chapters:
+            chapters = [(timings[i][0] if i < len(timings) else timings[-1][1], title) for i, title in heading_at]
+        speech_duration = speech.wav_seconds(source)
+        _check_length(speech_duration, f"{product} script read aloud")
+        channels = 1
+        name = f"{product} script"
+
+    for number, (start, title) in enumerate(chapters, 1):
+        if start >= speech_duration:
+            raise ProducerError(f"{product} chapter {number} ({title!r}) starts at {_mmss(start)}, but the "
+                                f"episode ends at {_mmss(speech_duration)}", field="chapters")
+
+    # 2. Loudness, then intro/outro music around the voice.
+    target = TARGET_MONO if channels == 1 else TARGET_STEREO
+    mp3 = out_dir / "episode.mp3"
+    if "intro" in inputs or "outro" in inputs:
+        voice = work / "voice.wav"
+        audio.normalise(source, voice, target_lufs=target, true_peak=TRUE_PEAK, channels=channels, what=name)
+        parts, offset = [], 0.0
+        for role in ("intro", "outro"):
+            if role in inputs:
+                music = work / f"{role}.wav"
+                _prepare_music(inputs[role], music, role, target - MUSIC_BELOW_SPEECH, channels)
+                parts.append((role, music))
+        intro = next((p for r, p in parts if r == "intro"), None)
+        outro = next((p for r, p in parts if r == "outro"), None)
+        if intro:
+            offset = audio.probe(intro).duration
+        joined = work / "joined.wav"
+        _concat([p for p in (intro, voice, outro) if p], joined)
+        loudness = audio.normalise(joined, mp3, target_lufs=target, true_peak=TRUE_PEAK, channels=channels,
+                                   bitrate=BITRATE[channels], compress=False, what=name)
+        chapters = [(start + offset, title) for start, title in chapters]
+        cues = [Cue(c.start + offset, c.end + offset, c.text) for c in cues]
+        if intro and chapters and chapters[0][0] > 0:
+            chapters.insert(0, (0.0, INTRO_TITLE.get(language, INTRO_TITLE["en"])))
+    else:
+        loudness = audio.normalise(source, mp3, target_lufs=target, true_peak=TRUE_PEAK, channels=channels,
+                                   bitrate=BITRATE[channels], what=name)
+    duration = audio.probe(mp3).duration
+
+    # 3. Side files: transcript, chapters, cover.
+    outputs = params["outputs"]
+    if "transcript.vtt" in outputs:
+        write_vtt(cues, out_dir / "transcript.vtt", language)
+        write_srt(cues, out_dir / "transcript.srt")
+    if "chapters.json" in outputs:
+        if not chapters:   # planned from headings that turned out empty once read
+            chapters = [(0.0, params["title"])]
+        chapter_doc = {"version": "1.2.0", "title": params["title"],
+                       "chapters": [{"startTime": round(start, 3), "title": title} for start, title in chapters]}
+        (out_dir / "chapters.json").write_text(json.dumps(chapter_doc, ensure_ascii=False, indent=1),
+                                               encoding="utf-8")
+    cover = inputs.get("cover") or inputs.get("site_cover")
+    cover_what = f"{product} cover" if "cover" in inputs else "site.yml podcast.image"
+    if "cover.jpg" in outputs:
+        (out_dir / "cover.jpg").write_bytes(artwork_bytes(cover, cover_what))
+    elif cover is not None:
+        check_artwork(cover, cover_what)
+
+    # 4. Tags and chapter frames, written into the MP3 last (the encoder wrote none: -map_metadata -1).
+    write_tags(mp3, params, duration, chapters, cover, cover_what)
+
+    meta = {"duration": round(duration, 3), "bytes": mp3.stat().st_size, "channels": channels,
+            "bitrate": BITRATE[channels], "target_lufs": target,
+            "loudness": {"integrated": loudness.integrated, "true_peak": loudness.true_peak, "lra": loudness.lra},
+            "chapters": [{"start": round(s, 3), "title": t} for s, t in chapters],
+            "cues": [[round(c.start, 3), round(c.end, 3), c.text] for c in cues],
+            "source": "recording" if "audio" in inputs else "script"}
+    (out_dir / "episode.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    for leftover in work.iterdir():
+        leftover.unlink()
+    work.rmdir()
+    return warnings
+
+
+def _probe(path: Path, name: str) -> audio.AudioInfo:
+    try:
+        return audio.probe(path)
+    except ProducerError as exc:
+        # audio.probe names the file only; say which product and field it belongs to.
+        raise ProducerError(f"{name}: {exc.message}", exc.detail, field="audio") from None
+
+
+def _check_length(seconds: float, name: str) -> None:
+    if seconds > MAX_SECONDS:
+        raise ProducerError(f"{name} lasts {_mmss(seconds)}; an episode may be at most {_mmss(MAX_SECONDS)}. "
+                            "Split it into several episodes, or trim the silence at the end", field="audio")
+    if seconds < MIN_SECONDS:
+        raise ProducerError(f"{name} lasts only {seconds:.2f} s; is the right file attached?", field="audio")
+
+
+def _prepare_music(path: Path, out: Path, role: str, target: float, channels: int) -> None:
+    what = f"site.yml podcast.{role}_music ({path.name})"
+    info = _probe(path, what)
+    if info.has_video:
+        raise ProducerError(f"{what} is a video file; use an audio file", field=f"{role}_music")
+    if info.duration > MAX_MUSIC_SECONDS:
+        raise ProducerError(f"{what} lasts {_mmss(info.duration)}; intro/outro music may be at most "
+                            f"{MAX_MUSIC_SECONDS} s", field=f"{role}_music")
+    faded = out.with_name(f"{role}.faded.wav")
+    fade = min(1.5, info.duration / 3)
+    curve = f"afade=t=out:st={info.duration - fade:.3f}:d={fade:.3f}" if role == "intro" else f"afade=t=in:d={fade:.3f}"
+    tools.run(["ffmpeg", "-nostdin", "-hide_banner", "-y", "-i", path, "-map", "0:a:0", "-af", curve,
+                     "-c:a", "pcm_s16le", faded], outputs=[faded], timeout=300, what=f"ffmpeg fade ({what})")
+    audio.normalise(faded, out, target_lufs=target, true_peak=TRUE_PEAK, channels=channels, compress=False,
+                    what=what)
+
+
+def _concat(parts: list[Path], out: Path) -> None:
+    args: list[str | Path] = ["ffmpeg", "-nostdin", "-hide_banner", "-y"]
+    for part in parts:
+        args += ["-i", part]
+    streams = "".join(f"[{i}:a]" for i in range(len(parts)))
+    args += ["-filter_complex", f"{streams}concat=n={len(parts)}:v=0:a=1[a]", "-map", "[a]", "-c:a", "pcm_s16le", out]
+    tools.run(args, outputs=[out], timeout=1800, what="ffmpeg concat (intro/outro)")
+
+
+def write_tags(mp3: Path, params: Mapping[str, Any], duration: float, chapters: list[tuple[float, str]],
+               cover: Path | None, cover_what: str) -> None:
+    tags = ID3()
+    tags.add(TIT2(encoding=3, text=params["title"]))
+    tags.add(TPE1(encoding=3, text=", ".join(params["authors"]) or params["cell_name"]))
+    tags.add(TPE2(encoding=3, text=params["cell_name"]))
+    tags.add(TALB(encoding=3, text=params["show"]))
+    tags.add(TDRC(encoding=3, text=params["date"]))
+    tags.add(TLAN(encoding=3, text=ID3_LANGUAGE.get(params["language"], params["language"])))
+    tags.add(TCON(encoding=3, text="Podcast"))
+    tags.add(TLEN(encoding=3, text=str(int(duration * 1000))))
+    tags.add(TXXX(encoding=3, desc="cell", text=params["cell"]))
+    tags.add(TXXX(encoding=3, desc="guid", text=params["guid"]))
+    if params["summary"]:
+        tags.add(COMM(encoding=3, lang=ID3_LANGUAGE.get(params["language"], "eng"), desc="", text=params["summary"]))
+    if cover is not None:
+        tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="Cover",
+                      data=artwork_bytes(cover, cover_what, size=ARTWORK_ID3_SIZE)))
+    if chapters:
+        ids = [f"chp{i}" for i in range(len(chapters))]
+        tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
+                      sub_frames=[TIT2(encoding=3, text=params["title"])]))
+        total_ms = int(duration * 1000)
+        for i, (start, title) in enumerate(chapters):
+            end = chapters[i + 1][0] if i + 1 < len(chapters) else duration
+            tags.add(CHAP(element_id=ids[i], start_time=int(start * 1000), end_time=min(int(end * 1000), total_ms),
+                          start_offset=0xFFFFFFFF, end_offset=0xFFFFFFFF,
+                          sub_frames=[TIT2(encoding=3, text=title)]))
+    tags.save(mp3, v2_version=4)
+
+
+# --- the page --------------------------------------------------------------------------------
+
+def _mmss(seconds: float) -> str:
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def _size(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB" if count >= 100_000 else f"{count / 1000:.0f} kB"
+
+
+def episode_html(ctx: ProductContext, meta: Mapping[str, Any], names: Mapping[str, str], labels: Labels) -> str:
+    """Player, download link, chapter buttons that seek (podcast.js), and the transcript as text."""
+    product: PodcastProduct = ctx.record.product
+    mp3 = escape(names["episode.mp3"])
+    parts = ['<div class="c35-podcast" data-c35-podcast>']
+    if product.summary:
+        parts.append(f'<p class="c35-lead">{escape(product.summary)}</p>')
+    parts.append(f'<audio controls preload="metadata" src="{mp3}" data-c35-player>'
+                 f'<a href="{mp3}">{escape(product.title)}</a></audio>')
+    download = labels("podcast_download", size=_size(meta["bytes"]), duration=_mmss(meta["duration"]))
+    links = [f'<a href="{mp3}" download>{escape(download)}</a>']
+    if "transcript.vtt" in names and meta["cues"]:
+        links.append(f'{escape(labels("podcast_transcript"))}: <a href="{escape(names["transcript.vtt"])}" download>'
+                     f'WebVTT</a> · <a href="{escape(names["transcript.srt"])}" download>SRT</a>')
+    parts.append('<p class="c35-podcast-links">' + "<br>".join(links) + "</p>")
+    if product.audio and ctx.record.body.strip():
+        # A recording's body is its show notes; a script's body is already the transcript below.
+        parts.append(f'<div class="c35-show-notes">{markdown_to_html(ctx.record.body)}</div>')
+    if meta["chapters"]:
+        parts.append(f'<h2>{escape(labels("podcast_chapters"))}</h2>')
+        parts.append('<ol class="c35-chapters">')
+        for chapter in meta["chapters"]:
+            parts.append(f'<li><button type="button" data-start="{chapter["start"]:.3f}">'
+                         f'<span class="c35-time">{_mmss(chapter["start"])}</span> {escape(chapter["title"])}'
+                         f"</button></li>")
+        parts.append("</ol>")
+    if meta["cues"]:
+        parts.append(f'<h2>{escape(labels("podcast_transcript"))}</h2>')
+        parts.append(f'<div class="c35-transcript" lang="{escape(ctx.record.language)}">')
+        for start, _end, text in meta["cues"]:
+            parts.append(f'<p><button type="button" class="c35-time" data-start="{start:.3f}">{_mmss(start)}</button> '
+                         f"{escape(text)}</p>")
+        parts.append("</div>")
+    parts.append("</div>")
+    return "\n".join(parts)

@@ -1,0 +1,329 @@
+"""social-post: per-platform text within each platform's limit, share images, a copy-ready page.
+
+The text for each platform is the post body, its hashtags and the session link, in that order;
+when it is too long the body is cut at a word boundary (with an ellipsis), never the link, and a
+warning names the platform. Counting follows each platform's own rule (X weighs characters and
+counts every link as 23; Telegram counts UTF-16 code units).
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import nh3
+from PIL import Image, ImageDraw
+
+from .. import images
+from ..html import escape, markdown_to_html
+from ..i18n import Labels
+from ..pipeline import Job, JobResult
+from ..producer import ProductContext, ProductPage
+from ..text import TextStyle, clusters, draw_text, fit_text
+
+VERSION = "1"
+SQUARE_NAME = "square.jpg"
+CARD_NAME = "card.png"
+IMAGE_STEM = "image"
+IMAGE_SIZES = (("", images.WEB_LONG_EDGE),)
+
+# Limits, each from the platform's own documentation:
+# - X: 280 "weighted" characters; code points U+0000-U+10FF, U+2000-U+200D, U+2010-U+201F and
+#   U+2032-U+2037 weigh 1, all others 2; every URL counts 23 (t.co) whatever its length.
+#   twitter-text config v3.json and https://docs.x.com/resources/fundamentals/counting-characters
+# - Facebook: 63,206 characters in a post (the limit Facebook has enforced since 2011).
+# - Telegram: a text message is 1-4096 characters and a photo caption 0-1024 characters, both
+#   "after entities parsing" (Bot API sendMessage / sendPhoto, https://core.telegram.org/bots/api);
+#   Telegram measures them in UTF-16 code units.
+# - Zalo: a text message is at most 2,000 characters (Zalo Official Account Open API, "Gửi tin Tư
+#   vấn dạng văn bản", https://developers.zalo.me/docs/official-account/); personal timelines allow
+#   more, so the lowest documented limit keeps the text usable everywhere.
+PLATFORMS = {
+    "facebook": {"name": "Facebook", "limit": 63_206},
+    "zalo": {"name": "Zalo", "limit": 2_000},
+    "x": {"name": "X", "limit": 280},
+    "telegram": {"name": "Telegram", "limit": 4_096, "caption_limit": 1_024},
+}
+X_URL_LENGTH = 23
+_X_LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
+URL_RE = re.compile(r"https?://[^\s<>\"']+|www\.[^\s<>\"']+", re.IGNORECASE)
+ELLIPSIS = "…"
+
+
+# --- counting -----------------------------------------------------------------------------------
+
+def _is_emoji(char: str) -> bool:
+    code = ord(char)
+    return 0x1F000 <= code <= 0x1FAFF or 0x2600 <= code <= 0x27BF
+
+
+def x_length(text: str) -> int:
+    """X's weighted length (twitter-text v3 rules): NFC, URLs count 23, heavy characters count 2."""
+    text = unicodedata.normalize("NFC", text)
+    total = 0
+    position = 0
+    for match in URL_RE.finditer(text):
+        total += _x_weight(text[position:match.start()]) + X_URL_LENGTH
+        position = match.end()
+    return total + _x_weight(text[position:])
+
+
+def _x_weight(text: str) -> int:
+    total = 0
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if _is_emoji(char):
+            # An emoji sequence (skin tone, variation selector, ZWJ joins) counts as one emoji: 2.
+            index += 1
+            while index < len(text) and (text[index] in "\ufe0f\u200d" or 0x1F3FB <= ord(text[index]) <= 0x1F3FF
+                                         or (text[index - 1] == "\u200d" and _is_emoji(text[index]))):
+                index += 1
+            total += 2
+            continue
+        code = ord(char)
+        total += 1 if any(low <= code <= high for low, high in _X_LIGHT_RANGES) else 2
+        index += 1
+    return total
+
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def measure(platform: str, text: str) -> int:
+    if platform == "x":
+        return x_length(text)
+    if platform == "telegram":
+        return utf16_length(text)
+    return len(unicodedata.normalize("NFC", text))
+
+
+def limit_for(platform: str, has_image: bool) -> int:
+    spec = PLATFORMS[platform]
+    return spec.get("caption_limit", spec["limit"]) if has_image else spec["limit"]
+
+
+# --- composing ----------------------------------------------------------------------------------
+
+def plain_text(markdown_body: str) -> str:
+    """The post body as plain text: Markdown rendered, tags dropped, paragraphs kept."""
+    rendered = markdown_to_html(markdown_body)
+    rendered = re.sub(r"</(p|h[1-6]|li|blockquote|pre)>", "\n\n", rendered)
+    rendered = re.sub(r"<br\s*/?>", "\n", rendered)
+    rendered = re.sub(r"<li>", "• ", rendered)
+    text = htmllib.unescape(nh3.clean(rendered, tags=set()))
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return unicodedata.normalize("NFC", text.strip())
+
+
+def hashtag_line(hashtags: list[str]) -> str:
+    return " ".join(tag if tag.startswith("#") else f"#{tag}" for tag in hashtags)
+
+
+@dataclass(frozen=True)
+class PlatformText:
+    platform: str
+    text: str
+    length: int
+    limit: int
+    cut: bool
+    original_length: int
+
+
+def _join(body: str, tags: str, link: str) -> str:
+    return "\n\n".join(part for part in (body, tags) if part) + ("\n\n" if (body or tags) else "") + link
+
+
+def _cut_body(body: str, fits) -> str:
+    """The longest word-boundary prefix of ``body`` (plus an ellipsis) for which ``fits`` holds."""
+    pieces = clusters(body)       # never split a grapheme cluster (a Devanagari conjunct, an accent)
+    low, high = 0, len(pieces)
+    while low < high:             # binary search on clusters: platform counters are not additive
+        middle = (low + high + 1) // 2
+        if fits("".join(pieces[:middle]).rstrip() + ELLIPSIS):
+            low = middle
+        else:
+            high = middle - 1
+    prefix = "".join(pieces[:low])
+    if low < len(pieces) and not pieces[low].isspace():
+        boundary = max(prefix.rfind(" "), prefix.rfind("\n"))
+        if boundary > len(prefix) // 2:   # back to a word boundary unless that loses half the text
+            prefix = prefix[:boundary]
+    prefix = prefix.rstrip()
+    return prefix + ELLIPSIS if prefix else ""
+
+
+def compose(platform: str, body: str, hashtags: list[str], link: str, has_image: bool) -> PlatformText:
+    limit = limit_for(platform, has_image)
+    tags = list(hashtags)
+    full = _join(body, hashtag_line(tags), link)
+    original = measure(platform, full)
+    if original <= limit:
+        return PlatformText(platform, full, original, limit, False, original)
+
+    def fits(candidate_body: str) -> bool:
+        return measure(platform, _join(candidate_body, hashtag_line(tags), link)) <= limit
+
+    # Hashtags go before the body is cut to nothing: the words matter more than the tags.
+    while tags and not fits(body[:1] + ELLIPSIS if body else ""):
+        tags.pop()
+    cut_body = _cut_body(body, fits) if body else ""
+    text = _join(cut_body, hashtag_line(tags), link)
+    return PlatformText(platform, text, measure(platform, text), limit, True, original)
+
+
+# --- drawing ------------------------------------------------------------------------------------
+
+def draw_share_card(size: tuple[int, int], photo: Image.Image | None, title: str, excerpt: str, footer: str,
+                    accent: str) -> Image.Image:
+    """A share image: the photo full-bleed under a dark gradient (or the theme colour), the title,
+    an optional excerpt and the cell/date line, all drawn with the text engine."""
+    width, height = size
+    if photo is not None:
+        canvas = images.cover_box(photo, width, height).convert("RGB")
+        shade = Image.new("L", (1, height))
+        for y in range(height):
+            start = height * 0.2
+            shade.putpixel((0, y), 0 if y < start else min(225, int(225 * (y - start) / (height * 0.5))))
+        canvas.paste(Image.new("RGB", size, "#000000"), mask=shade.resize(size))
+    else:
+        canvas = Image.new("RGB", size, accent)
+        ImageDraw.Draw(canvas).rectangle((0, int(height * 0.82), width, height), fill="#111111")
+    pad = round(width * 0.06)
+    text_width = width - 2 * pad
+    footer_size = max(18, round(height * 0.034))
+    footer_top = height - pad - round(footer_size * 1.4)
+    if photo is None:
+        footer_top = int(height * 0.82) + (height - int(height * 0.82) - round(footer_size * 1.4)) // 2
+    draw_text(canvas, (pad, footer_top, width - pad, footer_top + round(footer_size * 1.4)), footer,
+              TextStyle(size=footer_size, min_size=14, bold=True, colour="#ffffff"), max_lines=1)
+    bottom = footer_top - round(height * 0.03)
+    if excerpt:
+        excerpt_style = TextStyle(size=max(20, round(height * 0.042)), min_size=18, colour="#f2f2f2",
+                                  line_spacing=1.3)
+        fit = fit_text(excerpt, text_width, round(height * 0.22), excerpt_style, max_lines=3)
+        excerpt_height = round(len(fit.lines) * fit.size * excerpt_style.line_spacing)
+        draw_text(canvas, (pad, bottom - excerpt_height, width - pad, bottom), excerpt,
+                  TextStyle(size=fit.size, min_size=fit.size, colour="#f2f2f2", line_spacing=1.3),
+                  valign="bottom", max_lines=3)
+        bottom -= excerpt_height + round(height * 0.025)
+    title_style = TextStyle(size=round(height * 0.085), min_size=round(height * 0.05), bold=True, colour="#ffffff",
+                            line_spacing=1.15)
+    title_top = pad if photo is None else round(height * 0.25)
+    draw_text(canvas, (pad, title_top, width - pad, bottom), title, title_style, valign="bottom", max_lines=4)
+    ImageDraw.Draw(canvas).rectangle((0, 0, width, max(6, height // 100)), fill=accent)
+    return canvas
+
+
+def excerpt_of(text: str, limit: int = 220) -> str:
+    first = text.split("\n\n", 1)[0].replace("\n", " ")
+    if len(first) <= limit:
+        return first
+    cut = first[:limit].rsplit(" ", 1)[0]
+    return cut + ELLIPSIS
+
+
+# --- job action ---------------------------------------------------------------------------------
+
+def render_social(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
+    notes: list[str] = []
+    photo = None
+    if files:
+        label = f"{params['display']}: image ({params['image_file']})"
+        opened = images.open_photo(files[0], label, max_edge=images.WEB_LONG_EDGE)
+        notes += opened.warnings
+        photo = opened.image
+        images.web_versions(photo, out_dir, IMAGE_STEM, images.Credit(params.get("credit")), sizes=IMAGE_SIZES)
+    square = draw_share_card((1080, 1080), photo, params["title"], params["excerpt"], params["footer"],
+                             params["accent"])
+    images.save_jpeg(square, out_dir / SQUARE_NAME, quality=88, max_bytes=400_000)
+    wide = draw_share_card((1200, 630), photo, params["title"], params["excerpt"], params["footer"],
+                           params["accent"])
+    images.save_png(wide, out_dir / CARD_NAME)
+    return notes
+
+
+# --- the producer -------------------------------------------------------------------------------
+
+def session_link(ctx: ProductContext) -> str:
+    return ctx.site.base_url + ctx.session.url
+
+
+class SocialPostProducer:
+    version = VERSION
+
+    def plan(self, ctx: ProductContext) -> list[Job]:
+        product = ctx.record.product
+        from .photos import format_date   # one date style for every share image
+
+        files: tuple[Path, ...] = ()
+        params: dict[str, Any] = {
+            "display": ctx.record.display,
+            "title": product.title,
+            "excerpt": excerpt_of(product.summary or plain_text(ctx.record.body)),
+            "footer": f"{ctx.cell.name} · {format_date(ctx.session.session.date, ctx.record.language)}",
+            "accent": ctx.site.theme.primary,
+        }
+        if product.image:
+            files = (ctx.media(product.image.file),)
+            params["image_file"] = product.image.file
+            params["credit"] = product.image.credit
+        outputs = (SQUARE_NAME, CARD_NAME) + (tuple(images.web_names(IMAGE_STEM, IMAGE_SIZES)) if files else ())
+        return [Job(name=ctx.job_name("images"), kind="social-post", action=render_social, params=params,
+                    files=files, outputs=outputs, version=VERSION, timeout=120)]
+
+    def texts(self, ctx: ProductContext) -> list[PlatformText]:
+        product = ctx.record.product
+        body = plain_text(ctx.record.body)
+        return [compose(platform, body, list(product.hashtags), session_link(ctx), product.image is not None)
+                for platform in product.platforms]
+
+    def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:
+        product = ctx.record.product
+        result = results[ctx.job_name("images")]
+        media = dict(result.outputs)
+        warnings = []
+        sections = []
+        for item in self.texts(ctx):
+            name = PLATFORMS[item.platform]["name"]
+            if item.cut:
+                warnings.append(f"{name}: the post is {item.original_length:,} characters by {name}'s count, over "
+                                f"its limit of {item.limit:,}; the {name} text was cut to {item.length:,} "
+                                f"(the session link is kept)")
+            box = f"c35-post-{item.platform}"
+            rows = min(14, max(4, item.text.count("\n") + len(item.text) // 60 + 1))
+            sections.append(
+                f'<section class="c35-social__platform" data-platform="{item.platform}">'
+                f'<h2 id="{box}-title">{escape(name)}</h2>'
+                f'<p class="c35-social__count">{escape(labels("chars_of", n=f"{item.length:,}", limit=f"{item.limit:,}"))}'
+                f'{" ✂" if item.cut else ""}</p>'
+                f'<textarea id="{box}" class="c35-social__text" readonly rows="{rows}" '
+                f'aria-labelledby="{box}-title">{escape(item.text)}</textarea>'
+                f'<p><button type="button" class="md-button c35-copy" data-c35-copy="{box}" '
+                f'data-copied="{escape(labels("copied"))}">{escape(labels("copy_text"))}</button></p></section>')
+        parts = []
+        if product.summary:
+            parts.append(f'<p class="c35-lead">{escape(product.summary)}</p>')
+        if product.image and f"{IMAGE_STEM}.jpg" in media:
+            credit = (f'<figcaption>{escape(labels("photo_credit"))}: {escape(product.image.credit)}</figcaption>'
+                      if product.image.credit else "")
+            parts.append(f'<figure class="c35-social__image"><picture>'
+                         f'<source type="image/webp" srcset="{IMAGE_STEM}.webp">'
+                         f'<img src="{IMAGE_STEM}.jpg" alt="{escape(product.image.alt)}" loading="lazy"></picture>'
+                         f'{credit}</figure>')
+        parts.append('<div class="c35-social">' + "".join(sections) + "</div>")
+        parts.append(
+            f'<h2>{escape(labels("share_images"))}</h2><div class="c35-social__cards">'
+            f'<figure><a href="{SQUARE_NAME}" download><img src="{SQUARE_NAME}" width="1080" height="1080" '
+            f'alt="{escape(product.title)}" loading="lazy"></a><figcaption>{escape(labels("square_image"))}'
+            f'</figcaption></figure>'
+            f'<figure><a href="{CARD_NAME}" download><img src="{CARD_NAME}" width="1200" height="630" '
+            f'alt="{escape(product.title)}" loading="lazy"></a><figcaption>{escape(labels("wide_image"))}'
+            f'</figcaption></figure></div>')
+        return ProductPage(html="\n".join(parts), media=media, warnings=tuple(warnings), card=CARD_NAME)
