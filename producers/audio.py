@@ -184,14 +184,16 @@ def normalise(in_path: Path, out_path: Path, *, target_lufs: float = -16.0, true
              f":offset={second['target_offset']}:linear=true")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     encoder = _encoder_args(out_path, bitrate)
-    _render(in_path, out_path, f"{final},aresample={sample_rate}", encoder, label)
+    # loudnorm's output carries no channel layout after a mid-stream filter reinit; pin it again.
+    tail = f"aresample={sample_rate}{layout}"
+    _render(in_path, out_path, f"{final},{tail}", encoder, label)
     result = measure_loudness(out_path)
     # Lossy encoders shift the level a little (libmp3lame CBR: about -0.4 dB): measure the file
     # itself and correct once, so the published file, not an intermediate, meets the target.
     correction = target_lufs - result.integrated
     correction = min(correction, true_peak - result.true_peak)
     if abs(target_lufs - result.integrated) > LOUDNESS_TOLERANCE or result.true_peak > true_peak:
-        _render(in_path, out_path, f"{final},volume={correction:.2f}dB,aresample={sample_rate}", encoder, label)
+        _render(in_path, out_path, f"{final},volume={correction:.2f}dB,{tail}", encoder, label)
         result = measure_loudness(out_path)
     return result
 

@@ -12,8 +12,7 @@ from typing import Any, Mapping
 
 from PIL import Image, ImageColor, ImageDraw
 
-from .errors import ProducerError
-from .images import fit_box, open_photo, save_png
+from .images import fit_box, save_png, sniff_format
 from .model import SiteConfig
 from .pipeline import Job
 from .text import TextStyle, draw_text
@@ -78,16 +77,27 @@ def draw_card(title: str, subtitle: str, site_title: str, theme_primary: str, th
     return image, result.truncated
 
 
+def open_logo(path: Path, label: str) -> tuple[Image.Image | None, list[str]]:
+    """The site logo with its transparency kept (photos are flattened; a logo must not get a white box).
+    A broken logo costs a warning, never the page."""
+    try:
+        with open(path, "rb") as handle:
+            real = sniff_format(handle.read(32))
+        if real is None:
+            return None, [f"{label}: is not an image; drawn without the logo"]
+        with Image.open(path, formats=[real]) as image:
+            if image.width * image.height > 25_000_000:
+                return None, [f"{label}: is {image.width}×{image.height} pixels, too large for a logo; "
+                              "drawn without the logo"]
+            image.load()
+            return image.convert("RGBA"), []
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        return None, [f"{label}: cannot be read ({exc}); drawn without the logo"]
+
+
 def render_card(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
     """Job action: writes card.png. ``files`` holds the site logo, if there is one."""
-    warnings: list[str] = []
-    logo = None
-    if files:
-        try:
-            photo = open_photo(files[0], f"{params['logo_label']}")
-            logo = photo.image
-        except ProducerError as exc:   # a broken logo must not cost every page its card
-            warnings.append(f"{exc.message}; cards are drawn without the logo")
+    logo, warnings = open_logo(files[0], params["logo_label"]) if files else (None, [])
     image, truncated = draw_card(params["title"], params["subtitle"], params["site_title"], params["primary"],
                             params["accent"], tuple(params["size"]), logo)
     if truncated:

@@ -92,7 +92,7 @@ def check(directory: Path = typer.Argument(Path("content"), help="Content folder
 
 
 def _build(content: Path, out: Path, preview: bool, jobs: Optional[int], quiet: bool,
-           scheduler: Optional[str] = None) -> int:
+           scheduler: Optional[str] = None, cache: Optional[Path] = None) -> int:
     from .site import BuildOptions, build_site
 
     executor = None
@@ -104,7 +104,7 @@ def _build(content: Path, out: Path, preview: bool, jobs: Optional[int], quiet: 
     try:
         result = build_site(BuildOptions(content=content, out=out, preview=preview,
                                          jobs=jobs if jobs is not None else os.cpu_count(),
-                                         executor=executor, progress=_progress(quiet)))
+                                         executor=executor, cache_dir=cache, progress=_progress(quiet)))
     except Cell35Error as exc:
         typer.echo(f"build failed, {out} left unchanged: {exc}", err=True)
         return 2
@@ -136,9 +136,11 @@ def build(content: Path = ContentOption,
           preview: bool = typer.Option(False, "--preview", help="Show every session with a status badge."),
           jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Parallel render jobs (default: cores)."),
           scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler, tcp://HOST:PORT."),
+          cache: Optional[Path] = typer.Option(None, "--cache", help="Render cache (default: .cache beside the "
+                                                                     "content folder)."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors and the summary.")) -> None:
     """Build the site. Invalid sessions are left out and reported; the exit status is then 1."""
-    raise typer.Exit(_build(content, out, preview, jobs, quiet, scheduler))
+    raise typer.Exit(_build(content, out, preview, jobs, quiet, scheduler, cache))
 
 
 @app.command()

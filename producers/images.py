@@ -251,7 +251,7 @@ class Credit:
 
 def _ascii(text: str) -> str:
     """EXIF text tags are ASCII: 'Nguyễn Văn Đức' -> 'Nguyen Van Duc'; the XMP keeps the real name."""
-    text = text.replace("đ", "d").replace("Đ", "D")
+    text = text.replace("đ", "d").replace("Đ", "D").replace("©", "(c)")
     folded = unicodedata.normalize("NFKD", text)
     return "".join(c for c in folded if ord(c) < 128 and not unicodedata.combining(c)).strip()
 

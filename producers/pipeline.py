@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import tempfile
 import time
 import traceback
@@ -131,6 +132,30 @@ class Cache:
     def entry(self, key: str) -> Path:
         return self.jobs / key[:2] / key
 
+    def scratch(self, label: str) -> Path:
+        """A private temporary folder, named so that a later build can tell whether its owner died."""
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=self.tmp, prefix=f"{socket.gethostname()}-{os.getpid()}-{label}."))
+
+    def sweep(self) -> int:
+        """Remove scratch folders of killed builds (same host, process gone). Returns how many."""
+        if not self.tmp.is_dir():
+            return 0
+        host = socket.gethostname()
+        removed = 0
+        for entry in self.tmp.iterdir():
+            parts = entry.name.split("-")
+            if len(parts) < 3 or not parts[-2].isdigit() or "-".join(parts[:-2]) != host:
+                continue
+            try:
+                os.kill(int(parts[-2]), 0)
+            except ProcessLookupError:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+            except PermissionError:
+                pass
+        return removed
+
     def lookup(self, key: str) -> dict | None:
         meta = self.entry(key) / JOB_META
         if not meta.is_file():
@@ -144,8 +169,7 @@ class Cache:
 def execute(job: Job, key: str, cache_root: str) -> JobResult:
     """Run one job into a temporary folder and publish it to the cache atomically. Worker-side."""
     cache = Cache(Path(cache_root))
-    cache.tmp.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=cache.tmp, prefix=key[:12] + "."))
+    work = cache.scratch(key[:12])
     started = time.perf_counter()
     result = JobResult(job.name, job.kind, key, "failed")
     try:

@@ -13,7 +13,6 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -109,8 +108,7 @@ def render(pages: list[Page], assets: list[Asset], config: dict, base_config: Pa
     if marker.is_file():
         os.utime(marker)   # most recently used: kept by pruning
         return Rendered(final, tuple(json.loads(marker.read_text())["warnings"]), cached=True)
-    cache.tmp.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=cache.tmp, prefix="render."))
+    work = cache.scratch("render")
     try:
         docs, out = work / "docs", work / "site"
         for page in pages:

@@ -189,6 +189,7 @@ def build_site(options: BuildOptions) -> BuildResult:
         all_jobs += planned
 
     cache = Cache(options.cache_dir or content.resolve().parent / ".cache")
+    cache.sweep()
     hasher = FileHasher(cache.root / "filehash.json")
     executor = options.executor
     own_executor = None
@@ -235,7 +236,8 @@ def build_site(options: BuildOptions) -> BuildResult:
     hasher.save()
     builds_root = out.parent / f".{out.name}.d"
     builds_root.mkdir(parents=True, exist_ok=True)
-    staging = builds_root / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    staging = Path(tempfile.mkdtemp(dir=builds_root, prefix=time.strftime("%Y%m%d-%H%M%S-")))
+    os.chmod(staging, 0o755)
     try:
         link_tree(rendered.folder, staging)
         for ctx in contexts:

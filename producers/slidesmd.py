@@ -148,6 +148,14 @@ def split_sections(body: str) -> list[tuple[int, list[str]]]:
             sections.append((index + 1, []))
         else:
             sections[-1][1].append(line)
+    # A slide's line is its first written line, not the blank after the '---'.
+    trimmed = []
+    for offset, lines in sections:
+        blank = 0
+        while blank < len(lines) and not lines[blank].strip():
+            blank += 1
+        trimmed.append((offset + blank, lines[blank:]) if blank < len(lines) else (offset, lines))
+    sections = trimmed
     while sections and not "".join(sections[0][1]).strip():
         sections.pop(0)
     while sections and not "".join(sections[-1][1]).strip():

@@ -156,10 +156,7 @@ def _slide_image(params: Mapping[str, Any], files: tuple[Path, ...], slide: Slid
 def _logo(params: Mapping[str, Any], files: tuple[Path, ...]) -> tuple[Image.Image | None, list[str]]:
     if not params["logo"]:
         return None, []
-    try:
-        return open_photo(files[0], "site.yml: logo").image.convert("RGBA"), []
-    except ProducerError as exc:
-        return None, [f"{exc.message}; slides are drawn without the logo"]
+    return cards.open_logo(files[0], "site.yml: logo")
 
 
 # --- geometry shared by the PNG and PPTX renderers --------------------------------------------------

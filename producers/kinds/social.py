@@ -142,6 +142,8 @@ def _join(body: str, tags: str, link: str) -> str:
 
 def _cut_body(body: str, fits) -> str:
     """The longest word-boundary prefix of ``body`` (plus an ellipsis) for which ``fits`` holds."""
+    if fits(body):
+        return body
     pieces = clusters(body)       # never split a grapheme cluster (a Devanagari conjunct, an accent)
     low, high = 0, len(pieces)
     while low < high:             # binary search on clusters: platform counters are not additive
@@ -170,8 +172,11 @@ def compose(platform: str, body: str, hashtags: list[str], link: str, has_image:
     def fits(candidate_body: str) -> bool:
         return measure(platform, _join(candidate_body, hashtag_line(tags), link)) <= limit
 
-    # Hashtags go before the body is cut to nothing: the words matter more than the tags.
-    while tags and not fits(body[:1] + ELLIPSIS if body else ""):
+    # The words matter more than the tags: drop tags (last first) until at least a third of the
+    # limit is left for the body, or all of the body when it is shorter than that.
+    pieces = clusters(body)
+    minimum = body if len(pieces) <= limit // 3 else "".join(pieces[:limit // 3]).rstrip() + ELLIPSIS
+    while tags and not fits(minimum):
         tags.pop()
     cut_body = _cut_body(body, fits) if body else ""
     text = _join(cut_body, hashtag_line(tags), link)

@@ -1,0 +1,461 @@
+"""Videos: a storyboard (or a slide deck with ``video: true``) -> MP4 16:9 and 9:16, captions, poster.
+
+One job per shape renders everything of that shape from the storyboard: narration (espeak-ng in the
+product language, or a span of a recorded file), the timeline (a scene lasts as long as its
+narration unless a duration is given), stills with the caption burned in by the text engine, Ken
+Burns motion on photos, crossfades, the title and end cards, the ducked and normalised soundtrack,
+the MP4, a JPEG poster and the WebVTT/SRT captions. See producers/video.py for why it is fast.
+
+A slides product with ``video: true`` becomes the same kind of job through ``slides_video_jobs``:
+one scene per slide, its speaker notes read aloud; ``slides_video_page`` gives the page section.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from PIL import Image
+
+from .. import audio, cards, speech, video
+from ..captions import Cue, write_srt, write_webvtt
+from ..errors import ProducerError
+from ..html import escape
+from ..i18n import Labels
+from ..images import open_photo
+from ..model import MAX_SCENE_SECONDS, VideoProduct
+from ..pipeline import Job, JobResult
+from ..producer import ProductContext, ProductPage
+from ..slidesmd import parse_deck
+
+VERSION = "1"
+TITLE_SECONDS = 3.0
+END_SECONDS = 3.0
+NARRATION_LEAD = 0.4           # silence before a scene's narration starts (the crossfade settles)
+NARRATION_TAIL = 0.6           # and after it ends, before the next scene
+SLIDE_SECONDS = 4.0            # a slide without speaker notes, in a slides video
+MAX_VIDEO_SECONDS = 15 * 60    # a cell's short video; longer is a mistake (or a lecture: use a podcast)
+MAX_SLIDE_VIDEO_SECONDS = 45 * 60
+VTT_NAME, SRT_NAME = "captions.vtt", "captions.srt"
+LANGUAGE_NAMES = {"en": "English", "vi": "Tiếng Việt", "hi": "हिन्दी"}
+
+
+def video_name(shape_name: str) -> str:
+    return f"video-{shape_name.replace(':', 'x')}.mp4"
+
+
+def poster_name(shape_name: str) -> str:
+    return f"poster-{shape_name.replace(':', 'x')}.jpg"
+
+
+# --- planning ----------------------------------------------------------------------------------
+
+class _Files:
+    """The job's input files, each listed once; params refer to them by index."""
+
+    def __init__(self):
+        self.paths: list[Path] = []
+
+    def add(self, path: Path) -> int:
+        if path in self.paths:
+            return self.paths.index(path)
+        self.paths.append(path)
+        return len(self.paths) - 1
+
+
+def _media(ctx: ProductContext, relative: str, where: str, files: _Files) -> int:
+    try:
+        return files.add(ctx.media(relative))
+    except ValueError as exc:
+        raise ProducerError(f"{ctx.record.display}: {where}: {exc}") from None
+
+
+def _deck(ctx: ProductContext, stem: str, where: str, files: _Files, decks: dict[str, dict]) -> dict:
+    """The render params of a slides product of the same session, its files merged into ours."""
+    if stem in decks:
+        return decks[stem]
+    from . import slides   # imported late: the slides producer may import this module back
+    records = {r.stem: r for r in ctx.session.products if r.kind == "slides"}
+    record = records.get(stem)
+    if record is None:
+        found = ", ".join(sorted(records)) or "none"
+        raise ProducerError(f"{ctx.record.display}: {where}: slide reference {stem!r} names no slides product "
+                            f"in this session; slides products here: {found}")
+    deck_ctx = ProductContext(ctx.site, ctx.cell, ctx.session, record, ctx.content_root)
+    params, deck_files = slides.deck_params(deck_ctx)
+    decks[stem] = {"params": params, "files": [files.add(path) for path in deck_files], "stem": stem}
+    return decks[stem]
+
+
+def _common(ctx: ProductContext) -> dict[str, Any]:
+    session = ctx.session.session
+    return {
+        "label": ctx.record.display, "title": ctx.record.product.title, "language": ctx.record.language,
+        "cell": ctx.cell.name, "date": session.date.isoformat(),
+        "site": ctx.site.base_url.split("://", 1)[-1].rstrip("/"),
+        "primary": ctx.site.theme.primary, "accent": ctx.site.theme.accent,
+        "fps": video.FPS, "fade": video.FADE_SECONDS, "motion": True, "size": None,
+        "cards": {"title": TITLE_SECONDS, "end": END_SECONDS}, "max_seconds": MAX_VIDEO_SECONDS,
+    }
+
+
+def storyboard_params(ctx: ProductContext) -> tuple[dict[str, Any], tuple[Path, ...]]:
+    """A video product's storyboard as JSON-able params plus the files it reads."""
+    product: VideoProduct = ctx.record.product
+    files = _Files()
+    decks: dict[str, dict] = {}
+    scenes = []
+    for number, scene in enumerate(product.scenes, start=1):
+        where = f"scene {number}"
+        entry: dict[str, Any] = {"item": where, "caption": scene.caption, "narration": scene.narration,
+                                 "duration": scene.duration, "audio": None, "file": None, "slide": None,
+                                 "title": scene.title}
+        if scene.image:
+            entry["visual"] = "image"
+            entry["file"] = _media(ctx, scene.image, f"{where}: image", files)
+            entry["path"] = scene.image
+        elif scene.slide:
+            entry["visual"] = "slide"
+            stem, slide_number = scene.slide.split("#")
+            deck = _deck(ctx, stem, where, files, decks)
+            total = deck["params"]["slides"]
+            if not 1 <= int(slide_number) <= total:
+                raise ProducerError(f"{ctx.record.display}: {where}: slide {scene.slide!r} does not exist; "
+                                    f"{stem} has slides 1 to {total}")
+            entry["slide"] = {"deck": stem, "number": int(slide_number)}
+        else:
+            entry["visual"] = "title"
+        if scene.narration_audio:
+            span = scene.narration_audio
+            entry["audio"] = {"file": _media(ctx, span.file, f"{where}: narration_audio", files),
+                              "path": span.file, "start": span.start, "end": span.end}
+        scenes.append(entry)
+    params = _common(ctx)
+    params.update({"scenes": scenes, "decks": decks, "resolution": product.resolution,
+                   "music": _media(ctx, product.music, "music", files) if product.music else None,
+                   "music_path": product.music})
+    return params, tuple(files.paths)
+
+
+def render_jobs(ctx: ProductContext, params: Mapping[str, Any], files: tuple[Path, ...],
+                shapes: Sequence[str]) -> list[Job]:
+    jobs = []
+    for shape_name in shapes:
+        outputs = (video_name(shape_name), poster_name(shape_name), VTT_NAME, SRT_NAME)
+        job_params = dict(params, shape=shape_name)
+        jobs.append(Job(ctx.job_name(f"video-{shape_name.replace(':', 'x')}"), "video", render_video, job_params,
+                        files, outputs, VERSION, tools=("ffmpeg", "espeak-ng"), timeout=3600))
+    return jobs
+
+
+class VideoProducer:
+    version = VERSION
+
+    def plan(self, ctx: ProductContext) -> list[Job]:
+        params, files = storyboard_params(ctx)
+        return render_jobs(ctx, params, files, ctx.record.product.shapes) + [cards.card_job(ctx)]
+
+    def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:
+        html, media, warnings = video_section(ctx, results, labels, ctx.record.product.shapes)
+        summary = ctx.record.product.summary
+        if summary:
+            html = f'<p class="c35-lead">{escape(summary)}</p>\n' + html
+        card = results.get(ctx.job_name("card"))
+        if card is not None and card.status != "failed":
+            media.update(card.outputs)
+        return ProductPage(html=html, media=media, warnings=tuple(warnings),
+                           card=cards.CARD_NAME if cards.CARD_NAME in media else None)
+
+
+# --- slides with video: true -------------------------------------------------------------------
+
+SLIDES_VIDEO_SHAPES = ("16:9", "9:16")
+
+
+def slides_video_jobs(ctx: ProductContext, shapes: Sequence[str] = SLIDES_VIDEO_SHAPES) -> list[Job]:
+    """For a slides product with ``video: true``: one scene per slide, its speaker notes read aloud.
+
+    The slide deck's own title slide opens the video, so there is no separate title card.
+    """
+    files = _Files()
+    decks: dict[str, dict] = {}
+    deck = _deck(ctx, ctx.record.stem, "video", files, decks)
+    parsed = parse_deck(ctx.record.body, ctx.record.body_line)
+    notes = {slide.number: speech.plain_text(slide.notes).strip() for slide in parsed.slides}
+    scenes = []
+    for number in range(1, deck["params"]["slides"] + 1):
+        narration = notes.get(number, "")
+        scenes.append({"item": f"slide {number}", "visual": "slide", "caption": "", "narration": narration,
+                       "duration": None if narration else SLIDE_SECONDS, "audio": None, "file": None,
+                       "title": None, "slide": {"deck": ctx.record.stem, "number": number}})
+    params = _common(ctx)
+    params.update({"scenes": scenes, "decks": decks, "resolution": "720p", "music": None, "music_path": None,
+                   "cards": {"title": 0.0, "end": END_SECONDS}, "motion": False,
+                   "max_seconds": MAX_SLIDE_VIDEO_SECONDS})
+    return render_jobs(ctx, params, tuple(files.paths), shapes)
+
+
+def slides_video_page(ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels,
+                      shapes: Sequence[str] = SLIDES_VIDEO_SHAPES) -> tuple[str, dict[str, Path], list[str]]:
+    """The video section of a slides page: (html, media to publish, warnings)."""
+    return video_section(ctx, results, labels, shapes)
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+def _megabytes(path: Path) -> str:
+    return f"{path.stat().st_size / 1_000_000:.1f} MB"
+
+
+def video_section(ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels,
+                  shapes: Sequence[str]) -> tuple[str, dict[str, Path], list[str]]:
+    rendered = []
+    for shape_name in shapes:
+        result = results.get(ctx.job_name(f"video-{shape_name.replace(':', 'x')}"))
+        if result is None or result.status == "failed":
+            raise ProducerError(f"{ctx.record.display}: the {shape_name} video did not render"
+                                + (f": {result.error}" if result else ""))
+        rendered.append((shape_name, result))
+    media: dict[str, Path] = {}
+    warnings: list[str] = []
+    for shape_name, result in rendered:
+        media[video_name(shape_name)] = result.outputs[video_name(shape_name)]
+        media[poster_name(shape_name)] = result.outputs[poster_name(shape_name)]
+        warnings += [w for w in result.warnings if w not in warnings]
+    first_name, first = rendered[0]
+    media[VTT_NAME] = first.outputs[VTT_NAME]
+    media[SRT_NAME] = first.outputs[SRT_NAME]
+    return page_html(ctx.record.language, first_name, [(name, media[video_name(name)]) for name, _ in rendered],
+                     labels), media, warnings
+
+
+def page_html(language: str, main_shape: str, files: Sequence[tuple[str, Path]], labels: Labels) -> str:
+    """``<video>`` with poster and captions track, then download links for every shape."""
+    width, height = video.SIZES[(main_shape, "720p")]
+    main = video_name(main_shape)
+    track_label = LANGUAGE_NAMES.get(language, language)
+    parts = [
+        '<figure class="c35-video">',
+        f'<video controls preload="metadata" playsinline poster="{escape(poster_name(main_shape))}" '
+        f'width="{width}" height="{height}" style="max-width:100%;height:auto">',
+        f'<source src="{escape(main)}" type="video/mp4">',
+        f'<track kind="captions" srclang="{escape(language)}" label="{escape(track_label)}" '
+        f'src="{VTT_NAME}" default>',
+        "</video>",
+        "</figure>",
+    ]
+    links = []
+    for shape_name, path in files:
+        w, h = video.SIZES[(shape_name, "720p")]
+        links.append(f'<a href="{escape(video_name(shape_name))}" download>MP4 {escape(shape_name)} '
+                     f'({w}×{h}, {_megabytes(path)})</a>')
+    links.append(f'<a href="{SRT_NAME}" download>SRT</a>')
+    links.append(f'<a href="{VTT_NAME}" download>WebVTT</a>')
+    parts.append(f'<p class="c35-downloads">{escape(labels("download"))}: ' + " · ".join(links) + "</p>")
+    return "\n".join(parts)
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+def _fail(params: Mapping[str, Any], where: str, message: str, detail: str = "") -> ProducerError:
+    return ProducerError(f"{params['label']}: {where}: {message}", detail)
+
+
+def _narrate(params: Mapping[str, Any], files: tuple[Path, ...], work: Path) -> list[tuple[Path, float, float | None, float]]:
+    """Per scene: (audio file, start in file or None, end in file or None, seconds), or None."""
+    scenes = params["scenes"]
+    language = params["language"]
+    spoken = [i for i, s in enumerate(scenes) if s["narration"].strip()]
+    if spoken:
+        try:
+            speech.voice_for(language)
+        except ProducerError as exc:
+            raise _fail(params, scenes[spoken[0]]["item"], f"narration: {exc.message}") from None
+
+    def synthesise(index: int):
+        out = work / f"narration-{index + 1:03d}.wav"
+        try:
+            return out, None, None, speech.synthesize(scenes[index]["narration"], language, out)
+        except ProducerError as exc:
+            raise _fail(params, scenes[index]["item"], f"narration: {exc.message}", exc.detail) from None
+
+    results: list = [None] * len(scenes)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for index, outcome in zip(spoken, pool.map(synthesise, spoken)):
+            results[index] = outcome
+    for index, scene in enumerate(scenes):
+        span = scene["audio"]
+        if span is None:
+            continue
+        path = files[span["file"]]
+        where = f"{scene['item']}: narration_audio {span['path']!r}"
+        try:
+            info = audio.probe(path)
+        except ProducerError as exc:
+            raise _fail(params, where, exc.message, exc.detail) from None
+        if span["start"] >= info.duration:
+            raise _fail(params, where, f"starts at {span['start']:g} s but the recording lasts only "
+                                       f"{info.duration:.2f} s")
+        end = min(span["end"], info.duration)
+        results[index] = (path, span["start"], end, end - span["start"])
+    return results
+
+
+def _durations(params: Mapping[str, Any], narration: list) -> tuple[list[float], list[str]]:
+    warnings = []
+    durations = []
+    for scene, spoken in zip(params["scenes"], narration):
+        needed = NARRATION_LEAD + spoken[3] + NARRATION_TAIL if spoken else None
+        if needed is not None and needed > MAX_SCENE_SECONDS:
+            raise _fail(params, scene["item"], f"the narration lasts {spoken[3]:.1f} s; a scene may last at most "
+                                               f"{MAX_SCENE_SECONDS:.0f} s: split it over several scenes")
+        given = scene["duration"]
+        if given is not None and not 0 < given <= MAX_SCENE_SECONDS:
+            raise _fail(params, scene["item"], f"duration {given} s is outside 0 to {MAX_SCENE_SECONDS:.0f} s")
+        if given is None:
+            durations.append(round(needed, 3))
+        elif needed is not None and needed > given + 0.05:
+            warnings.append(f"{params['label']}: {scene['item']}: the narration needs {needed:.1f} s but the duration "
+                            f"is {given:g} s; the scene was lengthened to {needed:.1f} s so no word is cut")
+            durations.append(round(needed, 3))
+        else:
+            durations.append(float(given))
+    return durations, warnings
+
+
+class _Decks:
+    """Slide pictures drawn by the slides producer's own code, each deck parsed once."""
+
+    def __init__(self, params: Mapping[str, Any], files: tuple[Path, ...]):
+        self.params, self.files = params, files
+        self._parsed: dict[str, Any] = {}
+
+    def picture(self, stem: str, number: int, where: str) -> tuple[Image.Image, list[str]]:
+        from . import slides
+        deck_info = self.params["decks"][stem]
+        deck_params = deck_info["params"]
+        deck_files = tuple(self.files[i] for i in deck_info["files"])
+        try:
+            if stem not in self._parsed:
+                logo, warnings = slides._logo(deck_params, deck_files)
+                self._parsed[stem] = (slides._strict_deck(deck_params), logo)
+            deck, logo = self._parsed[stem]
+            if number == 1:
+                return slides.draw_title_slide(deck_params, logo), []
+            slide = deck.slides[number - 2]
+            picture = slides._slide_image(deck_params, deck_files, slide)
+            return slides.draw_slide(deck_params, slide, len(deck.slides) + 1, logo, picture)
+        except ProducerError as exc:
+            raise _fail(self.params, where, f"slide {stem}#{number}: {exc.message}", exc.detail) from None
+
+
+def _card_colours(primary: str) -> dict[str, str]:
+    band = cards._hex(cards._mix(primary, "#000000", 0.35))
+    return {"ink": cards.readable_on(primary), "band": band, "band_ink": cards.readable_on(band)}
+
+
+def build_clips(params: Mapping[str, Any], files: tuple[Path, ...], frame: video.Shape,
+                durations: Sequence[float]) -> tuple[list, list[str]]:
+    """Title card, one clip per scene (caption burned in), end card."""
+    warnings: list[str] = []
+    colours = _card_colours(params["primary"])
+    clips: list = []
+    if params["cards"]["title"] > 0:
+        image, cut = video.card_image(frame, params["title"], [params["cell"], params["date"]], params["primary"],
+                                      params["accent"], **colours)
+        if cut:
+            warnings.append(f"{params['label']}: the title is too long for the title card and was cut")
+        clips.append(video.StillClip(image, params["cards"]["title"]))
+    decks = _Decks(params, files)
+    fade = params["fade"]
+    for index, (scene, seconds) in enumerate(zip(params["scenes"], durations)):
+        where = scene["item"]
+        overlay = video.caption_overlay(scene["caption"], frame)
+        if overlay is not None and overlay.truncated:
+            warnings.append(f"{params['label']}: {where}: the caption is too long for the {frame.name} frame and "
+                            f"was cut: {scene['caption'][:60]!r}")
+        if scene["visual"] == "image":
+            photo = open_photo(files[scene["file"]], f"{params['label']}: {where}: image {scene['path']!r}",
+                               max_edge=2 * max(frame.size))
+            warnings += list(photo.warnings)
+            if params["motion"]:
+                canvas = video.picture_canvas(photo.image, frame, video.KEN_BURNS_ZOOM)
+                start, end = video.ken_burns_boxes(canvas.size, index)
+                clips.append(video.KenBurnsClip(canvas, frame.size, seconds, start, end, overlay,
+                                                lead=fade / 2, tail=fade / 2))
+                continue
+            picture = video.picture_canvas(photo.image, frame)
+        elif scene["visual"] == "slide":
+            slide, found = decks.picture(scene["slide"]["deck"], scene["slide"]["number"], where)
+            warnings += found
+            picture = video.picture_canvas(slide, frame, backdrop="#111111")
+        else:
+            picture, cut = video.card_image(frame, scene["title"], [], params["primary"], params["accent"], **colours)
+            if cut:
+                warnings.append(f"{params['label']}: {where}: the title is too long for the card and was cut")
+        clips.append(video.StillClip(overlay.over(picture) if overlay else picture, seconds))
+    if params["cards"]["end"] > 0:
+        image, _ = video.card_image(frame, params["cell"], [params["date"], params["site"]], params["primary"],
+                                    params["accent"], **colours)
+        clips.append(video.StillClip(image, params["cards"]["end"]))
+    return clips, warnings
+
+
+def timeline(params: Mapping[str, Any], durations: Sequence[float]) -> tuple[list[float], float]:
+    """Scene start times and the total length, cards included."""
+    clock = params["cards"]["title"]
+    starts = []
+    for seconds in durations:
+        starts.append(clock)
+        clock += seconds
+    return starts, clock + params["cards"]["end"]
+
+
+def render_video(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
+    """Job action: video-<shape>.mp4, poster-<shape>.jpg, captions.vtt and captions.srt."""
+    label = params["label"]
+    if not params["scenes"]:
+        raise ProducerError(f"{label}: the storyboard has no scenes; a video needs at least one")
+    frame = video.shape(params["shape"], params["resolution"], params["size"])
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".work.") as temp:
+        work = Path(temp)
+        narration = _narrate(params, files, work)
+        durations, warnings = _durations(params, narration)
+        starts, total = timeline(params, durations)
+        if total > params["max_seconds"]:
+            raise ProducerError(f"{label}: the video would last {total / 60:.1f} minutes; at most "
+                                f"{params['max_seconds'] / 60:.0f} minutes are allowed")
+        music = None
+        if params["music"] is not None:
+            music = files[params["music"]]
+            try:
+                audio.probe(music)
+            except ProducerError as exc:
+                raise ProducerError(f"{label}: music {params['music_path']!r}: {exc.message}", exc.detail) from None
+        pieces = [video.NarrationPiece(spoken[0], start + NARRATION_LEAD, spoken[1], spoken[2])
+                  for spoken, start in zip(narration, starts) if spoken]
+        clips, found = build_clips(params, files, frame, durations)
+        warnings += found
+        # The soundtrack (mix + three loudness passes) runs beside the encode: x264 leaves a core free.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            soundtrack = pool.submit(video.finish_audio, pieces, total, work, music, label)
+            encoded = work / "video.mp4"
+            video.encode_video(clips, frame.size, encoded, fps=params["fps"], fade=params["fade"])
+            track = soundtrack.result()
+        video.mux(encoded, track, out_dir / video_name(frame.name), total)
+        first = clips[0]
+        poster = first.image if isinstance(first, video.StillClip) else first.still(0.0)
+        video.save_jpeg(poster, out_dir / poster_name(frame.name))
+    cues = [Cue(start, start + seconds, scene["caption"])
+            for scene, start, seconds in zip(params["scenes"], starts, durations) if scene["caption"].strip()]
+    write_webvtt(out_dir / VTT_NAME, cues, total)
+    write_srt(out_dir / SRT_NAME, cues, total)
+    return warnings
+
+
+def expected_seconds(params: Mapping[str, Any], durations: Sequence[float]) -> float:
+    """The storyboard's length (what the MP4 lasts, to the frame)."""
+    return video.frame_count(timeline(params, durations)[1], params["fps"]) / params["fps"]
+

@@ -1,0 +1,73 @@
+"""A build killed at any moment (SIGKILL) leaves the previous site whole and the cache valid."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import REPO, Tree, session_md
+
+CELL35 = [sys.executable, "-m", "producers.cli"]
+
+
+def snapshot(site: Path) -> dict[str, str]:
+    """Every published file and its hash, except the report (it records the build time)."""
+    files = {}
+    for path in sorted(site.rglob("*")):
+        if path.is_file() and path.name not in ("build-report.json", "sitemap.xml", "sitemap.xml.gz"):
+            files[str(path.relative_to(site))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return files
+
+
+def build(content: Path, out: Path, cache: Path) -> subprocess.Popen:
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    return subprocess.Popen(CELL35 + ["build", "--content", str(content), "--out", str(out), "--cache",
+                                      str(cache / ".cache"), "-q", "-j", "2"],
+                            cwd=cache, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def make_tree(root: Path, sessions: int) -> Tree:
+    tree = Tree(root)
+    for index in range(sessions):
+        tree.session(f"2025-q1/ha-long-s{index:02d}", session=session_md(title=f"Session {index}",
+                                                                        date=f"2025-01-{index % 28 + 1:02d}"))
+    return tree
+
+
+def test_killed_builds_never_break_the_site_and_the_next_build_is_clean(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "mkdocs.yml").write_bytes((REPO / "mkdocs.yml").read_bytes())
+    tree = make_tree(work / "content", 30)
+    site = work / "site"
+    assert build(tree.root, site, work).wait(timeout=300) == 0
+    published = snapshot(site)
+    # new content for the builds we are going to kill
+    for index in range(30, 45):
+        tree.session(f"2025-q2/ha-long-n{index:02d}", session=session_md(title=f"New {index}", date="2025-04-02"))
+    rng = random.Random(35)
+    for attempt in range(8):
+        process = build(tree.root, site, work)
+        time.sleep(rng.uniform(0.1, 3.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        current = snapshot(site)
+        # whole: either exactly the previous site or a complete new one (if the build won the race)
+        assert current == published or (site / "build-report.json").is_file() and len(current) > len(published), attempt
+        published = current
+    assert build(tree.root, site, work).wait(timeout=300) == 0
+    clean_work = tmp_path / "clean"
+    clean_work.mkdir()
+    (clean_work / "mkdocs.yml").write_bytes((REPO / "mkdocs.yml").read_bytes())
+    clean = build(tree.root, clean_work / "site", clean_work)
+    assert clean.wait(timeout=300) == 0
+    assert snapshot(site) == snapshot(clean_work / "site")
+    # killed builds left no scratch behind once a build has run after them
+    assert [p.name for p in (work / ".cache" / "tmp").iterdir()] == []
+    assert len(list((work / ".site.d").iterdir())) <= 2

@@ -1,0 +1,145 @@
+"""The evaluation report checked against a hand-counted fixture: 3 cells x 2 quarters."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+from typer.testing import CliRunner
+
+from editorial_support import product_text, write_session, write_site
+from producers.editorial_cli import editorial_app
+from producers.loader import load_content
+from producers.report import build_report, quarter_deadline, report_csv, report_json, report_page
+
+TODAY = dt.date(2025, 3, 1)
+SVG = "{http://www.w3.org/2000/svg}"
+runner = CliRunner()
+
+
+def _history(day: str) -> str:
+    return f"history:\n- action: submitted\n  by: cell\n  at: {day}T09:00:00Z\n"
+
+
+@pytest.fixture(scope="module")
+def content(tmp_path_factory):
+    """Hand-counted:
+
+    | cell      | 2024-q3                                   | 2024-q4                                         |
+    |-----------|-------------------------------------------|-------------------------------------------------|
+    | ha-long   | published; article+slides; 8/10; on time  | approved; podcast; 9/12; late (2025-01-20)      |
+    | varanasi  | nothing -> missing                        | submitted; article+social+slides; 15/20; on time (file date 2025-01-10) |
+    | riverside | draft; article; 5/5; not submitted        | one invalid folder -> missing                   |
+    """
+    root = write_site(tmp_path_factory.mktemp("report") / "content")
+    write_session(root, "2024-q3", "ha-long-heritage", "ha-long", "2024-08-10", status="published", present=8,
+                  members=10, history=_history("2024-10-05"),
+                  products={"01-article.md": product_text("article"), "02-slides.md": product_text("slides")})
+    write_session(root, "2024-q4", "ha-long-fraud", "ha-long", "2024-11-10", status="approved", present=9,
+                  members=12, history=_history("2025-01-20"), products={"01-podcast.md": product_text("podcast")})
+    folder = write_session(root, "2024-q4", "varanasi-ganga", "varanasi", "2024-12-01", status="submitted",
+                           present=15, members=20,
+                           products={"01-article.md": product_text("article"), "02-post.md": product_text("social-post"),
+                                     "03-slides.md": product_text("slides")})
+    stamp = dt.datetime(2025, 1, 10, 12, tzinfo=dt.timezone.utc).timestamp()
+    os.utime(folder / "session.md", (stamp, stamp))
+    write_session(root, "2024-q3", "riverside-parks", "riverside", "2024-09-01", status="draft", present=5, members=5)
+    broken = write_session(root, "2024-q4", "riverside-broken", "riverside", "2024-10-01", status="submitted")
+    (broken / "01-article.md").write_text("---\ntype: nope\ntitle: x\n---\nx\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def report(content):
+    return build_report(load_content(content), today=TODAY)
+
+
+def test_rows_match_the_hand_count(report):
+    assert report.quarters == ["2024-q3", "2024-q4"]
+    assert report.cells == ["ha-long", "varanasi", "riverside"]
+    got = {(r.cell, r.quarter): (r.held, sum(r.products.values()), r.attendance_rate, r.submission, r.status, r.invalid)
+           for r in report.rows}
+    assert got == {
+        ("ha-long", "2024-q3"): (True, 2, 80.0, "on time", "published", 0),
+        ("ha-long", "2024-q4"): (True, 1, 75.0, "late", "approved", 0),
+        ("varanasi", "2024-q3"): (False, 0, None, "missing", "", 0),
+        ("varanasi", "2024-q4"): (True, 3, 75.0, "on time", "submitted", 0),
+        ("riverside", "2024-q3"): (True, 1, 100.0, "not submitted", "draft", 0),
+        ("riverside", "2024-q4"): (False, 0, None, "missing", "", 1),
+    }
+    assert report.row("varanasi", "2024-q4").products == {
+        "slides": 1, "article": 1, "social-post": 1, "video": 0, "podcast": 0, "photo-series": 0}
+    assert report.row("varanasi", "2024-q4").submitted == dt.date(2025, 1, 10)
+    assert (report.held, report.expected) == (4, 6)
+
+
+def test_deadline_rule():
+    assert quarter_deadline("2024-q3") == dt.date(2024, 10, 15)
+    assert quarter_deadline("2024-q4") == dt.date(2025, 1, 15)
+    assert quarter_deadline("2024-q1") == dt.date(2024, 4, 15)
+
+
+def test_year_and_quarter_filters_and_not_due(content):
+    tree = load_content(content)
+    one = build_report(tree, year=2024, quarter=4, today=TODAY)
+    assert one.quarters == ["2024-q4"] and len(one.rows) == 3
+    year = build_report(tree, year=2025, today=dt.date(2025, 5, 1))
+    assert [r.submission for r in year.rows if r.cell == "ha-long"] == ["missing", "not due", "not due", "not due"]
+
+
+def test_csv_and_json_exports(report):
+    rows = list(csv.DictReader(io.StringIO(report_csv(report))))
+    first = rows[0]
+    assert (first["cell"], first["quarter"], first["held"], first["article"], first["slides"], first["products_total"],
+            first["attendance_rate"], first["submitted"], first["submission"]) == (
+        "ha-long", "2024-q3", "yes", "1", "1", "2", "80.0", "2024-10-05", "on time")
+    assert [r["submission"] for r in rows] == ["on time", "late", "missing", "on time", "not submitted", "missing"]
+    data = json.loads(report_json(report))
+    assert data["totals"]["products"] == {"slides": 2, "article": 3, "social-post": 1, "video": 0, "podcast": 1,
+                                          "photo-series": 0}
+    assert data["totals"]["submission"] == {"on time": 2, "late": 1, "not submitted": 1, "missing": 2, "not due": 0}
+    assert data["deadline_days"] == 15 and "15 days" in data["rule"]
+    assert sorted(s["attendance_rate"] for s in data["sessions"]) == [75.0, 75.0, 80.0, 100.0]
+
+
+def _ids(svg_path) -> dict[str, ET.Element]:
+    root = ET.parse(svg_path).getroot()
+    return {el.get("id"): el for el in root.iter() if el.get("id")}
+
+
+def test_report_page_and_charts(report, tmp_path):
+    fragment, files = report_page(report, tmp_path, "vi")
+    assert sorted(files) == ["attendance.svg", "coverage.svg", "kinds.svg", "report.csv", "report.json"]
+    for name in ("coverage.svg", "kinds.svg", "attendance.svg"):
+        assert f'<img src="{name}" alt="' in fragment
+    assert "Đã tổ chức 4/6 buổi sinh hoạt theo kế hoạch (67%)." in fragment
+    assert '<tr data-cell="riverside" data-quarter="2024-q4" data-submission="missing">' in fragment
+    coverage = _ids(tmp_path / "coverage.svg")
+    fills = {key: ET.tostring(el, encoding="unicode") for key, el in coverage.items() if key.startswith("cov-")}
+    assert len(fills) == 6
+    assert "#2e7d32" in fills["cov-ha-long-2024-q3"] and "#f9a825" in fills["cov-ha-long-2024-q4"]
+    assert "#c62828" in fills["cov-varanasi-2024-q3"] and "#64b5f6" in fills["cov-riverside-2024-q3"]
+    assert "đúng hạn" in (tmp_path / "coverage.svg").read_text(encoding="utf-8")    # legend as text, not paths
+    bars = {key for key in _ids(tmp_path / "kinds.svg") if key.startswith("bar-")}
+    assert bars >= {"bar-article-2024-q3-2", "bar-slides-2024-q3-1", "bar-podcast-2024-q4-1", "bar-article-2024-q4-1"}
+    attendance = {key for key in _ids(tmp_path / "attendance.svg") if key.startswith("att-")}
+    assert {"att-70-2", "att-80-1", "att-90-1", "att-0-0"} <= attendance
+
+
+def test_cli_report(content, tmp_path):
+    result = runner.invoke(editorial_app, ["report", "--content", str(content), "--year", "2024", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["period"]["quarters"] == ["2024-q1", "2024-q2", "2024-q3", "2024-q4"]
+    out = tmp_path / "out"
+    result = runner.invoke(editorial_app, ["report", "--content", str(content), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "ha-long          2024-q4  yes  podcast 1" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["attendance.svg", "coverage.svg", "index.html", "kinds.svg",
+                                                     "report.csv", "report.json"]
+    result = runner.invoke(editorial_app, ["report", "--content", str(content), "--quarter", "2"])
+    assert result.exit_code == 1 and "--quarter needs --year" in result.output
