@@ -9,7 +9,6 @@ JPEG save (what a naive publisher would do: no orientation, no metadata strippin
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import sys
 import tempfile

@@ -42,11 +42,16 @@ def review(content: Path = CONTENT_OPTION,
         return
     if not items:
         typer.echo("the queue is empty")
-        return
     for item in items:
         extra = f"  (revisions waiting: {', '.join(map(str, item.revisions))})" if item.revisions else ""
         typer.echo(f"{item.id:<48} {item.status:<10} {item.age_days:>4} d  {item.title}{extra}")
-    typer.echo(f"{len(items)} in the queue")
+    if items:
+        typer.echo(f"{len(items)} in the queue")
+    quarantine = content / "quarantine"
+    held = sorted(p.name for p in quarantine.iterdir() if p.is_dir()) if quarantine.is_dir() else []
+    if held:
+        typer.echo(f"{len(held)} submission(s) in quarantine, waiting for the cell to fix and resend: "
+                   f"{', '.join(held[-5:])}{' ...' if len(held) > 5 else ''} (see REPORT.md in each)")
 
 
 @editorial_app.command("approve")

@@ -52,10 +52,8 @@ def _qn(tag: str) -> str:
 def _set_fonts(rpr, language: str) -> None:
     """Name the typeface for every script class and the languages on a <w:rPr>."""
     from docx.oxml import OxmlElement
-    fonts = rpr.find(_qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
+    # Word rejects a document whose run properties are out of schema order: insert, never append.
+    fonts = rpr.get_or_add_rFonts()
     for theme_attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
         fonts.attrib.pop(_qn(theme_attr), None)
     fonts.set(_qn("w:ascii"), FONT_LATIN)
@@ -65,7 +63,7 @@ def _set_fonts(rpr, language: str) -> None:
     lang = rpr.find(_qn("w:lang"))
     if lang is None:
         lang = OxmlElement("w:lang")
-        rpr.append(lang)
+        rpr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")
     lang.set(_qn("w:val"), LANG_TAGS.get(language, "en-US"))
     lang.set(_qn("w:eastAsia"), LANG_TAGS.get(language, "en-US"))
     lang.set(_qn("w:bidi"), "hi-IN")
@@ -73,10 +71,10 @@ def _set_fonts(rpr, language: str) -> None:
 
 def _complex_script_emphasis(rpr, bold: bool, italic: bool) -> None:
     """Bold/italic for Devanagari come from w:bCs/w:iCs, not w:b/w:i."""
-    from docx.oxml import OxmlElement
-    for flag, tag in ((bold, "w:bCs"), (italic, "w:iCs")):
-        if flag and rpr.find(_qn(tag)) is None:
-            rpr.append(OxmlElement(tag))
+    if bold:
+        rpr.get_or_add_bCs()
+    if italic:
+        rpr.get_or_add_iCs()
 
 
 def _prepare_styles(document, language: str) -> None:
@@ -96,12 +94,14 @@ def _prepare_styles(document, language: str) -> None:
         _set_fonts(style.element.get_or_add_rPr(), language)
         if name == "Normal":
             style.font.size = Pt(11)
-            style.element.get_or_add_rPr()
-            size_cs = style.element.rPr.find(_qn("w:szCs"))
+            rpr = style.element.get_or_add_rPr()
+            size_cs = rpr.find(_qn("w:szCs"))
             if size_cs is None:
                 from docx.oxml import OxmlElement
                 size_cs = OxmlElement("w:szCs")
-                style.element.rPr.append(size_cs)
+                rpr.insert_element_before(size_cs, "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText",
+                                          "w:vertAlign", "w:rtl", "w:cs", "w:em", "w:lang", "w:eastAsianLayout",
+                                          "w:specVanish", "w:oMath")
             size_cs.set(_qn("w:val"), "22")
 
 

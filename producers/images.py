@@ -48,7 +48,7 @@ FORMAT_EXTENSIONS = {
 }
 ACCEPTED = ", ".join(FORMAT_EXTENSIONS)
 
-_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif"}
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 _SRGB = ImageCms.createProfile("sRGB")
 _WHITE = (255, 255, 255)
 
@@ -77,7 +77,7 @@ def describe_content(head: bytes) -> str:
         if head.startswith(magic):
             return name
     if head[4:8] == b"ftyp":
-        return "a video or other MP4-family file"
+        return "an AVIF image" if head[8:12] in (b"avif", b"avis") else "a video or other MP4-family file"
     if not head:
         return "an empty file"
     if all(32 <= b < 127 or b in (9, 10, 13) for b in head):
@@ -138,9 +138,11 @@ def open_photo(path: Path, label: str, max_edge: int | None = None, max_pixels: 
                     f"have at most {max_pixels / 1e6:.0f} megapixels: export it smaller")
             if width < 1 or height < 1:
                 raise ProducerError(f"{label}: has no pixels ({width}×{height})")
-            frames = getattr(image, "n_frames", 1)
-            if frames > 1:
+            # An MPO is a phone JPEG with extra pictures (depth, gain map) after the photo: no warning.
+            frames = getattr(image, "n_frames", 1) if getattr(image, "is_animated", False) else 1
+            if frames > 1 and image.format != "MPO":
                 notes.append(f"{label}: has {frames} frames (an animation or a burst); only the first is published")
+            if frames > 1:
                 image.seek(0)
             icc = image.info.get("icc_profile")
             if max_edge and real == "JPEG":

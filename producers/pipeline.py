@@ -16,7 +16,7 @@ import socket
 import tempfile
 import time
 import traceback
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -249,15 +249,30 @@ def run_jobs(jobs: Iterable[Job], cache: Cache, executor: Executor | None = None
             try:
                 futures: dict[Future, Job] = {executor.submit(execute, job, key, str(cache.root)): job
                                               for job, key in pending.values()}
-                for future, job in futures.items():
-                    try:
-                        result = future.result(timeout=job.timeout)
-                    except Exception as exc:  # timeout, a dead worker, an unpicklable job
-                        result = JobResult(job.name, job.kind, pending[job.name][1], "failed",
-                                           error=f"{type(exc).__name__}: {exc}" if str(exc)
-                                           else f"job ran past its {job.timeout:.0f} s time limit")
-                    results[job.name] = result
-                    progress.advance(result)
+                # Jobs queue behind each other, so a job's limit counts from the run's start plus the
+                # limits of the jobs that may run before it on as many workers as the executor has.
+                started = time.monotonic()
+                budget = sum(job.timeout for job in futures.values())
+                remaining = set(futures)
+                while remaining:
+                    done, remaining = wait(remaining, timeout=min(budget, 5.0), return_when=FIRST_COMPLETED)
+                    for future in done:
+                        job = futures[future]
+                        try:
+                            result = future.result()
+                        except Exception as exc:  # a dead worker, an unpicklable job
+                            result = JobResult(job.name, job.kind, pending[job.name][1], "failed",
+                                               error=f"{type(exc).__name__}: {exc}")
+                        results[job.name] = result
+                        progress.advance(result)
+                    if remaining and time.monotonic() - started > budget:
+                        for future in remaining:
+                            job = futures[future]
+                            future.cancel()
+                            results[job.name] = JobResult(job.name, job.kind, pending[job.name][1], "failed",
+                                                          error=f"job ran past its {job.timeout:.0f} s time limit")
+                            progress.advance(results[job.name])
+                        remaining = set()
             finally:
                 if own_executor:
                     executor.shutdown(wait=True, cancel_futures=True)

@@ -110,21 +110,9 @@ def render(pages: list[Page], assets: list[Asset], config: dict, base_config: Pa
         return Rendered(final, tuple(json.loads(marker.read_text())["warnings"]), cached=True)
     work = cache.scratch("render")
     try:
-        docs, out = work / "docs", work / "site"
-        for page in pages:
-            target = docs / page.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(page.text, encoding="utf-8")
-        for asset in assets:
-            target = docs / asset.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if asset.source:
-                shutil.copyfile(asset.source, target)
-            else:
-                target.write_text(asset.text, encoding="utf-8")
-        full = {"INHERIT": str(base_config.resolve()), **config, "docs_dir": str(docs), "site_dir": str(out)}
-        (work / "mkdocs.yml").write_text(yaml.safe_dump(full, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        warnings = _run_mkdocs(work / "mkdocs.yml")
+        out = work / "site"
+        config_path = write_docs(work, pages, assets, config, base_config, site_dir=out)
+        warnings = _run_mkdocs(config_path)
         _run_pagefind(out, search_language)
         (out / DONE_MARKER).write_text(json.dumps({"key": key, "warnings": warnings}))
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -137,6 +125,28 @@ def render(pages: list[Page], assets: list[Asset], config: dict, base_config: Pa
         shutil.rmtree(work, ignore_errors=True)
     _prune(cache.root / "rendered", keep=final)
     return Rendered(final, tuple(warnings), cached=False)
+
+
+def write_docs(folder: Path, pages: list[Page], assets: list[Asset], config: dict, base_config: Path,
+               site_dir: Path | None = None) -> Path:
+    """The mkdocs project: ``folder/docs`` and ``folder/mkdocs.yml``. Returns the config path."""
+    docs = folder / "docs"
+    for page in pages:
+        target = docs / page.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page.text, encoding="utf-8")
+    for asset in assets:
+        target = docs / asset.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if asset.source:
+            shutil.copyfile(asset.source, target)
+        else:
+            target.write_text(asset.text, encoding="utf-8")
+    full = {"INHERIT": str(base_config.resolve()), **config, "docs_dir": str(docs),
+            "site_dir": str(site_dir or folder / "site")}
+    config_path = folder / "mkdocs.yml"
+    config_path.write_text(yaml.safe_dump(full, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return config_path
 
 
 def _prune(folder: Path, keep: Path) -> None:

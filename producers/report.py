@@ -462,11 +462,10 @@ def report_page(report: Report, out_dir: Path, language: str = "en") -> tuple[st
              f'<p class="c35-note">{escape(text["rule"])}</p>',
              f'<p>{escape(text["download"])} <a href="report.csv" download>report.csv</a> · '
              f'<a href="report.json" download>report.json</a></p>']
-    for name, title_key, alt_key in (("coverage.svg", "coverage", "coverage_alt"),
-                                     ("kinds.svg", "kinds_chart", "kinds_alt"),
-                                     ("attendance.svg", "attendance_chart", "attendance_alt")):
-        parts.append(f'<figure class="c35-chart"><img src="{name}" alt="{escape(text[alt_key])}" loading="lazy">'
-                     f'<figcaption>{escape(text[title_key])}</figcaption></figure>')
+    # Each chart carries its own title (it is also shared on its own), so no caption repeats it.
+    for name, alt_key in (("coverage.svg", "coverage_alt"), ("kinds.svg", "kinds_alt"),
+                          ("attendance.svg", "attendance_alt")):
+        parts.append(f'<figure class="c35-chart"><img src="{name}" alt="{escape(text[alt_key])}"></figure>')
     head = [labels("cell"), labels("quarter"), text["held"], labels("products"), text["rate"], text["submission"],
             labels("status")]
     parts.append('<table class="c35-report-table"><thead><tr>'
@@ -504,3 +503,42 @@ def write_report_folder(report: Report, out_dir: Path, language: str = "en") -> 
     (out_dir / "index.html").write_text(document, encoding="utf-8")
     files["index.html"] = out_dir / "index.html"
     return files
+
+
+# --- as a pipeline job --------------------------------------------------------------------------
+
+REPORT_VERSION = "1"
+REPORT_OUTPUTS = (*CHART_FILES, "report.csv", "report.json", "fragment.html")
+
+
+def report_from_data(data: dict) -> Report:
+    """Rebuild a Report from ``report_data`` (the JSON form): a job's params carry the figures, not the tree."""
+    def day(text):
+        return dt.date.fromisoformat(text) if text else None
+    row_fields = set(Row.__dataclass_fields__)
+    rows = [Row(**{**{k: v for k, v in r.items() if k in row_fields}, "sessions": tuple(r["sessions"]),
+                   "submitted": day(r["submitted"]), "deadline": day(r["deadline"])}) for r in data["rows"]]
+    sessions = [SessionFacts(**{**s, "date": day(s["date"]), "submitted": day(s["submitted"])})
+                for s in data["sessions"]]
+    period = data["period"]
+    return Report(list(period["quarters"]), list(data["cells"]), rows, sessions, day(data["as_of"]),
+                  period["year"], period["quarter"], {r.cell: r.cell_name for r in rows})
+
+
+def report_action(params, files, out_dir: Path) -> list[str]:
+    """Pipeline job action: the charts, exports and page fragment from the report's figures."""
+    report = report_from_data(params["data"])
+    fragment, _ = report_page(report, Path(out_dir), params["language"])
+    (Path(out_dir) / "fragment.html").write_text(fragment, encoding="utf-8")
+    return []
+
+
+def report_job(tree: ContentTree, language: str, year: int | None = None, today: dt.date | None = None):
+    """The Job that renders the report page's files; its key changes only when the figures do."""
+    from .pipeline import Job
+    report = build_report(tree, year=year, today=today)
+    import matplotlib
+    return Job(name="report", kind="report", action=report_action,
+               params={"data": json.loads(report_json(report)), "language": language,
+                       "matplotlib": matplotlib.__version__},
+               files=(), outputs=REPORT_OUTPUTS, version=REPORT_VERSION)

@@ -26,7 +26,7 @@ from .i18n import Labels
 from .loader import ContentTree, SessionRecord, load_content
 from .pages import Page, SiteView, all_pages, nav, product_page
 from .pipeline import Cache, FileHasher, Job, JobResult, Progress, atomic_write_text, run_jobs
-from .render import THEME_OVERRIDES, Asset, link_tree, render
+from .render import THEME_OVERRIDES, Asset, link_tree, render, write_docs
 from .producer import ProductContext, ProductPage
 from .registry import PRODUCERS
 
@@ -52,6 +52,7 @@ class BuildOptions:
     cache_dir: Path | None = None
     mkdocs_config: Path | None = None
     progress: Progress | None = None
+    keep_docs: Path | None = None        # also write the generated docs + mkdocs.yml here (debugging, bench)
 
 
 @dataclass
@@ -231,8 +232,11 @@ def build_site(options: BuildOptions) -> BuildResult:
 
     pages = all_pages(view, product_docs)
     assets, extras = _assets(tree)
-    rendered = render(pages, assets, _mkdocs_config(tree, view, extras),
-                      options.mkdocs_config or default_mkdocs_config(), cache, hasher, tree.site.language)
+    config = _mkdocs_config(tree, view, extras)
+    base_config = options.mkdocs_config or default_mkdocs_config()
+    if options.keep_docs:
+        write_docs(options.keep_docs, pages, assets, config, base_config)
+    rendered = render(pages, assets, config, base_config, cache, hasher, tree.site.language)
     hasher.save()
     builds_root = out.parent / f".{out.name}.d"
     builds_root.mkdir(parents=True, exist_ok=True)

@@ -236,21 +236,49 @@ def _space_like(word: list[_Cell]) -> _Cell:
     return _Cell(" ", word[0].bold, word[0].italic, word[0].colour)
 
 
+@functools.lru_cache(maxsize=65536)
+def _advance(cells: tuple[_Cell, ...], size: int) -> float:
+    """Advance of a word shaped on its own: the cheap estimate the greedy wrap adds up."""
+    line = _shape_line(list(cells), size)
+    return max(line.right, 0.0) - min(0.0, line.left)
+
+
 def _wrap_paragraph(cells: list[_Cell], width: float, size: int) -> list[_Line]:
-    """Greedy word wrap; an over-long word breaks between clusters."""
+    """Greedy word wrap; an over-long word breaks between clusters.
+
+    Words are measured alone and summed (one shaping per distinct word and size, cached); each
+    finished line is then shaped whole, and if kerning or a script run across a word boundary made
+    it wider than the box after all, its last words move down.
+    """
     lines: list[_Line] = []
-    current: list[_Cell] = []
     for hard_line in _split_newlines(cells):
-        for word in _words(hard_line):
-            candidate = current + ([_space_like(word)] if current else []) + word
-            if _shape_line(candidate, size).width <= width:
-                current = candidate
+        words = [tuple(word) for word in _words(hard_line)]
+        if not words:
+            lines.append(_shape_line([], size))
+            continue
+        pending = list(reversed(words))       # a stack: the next word is at the end
+        current: list[tuple[_Cell, ...]] = []
+        estimate = 0.0
+        while pending or current:
+            if not pending:
+                # The last line; its check may hand words back, which then wrap like any other.
+                lines.append(_finish_line(current, pending, width, size))
+                current, estimate = [], 0.0
+                continue
+            word = pending.pop()
+            space = _advance((_space_like(list(word)),), size) if current else 0.0
+            word_width = _advance(word, size)
+            if current and estimate + space + word_width <= width:
+                current.append(word)
+                estimate += space + word_width
                 continue
             if current:
-                lines.append(_shape_line(current, size))
-                current = []
-            if _shape_line(word, size).width <= width:
-                current = word
+                pending.append(word)
+                lines.append(_finish_line(current, pending, width, size))
+                current, estimate = [], 0.0
+                continue
+            if word_width <= width:
+                current, estimate = [word], word_width
                 continue
             # The word alone is too wide: break it at cluster boundaries.
             piece: list[_Cell] = []
@@ -259,10 +287,27 @@ def _wrap_paragraph(cells: list[_Cell], width: float, size: int) -> list[_Line]:
                     lines.append(_shape_line(piece, size))
                     piece = []
                 piece.append(cell)
-            current = piece
-        lines.append(_shape_line(current, size))
-        current = []
+            current, estimate = [tuple(piece)], _advance(tuple(piece), size)
     return lines
+
+
+def _join(words: list[tuple[_Cell, ...]]) -> list[_Cell]:
+    cells: list[_Cell] = []
+    for word in words:
+        if cells:
+            cells.append(_space_like(list(word)))
+        cells.extend(word)
+    return cells
+
+
+def _finish_line(words: list[tuple[_Cell, ...]], pending: list[tuple[_Cell, ...]], width: float,
+                 size: int) -> _Line:
+    """Shape the line whole; give words back to ``pending`` while it is wider than the box."""
+    line = _shape_line(_join(words), size)
+    while line.width > width and len(words) > 1:
+        pending.append(words.pop())
+        line = _shape_line(_join(words), size)
+    return line
 
 
 def _split_newlines(cells: list[_Cell]) -> list[list[_Cell]]:
@@ -357,6 +402,10 @@ def _truncate(layout: Layout, max_lines: int | None) -> Layout:
     size = layout.size
     all_lines = layout.lines
     keep = len(all_lines) if max_lines is None else min(len(all_lines), max_lines)
+    # A single cluster wider than the box (a long stack of marks) is where the text gets cut.
+    too_wide = next((i for i, line in enumerate(all_lines) if line.width > layout.box_width - line.indent), None)
+    if too_wide is not None:
+        keep = min(keep, too_wide + 1)
     while keep > 0:
         candidate = _stack(replace(layout, lines=all_lines[:keep]))
         if candidate.height <= layout.box_height:

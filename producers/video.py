@@ -283,7 +283,7 @@ def picture_canvas(image: Image.Image, frame: Shape, zoom: float = 1.0, backdrop
     size = (round(frame.width * zoom), round(frame.height * zoom))
     frame_ratio = frame.width / frame.height
     ratio = image.width / image.height
-    if abs(ratio - frame_ratio) / frame_ratio < 0.2:
+    if abs(ratio - frame_ratio) / frame_ratio < 0.3:      # a 4:3 phone photo fills a 16:9 frame
         return cover(image, size)
     canvas = Image.new("RGB", size, backdrop) if backdrop else blurred_backdrop(image, size)
     if frame.name == "9:16":

@@ -375,6 +375,13 @@ def adopt_revision(content: Path, live: Path, number: int, by: str) -> Path:
     except BaseException:
         os.replace(kept, live)
         raise
+    try:
+        # Validated in place: the loader checks the folder name and quarter, which a rev-N folder lacks.
+        _require_valid(live, content)
+    except BaseException:
+        os.replace(live, chosen)
+        os.replace(kept, live)
+        raise
     record_step(kept / "session.md", "revision", by, f"replaced by revision {number}; kept as rev-{keep_as}",
                 content=content, check=False)
     return live

@@ -20,14 +20,31 @@ MAX_TEXT_FILE_BYTES = 1_000_000
 Loc = tuple[str | int, ...]
 
 
-class _ContentLoader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text: the model parses them and can say which date is not real."""
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when available: ~10x faster
+
+
+class _ContentLoader(_BaseLoader):
+    """Safe loading that leaves dates as text: the model parses them and can say which date is not real."""
 
 
 _ContentLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _find_alias(node: yaml.Node, seen: set[int]) -> yaml.Node | None:
+    """The composer turns an alias into a second reference to the anchored node: find one."""
+    if id(node) in seen:
+        return node
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        seen.add(id(node))
+        children = [v for pair in node.value for v in pair] if isinstance(node, yaml.MappingNode) else node.value
+        for child in children:
+            found = _find_alias(child, seen)
+            if found is not None:
+                return found
+    return None
 
 
 @dataclass
@@ -81,14 +98,15 @@ def nfc(value: Any) -> Any:
 
 def parse_yaml(text: str, line_offset: int = 0) -> Document:
     """Parse one YAML document; raise YamlProblem with a file line on anything unsafe or broken."""
+    loader = _ContentLoader(text)
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                line = event.start_mark.line + 1 + line_offset
-                raise YamlProblem(line, "YAML anchors and aliases (&name, *name) are not allowed; "
-                                        "write the value out in full")
-        node = yaml.compose(text, Loader=_ContentLoader)
-        data = yaml.load(text, Loader=_ContentLoader)
+        node = loader.get_single_node()
+        if node is not None:
+            repeated = _find_alias(node, set())
+            if repeated is not None:
+                raise YamlProblem(repeated.start_mark.line + 1 + line_offset,
+                                  "YAML anchors and aliases (&name, *name) are not allowed; write the value out in full")
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + line_offset if mark else None
@@ -96,6 +114,8 @@ def parse_yaml(text: str, line_offset: int = 0) -> Document:
         raise YamlProblem(line, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise YamlProblem(None, f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
     lines: dict[Loc, int] = {}
     if node is not None:
         lines[()] = node.start_mark.line + 1 + line_offset

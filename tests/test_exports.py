@@ -119,6 +119,23 @@ def test_docx_renders_devanagari_with_noto_in_libreoffice(contest, tmp_path):
     assert "Bảo vệ di sản vịnh Hạ Long" in text
 
 
+RPR_ORDER = ["rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike", "outline",
+             "shadow", "emboss", "imprint", "noProof", "snapToGrid", "vanish", "webHidden", "color", "spacing", "w",
+             "kern", "position", "sz", "szCs", "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign",
+             "rtl", "cs", "em", "lang", "eastAsianLayout", "specVanish", "oMath"]
+
+
+def test_run_properties_follow_the_schema_order(contest):
+    """Word refuses to open a file whose <w:rPr> children are out of order."""
+    for name in ("01-2024-q3-varanasi-ganga-01-article.docx", "02-2024-q4-ha-long-heritage-01-article.docx"):
+        document = _docx(contest.path, name)
+        for root in (document.element, document.styles.element):
+            for rpr in root.iter(qn("w:rPr")):
+                tags = [child.tag.split("}")[1] for child in rpr]
+                positions = [RPR_ORDER.index(tag) for tag in tags]
+                assert positions == sorted(positions), (name, tags)
+
+
 def test_contest_without_articles_says_why(content, tmp_path):
     with pytest.raises(ExportError, match=r"^no article of 2022 is marked for the contest"):
         export_contest(load_content(content), 2022, tmp_path / "x.zip")

@@ -218,3 +218,40 @@ def test_save_jpeg_fits_a_byte_budget(tmp_path):
     noisy = Image.effect_noise((1080, 1350), 30).convert("RGB")   # far busier than any real photo
     size = images.save_jpeg(noisy, tmp_path / "n.jpg", quality=90, max_bytes=300_000)
     assert size <= 300_000 and (tmp_path / "n.jpg").stat().st_size == size
+
+
+def test_16_bit_rgb_png_keeps_its_colours(tmp_path):
+    width, height = 64, 16
+    row = b"".join(struct.pack(">HHH", x * 65535 // (width - 1), 0, 0) for x in range(width))
+    raw = b"".join(b"\x00" + row for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    path = tmp_path / "deep-rgb.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    photo = images.open_photo(path, LABEL)
+    assert photo.image.getpixel((0, 5)) == (0, 0, 0)
+    assert photo.image.getpixel((63, 5)) == (255, 0, 0)
+    assert 120 < photo.image.getpixel((32, 5))[0] < 140
+
+
+def test_phone_mpo_jpeg_is_one_photo_without_a_warning(tmp_path):
+    path = tmp_path / "phone.jpg"
+    gradient(320, 240).save(path, "MPO", save_all=True, append_images=[Image.new("RGB", (80, 60), "#808080")])
+    assert Image.open(path).format == "MPO"
+    photo = images.open_photo(path, LABEL)
+    assert photo.image.size == (320, 240) and photo.warnings == ()
+
+
+def test_display_p3_photo_is_converted_to_srgb(tmp_path):
+    p3 = Image.open(PHOTOS / "IMG_5195.HEIC").info["icc_profile"]
+    path = tmp_path / "p3.jpg"
+    Image.new("RGB", (32, 32), (40, 170, 60)).save(path, quality=100, subsampling=0, icc_profile=p3)
+    photo = images.open_photo(path, LABEL)
+    red, green, blue = photo.image.getpixel((16, 16))
+    # P3's green is more saturated than sRGB's: the same numbers mean a greener colour, which sRGB
+    # can only express with less red and blue around more green.
+    assert green > 170 and red < 20 and blue < 50
+    assert "icc_profile" not in photo.image.info

@@ -143,3 +143,39 @@ def test_cli_report(content, tmp_path):
                                                      "report.csv", "report.json"]
     result = runner.invoke(editorial_app, ["report", "--content", str(content), "--quarter", "2"])
     assert result.exit_code == 1 and "--quarter needs --year" in result.output
+
+
+@pytest.mark.browser
+def test_report_page_shows_its_charts_in_chromium(report, tmp_path):
+    from playwright.sync_api import sync_playwright
+    from producers.report import write_report_folder
+    write_report_folder(report, tmp_path, "hi")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page()
+            page.goto((tmp_path / "index.html").as_uri(), wait_until="load")
+            images = page.evaluate("[...document.images].map(i => [i.getAttribute('src'), i.naturalWidth, i.alt])")
+            assert [src for src, _, _ in images] == ["coverage.svg", "kinds.svg", "attendance.svg"]
+            assert all(width > 200 and alt for _, width, alt in images), images
+            assert page.locator("h1").inner_text() == "मूल्यांकन रिपोर्ट"
+            assert page.locator("tr[data-submission='late']").count() == 1
+        finally:
+            browser.close()
+
+
+def test_report_as_a_pipeline_job(content, tmp_path):
+    from producers.pipeline import Cache, run_jobs
+    from producers.report import report_job
+    job = report_job(load_content(content), "en", today=TODAY)
+    results = run_jobs([job], Cache(tmp_path / "cache"))
+    result = results["report"]
+    assert result.status == "rendered", result.error + result.detail
+    fragment = result.outputs["fragment.html"].read_text(encoding="utf-8")
+    assert "4 of 6 expected sessions held (67%)." in fragment
+    assert sorted(result.outputs) == ["attendance.svg", "coverage.svg", "fragment.html", "kinds.svg", "report.csv",
+                                      "report.json"]
+    again = run_jobs([report_job(load_content(content), "en", today=TODAY)], Cache(tmp_path / "cache"))
+    assert again["report"].status == "cached"

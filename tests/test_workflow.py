@@ -178,3 +178,17 @@ def test_every_command_has_help():
         result = runner.invoke(editorial_app, [command, "--help"])
         assert result.exit_code == 0, (command, result.output)
         assert "--content" in result.output or command == "bundle"
+
+
+def test_an_invalid_revision_is_not_swapped_in(content):
+    live = write_session(content, "2024-q4", "ha-long-a", "ha-long", "2024-11-02", status="submitted", title="First")
+    rev = content / "revisions" / "2024-q4" / "ha-long-a" / "rev-2"
+    rev.mkdir(parents=True)
+    (rev / "session.md").write_text(session_text("ha-long", "2025-01-02", title="Second", status="submitted"),
+                                    encoding="utf-8")
+    (rev / "01-article.md").write_text(product_text(), encoding="utf-8")
+    with pytest.raises(ContentError, match="date 2025-01-02 is in 2025-q1, but the session is filed under 2024-q4/"):
+        workflow.approve(content, "2024-q4/ha-long-a", by="Anna", revision=2)
+    assert "title: First" in (live / "session.md").read_text(encoding="utf-8")
+    assert "title: Second" in (rev / "session.md").read_text(encoding="utf-8")
+    assert sorted(p.name for p in rev.parent.iterdir()) == ["rev-2"]

@@ -16,6 +16,7 @@ from ..html import escape, markdown_to_html
 from ..i18n import Labels
 from ..pipeline import Job, JobResult
 from ..producer import ProductContext, ProductPage
+from .social import credit_text
 
 try:  # the share card module belongs to the slides work; the article page stands without it
     from .. import cards
@@ -68,7 +69,7 @@ class ArticleProducer:
                                  "width": width, "height": height})
             picture = images.picture_html(versions, escape(product.cover.alt), sizes="(max-width: 900px) 100vw, 900px",
                                           css_class="c35-article__cover", loading="eager")
-            credit = (f'<figcaption>{escape(labels("photo_credit"))}: {escape(product.cover.credit)}</figcaption>'
+            credit = (f'<figcaption>{escape(credit_text(labels("photo_credit"), product.cover.credit))}</figcaption>'
                       if product.cover.credit else "")
             parts.append(f'<figure class="c35-article__figure">{picture}{credit}</figure>')
         parts.append(markdown_to_html(ctx.record.body))

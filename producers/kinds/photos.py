@@ -23,7 +23,7 @@ from ..i18n import Labels
 from ..pipeline import Job, JobResult
 from ..producer import ProductContext, ProductPage
 from ..text import TextStyle, draw_text, fit_text
-from .social import draw_share_card
+from .social import block_height, credit_text, draw_share_card, without_emoji
 
 VERSION = "1"
 SHARE_WIDTH = 1080
@@ -66,8 +66,9 @@ def draw_share_image(photo: Image.Image, caption: str, credit_line: str, footer:
     """
     scaled = images.fit_box(photo, SHARE_WIDTH, SHARE_MAX_PHOTO_HEIGHT)
     text_width = SHARE_WIDTH - 2 * BAND_PADDING
+    caption = without_emoji(caption)
     caption_fit = fit_text(caption, text_width, 10_000, CAPTION_STYLE, max_lines=CAPTION_MAX_LINES)
-    caption_height = round(len(caption_fit.lines) * caption_fit.size * CAPTION_STYLE.line_spacing)
+    caption_height = block_height(caption_fit, CAPTION_STYLE)
     credit_height = round(CREDIT_STYLE.size * 1.5) if credit_line else 0
     footer_height = round(FOOTER_STYLE.size * 1.5)
     band = BAND_PADDING + caption_height + 16 + credit_height + footer_height + BAND_PADDING
@@ -79,7 +80,7 @@ def draw_share_image(photo: Image.Image, caption: str, credit_line: str, footer:
     # The caption was measured above; drawing at exactly that size keeps the band tight.
     fixed = TextStyle(size=caption_fit.size, min_size=caption_fit.size, colour=CAPTION_STYLE.colour,
                       line_spacing=CAPTION_STYLE.line_spacing)
-    drawn = draw_text(canvas, (left, top, right, top + caption_height + caption_fit.size // 2), caption, fixed,
+    drawn = draw_text(canvas, (left, top, right, top + caption_height), caption, fixed,
                       max_lines=CAPTION_MAX_LINES)
     top += caption_height + 16
     if credit_line:
@@ -119,7 +120,7 @@ def draw_contact_sheet(thumbs: list[tuple[int, Image.Image]], title: str, footer
 # --- job actions (module level: they run in worker processes) ---------------------------------
 
 def _credit_line(photo: Mapping[str, Any], credit_label: str) -> str:
-    return f"{credit_label}: {photo['credit']}" if photo.get("credit") else ""
+    return credit_text(credit_label, photo["credit"]) if photo.get("credit") else ""
 
 
 def render_photo(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
@@ -251,8 +252,8 @@ class PhotoSeriesProducer:
             alt = escape(photo.alt)
             picture = images.picture_html(versions, alt, sizes="(max-width: 600px) 45vw, 240px",
                                           css_class="c35-gallery__thumb")
-            credit = (f' <span class="c35-gallery__credit">{escape(labels("photo_credit"))}: '
-                      f'{escape(photo.credit)}</span>') if photo.credit else ""
+            credit = (f' <span class="c35-gallery__credit">{escape(credit_text(labels("photo_credit"), photo.credit))}'
+                      f'</span>') if photo.credit else ""
             figures.append(
                 f'<figure class="c35-gallery__item" id="{stem}">'
                 f'<a class="c35-gallery__link" href="{large["jpeg"]}" data-webp="{large["webp"]}" '

@@ -112,12 +112,14 @@ def limit_for(platform: str, has_image: bool) -> int:
 
 def plain_text(markdown_body: str) -> str:
     """The post body as plain text: Markdown rendered, tags dropped, paragraphs kept."""
-    rendered = markdown_to_html(markdown_body)
-    rendered = re.sub(r"</(p|h[1-6]|li|blockquote|pre)>", "\n\n", rendered)
+    # Source lines wrapped by the author are soft breaks: in HTML (and in a post) they are spaces.
+    rendered = re.sub(r"\s*\n\s*", " ", markdown_to_html(markdown_body))
+    rendered = re.sub(r"</(p|h[1-6]|blockquote|pre|ul|ol)>", "\n\n", rendered)
+    rendered = rendered.replace("</li>", "\n")
     rendered = re.sub(r"<br\s*/?>", "\n", rendered)
     rendered = re.sub(r"<li>", "• ", rendered)
     text = htmllib.unescape(nh3.clean(rendered, tags=set()))
-    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"[ \t]*\n[ \t]*", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return unicodedata.normalize("NFC", text.strip())
 
@@ -208,12 +210,14 @@ def draw_share_card(size: tuple[int, int], photo: Image.Image | None, title: str
         footer_top = int(height * 0.82) + (height - int(height * 0.82) - round(footer_size * 1.4)) // 2
     draw_text(canvas, (pad, footer_top, width - pad, footer_top + round(footer_size * 1.4)), footer,
               TextStyle(size=footer_size, min_size=14, bold=True, colour="#ffffff"), max_lines=1)
-    bottom = footer_top - round(height * 0.03)
+    bottom = footer_top - round(height * 0.03) if photo is not None else int(height * 0.82) - round(height * 0.045)
+    excerpt = without_emoji(excerpt)
+    title = without_emoji(title)
     if excerpt:
         excerpt_style = TextStyle(size=max(20, round(height * 0.042)), min_size=18, colour="#f2f2f2",
                                   line_spacing=1.3)
         fit = fit_text(excerpt, text_width, round(height * 0.22), excerpt_style, max_lines=3)
-        excerpt_height = round(len(fit.lines) * fit.size * excerpt_style.line_spacing)
+        excerpt_height = block_height(fit, excerpt_style)
         draw_text(canvas, (pad, bottom - excerpt_height, width - pad, bottom), excerpt,
                   TextStyle(size=fit.size, min_size=fit.size, colour="#f2f2f2", line_spacing=1.3),
                   valign="bottom", max_lines=3)
@@ -224,6 +228,25 @@ def draw_share_card(size: tuple[int, int], photo: Image.Image | None, title: str
     draw_text(canvas, (pad, title_top, width - pad, bottom), title, title_style, valign="bottom", max_lines=4)
     ImageDraw.Draw(canvas).rectangle((0, 0, width, max(6, height // 100)), fill=accent)
     return canvas
+
+
+def block_height(fit, style: TextStyle) -> int:
+    """Height that holds a fitted text block: its line boxes or its real ink, whichever is taller
+    (Devanagari vowel signs reach above the ascender line), plus a little air."""
+    lines = round(len(fit.lines) * fit.size * style.line_spacing)
+    ink = fit.bbox[3] if fit.bbox else 0
+    return max(lines, ink) + fit.size // 4
+
+
+def credit_text(label: str, credit: str) -> str:
+    """'Photo: Name', unless the credit already carries its own kind ('Illustration: cell35')."""
+    return credit if ":" in credit else f"{label}: {credit}"
+
+
+def without_emoji(text: str) -> str:
+    """The Noto faces the text engine uses have no emoji: drawn, they would be empty boxes."""
+    kept = [c for c in text if not (_is_emoji(c) or c in "\ufe0f\u200d" or 0x1F3FB <= ord(c) <= 0x1F3FF)]
+    return re.sub(r"[ \t]{2,}", " ", "".join(kept)).strip()
 
 
 def excerpt_of(text: str, limit: int = 220) -> str:
@@ -316,7 +339,7 @@ class SocialPostProducer:
         if product.summary:
             parts.append(f'<p class="c35-lead">{escape(product.summary)}</p>')
         if product.image and f"{IMAGE_STEM}.jpg" in media:
-            credit = (f'<figcaption>{escape(labels("photo_credit"))}: {escape(product.image.credit)}</figcaption>'
+            credit = (f'<figcaption>{escape(credit_text(labels("photo_credit"), product.image.credit))}</figcaption>'
                       if product.image.credit else "")
             parts.append(f'<figure class="c35-social__image"><picture>'
                          f'<source type="image/webp" srcset="{IMAGE_STEM}.webp">'

@@ -1,0 +1,151 @@
+"""Podcast benchmark: episode processing speed and feed generation time, against baselines.
+
+    .venv/bin/python bench/podcast_bench.py [--minutes 30] [--episodes 10000]
+
+1. A generated 30-minute stereo 44.1 kHz MP3 recording, processed as a podcast episode (probe,
+   compression, loudness passes, MP3 encode and check, ID3 tags + chapters): audio seconds per
+   wall second, against a plain ffmpeg MP3 transcode of the same file in the same run.
+2. A synthesised script (espeak-ng, sentence by sentence): the same figure, against the same
+   baseline rate.
+3. Feeds for 10,000 episodes (site-wide + per cell + per language, with Podcasting 2.0 tags),
+   against a bare feedgen RSS of the same 10,000 items (title, link, guid, enclosure only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from feedgen.feed import FeedGenerator  # noqa: E402
+
+from producers import audio, feeds, speech, tools  # noqa: E402
+from producers.kinds import podcast  # noqa: E402
+from producers.model import Cell, PodcastChannel, SiteConfig  # noqa: E402
+
+TEXT = ("Good evening, everyone, and welcome to this session of our cell. Tonight we talk about how false "
+        "information spreads in our neighbourhood chat groups, and what each of us can do before sharing a "
+        "message. First, check who wrote it. Second, look for the same news from a source you trust. Third, "
+        "if you are unsure, ask before you forward it! Thank you for listening, and see you next quarter.")
+
+
+def timed(action) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def make_recording(work: Path, minutes: float) -> Path:
+    """A long, speech-like stereo recording: espeak-ng speech looped, quieter than the target."""
+    seed = work / "seed.wav"
+    speech.speech_timings(speech.split_sentences(TEXT), "en", seed)
+    recording = work / "recording.mp3"
+    tools.run(["ffmpeg", "-nostdin", "-hide_banner", "-y", "-stream_loop", "-1", "-i", seed, "-t", str(minutes * 60),
+               "-af", "volume=-9dB", "-ar", "44100", "-ac", "2", "-c:a", "libmp3lame", "-b:a", "128k", recording],
+              outputs=[recording], timeout=1800, what="ffmpeg (bench recording)")
+    return recording
+
+
+def episode_params(**extra) -> dict:
+    params = {"product": "bench/01-podcast.md", "title": "Bench episode", "summary": "A long one.",
+              "cell": "ha-long", "cell_name": "Ha Long cell", "show": "Bench", "date": "2024-10-12",
+              "language": "en", "script": "", "chapters": [], "authors": [], "roles": [],
+              "outputs": list(podcast.OUTPUTS), "guid": feeds.episode_guid("2024-q4/bench", "01-podcast")}
+    params.update(extra)
+    return params
+
+
+def bench_recording(work: Path, minutes: float) -> tuple[float, float]:
+    recording = make_recording(work, minutes)
+    seconds = audio.probe(recording).duration
+    baseline = timed(lambda: audio.transcode_mp3(recording, work / "baseline.mp3", bitrate="96k"))
+    out = work / "episode-recording"
+    out.mkdir()
+    chapters = [[i * 300.0, f"Part {i + 1}", ""] for i in range(int(seconds // 300))]
+    params = episode_params(roles=["audio"], chapters=chapters)
+    ours = timed(lambda: podcast.render_episode(params, (recording,), out))
+    loudness = audio.measure_loudness(out / "episode.mp3")
+    print(f"recording, {seconds / 60:.0f} min stereo MP3:")
+    print(f"  plain ffmpeg MP3 transcode (baseline): {baseline:7.1f} s  = {seconds / baseline:7.1f} audio s per wall s")
+    print(f"  podcast episode processing:            {ours:7.1f} s  = {seconds / ours:7.1f} audio s per wall s"
+          f"  -> {ours / baseline:.1f}x the baseline's time")
+    print(f"  published loudness {loudness.integrated:.1f} LUFS (target -16), true peak {loudness.true_peak:.1f} dBTP")
+    return seconds / ours, seconds / baseline
+
+
+def bench_script(work: Path, baseline_rate: float, repeats: int) -> None:
+    script = "\n\n".join(f"## Part {i + 1}\n\n{TEXT}" for i in range(repeats))
+    out = work / "episode-script"
+    out.mkdir()
+    params = episode_params(script=script, outputs=list(podcast.OUTPUTS) + ["transcript.vtt", "transcript.srt",
+                                                                            "chapters.json"])
+    ours = timed(lambda: podcast.render_episode(params, (), out))
+    seconds = audio.probe(out / "episode.mp3").duration
+    sentences = len(speech.split_sentences(speech.plain_text(script)))
+    print(f"synthesised script, {sentences} sentences, {seconds / 60:.1f} min mono:")
+    print(f"  podcast episode processing:            {ours:7.1f} s  = {seconds / ours:7.1f} audio s per wall s"
+          f"  -> {baseline_rate / (seconds / ours):.1f}x the baseline's time per audio second")
+
+
+def bench_feeds(count: int) -> None:
+    site = SiteConfig(title="Bench", base_url="https://example.org/", language="vi")
+    channel = PodcastChannel(title="Bench", author="Bench", owner={"name": "E", "email": "e@example.org"},
+                             description="Bench feed.", image="media/podcast.png")
+    cells = {f"cell-{i}": Cell(id=f"cell-{i}", name=f"Cell {i}", committee="C", area="A", language="vi")
+             for i in range(40)}
+    episodes = []
+    for i in range(count):
+        page = f"https://example.org/sessions/2024-q{1 + i % 4}/cell-{i % 40}-s{i}/01-podcast/"
+        episodes.append(feeds.Episode(
+            title=f"Episode {i}", page_url=page, enclosure_url=page + "e.mp3", length=5_000_000 + i,
+            duration=600 + i % 900, pub_date=feeds.episode_pub_date(dt.date(2015, 1, 1) + dt.timedelta(days=i % 3650),
+                                                                    "01-podcast"),
+            guid=feeds.episode_guid(f"q/s{i}", "01-podcast"), language=("vi", "en", "hi")[i % 3],
+            cell=f"cell-{i % 40}", cell_name=f"Cell {i % 40}", description="Tiếng Việt có dấu. " * 20,
+            transcript_url=page + "e.vtt", transcript_srt_url=page + "e.srt", chapters_url=page + "c.json",
+            chapters=((0.0, "Start"), (120.0, "Middle")), persons=(("Host", "host"),)))
+
+    def bare() -> bytes:
+        fg = FeedGenerator()
+        fg.title("Bench")
+        fg.link(href="https://example.org/")
+        fg.description("Bench feed.")
+        for episode in episodes:
+            fe = fg.add_entry(order="append")
+            fe.title(episode.title)
+            fe.link(href=episode.page_url)
+            fe.guid(episode.guid, permalink=False)
+            fe.enclosure(episode.enclosure_url, str(episode.length), "audio/mpeg")
+        return fg.rss_str()
+
+    baseline = timed(bare)
+    result = {}
+    ours = timed(lambda: result.update(feeds.build_feeds(episodes, channel, site, cells=cells)))
+    entries = sum(len(f.episodes) for f in feeds.plan_feeds(episodes, channel, site, cells))
+    size = sum(len(xml) for xml in result.values())
+    print(f"feeds for {count:,} episodes ({len(result)} feeds, {entries:,} items, {size / 1e6:.1f} MB of XML):")
+    print(f"  bare feedgen RSS, one feed (baseline): {baseline:7.2f} s")
+    print(f"  build_feeds, all feeds:                {ours:7.2f} s  -> {ours / baseline:.1f}x the baseline; "
+          f"{ours / entries * 1e6:.0f} us per item vs {baseline / count * 1e6:.0f} us")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=30.0, help="length of the generated recording")
+    parser.add_argument("--script-parts", type=int, default=20, help="paragraphs in the synthesised script")
+    parser.add_argument("--episodes", type=int, default=10_000, help="episodes in the feed benchmark")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="podcast-bench.") as temp:
+        work = Path(temp)
+        _, baseline_rate = bench_recording(work, args.minutes)
+        bench_script(work, baseline_rate, args.script_parts)
+    bench_feeds(args.episodes)
+
+
+if __name__ == "__main__":
+    main()
