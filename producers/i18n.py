@@ -37,7 +37,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "contact_sheet": "Contact sheet", "close": "Close", "photo_n": "Photo {n} of {total}",
         "copy_text": "Copy text", "copied": "Copied", "chars_of": "{n} of {limit} characters",
         "share_images": "Share images", "square_image": "Square image (1080×1080)",
-        "wide_image": "Wide image (1200×630)", "post_text_for": "Text for {platform}",
+        "wide_image": "Wide image (1200×630)",
     },
     "vi": {
         "home": "Trang chủ", "latest_sessions": "Sinh hoạt mới nhất", "sessions": "Buổi sinh hoạt",
@@ -72,7 +72,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "contact_sheet": "Bảng ảnh thu nhỏ", "close": "Đóng", "photo_n": "Ảnh {n}/{total}",
         "copy_text": "Sao chép nội dung", "copied": "Đã sao chép", "chars_of": "{n}/{limit} ký tự",
         "share_images": "Ảnh để chia sẻ", "square_image": "Ảnh vuông (1080×1080)",
-        "wide_image": "Ảnh ngang (1200×630)", "post_text_for": "Nội dung cho {platform}",
+        "wide_image": "Ảnh ngang (1200×630)",
     },
     "hi": {
         "home": "मुखपृष्ठ", "latest_sessions": "नवीनतम सत्र", "sessions": "सत्र", "cells": "इकाइयाँ",
@@ -107,7 +107,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "contact_sheet": "कॉन्टैक्ट शीट", "close": "बंद करें", "photo_n": "फ़ोटो {n} / {total}",
         "copy_text": "टेक्स्ट कॉपी करें", "copied": "कॉपी हो गया", "chars_of": "{limit} में से {n} अक्षर",
         "share_images": "साझा करने के लिए चित्र", "square_image": "वर्गाकार चित्र (1080×1080)",
-        "wide_image": "चौड़ा चित्र (1200×630)", "post_text_for": "{platform} के लिए टेक्स्ट",
+        "wide_image": "चौड़ा चित्र (1200×630)",
     },
 }
 
