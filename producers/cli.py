@@ -248,6 +248,11 @@ def schema(out: Path = typer.Option(Path("schema"), "--out", help="Folder for th
     typer.echo(f"wrote {len(models)} schemas to {out}/")
 
 
+from .editorial_cli import editorial_app  # noqa: E402  (commands defined there, listed here)
+
+app.registered_commands.extend(editorial_app.registered_commands)
+
+
 def main() -> None:
     app()
 

@@ -47,6 +47,7 @@ MAX_RATIO = 100
 # the streaming counter bound them. The ratio test is for entries that could actually hurt.
 RATIO_MIN_BYTES = 1_000_000
 CHUNK = 1 << 16
+MAX_PATH_BYTES = 1024
 # Debris that desktop zip tools add; silently left out.
 IGNORED_PARTS = frozenset({"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"})
 ACCEPTED_SUFFIXES = frozenset({".md", *MEDIA_LIMITS})
@@ -98,6 +99,9 @@ def _refuse_name(raw: str, name: str) -> None:
                             f"session folder")
     if ".." in name.split("/"):
         raise IntakeRefused(f"refused: {shown} climbs out of the folder with '..'")
+    if len(name.encode("utf-8")) > MAX_PATH_BYTES or any(len(p.encode("utf-8")) > 255 for p in name.split("/")):
+        raise IntakeRefused(f"refused: {name[:60]!r}... is too long a name (at most 255 bytes per name and "
+                            f"{MAX_PATH_BYTES} for the whole path)")
 
 
 def _is_ignored(parts: tuple[str, ...]) -> bool:

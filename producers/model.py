@@ -143,6 +143,7 @@ class Image(Strict):
     file: MediaPath
     alt: Annotated[str, Field(min_length=1, max_length=250)]
     credit: Line | None = None
+    copyright: Line | None = None
 
 
 class SlidesProduct(ProductBase):

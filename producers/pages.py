@@ -75,6 +75,7 @@ class SiteView:
     labels: Labels
     preview: bool
     product_pages: dict[str, str] = field(default_factory=dict)   # product url -> its title (published ones)
+    session_cards: frozenset[str] = frozenset()                     # session urls that have a card.png
 
     def badge(self, record: SessionRecord) -> str:
         if not self.preview:
@@ -141,6 +142,7 @@ def session_page(view: SiteView, record: SessionRecord) -> Page:
     path = doc_path(record.url)
     rate = round(100 * session.attendance.present / session.attendance.members)
     parts = [front_matter(session.title, session.summary,
+                          image="card.png" if record.url in view.session_cards else None,
                           extra={"session_status": session.status, "search": True}),
              f"# {md_text(session.title)}\n"]
     if view.preview:
@@ -243,6 +245,11 @@ def listing_pages(view: SiteView) -> list[Page]:
     return pages
 
 
+def section_page(url: str, title: str, fragment: str) -> Page:
+    """A page around an HTML fragment the system made itself (escaped at its source)."""
+    return Page(doc_path(url), front_matter(title) + f"# {md_text(title)}\n" + html_block(fragment, "c35-section"))
+
+
 def search_page(view: SiteView) -> Page:
     """Pagefind's UI over the chunked index written by render.py."""
     title = view.labels("search")
@@ -257,7 +264,8 @@ def nav(view: SiteView) -> list:
     labels = view.labels
     return [{labels("home"): "index.md"}, {labels("quarters"): "quarters/index.md"},
             {labels("cells"): "cells/index.md"}, {labels("groups"): "groups/index.md"},
-            {labels("kinds"): "kinds/index.md"}, {labels("search"): "search/index.md"}]
+            {labels("kinds"): "kinds/index.md"}, {labels("report"): "report/index.md"},
+            {labels("search"): "search/index.md"}]
 
 
 def all_pages(view: SiteView, product_fragments: Iterable[Page]) -> list[Page]:

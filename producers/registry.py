@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from .kinds.article import ArticleProducer
+from .kinds.photos import PhotoSeriesProducer
+from .kinds.social import SocialPostProducer
 from .kinds.text import TextProducer
 from .producer import Producer
 
 PRODUCERS: dict[str, Producer] = {
     "slides": TextProducer(),
-    "article": TextProducer(),
-    "social-post": TextProducer(),
+    "article": ArticleProducer(),
+    "social-post": SocialPostProducer(),
     "video": TextProducer(),
     "podcast": TextProducer(),
-    "photo-series": TextProducer(),
+    "photo-series": PhotoSeriesProducer(),
 }

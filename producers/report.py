@@ -321,14 +321,15 @@ def report_json(report: Report) -> str:
 
 
 def report_table(report: Report) -> str:
-    header = f"{'cell':<16} {'quarter':<8} {'held':<4} {'products':<30} {'attend.':>7}  {'submission':<13} status"
+    width = max([16, *(len(c) for c in report.cells)])
+    header = f"{'cell':<{width}} {'quarter':<8} {'held':<4} {'products':<30} {'attend.':>7}  {'submission':<13} status"
     lines = [header, "-" * len(header)]
     for row in report.rows:
         products = ", ".join(f"{k} {n}" for k, n in row.products.items() if n) or "-"
         rate = f"{row.attendance_rate:.1f}%" if row.attendance_rate is not None else "-"
         invalid = f"  ({row.invalid} invalid)" if row.invalid else ""
-        lines.append(f"{row.cell:<16} {row.quarter:<8} {'yes' if row.held else 'no':<4} {products:<30} {rate:>7}  "
-                     f"{row.submission:<13} {row.status or '-'}{invalid}")
+        lines.append(f"{row.cell:<{width}} {row.quarter:<8} {'yes' if row.held else 'no':<4} {products:<30} "
+                     f"{rate:>7}  {row.submission:<13} {row.status or '-'}{invalid}")
     lines.append(f"{report.held} of {report.expected} expected sessions held")
     return "\n".join(lines)
 
@@ -399,6 +400,7 @@ def kinds_chart(report: Report, path: Path, text: dict, labels: Labels) -> Path:
                 bar.set_gid(f"bar-{kind}-{quarter}-{count}")
             bottoms = [b + c for b, c in zip(bottoms, counts)]
         ax.set_ylabel(text["products_axis"])
+        ax.set_ylim(0, max([1, *bottoms]) * 1.08)
         ax.yaxis.get_major_locator().set_params(integer=True)
         ax.set_title(text["kinds_chart"])
         if any(bottoms):

@@ -24,7 +24,7 @@ from .errors import ConfigError, ProducerError, Problem
 from .html import escape
 from .i18n import Labels
 from .loader import ContentTree, SessionRecord, load_content
-from .pages import Page, SiteView, all_pages, nav, product_page
+from .pages import Page, SiteView, all_pages, nav, product_page, section_page
 from .pipeline import Cache, FileHasher, Job, JobResult, Progress, atomic_write_text, run_jobs
 from .render import THEME_OVERRIDES, Asset, link_tree, render, write_docs
 from .producer import ProductContext, ProductPage
@@ -189,6 +189,9 @@ def build_site(options: BuildOptions) -> BuildResult:
         jobs_by_product[ctx.url] = planned
         all_jobs += planned
 
+    site_jobs = _site_jobs(tree, selected)
+    all_jobs += [job for jobs in site_jobs.values() for job in jobs]
+
     cache = Cache(options.cache_dir or content.resolve().parent / ".cache")
     cache.sweep()
     hasher = FileHasher(cache.root / "filehash.json")
@@ -225,10 +228,24 @@ def build_site(options: BuildOptions) -> BuildResult:
         pages_done[ctx.url] = page
         outcomes[ctx.url] = ProductOutcome("published", warnings=warnings, outputs=sorted(page.media))
 
+    session_cards = {}
+    for record in selected:
+        card = results.get(f"{record.id}:card")
+        if card is not None and card.status != "failed":
+            session_cards[record.url] = card.outputs["card.png"]
     view = SiteView(site=tree.site, cells=tree.cells, sessions=selected, labels=labels, preview=options.preview,
-                    product_pages={ctx.url: ctx.record.product.title for ctx in contexts if ctx.url in pages_done})
+                    product_pages={ctx.url: ctx.record.product.title for ctx in contexts if ctx.url in pages_done},
+                    session_cards=frozenset(session_cards))
     product_docs = [product_page(view, ctx.session, ctx.record, pages_done[ctx.url].html, pages_done[ctx.url].card)
                     for ctx in contexts if ctx.url in pages_done]
+    published_media: dict[str, dict[str, Path]] = {ctx.url: dict(pages_done[ctx.url].media)
+                                                   for ctx in contexts if ctx.url in pages_done}
+    for url, card_file in session_cards.items():
+        published_media.setdefault(url, {})["card.png"] = card_file
+    section_pages, section_media = _site_sections(site_jobs, results, tree, view)
+    product_docs += section_pages
+    for url, media in section_media.items():
+        published_media.setdefault(url, {}).update(media)
 
     pages = all_pages(view, product_docs)
     assets, extras = _assets(tree)
@@ -244,10 +261,9 @@ def build_site(options: BuildOptions) -> BuildResult:
     os.chmod(staging, 0o755)
     try:
         link_tree(rendered.folder, staging)
-        for ctx in contexts:
-            if ctx.url in pages_done:
-                for name, source in pages_done[ctx.url].media.items():
-                    _link(Path(source), staging / ctx.url / name)
+        for url, media in published_media.items():
+            for name, source in media.items():
+                _link(Path(source), staging / url / name)
         report = _report(tree, selected, contexts, outcomes, results, options, list(rendered.warnings),
                          time.perf_counter() - started)
         report["rendered"] = "cached" if rendered.cached else "rendered"
@@ -258,6 +274,33 @@ def build_site(options: BuildOptions) -> BuildResult:
         raise
     failed = sum(1 for o in outcomes.values() if o.status != "published")
     return BuildResult(out=out, report=report, problems=tree.problems, failed_products=failed)
+
+
+def _site_jobs(tree: ContentTree, selected: list[SessionRecord]) -> dict[str, list[Job]]:
+    """Jobs that belong to the site rather than to one product: session share cards, the report."""
+    from .cards import session_card_job
+    from .report import report_job
+
+    return {
+        "cards": [session_card_job(r, tree.cells[r.session.cell].name, tree.site, tree.root) for r in selected],
+        "report": [report_job(tree, tree.site.language)],
+    }
+
+
+def _site_sections(site_jobs: dict[str, list[Job]], results: dict[str, JobResult], tree: ContentTree,
+                   view: SiteView) -> tuple[list[Page], dict[str, dict[str, Path]]]:
+    """Pages made from site-level jobs, and the media published beside them."""
+    from .report import page_title
+
+    pages: list[Page] = []
+    media: dict[str, dict[str, Path]] = {}
+    [report] = site_jobs["report"]
+    outcome = results[report.name]
+    if outcome.status != "failed":
+        fragment = outcome.outputs["fragment.html"].read_text(encoding="utf-8")
+        pages.append(section_page("report/", page_title(tree.site.language), fragment))
+        media["report/"] = {name: path for name, path in outcome.outputs.items() if name != "fragment.html"}
+    return pages, media
 
 
 def _report(tree: ContentTree, selected: list[SessionRecord], contexts: list[ProductContext],

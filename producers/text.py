@@ -74,8 +74,14 @@ class Paragraph:
 
 # --- grapheme clusters and script runs -----------------------------------------------------------
 
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char)[0] == "M" or char in (ZWJ, ZWNJ)
+
+
 def _joins_previous(previous: str, char: str) -> bool:
-    if unicodedata.category(char)[0] == "M" or char in (ZWJ, ZWNJ):
+    if previous.isspace():
+        return False     # a mark after a space is an orphan, not part of the space (see _cells)
+    if _is_mark(char):
         return True
     # A consonant after a virama (or after virama+ZWJ) forms a conjunct: one unbreakable cluster.
     return previous in (VIRAMA, ZWJ) and fonts.strong_script(char) is Script.DEVANAGARI \
@@ -102,7 +108,8 @@ class _Cell(NamedTuple):
     colour: str | None
 
 
-def _cells(spans: Sequence[Span]) -> list[_Cell]:
+@functools.lru_cache(maxsize=4096)
+def _cells(spans: tuple[Span, ...]) -> tuple[_Cell, ...]:
     cells: list[_Cell] = []
     for span in spans:
         text = unicodedata.normalize("NFC", span.text.replace("\r\n", "\n"))
@@ -111,13 +118,13 @@ def _cells(spans: Sequence[Span]) -> list[_Cell]:
             if cells and not _is_space(cells[-1]) and _joins_previous(cells[-1].text[-1], piece[0]):
                 last = cells.pop()
                 cells.append(last._replace(text=last.text + piece))
-            elif _joins_previous(" ", piece[0]):
+            elif _is_mark(piece[0]):
                 # An orphan mark (text or word starting with a vowel sign/accent) gets a dotted circle
                 # as its base, as typesetters show a broken cluster, rather than starting a line.
                 cells.append(_Cell(DOTTED_CIRCLE + piece, span.bold, span.italic, span.colour))
             else:
                 cells.append(_Cell(piece, span.bold, span.italic, span.colour))
-    return cells
+    return tuple(cells)
 
 
 class _Run(NamedTuple):
@@ -154,13 +161,41 @@ def _runs(cells: Sequence[_Cell]) -> list[_Run]:
 
 # --- measuring ------------------------------------------------------------------------------------
 
+INK_SLACK = 1   # px added at each end of a run's ink: kerning against a neighbour cluster
+
+
+@functools.lru_cache(maxsize=65536)
+def _cluster_ink(cluster: str, script: Script, bold: bool, italic: bool, size: int) -> tuple[int, int, int, int]:
+    font = fonts.face(script, bold, italic, size)
+    return font.getbbox(cluster, anchor="ls", language=fonts.language_of(script))
+
+
 @functools.lru_cache(maxsize=65536)
 def _measure(text: str, script: Script, bold: bool, italic: bool, size: int) -> tuple[float, tuple[int, int, int, int]]:
-    """(advance, ink box relative to the left-baseline origin) of one run."""
+    """(advance, ink box relative to the left-baseline origin) of one run.
+
+    The advance is the shaped run's. The ink box is assembled from each grapheme cluster's own
+    box (cached: a deck has a few dozen distinct clusters per size), because Pillow's getbbox
+    renders every glyph and costs ~100x a shaping; a cluster shapes the same alone as in a word.
+    """
     font = fonts.face(script, bold, italic, size)
     language = fonts.language_of(script)
-    return (font.getlength(text, language=language),
-            font.getbbox(text, anchor="ls", language=language))
+    advance = font.getlength(text, language=language)
+    pieces = clusters(text)
+    inked = [(index, _cluster_ink(piece, script, bold, italic, size)) for index, piece in enumerate(pieces)
+             if not piece.isspace()]
+    inked = [(index, box) for index, box in inked if box[2] > box[0]]
+    if not inked:
+        return advance, (0, 0, 0, 0)
+    first, first_box = inked[0]
+    last, last_box = inked[-1]
+    first_x = font.getlength("".join(pieces[:first]), language=language) if first else 0.0
+    last_x = font.getlength("".join(pieces[:last]), language=language) if last else 0.0
+    left = math.floor(first_x + first_box[0]) - INK_SLACK
+    right = math.ceil(max(last_x + last_box[2], max(first_x + first_box[2], 0))) + INK_SLACK
+    top = min(box[1] for _, box in inked)
+    bottom = max(box[3] for _, box in inked)
+    return advance, (left, top, right, bottom)
 
 
 @functools.lru_cache(maxsize=256)
@@ -238,9 +273,13 @@ def _space_like(word: list[_Cell]) -> _Cell:
 
 @functools.lru_cache(maxsize=65536)
 def _advance(cells: tuple[_Cell, ...], size: int) -> float:
-    """Advance of a word shaped on its own: the cheap estimate the greedy wrap adds up."""
-    line = _shape_line(list(cells), size)
-    return max(line.right, 0.0) - min(0.0, line.left)
+    """Advance of a word shaped on its own: the cheap estimate the greedy wrap adds up (no ink
+    boxes: those cost a glyph load each and only finished lines need them)."""
+    total = 0.0
+    for run in _runs(list(cells)):
+        font = fonts.face(run.script, run.bold, run.italic, size)
+        total += font.getlength(run.text, language=fonts.language_of(run.script))
+    return total
 
 
 def _wrap_paragraph(cells: list[_Cell], width: float, size: int) -> list[_Line]:
@@ -384,7 +423,7 @@ def _lay_out(paragraphs: Sequence[Paragraph], box_width: int, box_height: int, s
     lines: list[_Line] = []
     for number, paragraph in enumerate(paragraphs):
         indent = paragraph.indent * size
-        paragraph_lines = _wrap_paragraph(_cells(paragraph.spans), max(1.0, box_width - indent), size)
+        paragraph_lines = _wrap_paragraph(list(_cells(tuple(paragraph.spans))), max(1.0, box_width - indent), size)
         for index, line in enumerate(paragraph_lines):
             line.indent = indent
             if index == 0:
@@ -485,7 +524,7 @@ def draw_layout(image: Image.Image, box: tuple[int, int, int, int], layout: Layo
         x = box[0] + layout.origin_x(line)
         y = y0 + baseline
         if line.bullet:
-            bullet_run = _runs(_cells([Span(line.bullet)]))
+            bullet_run = _runs(list(_cells((Span(line.bullet),))))
             bullet_x = box[0] + round(line.indent - 0.9 * layout.size)
             for run in bullet_run:
                 font = fonts.face(run.script, False, False, layout.size)

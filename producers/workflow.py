@@ -21,7 +21,6 @@ import datetime as dt
 import getpass
 import os
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -320,10 +319,20 @@ def _transition(folder: Path, content: Path, action: str, by: str, reason: str |
     return record_step(session_md, action, by, reason, content=content, check=action != "rejected")
 
 
+def split_revision(ref: str) -> tuple[str, int | None]:
+    """'2024-q4/x@rev-2' (as `review` lists a pending revision) -> ('2024-q4/x', 2)."""
+    match = re.match(r"^(.*)@rev-([0-9]{1,4})$", ref.strip())
+    return (match.group(1), int(match.group(2))) if match else (ref, None)
+
+
 def approve(content: Path, ref: str, by: str | None = None, reason: str | None = None,
             revision: int | None = None) -> Path:
     """Approve a session (or, with ``revision``, first make that revision the live session)."""
     content = Path(content)
+    ref, named_revision = split_revision(ref)
+    if named_revision is not None and revision is not None and named_revision != revision:
+        raise WorkflowError(f"the session names revision {named_revision} but --revision says {revision}")
+    revision = revision if revision is not None else named_revision
     folder = find_session(content, ref)
     if revision is not None:
         folder = adopt_revision(content, folder, revision, editor_name(by))
@@ -335,7 +344,15 @@ def reject(content: Path, ref: str, reason: str, by: str | None = None) -> Path:
     if not reason or not reason.strip():
         raise WorkflowError("a rejection needs a reason the cell can act on: --reason \"...\"")
     content = Path(content)
+    ref, revision = split_revision(ref)
     folder = find_session(content, ref)
+    if revision is not None:
+        # Rejecting a pending revision leaves the live session as it is.
+        revisions = revision_folders(content, folder.parent.name, folder.name)
+        if revision not in revisions:
+            raise WorkflowError(f"{folder.parent.name}/{folder.name} has no revision {revision}; revisions: "
+                                f"{', '.join(map(str, revisions)) or 'none'}")
+        folder = revisions[revision]
     _transition(folder, content, "rejected", editor_name(by), reason.strip())
     return folder
 

@@ -30,9 +30,6 @@ def session_text(cell: str, date: str, *, title: str = "A session", language: st
             f"summary: What the cell discussed.\n{history}---\n\n## Minutes\n\nThe cell met and talked.\n")
 
 
-ARTICLE = "---\ntype: article\ntitle: An article\n{extra}---\n\nFirst paragraph with **bold** words.\n"
-
-
 def product_text(kind: str = "article", title: str = "A product", extra: str = "") -> str:
     if kind == "article":
         return f"---\ntype: article\ntitle: {title}\n{extra}---\n\nFirst paragraph with **bold** words.\n"

@@ -17,7 +17,7 @@ from PIL import Image
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from editorial_support import product_text, write_session, write_site
+from editorial_support import write_session, write_site
 from producers import tools
 from producers.editorial_cli import editorial_app
 from producers.exports import ExportError, bundle_session, export_contest

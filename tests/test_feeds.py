@@ -208,7 +208,7 @@ def test_subscribe_page_lists_every_feed_with_instructions():
     assert html.count("<li>") >= 3     # the steps
 
 
-def test_ten_thousand_episodes_build_in_reasonable_time():
+def test_thousands_of_episodes_build_in_seconds():
     import time
     many = [episode(f"2024-q{1 + i % 4}/ha-long-s{i}", "01-podcast", "ha-long" if i % 2 else "varanasi",
                     ("vi", "en", "hi")[i % 3], dt.date(2020, 1, 1) + dt.timedelta(days=i % 2000)) for i in range(2000)]

@@ -118,6 +118,9 @@ HOSTILE = {
     "not a zip": (lambda: b"this is not a zip file at all",
                   "refused: submission.zip is not a readable zip file (File is not a zip file)"),
     "empty": (lambda: zip_bytes({}), "refused: the zip is empty"),
+    "long name": (lambda: zip_bytes({"ha-long-x/" + "a" * 300 + ".md": "x"}),
+                  "refused: 'ha-long-x/" + "a" * 50 + "'... is too long a name (at most 255 bytes per name and "
+                  "1024 for the whole path)"),
 }
 
 

@@ -205,6 +205,7 @@ def test_lying_extension_and_animation_are_published_with_warnings(tree, tmp_pat
     assert "photo 2 of 2 (media/moving.gif): has 2 frames" in joined
 
 
+@pytest.mark.browser
 def test_gallery_lightbox_in_chromium_shows_alt_texts_and_follows_the_keys(rendered, tmp_path, page):
     site = tmp_path / "site"
     site.mkdir()
@@ -265,3 +266,13 @@ def test_article_page_with_a_cover_photo_stripped_of_location(tree, tmp_path):
     for name, path in result.page.media.items():
         data = path.read_bytes()
         assert b"GPS" not in data and b"NIKON" not in data, name
+
+
+def test_article_without_cover_is_its_text_and_a_card(tree, tmp_path):
+    from producers.kinds.article import ArticleProducer
+
+    tree.session(products={"01-article.md": "---\ntype: article\ntitle: वार्ड की सफ़ाई\n---\nपहला अनुच्छेद।\n"})
+    result = render(ArticleProducer(), tree.root, "01-article", tmp_path / "cache")
+    assert not result.failed and result.page is not None, result.page_error
+    assert result.page.html == "<p>पहला अनुच्छेद।</p>"
+    assert set(result.page.media) == {"card.png"} and result.page.card == "card.png"

@@ -232,3 +232,34 @@ def test_subtitle_parsing_keeps_speakers_and_accepts_short_vtt_times():
     cues = podcast.parse_subtitles("WEBVTT\n\nNOTE hi\n\n00:01.000 --> 00:02.500\n<v Anh>Xin chào</v>\n\n"
                                    "1:00:00.000 --> 1:00:01.000\nlate\n", "t.vtt")
     assert [(c.start, c.end, c.text) for c in cues] == [(1.0, 2.5, "Anh: Xin chào"), (3600.0, 3601.0, "late")]
+
+
+@pytest.mark.browser
+def test_chapter_buttons_seek_the_player_in_chromium(site, tmp_path, served, page):
+    import shutil
+    from pathlib import Path
+
+    folder = site.session()
+    site.product(folder, "02-podcast.md", "type: podcast\ntitle: Trồng lại rừng", SCRIPT)
+    ctx = only(site.root)
+    producer, results = render(ctx, tmp_path / "cache")
+    product_page = producer.page(ctx, results, Labels("vi"))
+    web = tmp_path / "web"
+    web.mkdir()
+    for name, source in product_page.media.items():
+        shutil.copy(source, web / name)
+    shutil.copy(Path(podcast.__file__).parent.parent / "assets" / "podcast.js", web / "podcast.js")
+    (web / "index.html").write_text(f'<!doctype html><meta charset="utf-8"><body>{product_page.html}'
+                                    f'<script src="podcast.js"></script></body>', encoding="utf-8")
+    page.goto(served(web) + "index.html", wait_until="load")
+    chapter = page.locator(".c35-chapters button").nth(1)
+    start = float(chapter.get_attribute("data-start"))
+    assert start > 1.0
+    chapter.click()
+    page.wait_for_function(f"Math.abs(document.querySelector('audio').currentTime - {start}) < 0.5")
+    page.wait_for_function("document.querySelector('.c35-chapters button[aria-current]') !== null")
+    assert page.locator(".c35-chapters button[aria-current=true]").first.inner_text().endswith("Trồng cây")
+    # A transcript line seeks too.
+    line = page.locator(".c35-transcript button").nth(0)
+    line.click()
+    page.wait_for_function("document.querySelector('audio').currentTime < 1.0")

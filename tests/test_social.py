@@ -141,6 +141,7 @@ def test_post_without_image_gets_theme_coloured_cards(tree, tmp_path):
     assert "image.jpg" not in result.page.media and not result.page.warnings
 
 
+@pytest.mark.browser
 def test_copy_button_copies_the_text_in_chromium(rendered, tmp_path, browser):
     site = tmp_path / "site"
     site.mkdir()

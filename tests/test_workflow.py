@@ -192,3 +192,23 @@ def test_an_invalid_revision_is_not_swapped_in(content):
     assert "title: First" in (live / "session.md").read_text(encoding="utf-8")
     assert "title: Second" in (rev / "session.md").read_text(encoding="utf-8")
     assert sorted(p.name for p in rev.parent.iterdir()) == ["rev-2"]
+
+
+def test_revision_ids_from_the_queue_work_in_approve_and_reject(content):
+    write_session(content, "2024-q4", "ha-long-a", "ha-long", "2024-11-02", status="submitted", title="First")
+    base = content / "revisions" / "2024-q4" / "ha-long-a"
+    for number, title in ((2, "Second"), (3, "Third")):
+        (base / f"rev-{number}").mkdir(parents=True)
+        (base / f"rev-{number}" / "session.md").write_text(
+            session_text("ha-long", "2024-11-02", title=title, status="submitted"), encoding="utf-8")
+        (base / f"rev-{number}" / "01-article.md").write_text(product_text(), encoding="utf-8")
+    result = runner.invoke(editorial_app, ["reject", "2024-q4/ha-long-a@rev-2", "--content", str(content),
+                                           "--reason", "photos missing", "--by", "Anna"])
+    assert result.exit_code == 0, result.output
+    assert "status: rejected" in (base / "rev-2" / "session.md").read_text(encoding="utf-8")
+    assert [i.id for i in workflow.review_queue(content)] == ["2024-q4/ha-long-a", "2024-q4/ha-long-a@rev-3"]
+    result = runner.invoke(editorial_app, ["approve", "2024-q4/ha-long-a@rev-3", "--content", str(content),
+                                           "--by", "Anna"])
+    assert result.exit_code == 0, result.output
+    assert [(s.session.title, s.session.status) for s in load_content(content).sessions] == [("Third", "approved")]
+    assert sorted(p.name for p in base.iterdir()) == ["rev-2", "rev-4"]

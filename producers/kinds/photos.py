@@ -34,7 +34,7 @@ BAND_COLOUR = "#141414"
 CAPTION_STYLE = TextStyle(size=40, min_size=30, colour="#ffffff", line_spacing=1.3)
 CREDIT_STYLE = TextStyle(size=28, min_size=24, colour="#e0e0e0")
 FOOTER_STYLE = TextStyle(size=26, min_size=22, colour="#bdbdbd", bold=True)
-CAPTION_MAX_LINES = 6
+CAPTION_MAX_LINES = 8              # a 500-character caption fits at the smallest size
 SHEET_COLUMNS = 4
 SHEET_CELL = (300, 225)
 SHEET_GAP = 16
@@ -146,6 +146,12 @@ def render_photo(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Pa
     return notes
 
 
+def _entry(name: str, stamp: tuple) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, stamp)
+    info.external_attr = 0o644 << 16   # readable files when unzipped, not mode 000
+    return info
+
+
 def render_series(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
     """The zip of captioned images (plus a captions file) and the contact sheet."""
     notes: list[str] = []
@@ -171,7 +177,7 @@ def render_series(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: P
             images.save_jpeg(share, jpeg, quality=86, credit=credit, max_bytes=SHARE_MAX_BYTES)
             name = f"{photo_stem(photo['number'])}.jpg"
             # JPEG does not deflate: store it, saving CPU on the phones that unzip it.
-            archive.writestr(zipfile.ZipInfo(name, stamp), jpeg.read_bytes(), compress_type=zipfile.ZIP_STORED)
+            archive.writestr(_entry(name, stamp), jpeg.read_bytes(), compress_type=zipfile.ZIP_STORED)
             jpeg.unlink()
             if card_source is None:
                 card_source = opened.image
@@ -180,8 +186,7 @@ def render_series(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: P
             if photo.get("credit"):
                 line += f" ({_credit_line(photo, params['credit_label'])})"
             captions.append(line + f"\n    alt: {photo['alt']}")
-        info = zipfile.ZipInfo("captions.txt", stamp)
-        archive.writestr(info, (params["title"] + "\n" + params["footer"] + "\n\n" + "\n".join(captions) + "\n")
+        archive.writestr(_entry("captions.txt", stamp), (params["title"] + "\n" + params["footer"] + "\n\n" + "\n".join(captions) + "\n")
                          .encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
     sheet = draw_contact_sheet(thumbs, params["title"], params["footer"])
     images.save_jpeg(sheet, out_dir / SHEET_NAME, quality=80)

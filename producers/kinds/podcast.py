@@ -258,6 +258,11 @@ def render_episode(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: 
     work = out_dir / "work"
     work.mkdir()
     language = params["language"]
+    # Artwork is checked first: a wrong-sized cover should not cost minutes of audio work to find.
+    cover = inputs.get("cover") or inputs.get("site_cover")
+    cover_what = f"{product} cover" if "cover" in inputs else "site.yml podcast.image"
+    if cover is not None:
+        check_artwork(cover, cover_what)
 
     # 1. The spoken part: a recording, or the script read aloud.
     chapters: list[tuple[float, str]] = [(float(s), title) for s, title, _ in params["chapters"]]
@@ -357,12 +362,8 @@ def render_episode(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: 
                        "chapters": [{"startTime": round(start, 3), "title": title} for start, title in chapters]}
         (out_dir / "chapters.json").write_text(json.dumps(chapter_doc, ensure_ascii=False, indent=1),
                                                encoding="utf-8")
-    cover = inputs.get("cover") or inputs.get("site_cover")
-    cover_what = f"{product} cover" if "cover" in inputs else "site.yml podcast.image"
     if "cover.jpg" in outputs:
         (out_dir / "cover.jpg").write_bytes(artwork_bytes(cover, cover_what))
-    elif cover is not None:
-        check_artwork(cover, cover_what)
 
     # 4. Tags and chapter frames, written into the MP3 last (the encoder wrote none: -map_metadata -1).
     write_tags(mp3, params, duration, chapters, cover, cover_what)

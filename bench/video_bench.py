@@ -1,0 +1,149 @@
+"""Video benchmark: a 60-second 16:9 storyboard of stills with captions and narration.
+
+Producer (plan + render job: espeak-ng narration, stills with captions drawn by the text engine,
+crossfades, cards, audio mix + loudness normalisation, H.264/AAC MP4, poster, captions) against one
+direct ffmpeg command given the same pre-drawn stills and the finished soundtrack (concat demuxer,
+same x264 settings), measured in the same run, alternating, median of N rounds.
+
+    .venv/bin/python bench/video_bench.py [--rounds 3] [--ken-burns]
+
+Target: producer / direct <= 1.3; output under 2 MB per 30 s at 720p.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+
+from producers import video  # noqa: E402
+from producers.kinds import video as video_kind  # noqa: E402
+from producers.pipeline import Cache, run_jobs  # noqa: E402
+
+from video_support import context, photo, write_tree  # noqa: E402
+
+SENTENCES = [
+    "Our cell met on Saturday to clean the canal.",
+    "Twelve members came with gloves and bags.",
+    "We collected plastic from both banks.",
+    "Children from the school joined us.",
+    "The ward office lent us a small boat.",
+    "By noon the water ran clear again.",
+    "We sorted the waste for recycling.",
+    "Neighbours brought tea and fruit.",
+    "We talked about keeping it clean.",
+    "The next clean up is in December.",
+    "Everyone is welcome to join.",
+    "Thank you to all who took part.",
+]
+SCENE_SECONDS = 4.5          # 12 scenes + 3 s title card + 3 s end card = 60 s
+
+
+def storyboard(root: Path) -> Path:
+    scenes = "".join(f"- image: media/p{n + 1}.jpg\n  caption: {text}\n  narration: {text}\n  duration: {SCENE_SECONDS}\n"
+                     for n, text in enumerate(SENTENCES))
+    md = f"---\ntype: video\ntitle: Cleaning the canal together\nshapes: [\"16:9\"]\nscenes:\n{scenes}---\n"
+    write_tree(root, md, photos=0)
+    for n in range(len(SENTENCES)):          # phone-sized photos
+        photo(root / "sessions/2024-q4/ha-long-sanitation/media" / f"p{n + 1}.jpg", size=(4000, 3000), seed=n)
+    return root
+
+
+def producer_run(root: Path, cache: Path, motion: bool) -> tuple[float, Path]:
+    started = time.perf_counter()
+    ctx = context(root)
+    jobs = [j for j in video_kind.VideoProducer().plan(ctx) if j.kind == "video"]
+    jobs = [dataclasses.replace(j, params=dict(j.params, motion=motion)) for j in jobs]
+    result = run_jobs(jobs, Cache(cache))[jobs[0].name]
+    seconds = time.perf_counter() - started
+    if result.status != "rendered":
+        raise SystemExit(f"producer failed: {result.error}\n{result.detail}")
+    return seconds, result.outputs[video_kind.video_name("16:9")]
+
+
+def predrawn_stills(root: Path, work: Path) -> tuple[Path, float]:
+    """The producer's own stills (captions burned in) as PNGs and a concat list."""
+    ctx = context(root)
+    job = [j for j in video_kind.VideoProducer().plan(ctx) if j.kind == "video"][0]
+    params = dict(job.params, motion=False, shape="16:9")
+    frame = video.shape("16:9")
+    durations = [SCENE_SECONDS] * len(SENTENCES)
+    clips, _ = video_kind.build_clips(params, job.files, frame, durations)
+    lines = []
+    for n, clip in enumerate(clips):
+        name = work / f"still-{n:02d}.png"
+        clip.image.save(name, compress_level=1)
+        lines.append(f"file '{name}'\nduration {clip.duration}\n")
+    lines.append(f"file '{work / f'still-{len(clips) - 1:02d}.png'}'\n")
+    listing = work / "stills.txt"
+    listing.write_text("".join(lines))
+    return listing, sum(c.duration for c in clips)
+
+
+def direct_run(listing: Path, soundtrack: Path, out: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                    "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(soundtrack),
+                    "-vf", f"format=yuv420p,fps={video.FPS}", *video.X264, "-c:a", "aac", "-b:a", "64k",
+                    "-shortest", "-movflags", "+faststart", str(out)], check=True)
+    return time.perf_counter() - started
+
+
+def duration_of(path: Path) -> float:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    return float(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--ken-burns", action="store_true", help="also time the default Ken Burns photos")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="video-bench.") as temp:
+        work = Path(temp)
+        root = storyboard(work / "content")
+        listing, total = predrawn_stills(root, work)
+        # The direct command gets the producer's finished soundtrack, decoded to WAV.
+        _, first = producer_run(root, work / "cache-warm", motion=False)
+        soundtrack = work / "soundtrack.wav"
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(first), "-vn", str(soundtrack)],
+                       check=True)
+        producer_times, direct_times, kb_times = [], [], []
+        out = first
+        for n in range(args.rounds):
+            seconds, out = producer_run(root, work / f"cache-{n}", motion=False)
+            producer_times.append(seconds)
+            direct_times.append(direct_run(listing, soundtrack, work / f"direct-{n}.mp4"))
+            if args.ken_burns:
+                seconds, kb_out = producer_run(root, work / f"cache-kb-{n}", motion=True)
+                kb_times.append(seconds)
+        producer_s, direct_s = statistics.median(producer_times), statistics.median(direct_times)
+        size = out.stat().st_size
+        length = duration_of(out)
+        direct_size = (work / "direct-0.mp4").stat().st_size
+        print(f"storyboard: {len(SENTENCES)} photo scenes with captions + narration, {total:.1f} s, 1280x720, "
+              f"{video.FPS} fps")
+        print(f"producer (stills): {producer_s:.2f} s  (rounds: {', '.join(f'{t:.2f}' for t in producer_times)})")
+        print(f"direct ffmpeg concat: {direct_s:.2f} s  (rounds: {', '.join(f'{t:.2f}' for t in direct_times)})")
+        print(f"ratio producer / direct: {producer_s / direct_s:.2f}  (target <= 1.3)")
+        print(f"producer output: {size / 1e6:.2f} MB for {length:.2f} s = {size / 1e6 * 30 / length:.2f} MB per 30 s "
+              f"(target < 2); direct output: {direct_size / 1e6:.2f} MB")
+        if kb_times:
+            kb_s = statistics.median(kb_times)
+            kb_size = kb_out.stat().st_size
+            print(f"producer with Ken Burns on every photo: {kb_s:.2f} s, ratio {kb_s / direct_s:.2f}, "
+                  f"{kb_size / 1e6 * 30 / duration_of(kb_out):.2f} MB per 30 s")
+
+
+if __name__ == "__main__":
+    main()
