@@ -242,7 +242,6 @@ def _add_entry(fg: FeedGenerator, episode: Episode, channel: PodcastChannel) -> 
     fe.pubDate(episode.pub_date)
     fe.podcast.itunes_duration(hms(episode.duration))
     fe.podcast.itunes_author(episode.author or episode.cell_name or channel.author)
-    fe.podcast.itunes_summary(description)
     fe.podcast.itunes_explicit("yes" if episode.explicit else "no")
     fe.podcast.itunes_episode_type("full")
     if episode.episode:

@@ -478,9 +478,13 @@ def fit_paragraphs(paragraphs: Sequence[Paragraph], box_width: int, box_height: 
     low, high = style.smallest, style.size
     if not any(span.text.strip() for p in paragraphs for span in p.spans):
         return _stack(Layout(high, style, box_width, box_height, [], truncated=False))
+    first_try = _lay_out(paragraphs, box_width, box_height, style, high, max_lines)
+    if first_try.fits:          # most titles and captions: no search needed
+        return first_try
     best: Layout | None = None
-    # Binary search for the largest fitting size, then confirm (wrapping makes fit only nearly monotonic).
-    lo, hi = low, high
+    # Binary search: wrapping makes "fits" only nearly monotonic in size, so the result may be a
+    # size or two below the true largest, but whatever it returns was checked to fit.
+    lo, hi = low, high - 1
     while lo <= hi:
         middle = (lo + hi) // 2
         layout = _lay_out(paragraphs, box_width, box_height, style, middle, max_lines)

@@ -43,3 +43,20 @@ def test_search_finds_the_right_session(page, base_url, word, expected):
     results.first.wait_for(timeout=15_000)
     links = [results.nth(i).get_attribute("href") for i in range(results.count())]
     assert any(link.rstrip("/").endswith(expected.rstrip("/")) or expected in link for link in links), links
+
+
+def test_report_page_on_the_site_shows_its_charts(page, base_url):
+    page.goto(base_url + "report/", wait_until="load")
+    images = page.evaluate("[...document.querySelectorAll('article img')].map(i => [i.getAttribute('src'), "
+                           "i.naturalWidth, i.alt])")
+    assert [src for src, _, _ in images] == ["coverage.svg", "kinds.svg", "attendance.svg"]
+    assert all(width > 200 and alt for _, width, alt in images), images
+
+
+def test_session_pages_carry_a_share_card(page, base_url):
+    page.goto(base_url + "sessions/2024-q4/varanasi-ghats-online-fraud/", wait_until="load")
+    image = page.locator("meta[property='og:image']").get_attribute("content")
+    assert image == "https://cell35.example.org/sessions/2024-q4/varanasi-ghats-online-fraud/card.png"
+    size = page.evaluate("""async () => { const img = new Image(); img.src = 'card.png'; await img.decode();
+                            return [img.naturalWidth, img.naturalHeight]; }""")
+    assert size == [1200, 630]

@@ -13,7 +13,7 @@ from producers import audio
 from producers.i18n import Labels
 from producers.kinds import podcast
 
-from podcast_support import (PodcastTree, artwork, contexts, ffmpeg, render, silence, spoken, tone,
+from podcast_support import (PodcastTree, artwork, contexts, render, silence, spoken, tone,
                              video_with_sound)
 
 SCRIPT = """# Lời chào

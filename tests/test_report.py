@@ -146,24 +146,15 @@ def test_cli_report(content, tmp_path):
 
 
 @pytest.mark.browser
-def test_report_page_shows_its_charts_in_chromium(report, tmp_path):
-    from playwright.sync_api import sync_playwright
+def test_report_page_shows_its_charts_in_chromium(report, tmp_path, page):
     from producers.report import write_report_folder
     write_report_folder(report, tmp_path, "hi")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        try:
-            page = browser.new_page()
-            page.goto((tmp_path / "index.html").as_uri(), wait_until="load")
-            images = page.evaluate("[...document.images].map(i => [i.getAttribute('src'), i.naturalWidth, i.alt])")
-            assert [src for src, _, _ in images] == ["coverage.svg", "kinds.svg", "attendance.svg"]
-            assert all(width > 200 and alt for _, width, alt in images), images
-            assert page.locator("h1").inner_text() == "मूल्यांकन रिपोर्ट"
-            assert page.locator("tr[data-submission='late']").count() == 1
-        finally:
-            browser.close()
+    page.goto((tmp_path / "index.html").as_uri(), wait_until="load")
+    images = page.evaluate("[...document.images].map(i => [i.getAttribute('src'), i.naturalWidth, i.alt])")
+    assert [src for src, _, _ in images] == ["coverage.svg", "kinds.svg", "attendance.svg"]
+    assert all(width > 200 and alt for _, width, alt in images), images
+    assert page.locator("h1").inner_text() == "मूल्यांकन रिपोर्ट"
+    assert page.locator("tr[data-submission='late']").count() == 1
 
 
 def test_report_as_a_pipeline_job(content, tmp_path):

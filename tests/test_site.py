@@ -157,7 +157,7 @@ def test_navigation_has_only_the_top_level_sections(built):
     _, public, _ = built
     page = html(public, "sessions/2025-q1/varanasi-s00/")
     tabs = re.findall(r'class="md-tabs__link', page)
-    assert len(tabs) == 6      # home, quarters, cells, groups, kinds, search
+    assert len(tabs) == 7      # home, quarters, cells, groups, kinds, report, search
     assert "Session 17" not in page.split('<div class="md-content"')[0]
 
 

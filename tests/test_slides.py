@@ -97,6 +97,8 @@ def test_pptx_has_real_text_notes_pictures_and_complex_script_fonts(deck):
     assert slides[1].notes_slide.notes_text_frame.text == ("Hỏi các đồng chí đã gặp tin giả nào tuần này.\n"
                                                             "Then count the hands.")
     assert not slides[2].has_notes_slide
+    notes_runs = [r for p in slides[1].notes_slide.notes_text_frame.paragraphs for r in p.runs]
+    assert {r._r.find(qn("a:rPr")).get("lang") for r in notes_runs} == {"vi-VN"}
     # Complex-script font and language on every run: Devanagari runs are Hindi, the rest the product's.
     for paragraph in body.paragraphs:
         for run in paragraph.runs:

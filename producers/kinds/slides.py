@@ -27,13 +27,12 @@ whose slides also exist as plain HTML text for screen readers and for browsers w
 
 from __future__ import annotations
 
-import copy
 import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from PIL import Image, ImageColor, ImageDraw
+from PIL import Image, ImageDraw
 
 from .. import cards, fonts
 from ..errors import ProducerError
@@ -42,7 +41,7 @@ from ..i18n import Labels
 from ..images import cover_box, fit_box, open_photo
 from ..pipeline import Job, JobResult
 from ..producer import ProductContext, ProductPage
-from ..slidesmd import Deck, Item, Slide, inline_spans, item_paragraphs, parse_deck
+from ..slidesmd import Deck, Item, Slide, item_paragraphs, parse_deck
 from ..text import Layout, Paragraph, Span, TextStyle, draw_layout, draw_text, fit_paragraphs
 
 VERSION = "1"
@@ -57,7 +56,7 @@ GUTTER = 50
 TEXT_COLOUR = "#1f1f1f"
 PAPER = "#ffffff"
 TITLE_STYLE = dict(size=76, min_size=40, bold=True, line_spacing=1.15)
-BODY_STYLE = TextStyle(size=56, min_size=28, colour=TEXT_COLOUR, line_spacing=1.25)
+BODY_STYLE = TextStyle(size=64, min_size=28, colour=TEXT_COLOUR, line_spacing=1.25)
 NUMBER_STYLE = TextStyle(size=28, min_size=20, colour="#6b6b6b", align="right")
 LANG_TAGS = {"en": "en-US", "vi": "vi-VN", "hi": "hi-IN"}
 
@@ -104,11 +103,15 @@ class SlidesProducer:
     def plan(self, ctx: ProductContext) -> list[Job]:
         params, files = deck_params(ctx)
         pictures = tuple(slide_name(n) for n in range(1, params["slides"] + 1))
-        return [
+        jobs = [
             Job(ctx.job_name("slides"), "slides", render_pictures, params, files, pictures + ("deck.pdf",), VERSION),
             Job(ctx.job_name("pptx"), "slides", render_pptx, params, files, ("deck.pptx",), VERSION),
             cards.card_job(ctx),
         ]
+        if ctx.record.product.video:
+            from . import video   # late: the video producer imports this module for slide scenes
+            jobs += video.slides_video_jobs(ctx)
+        return jobs
 
     def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:
         deck = parse_deck(ctx.record.body, ctx.record.body_line)
@@ -120,10 +123,17 @@ class SlidesProducer:
         session = ctx.session.session
         html = slideshow_html(ctx.record.product.title, f"{ctx.cell.name} · {session.date.isoformat()}",
                               deck, labels, ctx.record.language, has_card=cards.CARD_NAME in media)
+        warnings: list[str] = []
+        if ctx.record.product.video:
+            from . import video
+            section, video_media, warnings = video.slides_video_page(ctx, results, labels)
+            html += "\n" + section
+            media.update(video_media)
         summary = ctx.record.product.summary
         if summary:
             html = f'<p class="c35-lead">{escape(summary)}</p>\n' + html
-        return ProductPage(html=html, media=media, card=cards.CARD_NAME if cards.CARD_NAME in media else None)
+        return ProductPage(html=html, media=media, warnings=tuple(warnings),
+                           card=cards.CARD_NAME if cards.CARD_NAME in media else None)
 
 
 # --- shared checks ---------------------------------------------------------------------------------
@@ -474,7 +484,22 @@ class _PptxWriter:
                       [Paragraph((Span(f"{slide.number} / {total}"),))], NUMBER_STYLE.size, NUMBER_STYLE.colour,
                       align="right", anchor="bottom", name="Number")
         if slide.notes:
-            pptx_slide.notes_slide.notes_text_frame.text = slide.notes
+            self.notes(pptx_slide, slide.notes)
+
+    def notes(self, pptx_slide, notes: str) -> None:
+        """Speaker notes, one paragraph per line, with the same complex-script font and lang as the slide."""
+        from lxml import etree
+        from pptx.oxml.ns import qn
+        frame = pptx_slide.notes_slide.notes_text_frame
+        for index, line in enumerate(notes.split("\n")):
+            paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
+            for text, script in _script_runs(line):
+                run = paragraph.add_run()
+                run.text = text
+                rPr = run._r.get_or_add_rPr()
+                rPr.set("lang", "hi-IN" if script is fonts.Script.DEVANAGARI else self.language)
+                for tag, family in (("a:latin", fonts.LATIN_FAMILY), ("a:cs", fonts.DEVANAGARI_FAMILY)):
+                    etree.SubElement(rPr, qn(tag)).set("typeface", family)
 
     def _background(self, pptx_slide, colour: str) -> None:
         from pptx.dml.color import RGBColor

@@ -15,7 +15,7 @@ from __future__ import annotations
 import concurrent.futures
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from PIL import Image
 
@@ -356,51 +356,92 @@ def _card_colours(primary: str) -> dict[str, str]:
     return {"ink": cards.readable_on(primary), "band": band, "band_ink": cards.readable_on(band)}
 
 
-def build_clips(params: Mapping[str, Any], files: tuple[Path, ...], frame: video.Shape,
-                durations: Sequence[float]) -> tuple[list, list[str]]:
-    """Title card, one clip per scene (caption burned in), end card."""
-    warnings: list[str] = []
+def clip_makers(params: Mapping[str, Any], files: tuple[Path, ...], frame: video.Shape,
+                durations: Sequence[float]) -> list[tuple[float, Callable[[], tuple[Any, list[str]]]]]:
+    """(duration, make) per clip: title card, one per scene (caption burned in), end card.
+
+    ``make()`` returns the clip ready to stream (its YUV already converted) and its warnings.
+    """
     colours = _card_colours(params["primary"])
-    clips: list = []
-    if params["cards"]["title"] > 0:
-        image, cut = video.card_image(frame, params["title"], [params["cell"], params["date"]], params["primary"],
-                                      params["accent"], **colours)
-        if cut:
-            warnings.append(f"{params['label']}: the title is too long for the title card and was cut")
-        clips.append(video.StillClip(image, params["cards"]["title"]))
     decks = _Decks(params, files)
     fade = params["fade"]
+    label = params["label"]
+
+    def card(title: str, lines: list[str], seconds: float, cut_warning: str):
+        def make():
+            image, cut = video.card_image(frame, title, lines, params["primary"], params["accent"], **colours)
+            return _ready(video.StillClip(image, seconds)), [cut_warning] if cut else []
+        return make
+
+    def scene_clip(index: int, scene: Mapping[str, Any], seconds: float):
+        def make():
+            warnings: list[str] = []
+            where = scene["item"]
+            overlay = video.caption_overlay(scene["caption"], frame)
+            if overlay is not None and overlay.truncated:
+                warnings.append(f"{label}: {where}: the caption is too long for the {frame.name} frame and "
+                                f"was cut: {scene['caption'][:60]!r}")
+            if scene["visual"] == "image":
+                # Decode no larger than the frame needs (JPEG draft mode makes a 12 MP photo cheap).
+                photo = open_photo(files[scene["file"]], f"{label}: {where}: image {scene['path']!r}",
+                                   max_edge=round(max(frame.size) * video.KEN_BURNS_ZOOM * 1.05))
+                warnings += list(photo.warnings)
+                if params["motion"]:
+                    canvas = video.picture_canvas(photo.image, frame, video.KEN_BURNS_ZOOM)
+                    start, end = video.ken_burns_boxes(canvas.size, index)
+                    return video.KenBurnsClip(canvas, frame.size, seconds, start, end, overlay,
+                                              lead=fade / 2, tail=fade / 2), warnings
+                picture = video.picture_canvas(photo.image, frame)
+            elif scene["visual"] == "slide":
+                slide, found = decks.picture(scene["slide"]["deck"], scene["slide"]["number"], where)
+                warnings += found
+                picture = video.picture_canvas(slide, frame, backdrop="#111111")
+            else:
+                picture, cut = video.card_image(frame, scene["title"], [], params["primary"], params["accent"],
+                                                **colours)
+                if cut:
+                    warnings.append(f"{label}: {where}: the title is too long for the card and was cut")
+            return _ready(video.StillClip(overlay.over(picture) if overlay else picture, seconds)), warnings
+        return make
+
+    makers = []
+    if params["cards"]["title"] > 0:
+        makers.append((params["cards"]["title"],
+                       card(params["title"], [params["cell"], params["date"]], params["cards"]["title"],
+                            f"{label}: the title is too long for the title card and was cut")))
     for index, (scene, seconds) in enumerate(zip(params["scenes"], durations)):
-        where = scene["item"]
-        overlay = video.caption_overlay(scene["caption"], frame)
-        if overlay is not None and overlay.truncated:
-            warnings.append(f"{params['label']}: {where}: the caption is too long for the {frame.name} frame and "
-                            f"was cut: {scene['caption'][:60]!r}")
-        if scene["visual"] == "image":
-            photo = open_photo(files[scene["file"]], f"{params['label']}: {where}: image {scene['path']!r}",
-                               max_edge=2 * max(frame.size))
-            warnings += list(photo.warnings)
-            if params["motion"]:
-                canvas = video.picture_canvas(photo.image, frame, video.KEN_BURNS_ZOOM)
-                start, end = video.ken_burns_boxes(canvas.size, index)
-                clips.append(video.KenBurnsClip(canvas, frame.size, seconds, start, end, overlay,
-                                                lead=fade / 2, tail=fade / 2))
-                continue
-            picture = video.picture_canvas(photo.image, frame)
-        elif scene["visual"] == "slide":
-            slide, found = decks.picture(scene["slide"]["deck"], scene["slide"]["number"], where)
-            warnings += found
-            picture = video.picture_canvas(slide, frame, backdrop="#111111")
-        else:
-            picture, cut = video.card_image(frame, scene["title"], [], params["primary"], params["accent"], **colours)
-            if cut:
-                warnings.append(f"{params['label']}: {where}: the title is too long for the card and was cut")
-        clips.append(video.StillClip(overlay.over(picture) if overlay else picture, seconds))
+        makers.append((seconds, scene_clip(index, scene, seconds)))
     if params["cards"]["end"] > 0:
-        image, _ = video.card_image(frame, params["cell"], [params["date"], params["site"]], params["primary"],
-                                    params["accent"], **colours)
-        clips.append(video.StillClip(image, params["cards"]["end"]))
+        makers.append((params["cards"]["end"],
+                       card(params["cell"], [params["date"], params["site"]], params["cards"]["end"],
+                            f"{label}: the cell name is too long for the end card and was cut")))
+    return makers
+
+
+def _ready(clip: video.StillClip) -> video.StillClip:
+    clip.frame(0.0)          # convert to YUV now, on the drawing thread
+    return clip
+
+
+def build_clips(params: Mapping[str, Any], files: tuple[Path, ...], frame: video.Shape,
+                durations: Sequence[float]) -> tuple[list, list[str]]:
+    """Every clip drawn now, in order (the benchmark's pre-drawn stills; tests)."""
+    clips, warnings = [], []
+    for _, make in clip_makers(params, files, frame, durations):
+        clip, found = make()
+        clips.append(clip)
+        warnings += found
     return clips, warnings
+
+
+class _clip_of:
+    """The clip half of a drawing future's (clip, warnings) result, future-like for LazyClip."""
+
+    def __init__(self, future: concurrent.futures.Future):
+        self._future = future
+
+    def result(self):
+        return self._future.result()[0]
 
 
 def timeline(params: Mapping[str, Any], durations: Sequence[float]) -> tuple[list[float], float]:
@@ -436,16 +477,25 @@ def render_video(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Pa
                 raise ProducerError(f"{label}: music {params['music_path']!r}: {exc.message}", exc.detail) from None
         pieces = [video.NarrationPiece(spoken[0], start + NARRATION_LEAD, spoken[1], spoken[2])
                   for spoken, start in zip(narration, starts) if spoken]
-        clips, found = build_clips(params, files, frame, durations)
-        warnings += found
-        # The soundtrack (mix + three loudness passes) runs beside the encode: x264 leaves a core free.
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            soundtrack = pool.submit(video.finish_audio, pieces, total, work, music, label)
+        # The soundtrack (mix + loudness passes, ffmpeg processes) and the drawing of the stills run
+        # beside the encode: x264 on stills keeps barely one core busy.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as sound, \
+                concurrent.futures.ThreadPoolExecutor(max_workers=1) as drawer:
+            soundtrack = sound.submit(video.finish_audio, pieces, total, work, music, label)
+            drawn = [(seconds, drawer.submit(make)) for seconds, make in
+                     clip_makers(params, files, frame, durations)]
+            clips = [video.LazyClip(seconds, _clip_of(future)) for seconds, future in drawn]
             encoded = work / "video.mp4"
-            video.encode_video(clips, frame.size, encoded, fps=params["fps"], fade=params["fade"])
+            try:
+                video.encode_video(clips, frame.size, encoded, fps=params["fps"], fade=params["fade"])
+            finally:
+                for _, future in drawn:
+                    future.cancel()
             track = soundtrack.result()
+            for _, future in drawn:
+                warnings += future.result()[1]
         video.mux(encoded, track, out_dir / video_name(frame.name), total)
-        first = clips[0]
+        first = clips[0].clip
         poster = first.image if isinstance(first, video.StillClip) else first.still(0.0)
         video.save_jpeg(poster, out_dir / poster_name(frame.name))
     cues = [Cue(start, start + seconds, scene["caption"])
