@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import resource
 import statistics
 import subprocess
 import sys
@@ -58,13 +59,24 @@ def storyboard(root: Path) -> Path:
     return root
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (ffmpeg, espeak-ng): load-independent."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+CPU: dict[str, list[float]] = {"producer": [], "direct": [], "ken-burns": []}
+
+
 def producer_run(root: Path, cache: Path, motion: bool) -> tuple[float, Path]:
+    cpu = cpu_seconds()
     started = time.perf_counter()
     ctx = context(root)
     jobs = [j for j in video_kind.VideoProducer().plan(ctx) if j.kind == "video"]
     jobs = [dataclasses.replace(j, params=dict(j.params, motion=motion)) for j in jobs]
     result = run_jobs(jobs, Cache(cache))[jobs[0].name]
     seconds = time.perf_counter() - started
+    CPU["ken-burns" if motion else "producer"].append(cpu_seconds() - cpu)
     if result.status != "rendered":
         raise SystemExit(f"producer failed: {result.error}\n{result.detail}")
     return seconds, result.outputs[video_kind.video_name("16:9")]
@@ -90,12 +102,15 @@ def predrawn_stills(root: Path, work: Path) -> tuple[Path, float]:
 
 
 def direct_run(listing: Path, soundtrack: Path, out: Path) -> float:
+    cpu = cpu_seconds()
     started = time.perf_counter()
     subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
                     "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(soundtrack),
                     "-vf", f"format=yuv420p,fps={video.FPS}", *video.X264, "-c:a", "aac", "-b:a", "64k",
                     "-shortest", "-movflags", "+faststart", str(out)], check=True)
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    CPU["direct"].append(cpu_seconds() - cpu)
+    return seconds
 
 
 def duration_of(path: Path) -> float:
@@ -136,12 +151,16 @@ def main() -> None:
         print(f"producer (stills): {producer_s:.2f} s  (rounds: {', '.join(f'{t:.2f}' for t in producer_times)})")
         print(f"direct ffmpeg concat: {direct_s:.2f} s  (rounds: {', '.join(f'{t:.2f}' for t in direct_times)})")
         print(f"ratio producer / direct: {producer_s / direct_s:.2f}  (target <= 1.3)")
+        cpu_p, cpu_d = statistics.median(CPU["producer"][1:]), statistics.median(CPU["direct"])
+        print(f"CPU seconds (user+sys, with children): producer {cpu_p:.2f}, direct {cpu_d:.2f}, "
+              f"ratio {cpu_p / cpu_d:.2f}")
         print(f"producer output: {size / 1e6:.2f} MB for {length:.2f} s = {size / 1e6 * 30 / length:.2f} MB per 30 s "
               f"(target < 2); direct output: {direct_size / 1e6:.2f} MB")
         if kb_times:
             kb_s = statistics.median(kb_times)
             kb_size = kb_out.stat().st_size
             print(f"producer with Ken Burns on every photo: {kb_s:.2f} s, ratio {kb_s / direct_s:.2f}, "
+                  f"CPU {statistics.median(CPU['ken-burns']):.2f} s, "
                   f"{kb_size / 1e6 * 30 / duration_of(kb_out):.2f} MB per 30 s")
 
 

@@ -282,3 +282,17 @@ def subscribe_page_html(feeds: list[FeedLink], labels: Labels) -> str:
         parts.append("</ul>")
     parts.append("</div>")
     return "\n".join(parts)
+
+
+def site_podcast(episodes: Iterable[Episode], site: SiteConfig, cells: Mapping[str, Cell], content_root: Path,
+                 labels: Labels) -> tuple[dict[str, bytes], str]:
+    """What the site build publishes for podcasts: ({path: bytes} of feeds + artwork, subscribe page HTML).
+
+    Nothing when site.yml has no ``podcast:`` section. Raises ProducerError (naming site.yml) for
+    bad channel artwork or a cell id that collides with a language code.
+    """
+    if site.podcast is None:
+        return {}, ""
+    episodes = list(episodes)
+    files = build_feeds(episodes, site.podcast, site, cells=cells, content_root=content_root)
+    return files, subscribe_page_html(plan_feeds(episodes, site.podcast, site, cells), labels)

@@ -34,9 +34,11 @@ def md_text(text: str) -> str:
 
 
 def link(from_doc: str, to_doc: str, text: str) -> str:
-    """A Markdown link between two generated docs (paths like 'cells/x/index.md')."""
-    rel = posixpath.relpath(to_doc, posixpath.dirname(from_doc) or ".")
-    return f"[{md_text(text)}]({rel})"
+    """A Markdown link between two generated docs (paths like 'cells/x/index.md'), written as the
+    target's directory URL so that a page renders the same whether or not mkdocs sees its target
+    (render.py renders changed pages alone); render.check_links verifies every one."""
+    rel = posixpath.relpath(posixpath.dirname(to_doc) or ".", posixpath.dirname(from_doc) or ".")
+    return f"[{md_text(text)}]({'./' if rel == '.' else rel + '/'})"
 
 
 def doc_path(url: str) -> str:

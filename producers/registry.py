@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from .kinds.article import ArticleProducer
 from .kinds.photos import PhotoSeriesProducer
+from .kinds.slides import SlidesProducer
 from .kinds.social import SocialPostProducer
 from .kinds.text import TextProducer
 from .producer import Producer
 
 PRODUCERS: dict[str, Producer] = {
-    "slides": TextProducer(),
+    "slides": SlidesProducer(),
     "article": ArticleProducer(),
     "social-post": SocialPostProducer(),
     "video": TextProducer(),

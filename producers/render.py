@@ -3,14 +3,24 @@
 The rendered tree is keyed like any job: the hash of every page's text, every asset's bytes, the
 mkdocs configuration and the versions of mkdocs, the theme and Pagefind. A rebuild whose pages did
 not change reuses the rendered tree (hard links), so a no-op build never runs mkdocs.
+
+When only some pages changed, only those are rendered. That is sound because of how the site is
+made: the navigation holds the same few top-level pages whatever the content, and every other link
+is relative, so a page's HTML depends on its own Markdown and the site-wide settings (the "frame"
+key) and on nothing else. The nav pages are re-rendered every time; links are checked against the
+full page set; the sitemap is written here for the whole site.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import html
 import json
 import logging
 import os
+import posixpath
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -24,7 +34,8 @@ from .errors import ConfigError
 from .pages import Page
 from .pipeline import Cache, FileHasher, canonical_json
 
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"
+PARTIAL_LIMIT = 0.5        # above this share of changed pages a full render is as cheap
 DONE_MARKER = ".cell35-rendered.json"
 KEEP_RENDERED = 3
 THEME_OVERRIDES = Path(__file__).parent / "theme"
@@ -44,17 +55,21 @@ class Rendered:
     folder: Path
     warnings: tuple[str, ...]
     cached: bool
+    pages_rendered: int
 
 
 def _theme_fingerprint(hasher: FileHasher) -> dict:
     return {str(p.relative_to(THEME_OVERRIDES)): hasher(p) for p in sorted(THEME_OVERRIDES.rglob("*")) if p.is_file()}
 
 
-def render_key(pages: list[Page], assets: list[Asset], config: dict, base_config: Path, hasher: FileHasher,
-               search_language: str) -> str:
+def page_hashes(pages: list[Page]) -> dict[str, str]:
+    return {page.path: hashlib.sha256(page.text.encode()).hexdigest() for page in pages}
+
+
+def frame_key(assets: list[Asset], config: dict, base_config: Path, hasher: FileHasher, search_language: str) -> str:
+    """Everything every page's HTML depends on besides its own Markdown."""
     description = {
         "render": RENDER_VERSION,
-        "pages": {page.path: hashlib.sha256(page.text.encode()).hexdigest() for page in pages},
         "assets": {a.name: hasher(a.source) if a.source else hashlib.sha256(a.text.encode()).hexdigest()
                    for a in assets},
         "config": config,
@@ -64,6 +79,10 @@ def render_key(pages: list[Page], assets: list[Asset], config: dict, base_config
         "versions": {name: package_version(name) for name in ("mkdocs", "mkdocs-material", "pagefind")},
     }
     return hashlib.sha256(canonical_json(description).encode()).hexdigest()
+
+
+def render_key(frame: str, hashes: dict[str, str]) -> str:
+    return hashlib.sha256(canonical_json({"frame": frame, "pages": hashes}).encode()).hexdigest()
 
 
 def _run_mkdocs(config_path: Path) -> list[str]:
@@ -100,21 +119,93 @@ def _run_pagefind(folder: Path, language: str) -> None:
               timeout=1800, what="pagefind")
 
 
+def _html_path(page_path: str) -> str:
+    """'sessions/x/index.md' -> 'sessions/x/index.html' (every generated page is an index.md)."""
+    return page_path[: -len(".md")] + ".html"
+
+
+_MD_LINK = re.compile(r"\]\(((?:\.\.?/)[^)\s]*|[a-z0-9][a-z0-9./-]*/)\)")
+
+
+def check_links(pages: list[Page], paths: set[str]) -> None:
+    """Every internal Markdown link must reach a page of the site. mkdocs cannot tell: links are
+    directory URLs, and a partial render does not see every page."""
+    broken = []
+    for page in pages:
+        for target in _MD_LINK.findall(page.text):
+            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(page.path), target, "index.md"))
+            if resolved not in paths:
+                broken.append(f"{page.path}: {target}")
+    if broken:
+        raise ConfigError("generated pages link to pages that do not exist: " + "; ".join(broken[:10]))
+
+
+def _write_sitemap(out: Path, pages: list[Page], base_url: str) -> None:
+    urls = sorted(page.path[: -len("index.md")] for page in pages)
+    body = "".join(f"<url><loc>{html.escape(base_url + url)}</loc></url>" for url in urls)
+    text = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>\n')
+    (out / "sitemap.xml").unlink(missing_ok=True)
+    (out / "sitemap.xml").write_text(text, encoding="utf-8")
+    (out / "sitemap.xml.gz").unlink(missing_ok=True)
+    (out / "sitemap.xml.gz").write_bytes(gzip.compress(text.encode(), mtime=0))
+
+
+def _previous(folder: Path, frame: str) -> tuple[Path, dict] | None:
+    """The most recently used rendered tree with the same frame, to render only what changed."""
+    best = None
+    for entry in folder.iterdir() if folder.is_dir() else []:
+        marker = entry / DONE_MARKER
+        try:
+            meta = json.loads(marker.read_text())
+        except (OSError, ValueError):
+            continue
+        if meta.get("frame") == frame and (best is None or marker.stat().st_mtime > best[2]):
+            best = (entry, meta, marker.stat().st_mtime)
+    return (best[0], best[1]) if best else None
+
+
 def render(pages: list[Page], assets: list[Asset], config: dict, base_config: Path, cache: Cache,
            hasher: FileHasher, search_language: str) -> Rendered:
-    key = render_key(pages, assets, config, base_config, hasher, search_language)
-    final = cache.root / "rendered" / key
+    frame = frame_key(assets, config, base_config, hasher, search_language)
+    hashes = page_hashes(pages)
+    key = render_key(frame, hashes)
+    rendered_root = cache.root / "rendered"
+    final = rendered_root / key
     marker = final / DONE_MARKER
     if marker.is_file():
         os.utime(marker)   # most recently used: kept by pruning
-        return Rendered(final, tuple(json.loads(marker.read_text())["warnings"]), cached=True)
+        meta = json.loads(marker.read_text())
+        return Rendered(final, tuple(meta["warnings"]), cached=True, pages_rendered=0)
+    check_links(pages, set(hashes))
+    nav_pages = {path for item in config.get("nav", []) for path in item.values()}
+    previous = _previous(rendered_root, frame)
+    changed = [p for p in pages if previous is None or previous[1]["pages"].get(p.path) != hashes[p.path]
+               or p.path in nav_pages]
+    partial = previous is not None and len(changed) <= PARTIAL_LIMIT * len(pages)
     work = cache.scratch("render")
     try:
         out = work / "site"
-        config_path = write_docs(work, pages, assets, config, base_config, site_dir=out)
-        warnings = _run_mkdocs(config_path)
+        if partial:
+            built = work / "partial"
+            partial_config = {**config, "validation": {"links": {"not_found": "info"}}}
+            config_path = write_docs(work, changed, assets, partial_config, base_config, site_dir=built)
+            warnings = _run_mkdocs(config_path)
+            keep = {_html_path(p.path) for p in pages}
+            gone = {_html_path(path) for path in previous[1]["pages"]} - keep
+            link_tree(previous[0], out, include=lambda rel: rel not in gone, exclude_dirs=("pagefind",))
+            for page in changed:
+                target = out / _html_path(page.path)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.unlink(missing_ok=True)        # a hard link into the previous tree: never write through
+                os.replace(built / _html_path(page.path), target)
+        else:
+            config_path = write_docs(work, pages, assets, config, base_config, site_dir=out)
+            warnings = _run_mkdocs(config_path)
+        _write_sitemap(out, pages, config.get("site_url", ""))
         _run_pagefind(out, search_language)
-        (out / DONE_MARKER).write_text(json.dumps({"key": key, "warnings": warnings}))
+        (out / DONE_MARKER).write_text(json.dumps({"key": key, "frame": frame, "pages": hashes,
+                                                   "warnings": warnings}))
         final.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.rename(out, final)
@@ -123,8 +214,8 @@ def render(pages: list[Page], assets: list[Asset], config: dict, base_config: Pa
                 raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    _prune(cache.root / "rendered", keep=final)
-    return Rendered(final, tuple(warnings), cached=False)
+    _prune(rendered_root, keep=final)
+    return Rendered(final, tuple(warnings), cached=False, pages_rendered=len(changed) if partial else len(pages))
 
 
 def write_docs(folder: Path, pages: list[Page], assets: list[Asset], config: dict, base_config: Path,
@@ -157,16 +248,19 @@ def _prune(folder: Path, keep: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def link_tree(source: Path, target: Path) -> None:
-    """Hard-link every file of ``source`` into ``target`` (copy across devices)."""
-    for dirpath, _dirs, files in os.walk(source):
+def link_tree(source: Path, target: Path, include=lambda relative: True, exclude_dirs: tuple[str, ...] = ()) -> None:
+    """Hard-link the files of ``source`` into ``target`` (copy across devices)."""
+    for dirpath, dirs, files in os.walk(source):
         relative = os.path.relpath(dirpath, source)
-        destination = target / relative
-        destination.mkdir(parents=True, exist_ok=True)
+        if relative == ".":
+            dirs[:] = [d for d in dirs if d not in exclude_dirs]
         for name in files:
-            if name == DONE_MARKER:
+            rel_file = name if relative == "." else f"{relative}/{name}"
+            if name == DONE_MARKER or not include(rel_file):
                 continue
+            destination = target / rel_file
+            destination.parent.mkdir(parents=True, exist_ok=True)
             try:
-                os.link(os.path.join(dirpath, name), destination / name)
+                os.link(os.path.join(dirpath, name), destination)
             except OSError:
-                shutil.copyfile(os.path.join(dirpath, name), destination / name)
+                shutil.copyfile(os.path.join(dirpath, name), destination)

@@ -266,7 +266,8 @@ def build_site(options: BuildOptions) -> BuildResult:
                 _link(Path(source), staging / url / name)
         report = _report(tree, selected, contexts, outcomes, results, options, list(rendered.warnings),
                          time.perf_counter() - started)
-        report["rendered"] = "cached" if rendered.cached else "rendered"
+        report["rendered"] = {"status": "cached" if rendered.cached else "rendered",
+                              "pages": len(pages), "pages_rendered": rendered.pages_rendered}
         atomic_write_text(staging / "build-report.json", json.dumps(report, ensure_ascii=False, indent=2))
         _swap(out, staging)
     except BaseException:

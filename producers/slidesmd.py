@@ -25,7 +25,9 @@ from .text import Paragraph, Span
 SEPARATOR_RE = re.compile(r"^\s{0,3}-{3,}\s*$")
 HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 BULLET_RE = re.compile(r"^(\s*)([-*+]|\d{1,3}[.)])\s+(.*)$")
-IMAGE_RE = re.compile(r"^\s*!\[(?P<alt>[^\]]*)\]\((?P<path>[^)\s]+)(?:\s+\"[^\"]*\")?\)\s*(?:\{(?P<mode>[a-z]+)\})?\s*$")
+IMAGE_RE = re.compile(r"^\s*!\[(?P<alt>[^\]]*)\]\(\s*<?(?P<path>[^)\"<>]+?)>?(?:\s+\"[^\"]*\")?\s*\)\s*"
+                      r"(?:\{(?P<mode>[a-z]+)\})?\s*$")
+INLINE_IMAGE_RE = re.compile(r"!\[[^\]]*\]\(")
 COLUMNS_RE = re.compile(r"^\s*\|\|\|\s*$")
 NOTE_RE = re.compile(r"^\s*notes?:\s?(.*)$", re.IGNORECASE)
 IMAGE_MODES = ("fit", "cover")
@@ -225,6 +227,10 @@ def _parse_slide(slide: Slide, lines: list[str], problems: list[Problem]) -> Non
                 continue
             slide.image = SlideImage(image.group("path"), plain(image.group("alt")).strip(), mode,
                                      len(slide.columns) - 1, line_number)
+            continue
+        if INLINE_IMAGE_RE.search(line):
+            problems.append(Problem(slide.number, line_number, "an image must stand alone on its own line, "
+                                    "like: ![what the picture shows](media/photo.jpg)"))
             continue
         heading = HEADING_RE.match(line)
         if heading:

@@ -67,6 +67,7 @@ def synthesize(text: str, language: str, out_wav: Path, *, rate: int | None = No
         raise ProducerError("there is no text to read aloud", field="text")
     voice = voice_for(language)
     out_wav = Path(out_wav)
+    out_wav.parent.mkdir(parents=True, exist_ok=True)
     args: list[str | Path] = ["espeak-ng", "-v", voice, "-b", "1", "-w", out_wav]
     if rate is not None:
         args += ["-s", str(int(rate))]
@@ -86,6 +87,7 @@ def speech_timings(sentences: list[str], language: str, out_wav: Path, *,
     if not spoken:
         raise ProducerError("there is no text to read aloud", field="text")
     out_wav = Path(out_wav)
+    out_wav.parent.mkdir(parents=True, exist_ok=True)
     timings: list[tuple[float, float, str]] = []
     with tempfile.TemporaryDirectory(prefix="speech.", dir=out_wav.parent) as work:
         parts = []

@@ -23,6 +23,9 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -36,6 +39,8 @@ from .text import FitResult, TextStyle, draw_text
 FPS = 24
 FADE_SECONDS = 0.5
 KEN_BURNS_ZOOM = 1.08          # gentle: the frame ends 8 % closer (or starts there and pulls back)
+FRAME_THREADS = 2
+FRAME_LOOKAHEAD = 8
 SAMPLE_RATE = 48_000
 TARGET_LUFS = -16.0
 TRUE_PEAK = -1.5               # dBTP; the requirement is <= -1, AAC can overshoot by a few tenths
@@ -184,10 +189,13 @@ class StillClip:
         self.image = image
         self.duration = duration
         self._bytes: bytes | None = None
+        self._lock = threading.Lock()
 
     def frame(self, t: float) -> bytes:
         if self._bytes is None:
-            self._bytes = yuv_bytes(self.image)
+            with self._lock:
+                if self._bytes is None:
+                    self._bytes = yuv_bytes(self.image)
         return self._bytes
 
 
@@ -226,12 +234,14 @@ class KenBurnsClip:
         self._canvas = canvas
         self._overlay = overlay
         self._planes = None
+        self._lock = threading.Lock()
 
     def _prepare(self) -> None:
         y, u, v = self._canvas.convert("RGB").convert("RGB", BT709).split()
+        self._overlay_planes = self._overlay.planes() if self._overlay else None
+        # Set last: other threads take a non-None _planes as "ready".
         self._planes = (y, u.resize((max(1, u.width // 2), max(1, u.height // 2)), Image.Resampling.BOX),
                         v.resize((max(1, v.width // 2), max(1, v.height // 2)), Image.Resampling.BOX))
-        self._overlay_planes = self._overlay.planes() if self._overlay else None
 
     def box_at(self, t: float) -> tuple[float, float, float, float]:
         span = self.duration + self.lead + self.tail
@@ -241,7 +251,9 @@ class KenBurnsClip:
 
     def frame(self, t: float) -> bytes:
         if self._planes is None:
-            self._prepare()
+            with self._lock:
+                if self._planes is None:
+                    self._prepare()
         width, height = self.size
         box = self.box_at(t)
         half = tuple(c / 2 * (self._planes[1].width * 2 / self._planes[0].width) for c in box)
@@ -362,27 +374,41 @@ def encode_video(clips: Sequence[Clip], size: tuple[int, int], out_path: Path, *
     args = [tools.executable("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{size[0]}x{size[1]}", "-r", str(fps), "-i", "pipe:0",
             *X264, "-g", str(fps * 10), "-an", "-movflags", "+faststart", str(out_path)]
-    with tempfile.TemporaryFile() as errors:
+
+    def frame_at(index: int, k: int) -> bytes:
+        t = (index + 0.5) / fps
+        data = clips[k].frame(t - starts[k])
+        if k < len(clips) - 1 and fades[k] > 0 and t > ends[k] - fades[k] / 2:
+            alpha = (t - (ends[k] - fades[k] / 2)) / fades[k]
+            data = blend_frames(data, clips[k + 1].frame(t - starts[k + 1]), alpha, size)
+        elif k > 0 and fades[k - 1] > 0 and t < starts[k] + fades[k - 1] / 2:
+            alpha = (t - (starts[k] - fades[k - 1] / 2)) / fades[k - 1]
+            data = blend_frames(clips[k - 1].frame(t - starts[k - 1]), data, alpha, size)
+        return data
+
+    with tempfile.TemporaryFile() as errors, ThreadPoolExecutor(max_workers=FRAME_THREADS) as pool:
         process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors)
         try:
+            # Moving and blended frames are made a few ahead on worker threads (Pillow's resampling
+            # and blending release the GIL); still frames cost nothing either way.
+            pending: deque = deque()
             k = 0
             for index in range(total):
                 t = (index + 0.5) / fps
                 while k < len(clips) - 1 and t >= ends[k]:
                     k += 1
-                data = clips[k].frame(t - starts[k])
-                if k < len(clips) - 1 and fades[k] > 0 and t > ends[k] - fades[k] / 2:
-                    alpha = (t - (ends[k] - fades[k] / 2)) / fades[k]
-                    data = blend_frames(data, clips[k + 1].frame(t - starts[k + 1]), alpha, size)
-                elif k > 0 and fades[k - 1] > 0 and t < starts[k] + fades[k - 1] / 2:
-                    alpha = (t - (starts[k] - fades[k - 1] / 2)) / fades[k - 1]
-                    data = blend_frames(clips[k - 1].frame(t - starts[k - 1]), data, alpha, size)
-                process.stdin.write(data)
+                pending.append(pool.submit(frame_at, index, k))
+                if len(pending) >= FRAME_LOOKAHEAD:
+                    process.stdin.write(pending.popleft().result())
+            while pending:
+                process.stdin.write(pending.popleft().result())
             process.stdin.close()
             code = process.wait(timeout=timeout)
         except BrokenPipeError:
             code = process.wait(timeout=60)
         except BaseException:
+            for future in pending:
+                future.cancel()
             process.kill()
             process.wait()
             out_path.unlink(missing_ok=True)

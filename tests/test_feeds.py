@@ -216,3 +216,12 @@ def test_thousands_of_episodes_build_in_seconds():
     files = feeds.build_feeds(many, CHANNEL, SITE, cells=CELLS)
     assert time.perf_counter() - started < 30
     assert len(podcastparser.parse("x", io.BytesIO(files["podcast/feed.xml"]))["episodes"]) == 2000
+
+
+def test_site_podcast_gives_feeds_artwork_and_the_subscribe_page(tmp_path):
+    artwork(tmp_path / "media" / "podcast.png")
+    site = SiteConfig(title="Demo", base_url="https://example.org/", language="en", podcast=CHANNEL)
+    files, html = feeds.site_podcast(EPISODES, site, CELLS, tmp_path, Labels("en"))
+    assert "podcast/feed.xml" in files and "podcast/artwork.jpg" in files
+    assert 'href="https://example.org/podcast/ha-long/feed.xml"' in html
+    assert feeds.site_podcast(EPISODES, SITE, CELLS, tmp_path, Labels("en")) == ({}, "")

@@ -263,3 +263,29 @@ def test_chapter_buttons_seek_the_player_in_chromium(site, tmp_path, served, pag
     line = page.locator(".c35-transcript button").nth(0)
     line.click()
     page.wait_for_function("document.querySelector('audio').currentTime < 1.0")
+
+
+def test_an_episode_cover_is_published_on_the_page_and_in_the_feed_record(site, tmp_path):
+    folder = site.session()
+    artwork(folder / "media" / "cover.jpg", size=1500, fmt="JPEG")
+    site.product(folder, "01-podcast.md", "type: podcast\ntitle: Covered\nlanguage: en\ncover: media/cover.jpg",
+                 "A short script.\n")
+    ctx = only(site.root)
+    producer, results = render(ctx, tmp_path / "cache")
+    (result,) = results.values()
+    assert result.status == "rendered", result.error
+    page = producer.page(ctx, results, Labels("en"))
+    assert '<img class="c35-podcast-cover" src="ha-long-forest-podcast.jpg"' in page.html
+    assert "ha-long-forest-podcast.jpg" in page.media
+    assert producer.episode(ctx, results).image_url.endswith("/01-podcast/ha-long-forest-podcast.jpg")
+    from PIL import Image
+    with Image.open(result.outputs["cover.jpg"]) as image:
+        assert image.size == (1500, 1500) and image.format == "JPEG"
+
+
+def test_a_transcript_that_is_not_utf8_is_refused_by_name(site, tmp_path):
+    def make(media):
+        (media / "t.srt").write_bytes("1\n00:00:00,000 --> 00:00:01,000\nXin chào\n".encode("cp1258"))
+        return spoken(media / "talk.wav")
+    error = _bad_episode(site, tmp_path, make, front_extra="transcript: media/t.srt\n")
+    assert "transcript (t.srt) is not UTF-8 text" in error

@@ -263,3 +263,34 @@ def test_new_session_refuses_an_unknown_kind(tree):
     assert result.exit_code == 1
     assert "choose 1 to 3 kinds of: (slides, article, social-post, video, podcast, photo-series), received: vidoe" \
         in result.output
+
+
+def html_snapshot(site: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*"))
+            if p.is_file() and p.name != "build-report.json"}
+
+
+def test_editing_one_product_renders_only_its_pages_and_equals_a_clean_build(tmp_path):
+    tree = Tree(tmp_path / "content")
+    for index in range(12):
+        tree.session(f"2025-q1/ha-long-s{index:02d}", session=session_md(title=f"Session {index}",
+                                                                        date=f"2025-01-{index + 1:02d}"))
+    first = build(tree, tmp_path / "a" / "site")
+    assert first.report["rendered"]["pages_rendered"] == first.report["rendered"]["pages"]
+    noop = build(tree, tmp_path / "a" / "site")
+    assert noop.report["rendered"]["status"] == "cached"
+    assert noop.report["summary"]["jobs"]["rendered"] == 0
+    article = tree.root / "sessions/2025-q1/ha-long-s03/01-article.md"
+    article.write_text(article.read_text() + "\nAn edited sentence.\n")
+    edited = build(tree, tmp_path / "a" / "site")
+    # the article's page and the few nav pages, not the other sessions' pages
+    assert edited.report["rendered"]["pages_rendered"] <= 8
+    assert "An edited sentence." in (edited.out / "sessions/2025-q1/ha-long-s03/01-article/index.html").read_text()
+    clean = build(tree, tmp_path / "b" / "site")
+    assert html_snapshot(edited.out) == html_snapshot(clean.out)
+    # deleting a session removes its pages, still identical to a clean build
+    import shutil
+    shutil.rmtree(tree.root / "sessions/2025-q1/ha-long-s05")
+    removed = build(tree, tmp_path / "a" / "site")
+    assert not (removed.out / "sessions/2025-q1/ha-long-s05").exists()
+    assert html_snapshot(removed.out) == html_snapshot(build(tree, tmp_path / "c" / "site").out)

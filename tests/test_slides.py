@@ -287,3 +287,11 @@ def test_slideshow_script_leaves_other_pages_alone(tmp_path, page):
     page.goto((tmp_path / "other.html").as_uri())
     page.keyboard.press("ArrowRight")
     assert errors == [] and page.text_content("#p") == "Nothing here"
+
+
+def test_image_syntax_variants_and_inline_images():
+    parsed = parse_deck("# A\n![my alt](media/my photo.jpg \"title\"){cover}\n---\n# B\ntext ![x](media/y.png) more\n", 1)
+    image = parsed.slides[0].image
+    assert (image.path, image.alt, image.mode) == ("media/my photo.jpg", "my alt", "cover")
+    assert [(p.slide, p.line) for p in parsed.problems] == [(3, 5)]
+    assert "own line" in parsed.problems[0].message

@@ -226,6 +226,18 @@ def parse_subtitles(text: str, what: str) -> list[Cue]:
     return cues
 
 
+def read_text_file(path: Path, what: str) -> str:
+    """UTF-8 (or UTF-16 with its byte-order mark) text; anything else is refused, never mis-decoded."""
+    data = path.read_bytes()
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProducerError(f"{what} is not UTF-8 text (byte {exc.start}); save it again as UTF-8 "
+                            "(in most editors: Save as, Encoding: UTF-8)", field="transcript") from None
+
+
 def _stamp(seconds: float, separator: str) -> str:
     millis = max(0, round(seconds * 1000))
     hours, rest = divmod(millis, 3_600_000)
@@ -281,7 +293,7 @@ def render_episode(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: 
         channels = 1 if info.channels == 1 else 2
         if "transcript" in inputs:
             transcript = inputs["transcript"]
-            cues = parse_subtitles(transcript.read_text(encoding="utf-8", errors="replace"),
+            cues = parse_subtitles(read_text_file(transcript, f"{product} transcript ({transcript.name})"),
                                    f"{product} transcript ({transcript.name})")
             late = [c for c in cues if c.start >= info.duration]
             if late:
@@ -373,7 +385,7 @@ def render_episode(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: 
             "loudness": {"integrated": loudness.integrated, "true_peak": loudness.true_peak, "lra": loudness.lra},
             "chapters": [{"start": round(s, 3), "title": t} for s, t in chapters],
             "cues": [[round(c.start, 3), round(c.end, 3), c.text] for c in cues],
-            "source": "recording" if "audio" in inputs else "script"}
+            "source": "recording" if "audio" in inputs else "script", "files": sorted(outputs)}
     (out_dir / "episode.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     for leftover in work.iterdir():
         leftover.unlink()
@@ -473,6 +485,9 @@ def episode_html(ctx: ProductContext, meta: Mapping[str, Any], names: Mapping[st
     parts = ['<div class="c35-podcast" data-c35-podcast>']
     if product.summary:
         parts.append(f'<p class="c35-lead">{escape(product.summary)}</p>')
+    if "cover.jpg" in meta.get("files", ()):
+        parts.append(f'<img class="c35-podcast-cover" src="{escape(names["cover.jpg"])}" alt="{escape(product.title)}" '
+                     'width="300" height="300" loading="lazy">')
     parts.append(f'<audio controls preload="metadata" src="{mp3}" data-c35-player>'
                  f'<a href="{mp3}">{escape(product.title)}</a></audio>')
     download = labels("podcast_download", size=_size(meta["bytes"]), duration=_mmss(meta["duration"]))
