@@ -267,7 +267,8 @@ def nav(view: SiteView) -> list:
     return [{labels("home"): "index.md"}, {labels("quarters"): "quarters/index.md"},
             {labels("cells"): "cells/index.md"}, {labels("groups"): "groups/index.md"},
             {labels("kinds"): "kinds/index.md"}, {labels("report"): "report/index.md"},
-            {labels("search"): "search/index.md"}]
+            {labels("search"): "search/index.md"}] + (
+        [{labels("kind.podcast"): "podcast/index.md"}] if view.site.podcast else [])
 
 
 def all_pages(view: SiteView, product_fragments: Iterable[Page]) -> list[Page]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .kinds.article import ArticleProducer
 from .kinds.photos import PhotoSeriesProducer
+from .kinds.podcast import PodcastProducer
 from .kinds.slides import SlidesProducer
 from .kinds.social import SocialPostProducer
 from .kinds.text import TextProducer
@@ -14,6 +15,6 @@ PRODUCERS: dict[str, Producer] = {
     "article": ArticleProducer(),
     "social-post": SocialPostProducer(),
     "video": TextProducer(),
-    "podcast": TextProducer(),
+    "podcast": PodcastProducer(),
     "photo-series": PhotoSeriesProducer(),
 }

@@ -137,7 +137,7 @@ def _mkdocs_config(tree: ContentTree, view: SiteView, extras: dict) -> dict:
         "nav": nav(view),
         "extra_css": extras["extra_css"],
         "extra_javascript": extras["extra_javascript"],
-        "extra": {"cell35": {"version": __version__, "preview": view.preview}},
+        "extra": {"cell35": {"version": __version__, "preview": view.preview, "feed": site.podcast is not None}},
     }
 
 
@@ -244,6 +244,9 @@ def build_site(options: BuildOptions) -> BuildResult:
         published_media.setdefault(url, {})["card.png"] = card_file
     section_pages, section_media = _site_sections(site_jobs, results, tree, view)
     product_docs += section_pages
+    feed_files, podcast_page = _podcast(tree, contexts, pages_done, results, jobs_by_product, labels)
+    if podcast_page is not None:
+        product_docs.append(podcast_page)
     for url, media in section_media.items():
         published_media.setdefault(url, {}).update(media)
 
@@ -264,6 +267,11 @@ def build_site(options: BuildOptions) -> BuildResult:
         for url, media in published_media.items():
             for name, source in media.items():
                 _link(Path(source), staging / url / name)
+        for relative, data in feed_files.items():
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.unlink(missing_ok=True)
+            target.write_bytes(data)
         report = _report(tree, selected, contexts, outcomes, results, options, list(rendered.warnings),
                          time.perf_counter() - started)
         report["rendered"] = {"status": "cached" if rendered.cached else "rendered",
@@ -302,6 +310,24 @@ def _site_sections(site_jobs: dict[str, list[Job]], results: dict[str, JobResult
         pages.append(section_page("report/", page_title(tree.site.language), fragment))
         media["report/"] = {name: path for name, path in outcome.outputs.items() if name != "fragment.html"}
     return pages, media
+
+
+def _podcast(tree: ContentTree, contexts: list[ProductContext], pages_done: dict[str, ProductPage],
+             results: dict[str, JobResult], jobs_by_product: dict[str, list[Job]],
+             labels: Labels) -> tuple[dict[str, bytes], Page | None]:
+    """Feeds (site-wide, per cell, per language) and the subscribe page. Only public sessions'
+    episodes reach a feed, even in a preview build: a feed, once read by an app, is forever."""
+    from .feeds import site_podcast
+
+    if tree.site.podcast is None:
+        return {}, None
+    producer = PRODUCERS["podcast"]
+    episodes = []
+    for ctx in contexts:
+        if ctx.record.kind == "podcast" and ctx.url in pages_done and ctx.session.session.status in PUBLIC_STATUSES:
+            episodes.append(producer.episode(ctx, {job.name: results[job.name] for job in jobs_by_product[ctx.url]}))
+    files, subscribe_html = site_podcast(episodes, tree.site, tree.cells, tree.root, labels)
+    return files, section_page("podcast/", labels("kind.podcast"), subscribe_html)
 
 
 def _report(tree: ContentTree, selected: list[SessionRecord], contexts: list[ProductContext],
