@@ -104,7 +104,7 @@ def main() -> None:
     print(f"1. no-op rebuild {noop:.2f} s / bare mkdocs build {bare:.2f} s = {noop / bare:.3f}  (target <= 1.2)")
     print(f"3. one product edited {edited:.2f} s / no-op rebuild {noop:.2f} s = {edited / noop:.2f}; "
           f"jobs re-rendered: {report['summary']['jobs']['rendered']}, pages re-rendered by mkdocs: "
-          f"{report['rendered']}")
+          f"{report['rendered']['pages_rendered']} of {report['rendered']['pages']}")
     if args.scale:
         html_sizes = [p.stat().st_size for p in (work / "site").rglob("*.html")]
         downloaded, hits = search_bytes(work / "site", "ठगी")

@@ -2,8 +2,8 @@
 
 Producer (plan + render job: espeak-ng narration, stills with captions drawn by the text engine,
 crossfades, cards, audio mix + loudness normalisation, H.264/AAC MP4, poster, captions) against one
-direct ffmpeg command given the same pre-drawn stills and the finished soundtrack (concat demuxer,
-same x264 settings), measured in the same run, alternating, median of N rounds.
+direct ffmpeg command given the same pre-drawn stills and the finished soundtrack (concat demuxer of the
+producer's stills and crossfade frames, same x264 settings), measured in the same run, alternating, median of N rounds.
 
     .venv/bin/python bench/video_bench.py [--rounds 3] [--ken-burns]
 
@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -83,22 +85,35 @@ def producer_run(root: Path, cache: Path, motion: bool) -> tuple[float, Path]:
 
 
 def predrawn_stills(root: Path, work: Path) -> tuple[Path, float]:
-    """The producer's own stills (captions burned in) as PNGs and a concat list."""
+    """The producer's own pictures as PNGs plus a concat list: its stills (captions burned in) and
+    its crossfade frames, each for as long as the producer shows it, so both make the same video."""
     ctx = context(root)
     job = [j for j in video_kind.VideoProducer().plan(ctx) if j.kind == "video"][0]
     params = dict(job.params, motion=False, shape="16:9")
     frame = video.shape("16:9")
     durations = [SCENE_SECONDS] * len(SENTENCES)
     clips, _ = video_kind.build_clips(params, job.files, frame, durations)
+    fps, fade = video.FPS, video.FADE_SECONDS
+    sent, total = video.frames_to_send(clips, fps, fade)
+    starts = [sum(c.duration for c in clips[:k]) for k in range(len(clips))]
+    fades = video.fade_lengths([c.duration for c in clips], fade)
     lines = []
-    for n, clip in enumerate(clips):
-        name = work / f"still-{n:02d}.png"
-        clip.image.save(name, compress_level=1)
-        lines.append(f"file '{name}'\nduration {clip.duration}\n")
-    lines.append(f"file '{work / f'still-{len(clips) - 1:02d}.png'}'\n")
+    for n, (index, k) in enumerate(sent):
+        t = (index + 0.5) / fps
+        image = clips[k].image
+        end = starts[k] + clips[k].duration
+        if k < len(clips) - 1 and fades[k] > 0 and t > end - fades[k] / 2:
+            image = Image.blend(image, clips[k + 1].image, (t - (end - fades[k] / 2)) / fades[k])
+        elif k > 0 and fades[k - 1] > 0 and t < starts[k] + fades[k - 1] / 2:
+            image = Image.blend(clips[k - 1].image, image, (t - (starts[k] - fades[k - 1] / 2)) / fades[k - 1])
+        name = work / f"frame-{n:04d}.png"
+        image.save(name, compress_level=1)
+        following = sent[n + 1][0] if n + 1 < len(sent) else total
+        lines.append(f"file '{name}'\nduration {(following - index) / fps:.6f}\n")
+    lines.append(f"file '{work / f'frame-{len(sent) - 1:04d}.png'}'\n")
     listing = work / "stills.txt"
     listing.write_text("".join(lines))
-    return listing, sum(c.duration for c in clips)
+    return listing, total / fps
 
 
 def direct_run(listing: Path, soundtrack: Path, out: Path) -> float:

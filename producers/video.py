@@ -2,15 +2,17 @@
 
 Why this shape (measured on the 2-core build machine, 60 s at 1280×720, 24 fps):
 - x264 costs ~7 ms per frame whatever the frame shows, so the encode dominates everything;
-- a filter graph of ``-loop``/``xfade`` inputs cost 2.5× the plain concat of stills; moviepy's
-  RGB frame loop pays an RGB->YUV conversion per frame (~4.5 ms) on top of the encode;
+- a filter graph of ``-loop``/``xfade`` inputs cost 2.5× the plain concat of stills, and
+  converting RGB to YUV per frame (what moviepy's frame loop, or ``fps`` before ``format``, does)
+  cost ~4.5 ms per frame on top;
 - so every still is drawn once (caption burned in with the text engine), converted once to
-  limited-range BT.709 yuv420p, and the same bytes are written for each frame it shows: ffmpeg
-  does no per-frame conversion and the stream costs what the concat demuxer costs;
-- a crossfade is a byte-level blend of two YUV frames (one ``Image.blend`` of the whole planar
-  buffer, ~3 ms); Ken Burns motion resamples the Y/U/V planes with sub-pixel crop boxes
+  limited-range BT.709 yuv420p and sent to ffmpeg once: a ``setpts`` expression puts each sent
+  frame at its place on the timeline and the ``fps`` filter repeats it by reference, exactly
+  what the concat demuxer of pre-drawn stills does;
+- a crossfade frame is a byte-level blend of two YUV frames (one ``Image.blend`` of the whole
+  planar buffer, ~3 ms); Ken Burns motion resamples the Y/U/V planes with sub-pixel crop boxes
   (Pillow's ``resize(box=...)``), so it never jitters and needs no upscaling, then pastes the
-  pre-converted caption planes on top (~14 ms per frame, in parallel with x264 in its process).
+  pre-converted caption planes on top (~10 ms per frame on worker threads, beside x264).
 
 Audio is mixed by one ffmpeg filter graph (narration pieces placed with ``adelay``, music looped,
 faded and ducked under the narration with ``sidechaincompress``) and normalised by
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
 
-from PIL import Image, ImageDraw, ImageFilter, ImageOps
+from PIL import Image, ImageDraw, ImageFilter
 
 from . import audio, tools
 from .errors import ProducerError, ToolError
@@ -177,13 +179,16 @@ def caption_overlay(text: str, frame: Shape) -> Overlay | None:
 
 class Clip(Protocol):
     duration: float
+    moving: bool        # False: every frame is the same picture
 
     def frame(self, t: float) -> bytes:
         """The yuv420p frame at ``t`` seconds into the clip (t may run a fade's half outside)."""
 
 
 class StillClip:
-    """One picture for the whole clip: converted to YUV once, the same bytes for every frame."""
+    """One picture for the whole clip: converted to YUV once, sent to the encoder once."""
+
+    moving = False
 
     def __init__(self, image: Image.Image, duration: float):
         self.image = image
@@ -206,8 +211,9 @@ class LazyClip:
     decoded, laid out, captioned and converted to YUV in the background.
     """
 
-    def __init__(self, duration: float, future):
+    def __init__(self, duration: float, future, moving: bool):
         self.duration = duration
+        self.moving = moving
         self._future = future
 
     @property
@@ -224,6 +230,8 @@ class KenBurnsClip:
     Boxes are (left, top, right, bottom) in canvas pixels, interpolated with an ease-in-out over
     the clip plus the fades' halves either side, and resampled with sub-pixel precision.
     """
+
+    moving = True
 
     def __init__(self, canvas: Image.Image, size: tuple[int, int], duration: float, start_box, end_box,
                  overlay: Overlay | None, lead: float = 0.0, tail: float = 0.0):
@@ -288,7 +296,28 @@ def ken_burns_boxes(canvas_size: tuple[int, int], index: int, zoom: float = KEN_
 # --- layouts -----------------------------------------------------------------------------------
 
 def cover(image: Image.Image, size: tuple[int, int]) -> Image.Image:
-    return ImageOps.fit(image, size, Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+    """Fill ``size``, cropping the centre: one resample straight from the crop box."""
+    width, height = size
+    scale = max(width / image.width, height / image.height)
+    crop_w, crop_h = min(image.width, width / scale), min(image.height, height / scale)
+    left, top = max(0.0, (image.width - crop_w) / 2), max(0.0, (image.height - crop_h) / 2)
+    return image.resize(size, Image.Resampling.BICUBIC, box=(left, top, left + crop_w, top + crop_h),
+                        reducing_gap=3.0)
+
+
+def decode_edge(path: Path, needed: int) -> int:
+    """The ``max_edge`` to open a photo with so that JPEG draft decoding (1/2, 1/4, 1/8 scale) lands
+    exactly on it: big enough for ``needed`` pixels, and no second full-size resample after it."""
+    try:
+        with Image.open(path) as image:
+            long_edge = max(image.size)
+    except Exception:  # open_photo reports unreadable files properly
+        return needed
+    for denominator in (8, 4, 2):
+        edge = -(-long_edge // denominator)
+        if edge >= needed:
+            return edge
+    return max(long_edge, needed)
 
 
 def contain(image: Image.Image, size: tuple[int, int]) -> Image.Image:
@@ -362,6 +391,41 @@ def frame_count(total_seconds: float, fps: int = FPS) -> int:
     return max(1, round(total_seconds * fps))
 
 
+def frames_to_send(clips: Sequence[Clip], fps: int, fade: float) -> tuple[list[tuple[int, int]], int]:
+    """Which output frames must be sent, as (frame index, clip index), and the total frame count.
+
+    A still shows the same picture for seconds: only its first frame is sent, and ffmpeg's ``fps``
+    filter repeats it (by reference) until the next sent frame's timestamp. Moving and crossfade
+    frames are all sent. The last frame is always sent so the video lasts to the end.
+    """
+    durations = [clip.duration for clip in clips]
+    starts = [sum(durations[:k]) for k in range(len(clips))]
+    ends = [start + d for start, d in zip(starts, durations)]
+    fades = fade_lengths(durations, fade)
+    total = frame_count(sum(durations), fps)
+    sent: list[tuple[int, int]] = []
+    previous = None
+    k = 0
+    for index in range(total):
+        t = (index + 0.5) / fps
+        while k < len(clips) - 1 and t >= ends[k]:
+            k += 1
+        fading = (k < len(clips) - 1 and fades[k] > 0 and t > ends[k] - fades[k] / 2) or \
+                 (k > 0 and fades[k - 1] > 0 and t < starts[k] + fades[k - 1] / 2)
+        key = None if (fading or clips[k].moving) else k
+        if key is None or key != previous or index == total - 1:
+            sent.append((index, k))
+        previous = key
+    return sent, total
+
+
+def timestamps_expression(indices: Sequence[int]) -> str:
+    """``setpts`` expression mapping the N-th sent frame to its output frame index (time base 1/fps)."""
+    terms = [f"{indices[n] - indices[n - 1] - 1}*gte(N\\,{n})" for n in range(1, len(indices))
+             if indices[n] - indices[n - 1] > 1]
+    return "N" + "".join("+" + term for term in terms) + (f"+{indices[0]}" if indices and indices[0] else "")
+
+
 def encode_video(clips: Sequence[Clip], size: tuple[int, int], out_path: Path, *, fps: int = FPS,
                  fade: float = FADE_SECONDS, timeout: float = 1800) -> int:
     """Stream the clips (crossfaded) into a video-only H.264 MP4; returns the number of frames."""
@@ -369,10 +433,12 @@ def encode_video(clips: Sequence[Clip], size: tuple[int, int], out_path: Path, *
     starts = [sum(durations[:k]) for k in range(len(clips))]
     ends = [start + d for start, d in zip(starts, durations)]
     fades = fade_lengths(durations, fade)
-    total = frame_count(sum(durations), fps)
+    sent, total = frames_to_send(clips, fps, fade)
     out_path = Path(out_path)
+    expression = timestamps_expression([index for index, _ in sent])
     args = [tools.executable("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{size[0]}x{size[1]}", "-r", str(fps), "-i", "pipe:0",
+            "-vf", f"setpts={expression},fps={fps}",
             *X264, "-g", str(fps * 10), "-an", "-movflags", "+faststart", str(out_path)]
 
     def frame_at(index: int, k: int) -> bytes:
@@ -386,17 +452,13 @@ def encode_video(clips: Sequence[Clip], size: tuple[int, int], out_path: Path, *
             data = blend_frames(clips[k - 1].frame(t - starts[k - 1]), data, alpha, size)
         return data
 
+    pending: deque = deque()
     with tempfile.TemporaryFile() as errors, ThreadPoolExecutor(max_workers=FRAME_THREADS) as pool:
         process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors)
         try:
             # Moving and blended frames are made a few ahead on worker threads (Pillow's resampling
-            # and blending release the GIL); still frames cost nothing either way.
-            pending: deque = deque()
-            k = 0
-            for index in range(total):
-                t = (index + 0.5) / fps
-                while k < len(clips) - 1 and t >= ends[k]:
-                    k += 1
+            # and blending release the GIL).
+            for index, k in sent:
                 pending.append(pool.submit(frame_at, index, k))
                 if len(pending) >= FRAME_LOOKAHEAD:
                     process.stdin.write(pending.popleft().result())
@@ -462,7 +524,7 @@ def mix_audio(pieces: Sequence[NarrationPiece], total: float, out_wav: Path, mus
                       f"volume={MUSIC_LEVEL_DB}dB[music]")
         if labels:
             chains.append("[narration]asplit=2[voice][key]")
-            chains.append("[music][key]sidechaincompress=threshold=0.02:ratio=12:attack=20:release=400[ducked]")
+            chains.append("[music][key]sidechaincompress=threshold=0.03:ratio=6:attack=20:release=400[ducked]")
             chains.append("[voice][ducked]amix=inputs=2:normalize=0:duration=first:dropout_transition=0[out]")
         else:
             chains.append("[music]anull[out]")

@@ -73,6 +73,33 @@ def test_ken_burns_moves_smoothly_with_sub_pixel_steps():
     assert any(0 < step % 1 for step in steps)           # sub-pixel positions, not integer snapping
 
 
+@pytest.mark.parametrize("name", ["16:9", "9:16"])
+def test_captions_stay_inside_the_shapes_safe_area(name):
+    frame = video.shape(name)
+    text = "ओटीपी और पिन किसी को न बताएँ। ठगी होते ही एक नौ तीन शून्य पर फ़ोन करें। " * 6
+    overlay = video.caption_overlay(text, frame)
+    left, top, right, bottom = frame.caption_box()
+    assert overlay.truncated                                   # three lines at most, then an ellipsis
+    assert left <= overlay.x and overlay.x + overlay.image.width <= right
+    assert top <= overlay.y and overlay.y + overlay.image.height <= bottom
+    # title-safe (5 % in from every edge), and for 9:16 clear of the apps' side buttons and description
+    assert left >= 0.05 * frame.width and right <= (0.95 if name == "16:9" else 0.85) * frame.width
+    assert bottom <= (0.95 if name == "16:9" else 0.80) * frame.height
+
+
+def test_a_still_is_sent_once_and_moving_or_fading_frames_every_time():
+    still = video.StillClip(Image.new("RGB", (16, 16)), 1.0)
+    moving = video.LazyClip(0.5, None, moving=True)
+    sent, total = video.frames_to_send([still, moving, still], fps=10, fade=0.2)
+    assert total == 25
+    indices = [index for index, _ in sent]
+    # first still: frame 0, then its fade-out frame 9; the moving clip: every frame 10-14 (14-15 fade);
+    # the last still: its fade-in frame 15, one frame for the rest, and the very last frame
+    assert indices == [0, 9, 10, 11, 12, 13, 14, 15, 16, 24]
+    expression = video.timestamps_expression(indices)
+    assert expression == "N+8*gte(N\\,1)+7*gte(N\\,9)"
+
+
 # --- the real thing --------------------------------------------------------------------------------
 
 def _seconds(stamp: str) -> float:
@@ -195,6 +222,32 @@ def test_recorded_narration_span_and_ducked_music(tmp_path):
     assert abs(loudness.integrated - (-16.0)) <= 1.0 and loudness.true_peak <= -1.0
 
 
+def _tone_level(samples, rate: int, start: float, end: float, frequency: float) -> float:
+    import numpy as np
+    segment = samples[int(start * rate):int(end * rate)]
+    n = np.arange(len(segment))
+    return 20 * math.log10(abs(np.dot(segment, np.exp(-2j * np.pi * frequency * n / rate))) / len(segment) * 2 + 1e-9)
+
+
+def test_music_is_ducked_under_the_narration(tmp_path):
+    import wave
+
+    import numpy as np
+    from podcast_support import ffmpeg
+    ffmpeg("-f", "lavfi", "-i", "aevalsrc=0.3*sin(2*PI*300*t):s=22050:d=2", tmp_path / "voice.wav")
+    ffmpeg("-f", "lavfi", "-i", "aevalsrc=0.5*sin(2*PI*997*t):s=44100:d=3", tmp_path / "music.wav")
+    video.mix_audio([video.NarrationPiece(tmp_path / "voice.wav", 2.0)], 7.0, tmp_path / "mix.wav",
+                    tmp_path / "music.wav")
+    with wave.open(str(tmp_path / "mix.wav")) as handle:
+        rate = handle.getframerate()
+        samples = np.frombuffer(handle.readframes(handle.getnframes()), dtype=np.int16)
+        samples = samples.reshape(-1, handle.getnchannels())[:, 0] / 32768
+    assert len(samples) == 7 * rate                                   # exactly the video's length
+    before, under, after = (_tone_level(samples, rate, a, b, 997) for a, b in ((1.2, 1.9), (2.6, 3.8), (4.6, 4.9)))
+    assert under < before - 10 and under < after - 10                 # the music steps back for the voice
+    assert abs(before - after) < 1                                    # and comes back once it ends (looped)
+
+
 def test_a_slide_scene_is_drawn_by_the_slides_code_and_a_slides_deck_becomes_a_narrated_video(tmp_path):
     slides_md = ("---\ntype: slides\ntitle: Our deck\nvideo: true\n---\n# Clean water\n- Boil it\n"
                  "Note: Boil water before drinking.\n---\n# Thanks\n")
@@ -215,6 +268,10 @@ def test_a_slide_scene_is_drawn_by_the_slides_code_and_a_slides_deck_becomes_a_n
     notes = speech.synthesize("Boil water before drinking.", "en", tmp_path / "notes.wav")
     expected = 4.0 + (NARRATION_LEAD + notes + NARRATION_TAIL) + 4.0 + END_SECONDS   # title slide, 2, 3, end
     assert abs(float(probe(deck_mp4)["format"]["duration"]) - expected) <= 0.2
+    # no captions written: the sidecar carries the speaker notes as they are spoken
+    cues = list(webvtt.read(str(deck_results[deck_ctx.job_name("video-16x9")].outputs[VTT_NAME])))
+    assert [c.text for c in cues] == ["Boil water before drinking."]
+    assert abs(_seconds(cues[0].start) - (4.0 + NARRATION_LEAD)) < 0.01
 
 
 # --- bad input ---------------------------------------------------------------------------------------

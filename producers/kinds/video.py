@@ -98,6 +98,8 @@ def _common(ctx: ProductContext) -> dict[str, Any]:
         "primary": ctx.site.theme.primary, "accent": ctx.site.theme.accent,
         "fps": video.FPS, "fade": video.FADE_SECONDS, "motion": True, "size": None,
         "cards": {"title": TITLE_SECONDS, "end": END_SECONDS}, "max_seconds": MAX_VIDEO_SECONDS,
+        # what the WebVTT/SRT carry: the scenes' captions, or (slides) the narration sentence by sentence
+        "subtitles": "captions",
     }
 
 
@@ -158,7 +160,8 @@ class VideoProducer:
         return render_jobs(ctx, params, files, ctx.record.product.shapes) + [cards.card_job(ctx)]
 
     def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:
-        html, media, warnings = video_section(ctx, results, labels, ctx.record.product.shapes)
+        product: VideoProduct = ctx.record.product
+        html, media, warnings = video_section(ctx, results, labels, product.shapes, product.resolution)
         summary = ctx.record.product.summary
         if summary:
             html = f'<p class="c35-lead">{escape(summary)}</p>\n' + html
@@ -193,7 +196,7 @@ def slides_video_jobs(ctx: ProductContext, shapes: Sequence[str] = SLIDES_VIDEO_
     params = _common(ctx)
     params.update({"scenes": scenes, "decks": decks, "resolution": "720p", "music": None, "music_path": None,
                    "cards": {"title": 0.0, "end": END_SECONDS}, "motion": False,
-                   "max_seconds": MAX_SLIDE_VIDEO_SECONDS})
+                   "max_seconds": MAX_SLIDE_VIDEO_SECONDS, "subtitles": "narration"})
     return render_jobs(ctx, params, tuple(files.paths), shapes)
 
 
@@ -210,7 +213,7 @@ def _megabytes(path: Path) -> str:
 
 
 def video_section(ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels,
-                  shapes: Sequence[str]) -> tuple[str, dict[str, Path], list[str]]:
+                  shapes: Sequence[str], resolution: str = "720p") -> tuple[str, dict[str, Path], list[str]]:
     rendered = []
     for shape_name in shapes:
         result = results.get(ctx.job_name(f"video-{shape_name.replace(':', 'x')}"))
@@ -228,12 +231,13 @@ def video_section(ctx: ProductContext, results: Mapping[str, JobResult], labels:
     media[VTT_NAME] = first.outputs[VTT_NAME]
     media[SRT_NAME] = first.outputs[SRT_NAME]
     return page_html(ctx.record.language, first_name, [(name, media[video_name(name)]) for name, _ in rendered],
-                     labels), media, warnings
+                     labels, resolution), media, warnings
 
 
-def page_html(language: str, main_shape: str, files: Sequence[tuple[str, Path]], labels: Labels) -> str:
+def page_html(language: str, main_shape: str, files: Sequence[tuple[str, Path]], labels: Labels,
+              resolution: str = "720p") -> str:
     """``<video>`` with poster and captions track, then download links for every shape."""
-    width, height = video.SIZES[(main_shape, "720p")]
+    width, height = video.SIZES[(main_shape, resolution)]
     main = video_name(main_shape)
     track_label = LANGUAGE_NAMES.get(language, language)
     parts = [
@@ -248,7 +252,7 @@ def page_html(language: str, main_shape: str, files: Sequence[tuple[str, Path]],
     ]
     links = []
     for shape_name, path in files:
-        w, h = video.SIZES[(shape_name, "720p")]
+        w, h = video.SIZES[(shape_name, resolution)]
         links.append(f'<a href="{escape(video_name(shape_name))}" download>MP4 {escape(shape_name)} '
                      f'({w}×{h}, {_megabytes(path)})</a>')
     links.append(f'<a href="{SRT_NAME}" download>SRT</a>')
@@ -263,8 +267,9 @@ def _fail(params: Mapping[str, Any], where: str, message: str, detail: str = "")
     return ProducerError(f"{params['label']}: {where}: {message}", detail)
 
 
-def _narrate(params: Mapping[str, Any], files: tuple[Path, ...], work: Path) -> list[tuple[Path, float, float | None, float]]:
-    """Per scene: (audio file, start in file or None, end in file or None, seconds), or None."""
+def _narrate(params: Mapping[str, Any], files: tuple[Path, ...], work: Path) -> list:
+    """Per scene: (audio file, start in file or None, end in file or None, seconds, sentence timings
+    or None), or None for a silent scene."""
     scenes = params["scenes"]
     language = params["language"]
     spoken = [i for i, s in enumerate(scenes) if s["narration"].strip()]
@@ -276,8 +281,12 @@ def _narrate(params: Mapping[str, Any], files: tuple[Path, ...], work: Path) -> 
 
     def synthesise(index: int):
         out = work / f"narration-{index + 1:03d}.wav"
+        text = scenes[index]["narration"]
         try:
-            return out, None, None, speech.synthesize(scenes[index]["narration"], language, out)
+            if params["subtitles"] == "narration":    # timed sentence by sentence, for the captions
+                timings = speech.speech_timings(speech.split_sentences(text), language, out)
+                return out, None, None, speech.wav_seconds(out), timings
+            return out, None, None, speech.synthesize(text, language, out), None
         except ProducerError as exc:
             raise _fail(params, scenes[index]["item"], f"narration: {exc.message}", exc.detail) from None
 
@@ -299,7 +308,7 @@ def _narrate(params: Mapping[str, Any], files: tuple[Path, ...], work: Path) -> 
             raise _fail(params, where, f"starts at {span['start']:g} s but the recording lasts only "
                                        f"{info.duration:.2f} s")
         end = min(span["end"], info.duration)
-        results[index] = (path, span["start"], end, end - span["start"])
+        results[index] = (path, span["start"], end, end - span["start"], None)
     return results
 
 
@@ -357,8 +366,8 @@ def _card_colours(primary: str) -> dict[str, str]:
 
 
 def clip_makers(params: Mapping[str, Any], files: tuple[Path, ...], frame: video.Shape,
-                durations: Sequence[float]) -> list[tuple[float, Callable[[], tuple[Any, list[str]]]]]:
-    """(duration, make) per clip: title card, one per scene (caption burned in), end card.
+                durations: Sequence[float]) -> list[tuple[float, bool, Callable[[], tuple[Any, list[str]]]]]:
+    """(duration, moving, make) per clip: title card, one per scene (caption burned in), end card.
 
     ``make()`` returns the clip ready to stream (its YUV already converted) and its warnings.
     """
@@ -383,8 +392,10 @@ def clip_makers(params: Mapping[str, Any], files: tuple[Path, ...], frame: video
                                 f"was cut: {scene['caption'][:60]!r}")
             if scene["visual"] == "image":
                 # Decode no larger than the frame needs (JPEG draft mode makes a 12 MP photo cheap).
-                photo = open_photo(files[scene["file"]], f"{label}: {where}: image {scene['path']!r}",
-                                   max_edge=round(max(frame.size) * video.KEN_BURNS_ZOOM * 1.05))
+                path = files[scene["file"]]
+                needed = round(max(frame.size) * (video.KEN_BURNS_ZOOM if params["motion"] else 1.0))
+                photo = open_photo(path, f"{label}: {where}: image {scene['path']!r}",
+                                   max_edge=video.decode_edge(path, needed))
                 warnings += list(photo.warnings)
                 if params["motion"]:
                     canvas = video.picture_canvas(photo.image, frame, video.KEN_BURNS_ZOOM)
@@ -406,13 +417,13 @@ def clip_makers(params: Mapping[str, Any], files: tuple[Path, ...], frame: video
 
     makers = []
     if params["cards"]["title"] > 0:
-        makers.append((params["cards"]["title"],
+        makers.append((params["cards"]["title"], False,
                        card(params["title"], [params["cell"], params["date"]], params["cards"]["title"],
                             f"{label}: the title is too long for the title card and was cut")))
     for index, (scene, seconds) in enumerate(zip(params["scenes"], durations)):
-        makers.append((seconds, scene_clip(index, scene, seconds)))
+        makers.append((seconds, params["motion"] and scene["visual"] == "image", scene_clip(index, scene, seconds)))
     if params["cards"]["end"] > 0:
-        makers.append((params["cards"]["end"],
+        makers.append((params["cards"]["end"], False,
                        card(params["cell"], [params["date"], params["site"]], params["cards"]["end"],
                             f"{label}: the cell name is too long for the end card and was cut")))
     return makers
@@ -427,7 +438,7 @@ def build_clips(params: Mapping[str, Any], files: tuple[Path, ...], frame: video
                 durations: Sequence[float]) -> tuple[list, list[str]]:
     """Every clip drawn now, in order (the benchmark's pre-drawn stills; tests)."""
     clips, warnings = [], []
-    for _, make in clip_makers(params, files, frame, durations):
+    for _, _, make in clip_makers(params, files, frame, durations):
         clip, found = make()
         clips.append(clip)
         warnings += found
@@ -482,30 +493,30 @@ def render_video(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Pa
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as sound, \
                 concurrent.futures.ThreadPoolExecutor(max_workers=1) as drawer:
             soundtrack = sound.submit(video.finish_audio, pieces, total, work, music, label)
-            drawn = [(seconds, drawer.submit(make)) for seconds, make in
+            drawn = [(seconds, moving, drawer.submit(make)) for seconds, moving, make in
                      clip_makers(params, files, frame, durations)]
-            clips = [video.LazyClip(seconds, _clip_of(future)) for seconds, future in drawn]
+            clips = [video.LazyClip(seconds, _clip_of(future), moving) for seconds, moving, future in drawn]
             encoded = work / "video.mp4"
             try:
                 video.encode_video(clips, frame.size, encoded, fps=params["fps"], fade=params["fade"])
             finally:
-                for _, future in drawn:
+                for _, _, future in drawn:
                     future.cancel()
             track = soundtrack.result()
-            for _, future in drawn:
+            for _, _, future in drawn:
                 warnings += future.result()[1]
         video.mux(encoded, track, out_dir / video_name(frame.name), total)
         first = clips[0].clip
         poster = first.image if isinstance(first, video.StillClip) else first.still(0.0)
         video.save_jpeg(poster, out_dir / poster_name(frame.name))
-    cues = [Cue(start, start + seconds, scene["caption"])
-            for scene, start, seconds in zip(params["scenes"], starts, durations) if scene["caption"].strip()]
+    cues = []
+    for scene, start, seconds, spoken in zip(params["scenes"], starts, durations, narration):
+        if scene["caption"].strip():
+            cues.append(Cue(start, start + seconds, scene["caption"]))
+        elif spoken and spoken[4]:
+            at = start + NARRATION_LEAD
+            cues += [Cue(at + begin, at + end, sentence) for begin, end, sentence in spoken[4]]
     write_webvtt(out_dir / VTT_NAME, cues, total)
     write_srt(out_dir / SRT_NAME, cues, total)
     return warnings
-
-
-def expected_seconds(params: Mapping[str, Any], durations: Sequence[float]) -> float:
-    """The storyboard's length (what the MP4 lasts, to the frame)."""
-    return video.frame_count(timeline(params, durations)[1], params["fps"]) / params["fps"]
 
