@@ -7,14 +7,14 @@ from .kinds.photos import PhotoSeriesProducer
 from .kinds.podcast import PodcastProducer
 from .kinds.slides import SlidesProducer
 from .kinds.social import SocialPostProducer
-from .kinds.text import TextProducer
+from .kinds.video import VideoProducer
 from .producer import Producer
 
 PRODUCERS: dict[str, Producer] = {
     "slides": SlidesProducer(),
     "article": ArticleProducer(),
     "social-post": SocialPostProducer(),
-    "video": TextProducer(),
+    "video": VideoProducer(),
     "podcast": PodcastProducer(),
     "photo-series": PhotoSeriesProducer(),
 }

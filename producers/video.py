@@ -27,7 +27,7 @@ import subprocess
 import tempfile
 import threading
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -205,16 +205,18 @@ class StillClip:
 
 
 class LazyClip:
-    """A clip drawn on a worker thread (``future`` gives the real clip): drawing overlaps the encode.
+    """A clip drawn on the drawer's thread (``future`` gives the real clip) while the encode runs.
 
-    The encoder asks for frames in order, so while x264 works through one scene the next is
-    decoded, laid out, captioned and converted to YUV in the background.
+    ``done()`` is called by the encoder once no later frame needs the clip: the picture is let go
+    and the drawer may draw one more clip ahead, so memory stays bounded however long the video.
     """
 
-    def __init__(self, duration: float, future, moving: bool):
+    def __init__(self, duration: float, moving: bool, future, release, keep: bool = False):
         self.duration = duration
         self.moving = moving
         self._future = future
+        self._release = release
+        self._keep = keep
 
     @property
     def clip(self):
@@ -222,6 +224,52 @@ class LazyClip:
 
     def frame(self, t: float) -> bytes:
         return self.clip.frame(t)
+
+    def done(self) -> None:
+        if self._release is not None:
+            self._release()
+            self._release = None
+            if not self._keep:
+                self._future = None
+
+
+class Drawer:
+    """Draws clips in order on one background thread, at most ``ahead`` of them alive at a time.
+
+    The encoder needs at most four at once (the previous clip, the current one, the next for a
+    crossfade, and one drawn ahead) as long as every clip lasts at least one frame, which the
+    storyboard's minimum scene duration guarantees.
+
+    ``makers`` are (duration, moving, make) with ``make() -> (clip, warnings)``; ``clips`` are the
+    LazyClips to encode (the first is kept after use, for the poster).
+    """
+
+    def __init__(self, makers, ahead: int = 5):
+        self._slots = threading.Semaphore(ahead)
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drawer")
+        self.warnings: list[str] = []
+        self.clips = [LazyClip(duration, moving, self._pool.submit(self._draw, make), self._slots.release,
+                               keep=index == 0)
+                      for index, (duration, moving, make) in enumerate(makers)]
+
+    def _draw(self, make):
+        while not self._slots.acquire(timeout=0.2):
+            if self._stop.is_set():
+                raise CancelledError()
+        clip, warnings = make()
+        self.warnings += warnings
+        return clip
+
+    def close(self) -> None:
+        self._stop.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> "Drawer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class KenBurnsClip:
@@ -426,6 +474,12 @@ def timestamps_expression(indices: Sequence[int]) -> str:
     return "N" + "".join("+" + term for term in terms) + (f"+{indices[0]}" if indices and indices[0] else "")
 
 
+def _done(clip) -> None:
+    done = getattr(clip, "done", None)
+    if done is not None:
+        done()
+
+
 def encode_video(clips: Sequence[Clip], size: tuple[int, int], out_path: Path, *, fps: int = FPS,
                  fade: float = FADE_SECONDS, timeout: float = 1800) -> int:
     """Stream the clips (crossfaded) into a video-only H.264 MP4; returns the number of frames."""
@@ -458,18 +512,31 @@ def encode_video(clips: Sequence[Clip], size: tuple[int, int], out_path: Path, *
         try:
             # Moving and blended frames are made a few ahead on worker threads (Pillow's resampling
             # and blending release the GIL).
+            released = 0
+
+            def write_next() -> None:
+                nonlocal released
+                future, k = pending.popleft()
+                process.stdin.write(future.result())
+                # Frames from here on use clip k-1 at the earliest (a crossfade): let go of older ones.
+                while released < k - 1:
+                    _done(clips[released])
+                    released += 1
+
             for index, k in sent:
-                pending.append(pool.submit(frame_at, index, k))
+                pending.append((pool.submit(frame_at, index, k), k))
                 if len(pending) >= FRAME_LOOKAHEAD:
-                    process.stdin.write(pending.popleft().result())
+                    write_next()
             while pending:
-                process.stdin.write(pending.popleft().result())
+                write_next()
+            for clip in clips[released:]:
+                _done(clip)
             process.stdin.close()
             code = process.wait(timeout=timeout)
         except BrokenPipeError:
             code = process.wait(timeout=60)
         except BaseException:
-            for future in pending:
+            for future, _ in pending:
                 future.cancel()
             process.kill()
             process.wait()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 import webvtt
@@ -89,7 +87,7 @@ def test_captions_stay_inside_the_shapes_safe_area(name):
 
 def test_a_still_is_sent_once_and_moving_or_fading_frames_every_time():
     still = video.StillClip(Image.new("RGB", (16, 16)), 1.0)
-    moving = video.LazyClip(0.5, None, moving=True)
+    moving = video.LazyClip(0.5, True, None, None)
     sent, total = video.frames_to_send([still, moving, still], fps=10, fade=0.2)
     assert total == 25
     indices = [index for index, _ in sent]
@@ -98,6 +96,27 @@ def test_a_still_is_sent_once_and_moving_or_fading_frames_every_time():
     assert indices == [0, 9, 10, 11, 12, 13, 14, 15, 16, 24]
     expression = video.timestamps_expression(indices)
     assert expression == "N+8*gte(N\\,1)+7*gte(N\\,9)"
+
+
+def test_the_drawer_keeps_only_a_few_pictures_alive_however_long_the_video(tmp_path):
+    events: list[tuple[str, int]] = []
+
+    def maker(index: int):
+        def make():
+            events.append(("draw", index))
+            return video.StillClip(Image.new("RGB", (32, 32), (index * 10, 0, 0)), 0.25), []
+        return make
+
+    with video.Drawer([(0.25, False, maker(i)) for i in range(20)], ahead=4) as drawer:
+        for index, clip in enumerate(drawer.clips):
+            original = clip.done
+            clip.done = lambda original=original, index=index: (events.append(("done", index)), original())
+        assert video.encode_video(drawer.clips, (32, 32), tmp_path / "v.mp4", fps=8, fade=0.25) == 40
+    alive = peak = 0
+    for kind, _ in events:
+        alive += 1 if kind == "draw" else -1
+        peak = max(peak, alive)
+    assert [i for kind, i in events if kind == "draw"] == list(range(20)) and peak <= 4
 
 
 # --- the real thing --------------------------------------------------------------------------------
@@ -310,6 +329,10 @@ def test_empty_storyboards_and_overlong_durations_are_refused(tmp_path):
     problems = [str(p) for p in load_content(root).errors]
     assert any("02-video.md" in p and "duration" in p for p in problems), problems
 
+    root = write_tree(tmp_path / "flash", video_md("- title: Blink\n  duration: 0.1\n"))
+    error = _error(render(small(VideoProducer().plan(context(root))), tmp_path / "cache"))
+    assert "02-video.md: scene 1: duration 0.1 s is outside 0.5 to 120 s" in error
+
     many = "".join(f"- title: Part {n}\n  duration: 20\n" for n in range(1, 51))
     root = write_tree(tmp_path / "many", video_md(many))
     error = _error(render(small(VideoProducer().plan(context(root))), tmp_path / "cache"))
@@ -355,3 +378,15 @@ def test_jobs_are_cached_by_content(tmp_path):
     first = ok(render(jobs, tmp_path / "cache"))
     again = render(jobs, tmp_path / "cache")
     assert [r.status for r in first.values()] == ["rendered"] and [r.status for r in again.values()] == ["cached"]
+
+
+def test_a_slide_reference_to_nothing_names_the_scene_and_what_exists(tmp_path):
+    slides_md = "---\ntype: slides\ntitle: Our deck\n---\n# Only slide\n"
+    root = write_tree(tmp_path / "content", video_md("- title: Intro\n  duration: 1\n- slide: 01-slides#7\n"
+                                                     "  duration: 1\n"), extra={"01-slides.md": slides_md})
+    with pytest.raises(ProducerError, match=r"02-video\.md: scene 2: slide '01-slides#7' does not exist; "
+                                            r"01-slides has slides 1 to 2"):
+        VideoProducer().plan(context(root))
+    root = write_tree(tmp_path / "other", video_md("- slide: 03-deck#2\n  duration: 1\n"))
+    with pytest.raises(ProducerError, match=r"scene 1: slide reference '03-deck' names no slides product"):
+        VideoProducer().plan(context(root))

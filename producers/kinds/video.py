@@ -35,6 +35,7 @@ TITLE_SECONDS = 3.0
 END_SECONDS = 3.0
 NARRATION_LEAD = 0.4           # silence before a scene's narration starts (the crossfade settles)
 NARRATION_TAIL = 0.6           # and after it ends, before the next scene
+MIN_SCENE_SECONDS = 0.5       # shorter is a flash nobody can read (and every scene needs whole frames)
 SLIDE_SECONDS = 4.0            # a slide without speaker notes, in a slides video
 MAX_VIDEO_SECONDS = 15 * 60    # a cell's short video; longer is a mistake (or a lecture: use a podcast)
 MAX_SLIDE_VIDEO_SECONDS = 45 * 60
@@ -321,8 +322,9 @@ def _durations(params: Mapping[str, Any], narration: list) -> tuple[list[float],
             raise _fail(params, scene["item"], f"the narration lasts {spoken[3]:.1f} s; a scene may last at most "
                                                f"{MAX_SCENE_SECONDS:.0f} s: split it over several scenes")
         given = scene["duration"]
-        if given is not None and not 0 < given <= MAX_SCENE_SECONDS:
-            raise _fail(params, scene["item"], f"duration {given} s is outside 0 to {MAX_SCENE_SECONDS:.0f} s")
+        if given is not None and not MIN_SCENE_SECONDS <= given <= MAX_SCENE_SECONDS:
+            raise _fail(params, scene["item"], f"duration {given:g} s is outside {MIN_SCENE_SECONDS:g} to "
+                                               f"{MAX_SCENE_SECONDS:.0f} s")
         if given is None:
             durations.append(round(needed, 3))
         elif needed is not None and needed > given + 0.05:
@@ -445,16 +447,6 @@ def build_clips(params: Mapping[str, Any], files: tuple[Path, ...], frame: video
     return clips, warnings
 
 
-class _clip_of:
-    """The clip half of a drawing future's (clip, warnings) result, future-like for LazyClip."""
-
-    def __init__(self, future: concurrent.futures.Future):
-        self._future = future
-
-    def result(self):
-        return self._future.result()[0]
-
-
 def timeline(params: Mapping[str, Any], durations: Sequence[float]) -> tuple[list[float], float]:
     """Scene start times and the total length, cards included."""
     clock = params["cards"]["title"]
@@ -491,22 +483,17 @@ def render_video(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Pa
         # The soundtrack (mix + loudness passes, ffmpeg processes) and the drawing of the stills run
         # beside the encode: x264 on stills keeps barely one core busy.
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as sound, \
-                concurrent.futures.ThreadPoolExecutor(max_workers=1) as drawer:
+                video.Drawer(clip_makers(params, files, frame, durations)) as drawer:
             soundtrack = sound.submit(video.finish_audio, pieces, total, work, music, label)
-            drawn = [(seconds, moving, drawer.submit(make)) for seconds, moving, make in
-                     clip_makers(params, files, frame, durations)]
-            clips = [video.LazyClip(seconds, _clip_of(future), moving) for seconds, moving, future in drawn]
             encoded = work / "video.mp4"
             try:
-                video.encode_video(clips, frame.size, encoded, fps=params["fps"], fade=params["fade"])
+                video.encode_video(drawer.clips, frame.size, encoded, fps=params["fps"], fade=params["fade"])
             finally:
-                for _, _, future in drawn:
-                    future.cancel()
+                drawer.close()
             track = soundtrack.result()
-            for _, _, future in drawn:
-                warnings += future.result()[1]
+            warnings += drawer.warnings
+            first = drawer.clips[0].clip
         video.mux(encoded, track, out_dir / video_name(frame.name), total)
-        first = clips[0].clip
         poster = first.image if isinstance(first, video.StillClip) else first.still(0.0)
         video.save_jpeg(poster, out_dir / poster_name(frame.name))
     cues = []
