@@ -170,7 +170,9 @@ def build_site(options: BuildOptions) -> BuildResult:
     started = time.perf_counter()
     content = Path(options.content)
     out = Path(options.out).absolute()
+    phases: dict[str, float] = {}
     tree = load_content(content)
+    phases["load"] = time.perf_counter() - started
     if tree.site is None or not tree.cells:
         raise ConfigError("cannot build: " + "; ".join(str(p) for p in tree.errors[:5]))
     labels = Labels(tree.site.language)
@@ -201,7 +203,9 @@ def build_site(options: BuildOptions) -> BuildResult:
         from concurrent.futures import ProcessPoolExecutor
         executor = own_executor = ProcessPoolExecutor(max_workers=options.jobs)
     try:
+        jobs_started = time.perf_counter()
         results = run_jobs(all_jobs, cache, executor=executor, hasher=hasher, progress=options.progress)
+        phases["jobs"] = time.perf_counter() - jobs_started
     finally:
         if own_executor:
             own_executor.shutdown()
@@ -251,12 +255,14 @@ def build_site(options: BuildOptions) -> BuildResult:
         published_media.setdefault(url, {}).update(media)
 
     pages = all_pages(view, product_docs)
+    render_started = time.perf_counter()
     assets, extras = _assets(tree)
     config = _mkdocs_config(tree, view, extras)
     base_config = options.mkdocs_config or default_mkdocs_config()
     if options.keep_docs:
         write_docs(options.keep_docs, pages, assets, config, base_config)
     rendered = render(pages, assets, config, base_config, cache, hasher, tree.site.language)
+    phases["render"] = time.perf_counter() - render_started
     hasher.save()
     builds_root = out.parent / f".{out.name}.d"
     builds_root.mkdir(parents=True, exist_ok=True)
@@ -274,6 +280,7 @@ def build_site(options: BuildOptions) -> BuildResult:
             target.write_bytes(data)
         report = _report(tree, selected, contexts, outcomes, results, options, list(rendered.warnings),
                          time.perf_counter() - started)
+        report["phases"] = {name: round(seconds, 3) for name, seconds in phases.items()}
         report["rendered"] = {"status": "cached" if rendered.cached else "rendered",
                               "pages": len(pages), "pages_rendered": rendered.pages_rendered}
         atomic_write_text(staging / "build-report.json", json.dumps(report, ensure_ascii=False, indent=2))
