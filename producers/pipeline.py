@@ -204,6 +204,21 @@ def execute(job: Job, key: str, cache_root: str) -> JobResult:
     return result
 
 
+def _die_with_parent() -> None:
+    """Worker initializer: on Linux, a worker gets SIGKILL when the build that started it dies, so a
+    killed build never leaves orphan renders behind."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent)
+
+
 class Progress:
     """Receives job events; the CLI plugs a rich progress bar or plain log lines in."""
 
@@ -245,7 +260,7 @@ def run_jobs(jobs: Iterable[Job], cache: Cache, executor: Executor | None = None
             results[job.name] = execute(job, key, str(cache.root))
             progress.advance(results[job.name])
         else:
-            executor = executor or ProcessPoolExecutor(max_workers=os.cpu_count() or 1)
+            executor = executor or worker_pool(os.cpu_count() or 1)
             try:
                 futures: dict[Future, Job] = {executor.submit(execute, job, key, str(cache.root)): job
                                               for job, key in pending.values()}

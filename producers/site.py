@@ -25,7 +25,7 @@ from .html import escape
 from .i18n import Labels
 from .loader import ContentTree, SessionRecord, load_content
 from .pages import Page, SiteView, all_pages, nav, product_page, section_page
-from .pipeline import Cache, FileHasher, Job, JobResult, Progress, atomic_write_text, run_jobs
+from .pipeline import Cache, FileHasher, Job, JobResult, Progress, atomic_write_text, run_jobs, worker_pool
 from .render import THEME_OVERRIDES, Asset, link_tree, render, write_docs
 from .producer import ProductContext, ProductPage
 from .registry import PRODUCERS
@@ -200,8 +200,7 @@ def build_site(options: BuildOptions) -> BuildResult:
     executor = options.executor
     own_executor = None
     if executor is None and options.jobs and options.jobs > 1:
-        from concurrent.futures import ProcessPoolExecutor
-        executor = own_executor = ProcessPoolExecutor(max_workers=options.jobs)
+        executor = own_executor = worker_pool(options.jobs)
     try:
         jobs_started = time.perf_counter()
         results = run_jobs(all_jobs, cache, executor=executor, hasher=hasher, progress=options.progress)

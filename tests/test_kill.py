@@ -57,6 +57,10 @@ def test_killed_builds_never_break_the_site_and_the_next_build_is_clean(tmp_path
         time.sleep(rng.uniform(0.1, 3.0))
         process.send_signal(signal.SIGKILL)
         process.wait()
+        time.sleep(0.2)
+        # no render worker outlives the build that started it
+        orphans = subprocess.run(["pgrep", "-f", f"--cache {work / '.cache'}"], capture_output=True, text=True)
+        assert orphans.stdout.strip() == "", orphans.stdout
         current = snapshot(site)
         # whole: either exactly the previous site or a complete new one (if the build won the race)
         assert current == published or (site / "build-report.json").is_file() and len(current) > len(published), attempt
