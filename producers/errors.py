@@ -59,6 +59,10 @@ class ConfigError(Cell35Error):
 def display_path(path: Path, root: Path) -> str:
     """Paths in messages are relative to the content root's parent, as a user typed them."""
     try:
+        return str(path.relative_to(root.parent))     # the usual case: path was built from root
+    except ValueError:
+        pass
+    try:
         return str(path.resolve().relative_to(root.resolve().parent))
     except ValueError:
         return str(path)

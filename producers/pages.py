@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-import yaml
+import json
 
 from .html import escape, markdown_to_html
 from .i18n import LANGUAGE_NAMES, Labels
@@ -53,7 +53,9 @@ def front_matter(title: str, description: str = "", image: str | None = None, ex
     if image:
         meta["image"] = image
     meta.update(extra or {})
-    return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=True) + "---\n\n"
+    # JSON scalars are valid YAML, and json.dumps is ~100x faster than yaml.safe_dump here.
+    return "---\n" + "".join(f"{key}: {json.dumps(value, ensure_ascii=False)}\n"
+                              for key, value in sorted(meta.items())) + "---\n\n"
 
 
 def html_block(fragment: str, css_class: str) -> str:

@@ -21,7 +21,7 @@ import yaml
 
 from . import __version__
 from .errors import ConfigError, ProducerError, Problem
-from .html import escape
+from .html import MARKDOWN, escape
 from .i18n import Labels
 from .loader import ContentTree, SessionRecord, load_content
 from .pages import Page, SiteView, all_pages, nav, product_page, section_page
@@ -196,6 +196,7 @@ def build_site(options: BuildOptions) -> BuildResult:
 
     cache = Cache(options.cache_dir or content.resolve().parent / ".cache")
     cache.sweep()
+    MARKDOWN.load(cache.root / "markdown.json")
     hasher = FileHasher(cache.root / "filehash.json")
     executor = options.executor
     own_executor = None
@@ -260,6 +261,7 @@ def build_site(options: BuildOptions) -> BuildResult:
     base_config = options.mkdocs_config or default_mkdocs_config()
     if options.keep_docs:
         write_docs(options.keep_docs, pages, assets, config, base_config)
+    MARKDOWN.save(cache.root / "markdown.json")
     rendered = render(pages, assets, config, base_config, cache, hasher, tree.site.language)
     phases["render"] = time.perf_counter() - render_started
     hasher.save()
