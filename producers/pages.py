@@ -200,25 +200,30 @@ def listing_pages(view: SiteView) -> list[Page]:
     labels = view.labels
     pages: list[Page] = []
     sessions = view.sessions
-
-    def by(predicate) -> list[SessionRecord]:
-        return [r for r in sessions if predicate(r)]
+    by_cell: dict[str, list[SessionRecord]] = {}
+    by_quarter: dict[str, list[SessionRecord]] = {}
+    by_group: dict[str, list[SessionRecord]] = {}
+    for record in sessions:            # newest first, as every listing shows them
+        by_cell.setdefault(record.session.cell, []).append(record)
+        by_quarter.setdefault(record.quarter, []).append(record)
+        by_group.setdefault(record.session.group, []).append(record)
 
     render = view.session_line
     # cells
     index = [front_matter(labels("cells")), f"# {md_text(labels('cells'))}\n"]
     for cell in sorted(view.cells.values(), key=lambda c: c.name):
-        count = len(by(lambda r, c=cell: r.session.cell == c.id))
+        mine = by_cell.get(cell.id, [])
+        count = len(mine)
         index.append(f"- {link('cells/index.md', doc_path(f'cells/{cell.id}/'), cell.name)} — "
                      f"{md_text(cell.committee)}, {md_text(cell.area)} · {md_text(labels('sessions_count', n=count))}")
         intro = f"{cell.committee} · {cell.area}"
-        pages += paginate(f"cells/{cell.id}/", by(lambda r, c=cell: r.session.cell == c.id), cell.name, intro, render, view)
+        pages += paginate(f"cells/{cell.id}/", mine, cell.name, intro, render, view)
     pages.append(Page("cells/index.md", "\n".join(index) + "\n"))
     # quarters
     quarters = sorted({r.quarter for r in sessions}, reverse=True)
     index = [front_matter(labels("quarters")), f"# {md_text(labels('quarters'))}\n"]
     for quarter in quarters:
-        matching = by(lambda r, q=quarter: r.quarter == q)
+        matching = by_quarter[quarter]
         index.append(f"- {link('quarters/index.md', doc_path(f'quarters/{quarter}/'), quarter)} · "
                      f"{md_text(labels('sessions_count', n=len(matching)))}")
         pages += paginate(f"quarters/{quarter}/", matching, f"{labels('quarter')} {quarter}", "", render, view)
@@ -228,7 +233,7 @@ def listing_pages(view: SiteView) -> list[Page]:
     # groups
     index = [front_matter(labels("groups")), f"# {md_text(labels('groups'))}\n"]
     for group in ("build", "fight"):
-        matching = by(lambda r, g=group: r.session.group == g)
+        matching = by_group.get(group, [])
         index.append(f"- {link('groups/index.md', doc_path(f'groups/{group}/'), labels('group.' + group))} · "
                      f"{md_text(labels('sessions_count', n=len(matching)))}")
         pages += paginate(f"groups/{group}/", matching, labels("group." + group), "", render, view)

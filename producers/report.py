@@ -253,9 +253,12 @@ def build_report(tree: ContentTree, year: int | None = None, quarter: int | None
     facts = [f for f in facts if f.quarter in quarters]
     invalid = _invalid_counts(tree)
     rows = []
+    grouped: dict[tuple[str, str], list] = {}
+    for fact in facts:
+        grouped.setdefault((fact.cell, fact.quarter), []).append(fact)
     for cell_id, cell in tree.cells.items():
         for q in quarters:
-            mine = [f for f in facts if f.cell == cell_id and f.quarter == q]
+            mine = grouped.get((cell_id, q), [])
             products = Counter()
             for f in mine:
                 products.update(f.products)
@@ -444,7 +447,8 @@ def render_charts(report: Report, out_dir: Path, language: str = "en") -> dict[s
 
 # --- the site page ------------------------------------------------------------------------------
 
-def report_page(report: Report, out_dir: Path, language: str = "en") -> tuple[str, dict[str, Path]]:
+def report_page(report: Report, out_dir: Path, language: str = "en",
+                table_quarters: int | None = None) -> tuple[str, dict[str, Path]]:
     """The report page's HTML fragment and its files (3 SVG charts, report.csv, report.json).
 
     The files are written into ``out_dir``; the fragment links them by bare name, so the page and
@@ -472,7 +476,10 @@ def report_page(report: Report, out_dir: Path, language: str = "en") -> tuple[st
             labels("status")]
     parts.append('<table class="c35-report-table"><thead><tr>'
                  + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead><tbody>")
-    for row in report.rows:
+    # On the site the table shows the latest quarters only, so the page does not grow with the years;
+    # report.csv and report.json hold every row.
+    shown = set(report.quarters[-table_quarters:]) if table_quarters else set(report.quarters)
+    for row in (r for r in report.rows if r.quarter in shown):
         products = ", ".join(f"{labels('kind.' + k)} {n}" for k, n in row.products.items() if n) or "–"
         statuses = ", ".join(labels(f"status.{s.strip()}") for s in row.status.split(",") if s.strip()) or "–"
         rate_text = f"{row.attendance_rate:.1f}%" if row.attendance_rate is not None else "–"
@@ -530,7 +537,7 @@ def report_from_data(data: dict) -> Report:
 def report_action(params, files, out_dir: Path) -> list[str]:
     """Pipeline job action: the charts, exports and page fragment from the report's figures."""
     report = report_from_data(params["data"])
-    fragment, _ = report_page(report, Path(out_dir), params["language"])
+    fragment, _ = report_page(report, Path(out_dir), params["language"], params.get("table_quarters"))
     (Path(out_dir) / "fragment.html").write_text(fragment, encoding="utf-8")
     return []
 
@@ -541,6 +548,6 @@ def report_job(tree: ContentTree, language: str, year: int | None = None, today:
     report = build_report(tree, year=year, today=today)
     import matplotlib
     return Job(name="report", kind="report", action=report_action,
-               params={"data": json.loads(report_json(report)), "language": language,
+               params={"data": json.loads(report_json(report)), "language": language, "table_quarters": 1,
                        "matplotlib": matplotlib.__version__},
                files=(), outputs=REPORT_OUTPUTS, version=REPORT_VERSION)
