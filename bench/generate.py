@@ -20,6 +20,14 @@ WORDS = {
 }
 
 
+SYLLABLES = ["ka", "lo", "mi", "ra", "tu", "ven", "sa", "ho", "ne", "di"]
+
+
+def unique_word(index: int) -> str:
+    """A made-up place name used by one session only: real content has rare words too."""
+    return "".join(SYLLABLES[int(digit)] for digit in f"{index:05d}")
+
+
 def sentence(rng: random.Random, language: str, words: int) -> str:
     return " ".join(rng.choice(WORDS[language]) for _ in range(words)).capitalize()
 
@@ -47,7 +55,7 @@ def generate(out: Path, sessions: int, cover_every: int = 0, media_bytes: int = 
         (folder / "session.md").write_text(
             f"---\ntitle: \"{title}\"\ncell: {cell}\ndate: {day.isoformat()}\ngroup: {rng.choice(['build', 'fight'])}\n"
             f"language: {language}\nattendance: {{present: {rng.randint(5, 20)}, members: 20}}\nstatus: published\n"
-            f"summary: \"{sentence(rng, language, 15)}\"\n---\n"
+            f"summary: \"{sentence(rng, language, 15)} {unique_word(index)}\"\n---\n"
             + "\n\n".join(sentence(rng, language, 40) for _ in range(4)) + "\n", encoding="utf-8")
         cover = ""
         if cover_every and index % cover_every == 0:
