@@ -228,7 +228,8 @@ class Progress:
 
 
 def run_jobs(jobs: Iterable[Job], cache: Cache, executor: Executor | None = None,
-             hasher: FileHasher | None = None, progress: Progress | None = None) -> dict[str, JobResult]:
+             hasher: FileHasher | None = None, progress: Progress | None = None,
+             workers: int | None = None) -> dict[str, JobResult]:
     """Run what is stale, reuse what is cached. Any ``concurrent.futures.Executor`` works."""
     hasher = hasher or FileHasher()
     progress = progress or Progress()
@@ -255,12 +256,12 @@ def run_jobs(jobs: Iterable[Job], cache: Cache, executor: Executor | None = None
     progress.start(counts)
     if pending:
         own_executor = executor is None
-        if own_executor and len(pending) == 1:
-            job, key = next(iter(pending.values()))
-            results[job.name] = execute(job, key, str(cache.root))
-            progress.advance(results[job.name])
+        if own_executor and (len(pending) == 1 or workers == 1):
+            for job, key in pending.values():           # in this process: no pool to start
+                results[job.name] = execute(job, key, str(cache.root))
+                progress.advance(results[job.name])
         else:
-            executor = executor or worker_pool(os.cpu_count() or 1)
+            executor = executor or worker_pool(workers or os.cpu_count() or 1)
             try:
                 futures: dict[Future, Job] = {executor.submit(execute, job, key, str(cache.root)): job
                                               for job, key in pending.values()}

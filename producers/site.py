@@ -204,7 +204,8 @@ def build_site(options: BuildOptions) -> BuildResult:
         executor = own_executor = worker_pool(options.jobs)
     try:
         jobs_started = time.perf_counter()
-        results = run_jobs(all_jobs, cache, executor=executor, hasher=hasher, progress=options.progress)
+        results = run_jobs(all_jobs, cache, executor=executor, hasher=hasher, progress=options.progress,
+                           workers=options.jobs)
         phases["jobs"] = time.perf_counter() - jobs_started
     finally:
         if own_executor:
