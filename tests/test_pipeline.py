@@ -109,3 +109,24 @@ def test_dask_distributed_runs_the_same_jobs(tmp_path):
     assert {r.status for r in results.values()} == {"rendered"}
     again = run_jobs(jobs, Cache(tmp_path / "cache"))
     assert {r.status for r in again.values()} == {"cached"}
+
+
+def test_cli_build_on_a_dask_scheduler(tmp_path, monkeypatch):
+    """`cell35 build --scheduler tcp://...`: the render jobs run on the cluster's workers."""
+    from distributed import LocalCluster
+    from typer.testing import CliRunner
+
+    from producers.cli import app
+    from tests.conftest import REPO, Tree
+
+    tree = Tree(tmp_path / "content")
+    tree.session()
+    monkeypatch.chdir(REPO)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
+        result = CliRunner().invoke(app, ["build", "--content", str(tree.root), "--out", str(tmp_path / "site"),
+                                          "--cache", str(tmp_path / "cache"), "--scheduler", cluster.scheduler_address])
+    assert result.exit_code == 0, result.output
+    import json
+    report = json.loads((tmp_path / "site" / "build-report.json").read_text())
+    assert report["summary"]["jobs"]["rendered"] >= 2          # session card, article card, report
+    assert (tmp_path / "site/sessions/2024-q4/ha-long-sanitation/card.png").is_file()
