@@ -22,12 +22,12 @@ CARD_SIZE = (1200, 630)
 CARD_NAME = "card.png"
 
 
-def _mix(colour: str, other: str, amount: float) -> tuple[int, int, int]:
+def mix(colour: str, other: str, amount: float) -> tuple[int, int, int]:
     a, b = ImageColor.getrgb(colour)[:3], ImageColor.getrgb(other)[:3]
     return tuple(round(x + (y - x) * amount) for x, y in zip(a, b))
 
 
-def _hex(rgb: tuple[int, int, int]) -> str:
+def hex_colour(rgb: tuple[int, int, int]) -> str:
     return "#%02x%02x%02x" % rgb
 
 
@@ -54,7 +54,7 @@ def draw_card(title: str, subtitle: str, site_title: str, theme_primary: str, th
     image = Image.new("RGB", size, theme_primary)
     draw = ImageDraw.Draw(image)
     # A darker lower band and an accent rule give every card the site's look without a photo.
-    draw.rectangle((0, round(height * 0.80), width, height), fill=_mix(theme_primary, "#000000", 0.35))
+    draw.rectangle((0, round(height * 0.80), width, height), fill=mix(theme_primary, "#000000", 0.35))
     draw.rectangle((0, round(height * 0.80) - round(10 * scale), width, round(height * 0.80)), fill=theme_accent)
     ink = readable_on(theme_primary)
     margin = round(70 * scale)
@@ -65,12 +65,12 @@ def draw_card(title: str, subtitle: str, site_title: str, theme_primary: str, th
         logo_room = mark.width + round(30 * scale)
     draw_text(image, (margin, margin - round(20 * scale), width - margin - logo_room, margin + round(60 * scale)),
               site_title, TextStyle(size=round(34 * scale), min_size=round(22 * scale), bold=True,
-                                    colour=_hex(_mix(ink, theme_primary, 0.2))), max_lines=1)
+                                    colour=hex_colour(mix(ink, theme_primary, 0.2))), max_lines=1)
     result = draw_text(image, (margin, round(140 * scale), width - margin, round(height * 0.80) - round(40 * scale)),
                        title, TextStyle(size=round(76 * scale), min_size=round(40 * scale), bold=True, colour=ink,
                                         line_spacing=1.2),
                        valign="middle", max_lines=3)
-    band_ink = readable_on(_hex(_mix(theme_primary, "#000000", 0.35)))
+    band_ink = readable_on(hex_colour(mix(theme_primary, "#000000", 0.35)))
     draw_text(image, (margin, round(height * 0.80) + round(22 * scale), width - margin, height - round(18 * scale)),
               subtitle, TextStyle(size=round(36 * scale), min_size=round(22 * scale), colour=band_ink),
               valign="middle", max_lines=1)

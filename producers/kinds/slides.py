@@ -138,7 +138,7 @@ class SlidesProducer:
 
 # --- shared checks ---------------------------------------------------------------------------------
 
-def _strict_deck(params: Mapping[str, Any]) -> Deck:
+def strict_deck(params: Mapping[str, Any]) -> Deck:
     deck = parse_deck(params["body"], params["body_line"])
     label = params["label"]
     if deck.problems:
@@ -152,7 +152,7 @@ def _where(params: Mapping[str, Any], slide: Slide, line: int | None = None) -> 
     return f"{params['label']}:{line or slide.line}: slide {slide.number}"
 
 
-def _slide_image(params: Mapping[str, Any], files: tuple[Path, ...], slide: Slide) -> Image.Image | None:
+def slide_image(params: Mapping[str, Any], files: tuple[Path, ...], slide: Slide) -> Image.Image | None:
     if slide.image is None:
         return None
     where = _where(params, slide, slide.image.line)
@@ -163,7 +163,7 @@ def _slide_image(params: Mapping[str, Any], files: tuple[Path, ...], slide: Slid
     return photo.image
 
 
-def _logo(params: Mapping[str, Any], files: tuple[Path, ...]) -> tuple[Image.Image | None, list[str]]:
+def deck_logo(params: Mapping[str, Any], files: tuple[Path, ...]) -> tuple[Image.Image | None, list[str]]:
     if not params["logo"]:
         return None, []
     return cards.open_logo(files[0], "site.yml: logo")
@@ -227,7 +227,7 @@ def draw_title_slide(params: Mapping[str, Any], logo: Image.Image | None) -> Ima
     ink = cards.readable_on(primary)
     image = Image.new("RGB", (WIDTH, HEIGHT), primary)
     draw = ImageDraw.Draw(image)
-    draw.rectangle((0, HEIGHT - 150, WIDTH, HEIGHT), fill=cards._mix(primary, "#000000", 0.35))
+    draw.rectangle((0, HEIGHT - 150, WIDTH, HEIGHT), fill=cards.mix(primary, "#000000", 0.35))
     draw.rectangle((0, HEIGHT - 150 - STRIPE, WIDTH, HEIGHT - 150), fill=accent)
     if logo is not None:
         mark = fit_box(logo, 220, 220)
@@ -239,7 +239,7 @@ def draw_title_slide(params: Mapping[str, Any], logo: Image.Image | None) -> Ima
               TextStyle(size=56, min_size=30, colour=ink, align="center"), valign="middle", max_lines=1)
     draw_text(image, (160, 830, WIDTH - 160, 900), params["date"],
               TextStyle(size=44, min_size=28, colour=ink, align="center"), valign="middle", max_lines=1)
-    band_ink = cards.readable_on(cards._hex(cards._mix(primary, "#000000", 0.35)))
+    band_ink = cards.readable_on(cards.hex_colour(cards.mix(primary, "#000000", 0.35)))
     draw_text(image, (160, HEIGHT - 130, WIDTH - 160, HEIGHT - 20), params["site_title"],
               TextStyle(size=40, min_size=24, colour=band_ink, align="center"), valign="middle", max_lines=1)
     return image
@@ -287,12 +287,12 @@ def draw_slide(params: Mapping[str, Any], slide: Slide, total: int, logo: Image.
 
 def render_pictures(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
     """Job action: slide-NN.png for every slide and deck.pdf, one page per slide."""
-    deck = _strict_deck(params)
-    logo, warnings = _logo(params, files)
+    deck = strict_deck(params)
+    logo, warnings = deck_logo(params, files)
     total = len(deck.slides) + 1
     pages = [draw_title_slide(params, logo)]
     for slide in deck.slides:
-        picture = _slide_image(params, files, slide)
+        picture = slide_image(params, files, slide)
         image, found = draw_slide(params, slide, total, logo, picture)
         warnings += found
         pages.append(image)
@@ -311,8 +311,8 @@ def render_pptx(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Pat
     from pptx import Presentation
     from pptx.util import Emu
 
-    deck = _strict_deck(params)
-    logo, warnings = _logo(params, files)
+    deck = strict_deck(params)
+    logo, warnings = deck_logo(params, files)
     presentation = Presentation()
     presentation.slide_width, presentation.slide_height = Emu(WIDTH * EMU_PER_PX), Emu(HEIGHT * EMU_PER_PX)
     presentation.core_properties.title = params["title"]
@@ -323,7 +323,7 @@ def render_pptx(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Pat
     writer.title_slide(presentation.slides.add_slide(blank))
     total = len(deck.slides) + 1
     for slide in deck.slides:
-        writer.content_slide(presentation.slides.add_slide(blank), slide, total, _slide_image(params, files, slide))
+        writer.content_slide(presentation.slides.add_slide(blank), slide, total, slide_image(params, files, slide))
     presentation.save(out_dir / "deck.pptx")
     return warnings
 
@@ -430,7 +430,7 @@ class _PptxWriter:
         primary = params["primary"]
         ink = cards.readable_on(primary)
         self._background(pptx_slide, primary)
-        band = cards._hex(cards._mix(primary, "#000000", 0.35))
+        band = cards.hex_colour(cards.mix(primary, "#000000", 0.35))
         self.rectangle(pptx_slide, (0, HEIGHT - 150, WIDTH, HEIGHT), band)
         self.rectangle(pptx_slide, (0, HEIGHT - 150 - STRIPE, WIDTH, HEIGHT - 150), params["accent"])
         if self.logo is not None:

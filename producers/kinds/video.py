@@ -350,20 +350,20 @@ class _Decks:
         deck_files = tuple(self.files[i] for i in deck_info["files"])
         try:
             if stem not in self._parsed:
-                logo, warnings = slides._logo(deck_params, deck_files)
-                self._parsed[stem] = (slides._strict_deck(deck_params), logo)
+                logo, warnings = slides.deck_logo(deck_params, deck_files)
+                self._parsed[stem] = (slides.strict_deck(deck_params), logo)
             deck, logo = self._parsed[stem]
             if number == 1:
                 return slides.draw_title_slide(deck_params, logo), []
             slide = deck.slides[number - 2]
-            picture = slides._slide_image(deck_params, deck_files, slide)
+            picture = slides.slide_image(deck_params, deck_files, slide)
             return slides.draw_slide(deck_params, slide, len(deck.slides) + 1, logo, picture)
         except ProducerError as exc:
             raise _fail(self.params, where, f"slide {stem}#{number}: {exc.message}", exc.detail) from None
 
 
 def _card_colours(primary: str) -> dict[str, str]:
-    band = cards._hex(cards._mix(primary, "#000000", 0.35))
+    band = cards.hex_colour(cards.mix(primary, "#000000", 0.35))
     return {"ink": cards.readable_on(primary), "band": band, "band_ink": cards.readable_on(band)}
 
 
