@@ -243,11 +243,45 @@ def load_session(folder: Path, root: Path, cells: dict[str, Cell]) -> tuple[Sess
         problems.append(Problem(shown_dir, None, "products",
                                 f"a session has 1 to {MAX_PRODUCTS} products, found {len(product_paths)}: "
                                 f"{', '.join(p.name for p in product_paths)}"))
+    problems += _cross_checks(products)
     if session is None or any(p.severity == "error" for p in problems):
         return None, problems
     record = SessionRecord(dir=folder, display=shown_dir, quarter=session.quarter, slug=folder.name,
                            session=session, body=doc.body, products=tuple(products))
     return record, problems
+
+
+def _cross_checks(products: list[ProductRecord]) -> list[Problem]:
+    """What one product file cannot tell alone: slides that would not render, and video scenes
+    pointing at a slide that does not exist. The checker reports them before any build."""
+    from .slidesmd import parse_deck
+
+    problems: list[Problem] = []
+    decks: dict[str, int] = {}
+    for record in products:
+        if record.kind == "slides":
+            deck = parse_deck(record.body, record.body_line)
+            decks[record.stem] = len(deck.slides) + 1          # slide 1 is the generated title slide
+            problems += [Problem(record.display, issue.line, f"slide {issue.slide}" if issue.slide else "(body)",
+                                 issue.message) for issue in deck.problems]
+    for record in products:
+        if record.kind != "video":
+            continue
+        for index, scene in enumerate(record.product.scenes):
+            if not scene.slide:
+                continue
+            stem, _, number = scene.slide.partition("#")
+            line = record.line_of("scenes", index, "slide")
+            field_name = f"scenes[{index + 1}].slide"
+            if stem not in decks:
+                problems.append(Problem(record.display, line, field_name,
+                                        f"no slides product {stem!r} in this session; slides products here: "
+                                        f"({', '.join(sorted(decks)) or 'none'})"))
+            elif not 1 <= int(number) <= decks[stem]:
+                problems.append(Problem(record.display, line, field_name,
+                                        f"{stem} has slides 1 to {decks[stem]} (1 is the title slide), "
+                                        f"received: {int(number)}"))
+    return problems
 
 
 def session_folders(root: Path) -> list[Path]:

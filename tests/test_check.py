@@ -287,3 +287,22 @@ def test_schema_command_writes_json_schema(tmp_path):
     assert session["additionalProperties"] is False
     assert set(session["required"]) >= {"title", "cell", "date", "group", "attendance", "summary"}
     assert (tmp_path / "product-video.schema.json").is_file()
+
+
+SLIDES_MD = "---\ntype: slides\ntitle: Deck\n---\n# First\n\n- point\n\n---\n\n# Second\n\n- point\n"
+
+
+def test_video_scene_pointing_at_a_missing_slide(tree):
+    video = ("---\ntype: video\ntitle: V\nscenes:\n- {slide: '01-slides#4', caption: c, duration: 3}\n"
+             "- {slide: '03-deck#2', caption: c, duration: 3}\n---\n")
+    tree.session(products={"01-slides.md": SLIDES_MD, "02-video.md": video})
+    assert problems(tree) == [
+        f"{S}/02-video.md:5: scenes[1].slide: 01-slides has slides 1 to 3 (1 is the title slide), received: 4",
+        f"{S}/02-video.md:6: scenes[2].slide: no slides product '03-deck' in this session; slides products here: "
+        "(01-slides)"]
+
+
+def test_empty_slide_is_reported_by_the_checker(tree):
+    tree.session(products={"01-slides.md": SLIDES_MD.replace("# Second", "Note: only notes here\n\n---\n\n# Second")})
+    assert problems(tree) == [f"{S}/01-slides.md:11: slide 3: the slide is empty (only speaker notes): give it a "
+                              "'# title', text or an image, or remove the extra '---' line"]
