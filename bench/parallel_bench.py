@@ -1,6 +1,6 @@
 """Figure 5 of issue 3: render-heavy content built with --jobs 2 against --jobs 1, in one run.
 
-    python bench/parallel_bench.py [--decks 8]
+    python bench/parallel_bench.py [--decks 20]
 
 Each deck is a `slides` product (PNGs, PDF, PPTX, share card): CPU-bound Pillow work in separate
 jobs. Both builds start from an empty cache. Prints the whole-build and the job-phase speed-ups.
@@ -47,7 +47,7 @@ def build(content: Path, out: Path, jobs: int) -> tuple[float, dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--decks", type=int, default=8)
+    parser.add_argument("--decks", type=int, default=20)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cell35-parallel-"))
     content = make_content(work, args.decks)
