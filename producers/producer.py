@@ -52,6 +52,13 @@ class ProductPage:
     card: str | None = None                     # name (in media) of the 1200x630 share card
 
 
+def product_contexts(tree, sessions=None) -> list[ProductContext]:
+    """A context per product of ``sessions`` (default: every valid session of the loaded tree)."""
+    return [ProductContext(site=tree.site, cell=tree.cells[record.session.cell], session=record, record=product,
+                           content_root=tree.root)
+            for record in (tree.sessions if sessions is None else sessions) for product in record.products]
+
+
 class Producer(Protocol):
     version: str
 

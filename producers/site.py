@@ -17,7 +17,6 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
 from . import __version__
 from .errors import ConfigError, ProducerError, Problem
@@ -27,7 +26,7 @@ from .loader import ContentTree, SessionRecord, load_content
 from .pages import Page, SiteView, all_pages, nav, product_page, section_page
 from .pipeline import Cache, FileHasher, Job, JobResult, Progress, atomic_write_text, run_jobs, worker_pool
 from .render import THEME_OVERRIDES, Asset, link_tree, render, write_docs
-from .producer import ProductContext, ProductPage
+from .producer import ProductContext, ProductPage, product_contexts
 from .registry import PRODUCERS
 
 PUBLIC_STATUSES = frozenset({"published"})
@@ -80,12 +79,6 @@ def default_mkdocs_config() -> Path:
         if candidate.is_file():
             return candidate
     raise ConfigError("mkdocs.yml not found (looked in the current folder and beside the producers package)")
-
-
-def _contexts(tree: ContentTree, sessions: list[SessionRecord]) -> list[ProductContext]:
-    return [ProductContext(site=tree.site, cell=tree.cells[record.session.cell], session=record, record=product,
-                           content_root=tree.root)
-            for record in sessions for product in record.products]
 
 
 def _assets(tree: ContentTree) -> tuple[list[Asset], dict]:
@@ -177,7 +170,7 @@ def build_site(options: BuildOptions) -> BuildResult:
         raise ConfigError("cannot build: " + "; ".join(str(p) for p in tree.errors[:5]))
     labels = Labels(tree.site.language)
     selected = [r for r in tree.sessions if options.preview or r.session.status in PUBLIC_STATUSES]
-    contexts = _contexts(tree, selected)
+    contexts = product_contexts(tree, selected)
 
     outcomes: dict[str, ProductOutcome] = {}
     jobs_by_product: dict[str, list[Job]] = {}

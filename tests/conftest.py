@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 from pathlib import Path
@@ -58,6 +57,22 @@ class Tree:
         for name, text in (products if products is not None else {"01-article.md": ARTICLE_MD}).items():
             self.write(f"{base}/{name}", text)
         return self.root / base
+
+
+def product_contexts_in(root: Path, kind: str | None = None) -> list:
+    """Every product's context in a content tree that must load without errors."""
+    from producers.loader import load_content
+    from producers.producer import product_contexts
+
+    loaded = load_content(root)
+    assert not loaded.errors, [str(p) for p in loaded.errors]
+    return [ctx for ctx in product_contexts(loaded) if kind is None or ctx.record.kind == kind]
+
+
+def product_context(root: Path, stem: str):
+    found = [ctx for ctx in product_contexts_in(root) if ctx.record.stem == stem]
+    assert found, f"no product {stem} in {root}"
+    return found[0]
 
 
 @pytest.fixture

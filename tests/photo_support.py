@@ -10,9 +10,9 @@ from pathlib import Path
 from PIL import Image
 
 from producers.i18n import Labels
-from producers.loader import load_content
 from producers.pipeline import Cache, JobResult, run_jobs
 from producers.producer import ProductContext, ProductPage
+from tests.conftest import product_context
 
 PHOTOS = Path(__file__).parent / "photos"
 FOLDER = "2024-q4/ha-long-sanitation"
@@ -35,14 +35,7 @@ class Rendered:
 
 
 def context(root: Path, stem: str) -> ProductContext:
-    tree = load_content(root)
-    assert not tree.errors, [str(p) for p in tree.errors]
-    for session in tree.sessions:
-        for record in session.products:
-            if record.stem == stem:
-                return ProductContext(site=tree.site, cell=tree.cells[session.session.cell], session=session,
-                                      record=record, content_root=root)
-    raise AssertionError(f"no product {stem} in {root}")
+    return product_context(root, stem)
 
 
 def render(producer, root: Path, stem: str, cache: Path) -> Rendered:

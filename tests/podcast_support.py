@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 from producers import speech
+from tests.conftest import product_contexts_in
 
 FFMPEG = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
 
@@ -102,18 +103,8 @@ class PodcastTree:
 
 
 def contexts(root: Path, kind: str = "podcast"):
-    """(ProductContext, record) for every product of ``kind`` in the tree, failing on load errors."""
-    from producers.loader import load_content
-    from producers.producer import ProductContext
-
-    tree = load_content(root)
-    assert not tree.errors, [str(p) for p in tree.errors]
-    found = []
-    for session in tree.sessions:
-        for record in session.products:
-            if record.kind == kind:
-                found.append(ProductContext(tree.site, tree.cells[session.session.cell], session, record, tree.root))
-    return found
+    """The context of every product of ``kind`` in the tree, failing on load errors."""
+    return product_contexts_in(root, kind)
 
 
 def render(ctx, cache: Path):

@@ -9,9 +9,9 @@ from PIL import Image
 
 from producers.i18n import Labels
 from producers.kinds.slides import SlidesProducer
-from producers.loader import load_content
 from producers.pipeline import Cache, JobResult, run_jobs
 from producers.producer import ProductContext, ProductPage
+from tests.conftest import product_context
 
 FOLDER = "sessions/2024-q4/ha-long-security"
 SITE_YML = ("title: Chi bộ online\nbase_url: https://example.org/\nlanguage: en\nlogo: logo.png\n"
@@ -63,14 +63,7 @@ def write_tree(root: Path, body: str = DECK, files: dict[str, bytes] | None = No
 
 
 def context(root: Path, stem: str = "01-slides") -> ProductContext:
-    tree = load_content(root)
-    assert not tree.errors, [str(p) for p in tree.errors]
-    for session in tree.sessions:
-        for record in session.products:
-            if record.stem == stem:
-                return ProductContext(site=tree.site, cell=tree.cells[session.session.cell], session=session,
-                                      record=record, content_root=root)
-    raise AssertionError(f"no product {stem} in {root}")
+    return product_context(root, stem)
 
 
 @dataclass

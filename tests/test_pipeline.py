@@ -6,7 +6,6 @@ import wave
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 
 from producers.pipeline import Cache, FileHasher, Job, job_key, run_jobs
 from tests import pipeline_support as actions

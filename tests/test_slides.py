@@ -149,7 +149,14 @@ def test_unchanged_deck_is_not_rendered_again(tmp_path):
 # --- bad input -------------------------------------------------------------------------------------
 
 def failure(tmp_path, body, files=None) -> str:
+    """The one error a cell sees: from `cell35 check` when the deck itself is wrong (the checker
+    parses decks), else from the render (a missing or broken image)."""
+    from producers.loader import load_content
     root = write_tree(tmp_path / "content", body=body, files=files)
+    checked = load_content(root).errors
+    if checked:
+        assert len(checked) == 1, [str(p) for p in checked]
+        return str(checked[0])
     rendered = render(root)
     assert rendered.failed, "expected the render to fail"
     errors = {r.error for r in rendered.failed if r.name.endswith((":slides", ":pptx"))}

@@ -384,9 +384,12 @@ def test_a_slide_reference_to_nothing_names_the_scene_and_what_exists(tmp_path):
     slides_md = "---\ntype: slides\ntitle: Our deck\n---\n# Only slide\n"
     root = write_tree(tmp_path / "content", video_md("- title: Intro\n  duration: 1\n- slide: 01-slides#7\n"
                                                      "  duration: 1\n"), extra={"01-slides.md": slides_md})
-    with pytest.raises(ProducerError, match=r"02-video\.md: scene 2: slide '01-slides#7' does not exist; "
-                                            r"01-slides has slides 1 to 2"):
-        VideoProducer().plan(context(root))
+    from producers.loader import load_content
+    # `cell35 check` says it before any render: the scene, the deck and what exists
+    [problem] = load_content(root).errors
+    assert str(problem).endswith("02-video.md:8: scenes[2].slide: 01-slides has slides 1 to 2 (1 is the title "
+                                 "slide), received: 7"), str(problem)
     root = write_tree(tmp_path / "other", video_md("- slide: 03-deck#2\n  duration: 1\n"))
-    with pytest.raises(ProducerError, match=r"scene 1: slide reference '03-deck' names no slides product"):
-        VideoProducer().plan(context(root))
+    [problem] = load_content(root).errors
+    assert "scenes[1].slide: no slides product '03-deck' in this session; slides products here: (none)" \
+        in str(problem)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from producers.loader import load_content
 from producers.pipeline import Cache, run_jobs
 from producers.producer import ProductContext
+from tests.conftest import product_context
 
 SITE_YML = "title: Test site\nbase_url: https://example.org/\nlanguage: en\n"
 CELLS_YML = ("cells:\n"
@@ -55,11 +55,7 @@ def write_tree(root: Path, product_md: str, *, language: str = "en", extra: dict
 
 
 def context(root: Path, stem: str = "02-video") -> ProductContext:
-    tree = load_content(root)
-    assert not tree.errors, [str(p) for p in tree.errors]
-    session = tree.sessions[0]
-    record = next(r for r in session.products if r.stem == stem)
-    return ProductContext(tree.site, tree.cells[session.session.cell], session, record, root)
+    return product_context(root, stem)
 
 
 def render(jobs, cache_dir: Path):
