@@ -60,3 +60,56 @@ def test_session_pages_carry_a_share_card(page, base_url):
     size = page.evaluate("""async () => { const img = new Image(); img.src = 'card.png'; await img.decode();
                             return [img.naturalWidth, img.naturalHeight]; }""")
     assert size == [1200, 630]
+
+
+def test_slideshow_on_the_site_pages_with_the_keyboard(page, base_url):
+    page.goto(base_url + "sessions/2024-q4/varanasi-ghats-online-fraud/01-slides/", wait_until="load")
+    counter = page.locator("[data-c35-counter]")
+    total = int(counter.text_content().split("/")[1])
+    assert counter.text_content().startswith("1 /") and total >= 4
+    page.keyboard.press("ArrowRight")
+    assert counter.text_content() == f"2 / {total}"
+    visible = page.locator(".c35-slide:visible")
+    assert visible.count() == 1 and visible.get_attribute("data-slide") == "2"
+    assert visible.locator(".c35-slide__text").text_content().strip()          # text for screen readers
+    for link in ("deck.pdf", "deck.pptx"):
+        href = page.locator(f"a[href$='{link}']").first.get_attribute("href")
+        assert page.request.get(page.url + href).status == 200
+
+
+def test_video_page_plays_with_its_caption_track(page, base_url):
+    page.goto(base_url + "sessions/2024-q4/varanasi-ghats-online-fraud/02-video/", wait_until="load")
+    page.wait_for_function("document.querySelector('video').readyState >= 1", timeout=20_000)
+    duration = page.evaluate("document.querySelector('video').duration")
+    assert 5 < duration < 300
+    cues = page.evaluate("""() => new Promise(resolve => {
+        const track = document.querySelector('video').textTracks[0];
+        track.mode = 'hidden';
+        const wait = () => track.cues && track.cues.length ? resolve([track.kind, track.cues.length,
+                                                                    track.cues[0].text]) : setTimeout(wait, 100);
+        wait(); })""")
+    assert cues[0] == "captions" and cues[1] >= 2 and cues[2].strip()
+
+
+def test_gallery_lightbox_on_the_site(page, base_url):
+    page.goto(base_url + "sessions/2024-q4/ha-long-replanting-storm-forest/01-photo-series/", wait_until="load")
+    alts = page.evaluate("[...document.querySelectorAll('.c35-gallery img')].map(i => i.alt)")
+    assert len(alts) == 4 and all(alts)
+    page.locator(".c35-gallery__link").first.click()
+    dialog = page.locator("dialog.c35-lightbox")
+    dialog.wait_for()
+    page.wait_for_function("document.querySelector('img.c35-lightbox__image').naturalWidth > 0")
+    assert page.locator("img.c35-lightbox__image").get_attribute("alt") == alts[0]
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible()
+
+
+def test_podcast_chapter_buttons_seek_the_player(page, base_url):
+    page.goto(base_url + "sessions/2024-q4/ha-long-replanting-storm-forest/02-podcast/", wait_until="load")
+    page.wait_for_function("document.querySelector('audio').readyState >= 1", timeout=20_000)
+    chapters = page.locator(".c35-chapters button[data-start]")
+    assert chapters.count() == 3
+    chapters.nth(2).click()
+    page.wait_for_function("Math.abs(document.querySelector('audio').currentTime - 14) < 1.5")
+    # the uploaded transcript is on the page as text, each line seeking too
+    assert "Xin chào" in page.locator("[data-c35-podcast]").inner_text()
