@@ -331,9 +331,12 @@ def save_webp(image: Image.Image, path: Path, quality: int = 78, credit: Credit 
 
 
 def save_png(image: Image.Image, path: Path) -> int:
-    """A metadata-free PNG (share cards with text: sharp edges matter more than size)."""
+    """A metadata-free PNG (share cards with text: sharp edges matter more than size).
+
+    zlib level 6 without Pillow's ``optimize`` pass: 2.5x faster for a 4% larger card, and cards
+    are most of a cold build's work (two per session)."""
     buffer = io.BytesIO()
-    _clean(image).save(buffer, "PNG", optimize=True)
+    _clean(image).save(buffer, "PNG", compress_level=6)
     _write(path, buffer.getvalue())
     return len(buffer.getvalue())
 
