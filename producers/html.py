@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import posixpath
 import threading
 from pathlib import Path
 
@@ -89,13 +88,3 @@ MARKDOWN = MarkdownMemo()
 def markdown_to_html(text: str, demote_headings: bool = True) -> str:
     """Untrusted Markdown -> safe HTML. Headings are demoted one level: the page owns its <h1>."""
     return MARKDOWN.convert(text, demote_headings)
-
-
-def relative_url(from_page: str, to_page: str) -> str:
-    """Link between two site-relative directory URLs ('sessions/2024-q4/x/' -> 'cells/y/')."""
-    start = posixpath.join("/", from_page)
-    target = posixpath.join("/", to_page)
-    rel = posixpath.relpath(target, start if start.endswith("/") else posixpath.dirname(start))
-    if to_page.endswith("/") and not rel.endswith("/"):
-        rel += "/"
-    return "./" if rel in (".", "./") else rel
