@@ -294,3 +294,44 @@ def test_editing_one_product_renders_only_its_pages_and_equals_a_clean_build(tmp
     removed = build(tree, tmp_path / "a" / "site")
     assert not (removed.out / "sessions/2025-q1/ha-long-s05").exists()
     assert html_snapshot(removed.out) == html_snapshot(build(tree, tmp_path / "c" / "site").out)
+
+
+def test_serve_builds_serves_and_rebuilds_when_content_changes(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import free_port
+
+    tree = Tree(tmp_path / "content")
+    tree.session()
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "producers.cli", "serve", "--content", str(tree.root), "--out",
+                               str(tmp_path / "site"), "--port", str(port)], cwd=REPO,
+                              env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/sessions/2024-q4/ha-long-sanitation/"
+
+    def page_text() -> str:
+        try:
+            return urllib.request.urlopen(url, timeout=5).read().decode()
+        except OSError:
+            return ""
+
+    def wait_for(text: str) -> bool:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if text in page_text():
+                return True
+            time.sleep(0.5)
+        return False
+
+    try:
+        assert wait_for("Sanitation in our ward")
+        session = tree.root / "sessions/2024-q4/ha-long-sanitation/session.md"
+        session.write_text(session.read_text().replace("Sanitation in our ward", "Clean canals for all"))
+        assert wait_for("Clean canals for all")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
