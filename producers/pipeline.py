@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 import time
 import traceback
@@ -100,6 +101,21 @@ class FileHasher:
     def save(self) -> None:
         if self.memo_path:
             atomic_write_text(self.memo_path, json.dumps(self.memo))
+
+
+TRASH = ".trash"
+
+
+def discard(folder: Path) -> None:
+    """Move a folder into ``.trash`` beside it now, and delete it in a detached process.
+
+    A rendered site is tens of thousands of hard links; unlinking them took seconds that no
+    reader waits for. A trash left by a killed process is emptied by the next discard."""
+    trash = folder.parent / TRASH
+    trash.mkdir(exist_ok=True)
+    os.rename(folder, trash / f"{folder.name}.{os.getpid()}.{time.monotonic_ns()}")
+    subprocess.Popen(["rm", "-rf", "--", *[str(p) for p in trash.iterdir()]], start_new_session=True,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -32,7 +32,7 @@ import yaml
 from . import tools
 from .errors import ConfigError
 from .pages import Page
-from .pipeline import Cache, FileHasher, canonical_json
+from .pipeline import Cache, FileHasher, canonical_json, discard
 
 RENDER_VERSION = "2"
 PARTIAL_LIMIT = 0.5        # above this share of changed pages a full render is as cheap
@@ -245,7 +245,7 @@ def _prune(folder: Path, keep: Path) -> None:
     entries.sort(key=lambda p: (p / DONE_MARKER).stat().st_mtime, reverse=True)
     for old in entries[KEEP_RENDERED:]:
         if old != keep:
-            shutil.rmtree(old, ignore_errors=True)
+            discard(old)
 
 
 def link_tree(source: Path, target: Path, include=lambda relative: True, exclude_dirs: tuple[str, ...] = ()) -> None:

@@ -24,7 +24,8 @@ from .html import MARKDOWN, escape
 from .i18n import Labels
 from .loader import ContentTree, SessionRecord, load_content
 from .pages import Page, SiteView, all_pages, nav, product_page, section_page
-from .pipeline import Cache, FileHasher, Job, JobResult, Progress, atomic_write_text, run_jobs, worker_pool
+from .pipeline import (TRASH, Cache, FileHasher, Job, JobResult, Progress, atomic_write_text, discard, run_jobs,
+                       worker_pool)
 from .render import THEME_OVERRIDES, Asset, link_tree, render, write_docs
 from .producer import ProductContext, ProductPage, product_contexts
 from .registry import PRODUCERS
@@ -155,8 +156,8 @@ def _swap(out: Path, staging: Path) -> None:
     os.symlink(os.path.relpath(staging, out.parent), link)
     os.replace(link, out)
     for old in staging.parent.iterdir():
-        if old != staging and old != previous and not old.name.startswith("legacy-"):
-            shutil.rmtree(old, ignore_errors=True)
+        if old not in (staging, previous) and not old.name.startswith(("legacy-", TRASH)):
+            discard(old)
 
 
 def build_site(options: BuildOptions) -> BuildResult:
