@@ -247,6 +247,7 @@ def run_jobs(jobs: Iterable[Job], cache: Cache, executor: Executor | None = None
              hasher: FileHasher | None = None, progress: Progress | None = None,
              workers: int | None = None) -> dict[str, JobResult]:
     """Run what is stale, reuse what is cached. Any ``concurrent.futures.Executor`` works."""
+    own_hasher = hasher is None
     hasher = hasher or FileHasher()
     progress = progress or Progress()
     results: dict[str, JobResult] = {}
@@ -309,5 +310,6 @@ def run_jobs(jobs: Iterable[Job], cache: Cache, executor: Executor | None = None
                 if own_executor:
                     executor.shutdown(wait=True, cancel_futures=True)
     progress.finish()
-    hasher.save()
+    if own_hasher:        # a caller that passed its hasher saves it once, when it is done with it
+        hasher.save()
     return {job.name: results[job.name] for job in jobs}

@@ -248,6 +248,15 @@ def _prune(folder: Path, keep: Path) -> None:
             discard(old)
 
 
+def link_file(source: Path, target: Path) -> None:
+    """Hard-link ``source`` at ``target`` (a copy across devices): cached outputs are never copied twice."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
 def link_tree(source: Path, target: Path, include=lambda relative: True, exclude_dirs: tuple[str, ...] = ()) -> None:
     """Hard-link the files of ``source`` into ``target`` (copy across devices)."""
     for dirpath, dirs, files in os.walk(source):
@@ -258,9 +267,4 @@ def link_tree(source: Path, target: Path, include=lambda relative: True, exclude
             rel_file = name if relative == "." else f"{relative}/{name}"
             if name == DONE_MARKER or not include(rel_file):
                 continue
-            destination = target / rel_file
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(os.path.join(dirpath, name), destination)
-            except OSError:
-                shutil.copyfile(os.path.join(dirpath, name), destination)
+            link_file(Path(dirpath) / name, target / rel_file)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import os
 import shutil
 import tempfile
@@ -26,7 +25,7 @@ from .loader import ContentTree, SessionRecord, load_content
 from .pages import Page, SiteView, all_pages, nav, product_page, section_page
 from .pipeline import (TRASH, Cache, FileHasher, Job, JobResult, Progress, atomic_write_text, discard, run_jobs,
                        worker_pool)
-from .render import THEME_OVERRIDES, Asset, link_tree, render, write_docs
+from .render import THEME_OVERRIDES, Asset, link_file, link_tree, render, write_docs
 from .producer import ProductContext, ProductPage, product_contexts
 from .registry import PRODUCERS
 
@@ -39,7 +38,6 @@ WEB_FONTS = {  # file -> (family, weight, unicode-range or None)
     "NotoSansDevanagari-Regular.ttf": ("Noto Sans Devanagari", 400, "U+0900-097F, U+1CD0-1CFF, U+A8E0-A8FF"),
     "NotoSansDevanagari-Bold.ttf": ("Noto Sans Devanagari", 700, "U+0900-097F, U+1CD0-1CFF, U+A8E0-A8FF"),
 }
-log = logging.getLogger("cell35")
 
 
 @dataclass
@@ -133,15 +131,6 @@ def _mkdocs_config(tree: ContentTree, view: SiteView, extras: dict) -> dict:
         "extra_javascript": extras["extra_javascript"],
         "extra": {"cell35": {"version": __version__, "preview": view.preview, "feed": site.podcast is not None}},
     }
-
-
-def _link(source: Path, target: Path) -> None:
-    """Big media never go through mkdocs' copying: hard-link from the cache (copy across devices)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
 
 
 def _swap(out: Path, staging: Path) -> None:
@@ -268,7 +257,7 @@ def build_site(options: BuildOptions) -> BuildResult:
         link_tree(rendered.folder, staging)
         for url, media in published_media.items():
             for name, source in media.items():
-                _link(Path(source), staging / url / name)
+                link_file(Path(source), staging / url / name)
         for relative, data in feed_files.items():
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
