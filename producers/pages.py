@@ -19,6 +19,7 @@ from .html import escape, markdown_to_html
 from .i18n import LANGUAGE_NAMES, Labels
 from .loader import SessionRecord
 from .model import Cell, SiteConfig
+from .search import INDEX_DIR
 
 PAGE_SIZE = 30
 HOME_LATEST = 10
@@ -260,11 +261,17 @@ def section_page(url: str, title: str, fragment: str) -> Page:
 
 
 def search_page(view: SiteView) -> Page:
-    """Pagefind's UI over the chunked index written by render.py."""
+    """The search box; assets/search.js queries the index that search.py writes."""
     title = view.labels("search")
-    block = ('<link rel="stylesheet" href="../pagefind/pagefind-ui.css">\n'
-             f'<div id="c35-search" data-placeholder="{escape(view.labels("search_placeholder"))}"></div>\n'
-             '<script src="../pagefind/pagefind-ui.js"></script>')
+    words = {key: escape(view.labels(f"search_{key}")) for key in ("placeholder", "none", "more", "count")}
+    block = (f'<form id="c35-search" role="search" data-index="../{INDEX_DIR}/" data-root="../" '
+             f'data-none="{words["none"]}" data-more="{words["more"]}" data-count="{words["count"]}">\n'
+             f'<input type="search" name="q" aria-label="{words["placeholder"]}" '
+             f'placeholder="{words["placeholder"]}" autocomplete="off">\n'
+             '<p class="c35-search-status" aria-live="polite"></p>\n'
+             '<ol class="c35-search-results"></ol>\n'
+             '<button type="button" class="md-button c35-search-more" hidden></button>\n'
+             '</form>')
     return Page("search/index.md", front_matter(title) + f"# {md_text(title)}\n" + html_block(block, "c35-search"))
 
 

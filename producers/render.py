@@ -1,7 +1,7 @@
-"""Generated pages -> HTML with mkdocs (strict) and a chunked Pagefind search index, cached.
+"""Generated pages -> HTML with mkdocs (strict), cached. (The search index is search.py's.)
 
 The rendered tree is keyed like any job: the hash of every page's text, every asset's bytes, the
-mkdocs configuration and the versions of mkdocs, the theme and Pagefind. A rebuild whose pages did
+mkdocs configuration and the versions of mkdocs and the theme. A rebuild whose pages did
 not change reuses the rendered tree (hard links), so a no-op build never runs mkdocs.
 
 When only some pages changed, only those are rendered. That is sound because of how the site is
@@ -22,21 +22,19 @@ import os
 import posixpath
 import re
 import shutil
-import sys
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from pathlib import Path
 
 import yaml
 
-from . import tools
 from .errors import ConfigError
 from .pages import Page
 from .pipeline import Cache, FileHasher, canonical_json, discard
+from .trees import RENDERED_MARKER, TreeLinker
 
 RENDER_VERSION = "2"
 PARTIAL_LIMIT = 0.5        # above this share of changed pages a full render is as cheap
-DONE_MARKER = ".cell35-rendered.json"
 KEEP_RENDERED = 3
 THEME_OVERRIDES = Path(__file__).parent / "theme"
 
@@ -66,7 +64,7 @@ def page_hashes(pages: list[Page]) -> dict[str, str]:
     return {page.path: hashlib.sha256(page.text.encode()).hexdigest() for page in pages}
 
 
-def frame_key(assets: list[Asset], config: dict, base_config: Path, hasher: FileHasher, search_language: str) -> str:
+def frame_key(assets: list[Asset], config: dict, base_config: Path, hasher: FileHasher) -> str:
     """Everything every page's HTML depends on besides its own Markdown."""
     description = {
         "render": RENDER_VERSION,
@@ -75,8 +73,7 @@ def frame_key(assets: list[Asset], config: dict, base_config: Path, hasher: File
         "config": config,
         "base_config": hasher(base_config),
         "theme": _theme_fingerprint(hasher),
-        "search_language": search_language,
-        "versions": {name: package_version(name) for name in ("mkdocs", "mkdocs-material", "pagefind")},
+        "versions": {name: package_version(name) for name in ("mkdocs", "mkdocs-material")},
     }
     return hashlib.sha256(canonical_json(description).encode()).hexdigest()
 
@@ -111,12 +108,6 @@ def _run_mkdocs(config_path: Path) -> list[str]:
         mkdocs_log.removeHandler(handler)
         mkdocs_log.setLevel(previous_level)
     return records
-
-
-def _run_pagefind(folder: Path, language: str) -> None:
-    """A chunked index: a query downloads a few small fragments, not an index the size of the site."""
-    tools.run([sys.executable, "-m", "pagefind", "--site", str(folder), "--force-language", language, "--quiet"],
-              timeout=1800, what="pagefind")
 
 
 def _html_path(page_path: str) -> str:
@@ -155,7 +146,7 @@ def _previous(folder: Path, frame: str) -> tuple[Path, dict] | None:
     """The most recently used rendered tree with the same frame, to render only what changed."""
     best = None
     for entry in folder.iterdir() if folder.is_dir() else []:
-        marker = entry / DONE_MARKER
+        marker = entry / RENDERED_MARKER
         try:
             meta = json.loads(marker.read_text())
         except (OSError, ValueError):
@@ -165,14 +156,14 @@ def _previous(folder: Path, frame: str) -> tuple[Path, dict] | None:
     return (best[0], best[1]) if best else None
 
 
-def render(pages: list[Page], assets: list[Asset], config: dict, base_config: Path, cache: Cache,
-           hasher: FileHasher, search_language: str) -> Rendered:
-    frame = frame_key(assets, config, base_config, hasher, search_language)
-    hashes = page_hashes(pages)
+def render(pages: list[Page], hashes: dict[str, str], assets: list[Asset], config: dict, base_config: Path,
+           cache: Cache, hasher: FileHasher) -> Rendered:
+    """``hashes`` are ``page_hashes(pages)``."""
+    frame = frame_key(assets, config, base_config, hasher)
     key = render_key(frame, hashes)
     rendered_root = cache.root / "rendered"
     final = rendered_root / key
-    marker = final / DONE_MARKER
+    marker = final / RENDERED_MARKER
     if marker.is_file():
         os.utime(marker)   # most recently used: kept by pruning
         meta = json.loads(marker.read_text())
@@ -193,7 +184,7 @@ def render(pages: list[Page], assets: list[Asset], config: dict, base_config: Pa
             warnings = _run_mkdocs(config_path)
             keep = {_html_path(p.path) for p in pages}
             gone = {_html_path(path) for path in previous[1]["pages"]} - keep
-            link_tree(previous[0], out, include=lambda rel: rel not in gone, exclude_dirs=("pagefind",))
+            TreeLinker(out).tree(previous[0], include=lambda rel: rel not in gone)
             for page in changed:
                 target = out / _html_path(page.path)
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -203,8 +194,7 @@ def render(pages: list[Page], assets: list[Asset], config: dict, base_config: Pa
             config_path = write_docs(work, pages, assets, config, base_config, site_dir=out)
             warnings = _run_mkdocs(config_path)
         _write_sitemap(out, pages, config.get("site_url", ""))
-        _run_pagefind(out, search_language)
-        (out / DONE_MARKER).write_text(json.dumps({"key": key, "frame": frame, "pages": hashes,
+        (out / RENDERED_MARKER).write_text(json.dumps({"key": key, "frame": frame, "pages": hashes,
                                                    "warnings": warnings}))
         final.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -241,30 +231,8 @@ def write_docs(folder: Path, pages: list[Page], assets: list[Asset], config: dic
 
 
 def _prune(folder: Path, keep: Path) -> None:
-    entries = [p for p in folder.iterdir() if (p / DONE_MARKER).is_file()]
-    entries.sort(key=lambda p: (p / DONE_MARKER).stat().st_mtime, reverse=True)
+    entries = [p for p in folder.iterdir() if (p / RENDERED_MARKER).is_file()]
+    entries.sort(key=lambda p: (p / RENDERED_MARKER).stat().st_mtime, reverse=True)
     for old in entries[KEEP_RENDERED:]:
         if old != keep:
             discard(old)
-
-
-def link_file(source: Path, target: Path) -> None:
-    """Hard-link ``source`` at ``target`` (a copy across devices): cached outputs are never copied twice."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
-
-
-def link_tree(source: Path, target: Path, include=lambda relative: True, exclude_dirs: tuple[str, ...] = ()) -> None:
-    """Hard-link the files of ``source`` into ``target`` (copy across devices)."""
-    for dirpath, dirs, files in os.walk(source):
-        relative = os.path.relpath(dirpath, source)
-        if relative == ".":
-            dirs[:] = [d for d in dirs if d not in exclude_dirs]
-        for name in files:
-            rel_file = name if relative == "." else f"{relative}/{name}"
-            if name == DONE_MARKER or not include(rel_file):
-                continue
-            link_file(Path(dirpath) / name, target / rel_file)

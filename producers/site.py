@@ -25,19 +25,15 @@ from .loader import ContentTree, SessionRecord, load_content
 from .pages import Page, SiteView, all_pages, nav, product_page, section_page
 from .pipeline import (TRASH, Cache, FileHasher, Job, JobResult, Progress, atomic_write_text, discard, run_jobs,
                        worker_pool)
-from .render import THEME_OVERRIDES, Asset, link_file, link_tree, render, write_docs
+from .render import THEME_OVERRIDES, Asset, page_hashes, render, write_docs
+from .search import INDEX_DIR, build_index
+from .trees import TreeLinker
 from .producer import ProductContext, ProductPage, product_contexts
 from .registry import PRODUCERS
+from .webfonts import web_fonts
 
 PUBLIC_STATUSES = frozenset({"published"})
 PACKAGE_ASSETS = Path(__file__).parent / "assets"
-FONT_DIR = Path("/usr/share/fonts/truetype/noto")
-WEB_FONTS = {  # file -> (family, weight, unicode-range or None)
-    "NotoSans-Regular.ttf": ("Noto Sans", 400, None),
-    "NotoSans-Bold.ttf": ("Noto Sans", 700, None),
-    "NotoSansDevanagari-Regular.ttf": ("Noto Sans Devanagari", 400, "U+0900-097F, U+1CD0-1CFF, U+A8E0-A8FF"),
-    "NotoSansDevanagari-Bold.ttf": ("Noto Sans Devanagari", 700, "U+0900-097F, U+1CD0-1CFF, U+A8E0-A8FF"),
-}
 
 
 @dataclass
@@ -80,21 +76,13 @@ def default_mkdocs_config() -> Path:
     raise ConfigError("mkdocs.yml not found (looked in the current folder and beside the producers package)")
 
 
-def _assets(tree: ContentTree) -> tuple[list[Asset], dict]:
+def _assets(tree: ContentTree, cache_root: Path) -> tuple[list[Asset], dict]:
     """Self-hosted fonts (no Google Fonts), theme colours, package CSS/JS, logo; and config extras."""
-    assets: list[Asset] = []
-    faces = []
-    for name, (family, weight, unicode_range) in WEB_FONTS.items():
-        source = FONT_DIR / name
-        if not source.is_file():
-            raise ConfigError(f"font {source} is missing; run scripts/setup (fonts-noto-core)")
-        assets.append(Asset(f"assets/fonts/{name}", source=source))
-        rule = (f"@font-face {{ font-family: '{family}'; font-weight: {weight}; font-display: swap; "
-                f"src: url('fonts/{name}') format('truetype');")
-        faces.append(rule + (f" unicode-range: {unicode_range}; }}" if unicode_range else " }"))
+    fonts, faces = web_fonts(cache_root)
+    assets = [Asset(name, source=path) for name, path in fonts]
     theme = tree.site.theme
     assets.append(Asset("assets/site-theme.css", text=(
-        "\n".join(faces) + "\n:root, [data-md-color-scheme] {\n"
+        faces + "\n:root, [data-md-color-scheme] {\n"
         f"  --md-primary-fg-color: {theme.primary};\n  --md-primary-fg-color--light: {theme.primary};\n"
         f"  --md-primary-fg-color--dark: {theme.primary};\n  --md-accent-fg-color: {theme.accent};\n"
         "  --md-text-font: 'Noto Sans', 'Noto Sans Devanagari', sans-serif;\n}\n")))
@@ -124,7 +112,7 @@ def _mkdocs_config(tree: ContentTree, view: SiteView, extras: dict) -> dict:
         "site_description": escape(site.description),
         "site_url": site.base_url,
         "theme": theme,
-        # Search is Pagefind's chunked index (see render.py), not the theme's whole-site lunr index.
+        # Search is cell35's own sharded index (search.py), not the theme's whole-site lunr index.
         "plugins": [],
         "nav": nav(view),
         "extra_css": extras["extra_css"],
@@ -177,7 +165,7 @@ def build_site(options: BuildOptions) -> BuildResult:
     site_jobs = _site_jobs(tree, selected)
     all_jobs += [job for jobs in site_jobs.values() for job in jobs]
 
-    cache = Cache(options.cache_dir or content.resolve().parent / ".cache")
+    cache = Cache(Path(options.cache_dir).absolute() if options.cache_dir else content.resolve().parent / ".cache")
     cache.sweep()
     MARKDOWN.load(cache.root / "markdown.json")
     hasher = FileHasher(cache.root / "filehash.json")
@@ -240,24 +228,30 @@ def build_site(options: BuildOptions) -> BuildResult:
 
     pages = all_pages(view, product_docs)
     render_started = time.perf_counter()
-    assets, extras = _assets(tree)
+    assets, extras = _assets(tree, cache.root)
     config = _mkdocs_config(tree, view, extras)
     base_config = options.mkdocs_config or default_mkdocs_config()
     if options.keep_docs:
         write_docs(options.keep_docs, pages, assets, config, base_config)
     MARKDOWN.save(cache.root / "markdown.json")
-    rendered = render(pages, assets, config, base_config, cache, hasher, tree.site.language)
+    hashes = page_hashes(pages)
+    rendered = render(pages, hashes, assets, config, base_config, cache, hasher)
     phases["render"] = time.perf_counter() - render_started
+    search_started = time.perf_counter()
+    search = build_index(pages, hashes, cache)
+    phases["search"] = time.perf_counter() - search_started
     hasher.save()
     builds_root = out.parent / f".{out.name}.d"
     builds_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=builds_root, prefix=time.strftime("%Y%m%d-%H%M%S-")))
     os.chmod(staging, 0o755)
     try:
-        link_tree(rendered.folder, staging)
+        linker = TreeLinker(staging)
+        linker.tree(rendered.folder)
+        linker.tree(search.folder, prefix=INDEX_DIR)
         for url, media in published_media.items():
             for name, source in media.items():
-                link_file(Path(source), staging / url / name)
+                linker.link(source, url + name)
         for relative, data in feed_files.items():
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -268,6 +262,8 @@ def build_site(options: BuildOptions) -> BuildResult:
         report["phases"] = {name: round(seconds, 3) for name, seconds in phases.items()}
         report["rendered"] = {"status": "cached" if rendered.cached else "rendered",
                               "pages": len(pages), "pages_rendered": rendered.pages_rendered}
+        report["search"] = {"status": "cached" if search.cached else "updated" if search.incremental else "indexed",
+                            "files": search.files_total, "files_written": search.files_written}
         atomic_write_text(staging / "build-report.json", json.dumps(report, ensure_ascii=False, indent=2))
         _swap(out, staging)
     except BaseException:

@@ -27,7 +27,7 @@ def executable(name: str) -> str:
 @functools.cache
 def version(name: str) -> str:
     """First line of the tool's version banner: part of every job key that uses the tool."""
-    flag = {"espeak-ng": "--version", "pagefind": "--version"}.get(name, "-version")
+    flag = {"espeak-ng": "--version"}.get(name, "-version")
     result = subprocess.run([executable(name), flag], capture_output=True, text=True, timeout=30)
     return (result.stdout or result.stderr).strip().splitlines()[0] if (result.stdout or result.stderr) else "unknown"
 

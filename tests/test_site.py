@@ -166,10 +166,10 @@ def test_site_language_and_no_google_fonts(built):
     home = html(public, "")
     assert '<html lang="en"' in home
     assert "fonts.googleapis" not in all_html(public)
-    assert (public.out / "assets/fonts/NotoSansDevanagari-Regular.ttf").is_file()
-    # Pagefind's chunked index replaces the theme's whole-site index
+    assert (public.out / "assets/fonts/NotoSansDevanagari-Regular.devanagari.woff2").is_file()
+    # cell35's sharded index replaces the theme's whole-site index
     assert not (public.out / "search/search_index.json").exists()
-    assert (public.out / "pagefind/pagefind-entry.json").is_file()
+    assert (public.out / "search-index/index.json").is_file()
 
 
 def test_generated_labels_exist_in_every_language():

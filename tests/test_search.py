@@ -1,0 +1,204 @@
+"""The search index: words cut and folded right, bounded bytes per query, incremental files."""
+
+from __future__ import annotations
+
+import bisect
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from producers.pages import Page, front_matter
+from producers.pipeline import Cache
+from producers.render import page_hashes
+from producers.search import (FIRST_BLOCK, MORE_BLOCK, SHARD_TARGET, build_index, document, fold, index_files,
+                              plain_text, reference, words)
+
+
+def test_hindi_words_keep_their_vowel_signs_and_lose_joiners():
+    assert words("ऑनलाइन ठगी से बचाव") == ["ऑनलाइन", "ठगी", "से", "बचाव"]
+    assert words("क्\u200dष") == ["क्ष"]
+
+
+def test_vietnamese_words_are_nfc_lower_case_and_fold_without_marks():
+    assert words("Phu\u0301ng VIẾNG") == ["phúng", "viếng"]
+    assert fold("phúng") == "phung" and fold("đám") == "dam" and fold("ठगी") == "ठगी"
+
+
+def test_plain_text_drops_markup_scripts_and_styles():
+    text = plain_text("# Title\n\n<script>var secret = 1</script><style>p{}</style>"
+                      "Some **bold** [link](../x/) ![alt text](a.png) &amp; <b>tag</b> \\*star\\*")
+    assert text == "Title Some bold link alt text & tag *star*"
+
+
+def page(url: str, title: str, body: str, search: bool = True) -> Page:
+    return Page(url + "index.md", front_matter(title, extra={"search": True} if search else None)
+                + f"# {title}\n\n{body}\n")
+
+
+def test_listing_pages_are_not_indexed_and_titles_weigh_more():
+    assert document(page("cells/x/", "Cell", "lists titles", search=False)) is None
+    in_title = document(page("a/", "Flood drill", "river"))
+    in_body = document(page("b/", "Drill", "flood river"))
+    assert in_title.scores["flood"] > in_body.scores["flood"]
+
+
+def synthetic_docs(count: int, seed: int = 1) -> list:
+    rng = random.Random(seed)
+    vocabulary = ["và", "của", "ठगी", "है", "the", "flood"] + [f"w{n}" for n in range(300)]
+    docs = []
+    for n in range(count):
+        body = " ".join(rng.choice(vocabulary) for _ in range(120)) + f" unique{n}"
+        docs.append(document(page(f"sessions/s{n:05d}/", f"Session {n} và", body)))
+    return docs
+
+
+def query_bytes(files: dict[str, bytes], word: str, shown: int = 10) -> tuple[int, list[str]]:
+    """What search.js downloads for one word: the manifest, that word's shard, the shown results."""
+    manifest = json.loads(files["index.json"])
+    firsts = [first for first, _ in manifest["shards"]]
+    name = manifest["shards"][bisect.bisect_right(firsts, word) - 1][1]
+    shard = files[f"s/{name}.json"]
+    entry = next(e for e in json.loads(shard) if e[0] == word)
+    refs = entry[2][0::2][:shown]
+    return len(files["index.json"]) + len(shard) + sum(len(files[f"d/{r}.json"]) for r in refs), refs
+
+
+def test_a_common_word_costs_about_the_same_bytes_on_a_site_ten_times_bigger():
+    small, big = index_files(synthetic_docs(200)), index_files(synthetic_docs(2000))
+    small_bytes, _ = query_bytes(small, "và")
+    big_bytes, _ = query_bytes(big, "và")
+    assert big_bytes < 1.5 * small_bytes, (small_bytes, big_bytes)
+    assert big_bytes < 60_000
+    assert max(len(data) for name, data in big.items() if name.startswith("s/")) <= 8 * SHARD_TARGET
+
+
+def test_every_posting_is_reachable_best_first_through_the_more_files():
+    docs = synthetic_docs(700)
+    files = index_files(docs)
+    manifest = json.loads(files["index.json"])
+    shards = [json.loads(files[f"s/{name}.json"]) for _, name in manifest["shards"]]
+    entry = next(e for shard in shards for e in shard if e[0] == "ठगी")
+    flat = entry[2] + [v for n in range(1, entry[4] + 1) for v in json.loads(files[f"m/{entry[3]}-{n}.json"])]
+    refs, scores = flat[0::2], flat[1::2]
+    expected = {reference(d.url) for d in docs if "ठगी" in d.scores}
+    assert len(entry[2]) == 2 * FIRST_BLOCK and entry[4] == -(-(len(expected) - FIRST_BLOCK) // MORE_BLOCK)
+    assert entry[1] == len(refs) == len(expected) and set(refs) == expected
+    assert scores == sorted(scores, reverse=True)
+    words_in_order = [e[0] for shard in shards for e in shard]
+    assert words_in_order == sorted(words_in_order, key=lambda w: w.encode("utf-16-be"))
+
+
+def test_a_word_typed_without_tone_marks_finds_the_marked_word():
+    files = index_files([document(page("a/", "Lễ tang", "viếng phúng điếu"))])
+    for word in ("phúng", "phung", "dieu", "điếu"):
+        assert query_bytes(files, word)[1] == [reference("a/")]
+
+
+def site_pages(count: int, edited: int | None = None) -> list[Page]:
+    pages = [page("cells/", "Cells", "listing", search=False)]
+    for n in range(count):
+        body = f"Session body {n} với ठगी và flood" + (" edited sentence" if n == edited else "")
+        pages.append(page(f"sessions/s{n:03d}/", f"Session {n}", body))
+    return pages
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.name.startswith(".")}
+
+
+def test_an_edit_rewrites_few_files_and_equals_a_clean_index(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    first = build_index(site_pages(300), page_hashes(site_pages(300)), cache)
+    assert not first.cached and first.files_written == first.files_total > 300
+    again = build_index(site_pages(300), page_hashes(site_pages(300)), cache)
+    assert again.cached and again.folder == first.folder
+    edited = site_pages(300, edited=7)
+    result = build_index(edited, page_hashes(edited), cache)
+    # the page's file, the manifest, and per word of the page its shard and at most one more-file
+    words_of_page = len(document(edited[8]).scores)
+    assert not result.cached and result.files_written <= 2 + 2 * words_of_page, (result, words_of_page)
+    assert result.files_written < result.files_total / 10
+    clean = build_index(edited, page_hashes(edited), Cache(tmp_path / "clean"))
+    assert tree_bytes(result.folder) == tree_bytes(clean.folder)
+    assert b"edited sentence" in (result.folder / f"d/{reference('sessions/s007/')}.json").read_bytes()
+
+
+def test_a_removed_page_leaves_the_index(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    pages = site_pages(20)
+    build_index(pages, page_hashes(pages), cache)
+    fewer = pages[:-1]
+    result = build_index(fewer, page_hashes(fewer), cache)
+    assert not (result.folder / f"d/{reference('sessions/s019/')}.json").exists()
+    assert json.loads((result.folder / "index.json").read_text())["docs"] == 19
+    assert b"s019" not in b"".join(tree_bytes(result.folder).values())
+
+
+@pytest.mark.parametrize("title", ["<script>alert(1)</script>", "<img src=x onerror=alert(2)>"])
+def test_titles_are_stored_as_text_for_the_page_to_show_as_text(title):
+    doc = document(page("a/", title, "body"))     # front matter holds it HTML-escaped
+    assert doc.title == title     # search.js puts it in with textContent; a browser test checks that
+
+
+@pytest.mark.browser
+def test_hostile_text_reaches_search_results_as_text_only(tmp_path, browser, served):
+    """A title and body made to run script come back from a search as visible text, nothing else."""
+    from producers.site import BuildOptions, build_site
+    from tests.conftest import REPO, Tree, session_md
+
+    tree = Tree(tmp_path / "content")
+    tree.session("2024-q4/ha-long-hostile", session=session_md(
+        title="'Canal <img src=x onerror=window.pwned=1> day'",
+        summary="'Zanzibar <script>window.pwned=2</script> summary'"))
+    result = build_site(BuildOptions(content=tree.root, out=tmp_path / "site", cache_dir=tmp_path / "cache",
+                                     mkdocs_config=REPO / "mkdocs.yml"))
+    assert result.ok
+    page = browser.new_page()
+    try:
+        dialogs = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(served(result.out) + "search/?q=zanzibar", wait_until="load")
+        link = page.locator(".c35-search-result a").first
+        link.wait_for()
+        assert link.inner_text() == "Canal <img src=x onerror=window.pwned=1> day"
+        assert page.locator(".c35-search-results img, .c35-search-results script").count() == 0
+        assert page.locator(".c35-search-result mark").first.inner_text() == "Zanzibar"
+        assert page.evaluate("window.pwned") is None and dialogs == []
+    finally:
+        page.close()
+
+
+def test_random_edits_adds_and_removals_update_to_exactly_a_clean_index(tmp_path, monkeypatch):
+    """Small shards (many boundaries to move) and a small vocabulary (words shared by many pages)."""
+    import producers.search as search
+    monkeypatch.setattr(search, "SHARD_TARGET", 150)
+    monkeypatch.setattr(search, "FIRST_BLOCK", 3)
+    monkeypatch.setattr(search, "MORE_BLOCK", 4)
+    rng = random.Random(35)
+    vocabulary = [f"w{n}" for n in range(60)] + ["phúng", "ठगी", "và"]
+
+    def random_page(n: int) -> Page:
+        return page(f"sessions/s{n:03d}/", f"Title {rng.choice(vocabulary)}",
+                    " ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 25))))
+
+    live = {n: random_page(n) for n in range(40)}
+    cache = Cache(tmp_path / "cache")
+    build_index(list(live.values()), page_hashes(list(live.values())), cache)
+    updates = 0
+    for step in range(25):
+        for _ in range(rng.randint(1, 3)):
+            action = rng.choice(["edit", "add", "remove"])
+            if action == "remove" and len(live) > 5:
+                live.pop(rng.choice(sorted(live)))
+            else:
+                n = rng.choice(sorted(live)) if action == "edit" else max(live) + 1
+                live[n] = random_page(n)
+        pages = list(live.values())
+        result = build_index(pages, page_hashes(pages), cache)
+        clean = build_index(pages, page_hashes(pages), Cache(tmp_path / f"clean{step}"))
+        updates += result.incremental
+        assert tree_bytes(result.folder) == tree_bytes(clean.folder), f"step {step}"
+    assert updates >= 20
