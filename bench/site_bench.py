@@ -101,7 +101,8 @@ def main() -> None:
     bare, _ = timed([PYTHON, "-m", "mkdocs", "build", "-q", "-f", str(work / "docs-copy" / "mkdocs.yml"),
                      "-d", str(work / "bare-site")], REPO)
     article = next((work / "content" / "sessions").rglob("01-article.md"))
-    article.write_text(article.read_text(encoding="utf-8") + "\nOne more edited line.\n", encoding="utf-8")
+    # a new sentence each run: a --keep folder must not find the edited state cached from a previous run
+    article.write_text(article.read_text(encoding="utf-8") + f"\nEdited line {time.time_ns()}.\n", encoding="utf-8")
     edited, _ = cell35_build(work)
     report = json.loads((work / "site" / "build-report.json").read_text())
     print(f"sessions: {args.sessions}; pages: {sum(1 for _ in (work / 'site').rglob('*.html'))}")

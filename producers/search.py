@@ -260,6 +260,13 @@ def update_files(read, manifest: dict, old_docs: dict[str, SearchDoc | None],
         if doc is None:
             continue
         path, data = _fragment(doc)
+        if old_docs[url] is None:
+            try:
+                other = json.loads(read(path))["url"]
+            except FileNotFoundError:
+                other = None
+            if other is not None and other not in old_docs:
+                raise ConfigError(f"search: pages {other} and {url} have the same reference {reference(url)}")
         written[path] = data
         removed.discard(path)
         for key, score in doc.scores.items():

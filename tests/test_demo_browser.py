@@ -58,6 +58,7 @@ def test_search_query_in_the_address_and_no_results_message(page, base_url):
     page.goto(base_url + "search/?q=" + "ठगी", wait_until="load")
     page.locator(".c35-search-result a").first.wait_for()
     assert page.locator("#c35-search input").input_value() == "ठगी"
+    assert not page.locator(".c35-search-more").is_visible()      # every page with the word is shown
     page.locator("#c35-search input").fill("zzqxw")
     page.wait_for_function("document.querySelector('.c35-search-status').textContent.includes('Không tìm thấy')")
     assert page.locator(".c35-search-result").count() == 0

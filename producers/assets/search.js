@@ -120,7 +120,8 @@
 
   Search.prototype.showMore = async function () {
     var generation = this.generation, self = this;
-    if (this.shown >= this.results.length && this.remainingBlocks()) {
+    // read more postings until this step can be filled (or every block of every word is read)
+    while (this.shown + SHOWN_PER_STEP > this.results.length && this.remainingBlocks()) {
       var loads = [];
       this.query.forEach(function (group) {
         group.forEach(function (entry) {
@@ -134,6 +135,7 @@
       });
       await Promise.all(loads);
       if (generation !== this.generation) return;
+      // results already shown keep their places; the newly read ones are ranked after them
       var seen = new Set(this.results.slice(0, this.shown).map(function (hit) { return hit.ref; }));
       this.results = this.results.slice(0, this.shown).concat(
         this.rank().filter(function (hit) { return !seen.has(hit.ref); }));
