@@ -168,11 +168,13 @@ def render(pages: list[Page], hashes: dict[str, str], assets: list[Asset], confi
         os.utime(marker)   # most recently used: kept by pruning
         meta = json.loads(marker.read_text())
         return Rendered(final, tuple(meta["warnings"]), cached=True, pages_rendered=0)
-    check_links(pages, set(hashes))
     nav_pages = {path for item in config.get("nav", []) for path in item.values()}
     previous = _previous(rendered_root, frame)
     changed = [p for p in pages if previous is None or previous[1]["pages"].get(p.path) != hashes[p.path]
                or p.path in nav_pages]
+    # Unchanged pages' links reached pages that existed; unless one went, only changed pages need a look.
+    removed_any = previous is None or any(path not in hashes for path in previous[1]["pages"])
+    check_links(pages if removed_any else changed, set(hashes))
     partial = previous is not None and len(changed) <= PARTIAL_LIMIT * len(pages)
     work = cache.scratch("render")
     try:
