@@ -20,7 +20,7 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 
 from .errors import ConfigError
-from .pipeline import Cache
+from .pipeline import TRASH, Cache, discard
 
 VERSION = 1                      # bump when the output changes for the same inputs
 NOTO_DIR = Path("/usr/share/fonts/truetype/noto")
@@ -121,6 +121,9 @@ def _build(sources: dict[str, Path], folder: Path, cache: Cache, built_before: P
                 raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    for older in folder.parent.iterdir():            # fonts of earlier versions: never used again
+        if older != folder and older.name != TRASH and (older / MANIFEST).is_file():
+            discard(older)
 
 
 def _subset_all(sources: dict[str, Path], work: Path) -> None:

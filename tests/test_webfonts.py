@@ -83,6 +83,15 @@ def test_a_second_call_reuses_the_built_files(built):
     assert len(list((cache / "fonts").iterdir())) == 1
 
 
+def test_fonts_of_an_earlier_version_leave_the_cache(built, tmp_path):
+    old = tmp_path / "fonts" / ("0" * 64)
+    old.mkdir(parents=True)
+    (old / webfonts.MANIFEST).write_text("[]")
+    files, _ = web_fonts(tmp_path)            # a new cache: built (or copied from this process's build)
+    assert files and all(path.is_file() for _, path in files)
+    assert [p.name for p in (tmp_path / "fonts").iterdir() if p.name != ".trash"] == [files[0][1].parent.name]
+
+
 def test_a_missing_source_font_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setattr(webfonts, "NOTO_DIR", tmp_path)
     with pytest.raises(ConfigError, match=r"NotoSans-Regular\.ttf.*scripts/setup \(fonts-noto-core\)"):
