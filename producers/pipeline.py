@@ -139,6 +139,15 @@ def job_key(job: Job, hasher: FileHasher) -> str:
     return hashlib.sha256(canonical_json(description).encode()).hexdigest()
 
 
+def _process_start(pid: int) -> str:
+    """The process's start time in clock ticks since boot, or "" if there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError):
+        return ""
+
+
 class Cache:
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -149,9 +158,11 @@ class Cache:
         return self.jobs / key[:2] / key
 
     def scratch(self, label: str) -> Path:
-        """A private temporary folder, named so that a later build can tell whether its owner died."""
+        """A private temporary folder, named so that a later build can tell whether its owner died:
+        host, process id and that process's start time (process ids are reused; 32768 by default)."""
         self.tmp.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(dir=self.tmp, prefix=f"{socket.gethostname()}-{os.getpid()}-{label}."))
+        owner = f"{os.getpid()}_{_process_start(os.getpid())}"
+        return Path(tempfile.mkdtemp(dir=self.tmp, prefix=f"{socket.gethostname()}-{owner}-{label}."))
 
     def sweep(self) -> int:
         """Remove scratch folders of killed builds (same host, process gone). Returns how many."""
@@ -161,15 +172,12 @@ class Cache:
         removed = 0
         for entry in self.tmp.iterdir():
             parts = entry.name.split("-")
-            if len(parts) < 3 or not parts[-2].isdigit() or "-".join(parts[:-2]) != host:
+            pid, _, started = parts[-2].partition("_") if len(parts) >= 3 else ("", "", "")
+            if not pid.isdigit() or "-".join(parts[:-2]) != host:
                 continue
-            try:
-                os.kill(int(parts[-2]), 0)
-            except ProcessLookupError:
+            if _process_start(int(pid)) != started:
                 shutil.rmtree(entry, ignore_errors=True)
                 removed += 1
-            except PermissionError:
-                pass
         return removed
 
     def lookup(self, key: str) -> dict | None:

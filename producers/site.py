@@ -30,7 +30,7 @@ from .search import INDEX_DIR, build_index
 from .trees import TreeLinker
 from .producer import ProductContext, ProductPage, product_contexts
 from .registry import PRODUCERS
-from .webfonts import web_fonts
+from .webfonts import font_faces, font_jobs
 
 PUBLIC_STATUSES = frozenset({"published"})
 PACKAGE_ASSETS = Path(__file__).parent / "assets"
@@ -76,9 +76,8 @@ def default_mkdocs_config() -> Path:
     raise ConfigError("mkdocs.yml not found (looked in the current folder and beside the producers package)")
 
 
-def _assets(tree: ContentTree, cache_root: Path) -> tuple[list[Asset], dict]:
+def _assets(tree: ContentTree, fonts: list[tuple[str, Path]], faces: str) -> tuple[list[Asset], dict]:
     """Self-hosted fonts (no Google Fonts), theme colours, package CSS/JS, logo; and config extras."""
-    fonts, faces = web_fonts(cache_root)
     assets = [Asset(name, source=path) for name, path in fonts]
     theme = tree.site.theme
     assets.append(Asset("assets/site-theme.css", text=(
@@ -163,7 +162,9 @@ def build_site(options: BuildOptions) -> BuildResult:
         all_jobs += planned
 
     site_jobs = _site_jobs(tree, selected)
-    all_jobs += [job for jobs in site_jobs.values() for job in jobs]
+    # the fonts are the longest site jobs (seconds each): started first, they do not trail the pool
+    all_jobs = site_jobs["fonts"] + all_jobs + [job for kind, jobs in site_jobs.items() if kind != "fonts"
+                                                for job in jobs]
 
     cache = Cache(Path(options.cache_dir).absolute() if options.cache_dir else content.resolve().parent / ".cache")
     cache.sweep()
@@ -228,7 +229,7 @@ def build_site(options: BuildOptions) -> BuildResult:
 
     pages = all_pages(view, product_docs)
     render_started = time.perf_counter()
-    assets, extras = _assets(tree, cache.root)
+    assets, extras = _assets(tree, *font_faces(site_jobs["fonts"], results))
     config = _mkdocs_config(tree, view, extras)
     base_config = options.mkdocs_config or default_mkdocs_config()
     if options.keep_docs:
@@ -274,11 +275,12 @@ def build_site(options: BuildOptions) -> BuildResult:
 
 
 def _site_jobs(tree: ContentTree, selected: list[SessionRecord]) -> dict[str, list[Job]]:
-    """Jobs that belong to the site rather than to one product: session share cards, the report."""
+    """Jobs that belong to the site rather than to one product: web fonts, session share cards, the report."""
     from .cards import session_card_job
     from .report import report_job
 
     return {
+        "fonts": font_jobs(),
         "cards": [session_card_job(r, tree.cells[r.session.cell].name, tree.site, tree.root) for r in selected],
         "report": [report_job(tree, tree.site.language)],
     }

@@ -2,29 +2,26 @@
 
 A browser downloads a face only when the page uses a character in its ``unicode-range``, so a
 Vietnamese page fetches ``latin`` + ``vietnamese`` (tens of KB) instead of two 0.5 MB TTFs.
-Subsetting takes seconds, so the files are built once per input (fonts, ranges, tool versions)
-into the cache and reused by every later build.
+Subsetting takes seconds, so each file is a pipeline job: made in the pool beside the other jobs,
+once per input (font bytes, ranges, tool versions), and cached like any job.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
 from pathlib import Path
+from typing import Any, Mapping
 
 import brotli
 import fontTools
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
-from .errors import ConfigError
-from .pipeline import TRASH, Cache, discard
+from .errors import ConfigError, ProducerError
+from .pipeline import Job, JobResult
 
 VERSION = 1                      # bump when the output changes for the same inputs
 NOTO_DIR = Path("/usr/share/fonts/truetype/noto")
-MANIFEST = "manifest.json"       # written last: its presence marks a complete folder
 
 # Google Fonts' ranges for Noto Sans. Those overlap (latin-ext also holds the Vietnamese letters
 # ă đ ơ ư, and the browser picks the last matching rule), so here each subset takes only what no
@@ -69,77 +66,54 @@ def format_range(codepoints: set[int]) -> str:
     return ", ".join(f"U+{a:04X}" if a == b else f"U+{a:04X}-{b:04X}" for a, b in spans)
 
 
-def web_fonts(cache_root: Path) -> tuple[list[tuple[str, Path]], str]:
-    """(site-relative name, built file) for every WOFF2 subset, and the CSS ``@font-face`` rules."""
-    sources = {}
-    for name in FONTS:
+def font_jobs() -> list[Job]:
+    """One job per WOFF2 file, so the pool subsets them side by side and the cache keeps them."""
+    versions = {"fonttools": fontTools.version, "brotli": brotli.__version__, "options": SUBSET_OPTIONS}
+    jobs = []
+    for name, (family, weight, subsets) in FONTS.items():
         source = NOTO_DIR / name
         if not source.is_file():
             raise ConfigError(f"font {source} is missing; run scripts/setup (fonts-noto-core)")
-        sources[name] = source
-    key = hashlib.sha256(json.dumps({
-        "version": VERSION,
-        "sources": {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in sources.items()},
-        "fonts": FONTS, "options": SUBSET_OPTIONS,
-        "fonttools": fontTools.version, "brotli": brotli.__version__,
-    }, sort_keys=True).encode()).hexdigest()
-    folder = Path(cache_root) / "fonts" / key
-    if not (folder / MANIFEST).is_file():
-        _build(sources, folder, Cache(cache_root), _built_in_this_process.get(key))
-    _built_in_this_process[key] = folder
-    faces = json.loads((folder / MANIFEST).read_text())
-    files = [(f"assets/fonts/{face['file']}", folder / face["file"]) for face in faces]
-    css = "\n".join(
-        f"@font-face {{ font-family: '{face['family']}'; font-weight: {face['weight']}; font-display: swap; "
-        f"src: url('fonts/{face['file']}') format('woff2'); unicode-range: {face['range']}; }}"
-        for face in faces)
-    return files, css
-
-
-# Subsetting takes ~12 s; a process that builds several sites with separate caches (the server
-# after a cache wipe, the test suite) copies the folder it already built instead.
-_built_in_this_process: dict[str, Path] = {}
-
-
-def _build(sources: dict[str, Path], folder: Path, cache: Cache, built_before: Path | None) -> None:
-    # Built in a scratch folder under the same cache root, then renamed in whole: a killed build
-    # leaves no half folder here, and the next build's Cache.sweep() removes its scratch.
-    work = cache.scratch("fonts")
-    try:
-        if built_before is not None and (built_before / MANIFEST).is_file():
-            shutil.copytree(built_before, work, dirs_exist_ok=True)
-        else:
-            _subset_all(sources, work)
-        os.chmod(work, 0o755)                # mkdtemp's 0700 would differ from the rest of the cache
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        if folder.exists() and not (folder / MANIFEST).is_file():
-            shutil.rmtree(folder)            # no marker: not a folder this code renamed into place
-        try:
-            os.rename(work, folder)
-        except OSError:
-            if not (folder / MANIFEST).is_file():   # a concurrent build that won the rename is fine
-                raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    for older in folder.parent.iterdir():            # fonts of earlier versions: never used again
-        if older != folder and older.name != TRASH and (older / MANIFEST).is_file():
-            discard(older)
-
-
-def _subset_all(sources: dict[str, Path], work: Path) -> None:
-    faces = []
-    for name, (family, weight, subsets) in FONTS.items():
-        cmap = set(TTFont(sources[name]).getBestCmap())
-        taken: set[int] = set()
+        earlier: list[str] = []
         for label, text in subsets.items():
-            codepoints = (parse_range(text) & cmap if text else cmap) - taken
-            taken |= codepoints
-            if not codepoints:
-                continue
             file = f"{Path(name).stem}.{label}.woff2"
-            _subset(sources[name], codepoints, work / file)
-            faces.append({"file": file, "family": family, "weight": weight, "range": format_range(codepoints)})
-    (work / MANIFEST).write_text(json.dumps(faces, indent=1))
+            jobs.append(Job(name=f"font:{file}", kind="fonts", action=subset_action,
+                            params={"file": file, "family": family, "weight": weight, "range": text,
+                                    "earlier": list(earlier), **versions},
+                            files=(source,), outputs=("font.woff2", "face.json"), version=str(VERSION)))
+            if text:
+                earlier.append(text)
+    return jobs
+
+
+def subset_action(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
+    """The characters of the range that no earlier subset of this font took (all the rest if no range)."""
+    cmap = set(TTFont(files[0]).getBestCmap())
+    taken = set().union(*(parse_range(text) & cmap for text in params["earlier"]))
+    codepoints = (parse_range(params["range"]) & cmap if params["range"] else cmap) - taken
+    if not codepoints:
+        raise ProducerError(f"{params['file']}: {files[0].name} has no character in {params['range']}")
+    _subset(files[0], codepoints, out_dir / "font.woff2")
+    face = {"file": params["file"], "family": params["family"], "weight": params["weight"],
+            "range": format_range(codepoints)}
+    (out_dir / "face.json").write_text(json.dumps(face), encoding="utf-8")
+    return []
+
+
+def font_faces(jobs: list[Job], results: Mapping[str, JobResult]) -> tuple[list[tuple[str, Path]], str]:
+    """(site-relative name, built file) for every WOFF2 file, and the CSS ``@font-face`` rules."""
+    failed = [results[job.name] for job in jobs if results[job.name].status == "failed"]
+    if failed:
+        raise ConfigError("web fonts: " + "; ".join(f"{r.name}: {r.error}" for r in failed))
+    files, rules = [], []
+    for job in jobs:
+        outputs = results[job.name].outputs
+        face = json.loads(outputs["face.json"].read_text(encoding="utf-8"))
+        files.append((f"assets/fonts/{face['file']}", outputs["font.woff2"]))
+        rules.append(f"@font-face {{ font-family: '{face['family']}'; font-weight: {face['weight']}; "
+                     f"font-display: swap; src: url('fonts/{face['file']}') format('woff2'); "
+                     f"unicode-range: {face['range']}; }}")
+    return files, "\n".join(rules)
 
 
 def _subset(source: Path, codepoints: set[int], target: Path) -> None:

@@ -129,3 +129,16 @@ def test_cli_build_on_a_dask_scheduler(tmp_path, monkeypatch):
     report = json.loads((tmp_path / "site" / "build-report.json").read_text())
     assert report["summary"]["jobs"]["rendered"] >= 2          # session card, article card, report
     assert (tmp_path / "site/sessions/2024-q4/ha-long-sanitation/card.png").is_file()
+
+
+def test_sweep_removes_scratch_of_dead_owners_even_when_their_process_id_is_reused(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    mine = cache.scratch("render")
+    owner = mine.name.split("-")[-2]                              # "<pid>_<start time>"
+    pid = owner.partition("_")[0]
+    reused = cache.tmp / mine.name.replace(owner, f"{pid}_1")     # same pid, another process's start
+    gone = cache.tmp / mine.name.replace(owner, "4194999_5")       # a pid no process has
+    reused.mkdir()
+    gone.mkdir()
+    assert cache.sweep() == 2
+    assert [p.name for p in cache.tmp.iterdir()] == [mine.name]

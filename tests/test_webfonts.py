@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 from pathlib import Path
 
@@ -14,7 +15,23 @@ from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from producers import webfonts
 from producers.errors import ConfigError
-from producers.webfonts import NOTO_DIR, parse_range, web_fonts
+from producers.pipeline import Cache, run_jobs
+from producers.webfonts import NOTO_DIR, font_faces, font_jobs, parse_range
+
+
+def web_fonts(cache_root: Path):
+    """The fonts as the site gets them: job outputs linked under their published names."""
+    jobs = font_jobs()
+    results = run_jobs(jobs, Cache(cache_root))
+    files, css = font_faces(jobs, results)
+    published = []
+    for name, path in files:
+        target = cache_root / "site" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        os.link(path, target)
+        published.append((name, target))
+    return (published, css), results
 
 FACE = re.compile(r"@font-face \{ font-family: '([^']+)'; font-weight: (\d+); font-display: swap; "
                   r"src: url\('fonts/([^']+)'\) format\('woff2'\); unicode-range: ([^;]+); \}")
@@ -27,7 +44,7 @@ ORIGINAL = {("Noto Sans", 400): "NotoSans-Regular.ttf", ("Noto Sans", 700): "Not
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache")
-    files, css = web_fonts(cache)
+    (files, css), _ = web_fonts(cache)
     return cache, files, css
 
 
@@ -77,25 +94,16 @@ def test_a_vietnamese_page_downloads_under_40_percent_of_the_ttfs(built):
 def test_a_second_call_reuses_the_built_files(built):
     cache, files, css = built
     stamps = [(p.stat().st_ino, p.stat().st_mtime_ns) for _, p in files]
-    again, css_again = web_fonts(cache)
+    (again, css_again), results = web_fonts(cache)
     assert again == files and css_again == css
+    assert {r.status for r in results.values()} == {"cached"}
     assert [(p.stat().st_ino, p.stat().st_mtime_ns) for _, p in again] == stamps
-    assert len(list((cache / "fonts").iterdir())) == 1
-
-
-def test_fonts_of_an_earlier_version_leave_the_cache(built, tmp_path):
-    old = tmp_path / "fonts" / ("0" * 64)
-    old.mkdir(parents=True)
-    (old / webfonts.MANIFEST).write_text("[]")
-    files, _ = web_fonts(tmp_path)            # a new cache: built (or copied from this process's build)
-    assert files and all(path.is_file() for _, path in files)
-    assert [p.name for p in (tmp_path / "fonts").iterdir() if p.name != ".trash"] == [files[0][1].parent.name]
 
 
 def test_a_missing_source_font_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setattr(webfonts, "NOTO_DIR", tmp_path)
     with pytest.raises(ConfigError, match=r"NotoSans-Regular\.ttf.*scripts/setup \(fonts-noto-core\)"):
-        web_fonts(tmp_path / "cache")
+        font_jobs()
 
 
 @pytest.fixture(scope="module")
