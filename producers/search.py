@@ -459,17 +459,28 @@ def build_index(pages: list[Page], hashes: dict[str, str], cache: Cache) -> Sear
                 raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if update is not None:
-        memo.forget({previous[1]["pages"][url] for url in previous[1]["pages"]
-                     if previous[1]["pages"][url] != page_hash.get(url)} - set(page_hash.values()))
-    _prune(root, keep=final)
+    _prune(root, keep=final, memo=memo)
     return SearchIndex(final, cached=False, incremental=update is not None, files_written=count,
                        files_total=len(digests))
 
 
-def _prune(folder: Path, keep: Path) -> None:
+def _prune(folder: Path, keep: Path, memo: _DocumentMemo) -> None:
+    """Keep the most recently used indexes, and the documents of their pages: going back to a kept
+    state and editing from there is still an update, not a rebuild."""
     entries = [p for p in folder.iterdir() if (p / MARKER).is_file()]
     entries.sort(key=lambda p: (p / MARKER).stat().st_mtime, reverse=True)
-    for old in entries[KEEP_INDEXES:]:
-        if old != keep:
-            discard(old)
+    old = [entry for entry in entries[KEEP_INDEXES:] if entry != keep]
+    if not old:
+        return
+    kept = [entry for entry in entries if entry not in old]
+
+    def page_hashes_of(entry: Path) -> set[str]:
+        try:
+            return set(json.loads((entry / MARKER).read_text())["pages"].values())
+        except (OSError, ValueError, KeyError):
+            return set()
+
+    still_used = set().union(*(page_hashes_of(entry) for entry in kept))
+    for entry in old:
+        memo.forget(page_hashes_of(entry) - still_used)
+        discard(entry)

@@ -206,3 +206,20 @@ def test_more_results_come_in_steps_best_first_without_repeats(small_site, page)
     assert len(links) == len(set(links)) == pages_with_word
     # the summary repeats the word index+1 times: the most repetitive session ranks first
     assert links[0].endswith("/sessions/2025-q1/varanasi-s13/")
+
+
+def test_going_back_to_an_earlier_state_and_editing_is_still_an_update(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    original, edited, again = site_pages(30), site_pages(30, edited=3), site_pages(30, edited=4)
+    for state in (original, edited, original):          # the last one is cached
+        build_index(state, page_hashes(state), cache)
+    result = build_index(again, page_hashes(again), cache)
+    assert result.incremental
+    # after more builds than are kept, the documents only old indexes used are gone
+    for n in range(5, 12):
+        state = site_pages(30, edited=n)
+        build_index(state, page_hashes(state), cache)
+    kept = {h for entry in (cache.root / "search").iterdir() if (entry / ".cell35-search.json").is_file()
+            for h in json.loads((entry / ".cell35-search.json").read_text())["pages"].values()}
+    stored = {p.stem for p in (cache.root / "search-docs").rglob("*.json")}
+    assert stored == kept
