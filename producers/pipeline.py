@@ -139,6 +139,35 @@ def job_key(job: Job, hasher: FileHasher) -> str:
     return hashlib.sha256(canonical_json(description).encode()).hexdigest()
 
 
+def install(built: Path, final: Path, marker: str) -> None:
+    """Rename a complete folder into its place in the cache. If another process installed the same
+    key first, its folder stands: renames are atomic, so a folder holding its marker is complete."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(built, final)
+    except OSError:
+        if not (final / marker).is_file():
+            raise
+
+
+def cached_trees(folder: Path, marker: str) -> list[Path]:
+    """The complete trees in ``folder``, most recently used first (using one touches its marker)."""
+    stamped = []
+    for entry in folder.iterdir() if folder.is_dir() else []:
+        try:
+            stamped.append(((entry / marker).stat().st_mtime, entry.name, entry))
+        except OSError:
+            continue
+    return [entry for _, _, entry in sorted(stamped, reverse=True)]
+
+
+def stale_trees(folder: Path, marker: str, keep: Path, count: int) -> tuple[list[Path], list[Path]]:
+    """(kept, stale): the ``count`` most recently used trees and ``keep`` stay."""
+    entries = cached_trees(folder, marker)
+    stale = [entry for entry in entries[count:] if entry != keep]
+    return [entry for entry in entries if entry not in stale], stale
+
+
 def _process_start(pid: int) -> str:
     """The process's start time in clock ticks since boot, or "" if there is no such process."""
     try:
@@ -206,13 +235,7 @@ def execute(job: Job, key: str, cache_root: str) -> JobResult:
         meta = {"name": job.name, "warnings": result.warnings, "seconds": result.seconds}
         (work / JOB_META).write_text(json.dumps(meta, ensure_ascii=False))
         final = cache.entry(key)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.rename(work, final)
-        except OSError:
-            if not (final / JOB_META).is_file():   # someone else's half entry cannot exist: renames are atomic
-                raise
-            shutil.rmtree(work, ignore_errors=True)
+        install(work, final, JOB_META)
         result.status = "rendered"
         result.outputs = {name: final / name for name in job.outputs}
     except Cell35Error as exc:

@@ -30,7 +30,7 @@ import yaml
 
 from .errors import ConfigError
 from .pages import Page
-from .pipeline import Cache, FileHasher, canonical_json, discard
+from .pipeline import Cache, FileHasher, cached_trees, canonical_json, discard, install, stale_trees
 from .trees import RENDERED_MARKER, TreeLinker
 
 RENDER_VERSION = "2"
@@ -144,16 +144,14 @@ def _write_sitemap(out: Path, pages: list[Page], base_url: str) -> None:
 
 def _previous(folder: Path, frame: str) -> tuple[Path, dict] | None:
     """The most recently used rendered tree with the same frame, to render only what changed."""
-    best = None
-    for entry in folder.iterdir() if folder.is_dir() else []:
-        marker = entry / RENDERED_MARKER
+    for entry in cached_trees(folder, RENDERED_MARKER):
         try:
-            meta = json.loads(marker.read_text())
+            meta = json.loads((entry / RENDERED_MARKER).read_text())
         except (OSError, ValueError):
             continue
-        if meta.get("frame") == frame and (best is None or marker.stat().st_mtime > best[2]):
-            best = (entry, meta, marker.stat().st_mtime)
-    return (best[0], best[1]) if best else None
+        if meta.get("frame") == frame:
+            return entry, meta
+    return None
 
 
 def render(pages: list[Page], hashes: dict[str, str], assets: list[Asset], config: dict, base_config: Path,
@@ -198,15 +196,11 @@ def render(pages: list[Page], hashes: dict[str, str], assets: list[Asset], confi
         _write_sitemap(out, pages, config.get("site_url", ""))
         (out / RENDERED_MARKER).write_text(json.dumps({"key": key, "frame": frame, "pages": hashes,
                                                    "warnings": warnings}))
-        final.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.rename(out, final)
-        except OSError:
-            if not marker.is_file():
-                raise
+        install(out, final, RENDERED_MARKER)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    _prune(rendered_root, keep=final)
+    for stale in stale_trees(rendered_root, RENDERED_MARKER, keep=final, count=KEEP_RENDERED)[1]:
+        discard(stale)
     return Rendered(final, tuple(warnings), cached=False, pages_rendered=len(changed) if partial else len(pages))
 
 
@@ -230,11 +224,3 @@ def write_docs(folder: Path, pages: list[Page], assets: list[Asset], config: dic
     config_path = folder / "mkdocs.yml"
     config_path.write_text(yaml.safe_dump(full, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return config_path
-
-
-def _prune(folder: Path, keep: Path) -> None:
-    entries = [p for p in folder.iterdir() if (p / RENDERED_MARKER).is_file()]
-    entries.sort(key=lambda p: (p / RENDERED_MARKER).stat().st_mtime, reverse=True)
-    for old in entries[KEEP_RENDERED:]:
-        if old != keep:
-            discard(old)

@@ -548,6 +548,6 @@ def report_job(tree: ContentTree, language: str, year: int | None = None, today:
     report = build_report(tree, year=year, today=today)
     import matplotlib
     return Job(name="report", kind="report", action=report_action,
-               params={"data": json.loads(report_json(report)), "language": language, "table_quarters": 1,
+               params={"data": report_data(report), "language": language, "table_quarters": 1,
                        "matplotlib": matplotlib.__version__},
                files=(), outputs=REPORT_OUTPUTS, version=REPORT_VERSION)

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 import regex
 
 from .errors import ConfigError
-from .pipeline import Cache, canonical_json, discard
+from .pipeline import Cache, atomic_write_text, cached_trees, canonical_json, discard, install, stale_trees
 from .trees import SEARCH_MARKER as MARKER, TreeLinker
 
 if TYPE_CHECKING:          # pages.py links to the index folder named here
@@ -355,11 +355,7 @@ class _DocumentMemo:
         doc = self.get(page_url(page), page_hash)
         if doc is None:
             doc = document(page)
-            path = self._path(page_hash)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(_dumps([doc.title, doc.text, doc.scores]))
-            os.replace(tmp, path)
+            atomic_write_text(self._path(page_hash), _dumps([doc.title, doc.text, doc.scores]).decode())
         return doc
 
     def forget(self, page_hashes: set[str]) -> None:
@@ -374,22 +370,15 @@ def searchable(page: Page) -> bool:
 
 
 def _latest(folder: Path) -> tuple[Path, dict] | None:
-    best = None
-    for entry in folder.iterdir() if folder.is_dir() else []:
-        marker = entry / MARKER
+    """The most recently used index of this version: the base an update starts from."""
+    for entry in cached_trees(folder, MARKER):
         try:
-            stamp = marker.stat().st_mtime
-        except OSError:
+            meta = json.loads((entry / MARKER).read_text())
+        except (OSError, ValueError):
             continue
-        if best is None or stamp > best[1]:
-            best = (entry, stamp)
-    if best is None:
-        return None
-    try:
-        meta = json.loads((best[0] / MARKER).read_text())
-    except (OSError, ValueError):
-        return None
-    return (best[0], meta) if meta.get("version") == INDEX_VERSION else None
+        if meta.get("version") == INDEX_VERSION:
+            return entry, meta
+    return None
 
 
 def build_index(pages: list[Page], hashes: dict[str, str], cache: Cache) -> SearchIndex:
@@ -443,20 +432,12 @@ def build_index(pages: list[Page], hashes: dict[str, str], cache: Cache) -> Sear
             digests[relative] = digest
             if previous is not None and old_digests.get(relative) == digest:
                 linker.link(previous[0] / relative, relative)
-                continue
-            target = out / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.unlink(missing_ok=True)
-            target.write_bytes(data)
-            count += 1
+            else:
+                linker.write(relative, data)
+                count += 1
         (out / MARKER).write_text(json.dumps({"version": INDEX_VERSION, "key": key, "pages": page_hash,
                                               "files": digests}))
-        root.mkdir(parents=True, exist_ok=True)
-        try:
-            os.rename(out, final)
-        except OSError:
-            if not marker.is_file():
-                raise
+        install(out, final, MARKER)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     _prune(root, keep=final, memo=memo)
@@ -467,12 +448,9 @@ def build_index(pages: list[Page], hashes: dict[str, str], cache: Cache) -> Sear
 def _prune(folder: Path, keep: Path, memo: _DocumentMemo) -> None:
     """Keep the most recently used indexes, and the documents of their pages: going back to a kept
     state and editing from there is still an update, not a rebuild."""
-    entries = [p for p in folder.iterdir() if (p / MARKER).is_file()]
-    entries.sort(key=lambda p: (p / MARKER).stat().st_mtime, reverse=True)
-    old = [entry for entry in entries[KEEP_INDEXES:] if entry != keep]
+    kept, old = stale_trees(folder, MARKER, keep, KEEP_INDEXES)
     if not old:
         return
-    kept = [entry for entry in entries if entry not in old]
 
     def page_hashes_of(entry: Path) -> set[str]:
         try:

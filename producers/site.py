@@ -162,9 +162,8 @@ def build_site(options: BuildOptions) -> BuildResult:
         all_jobs += planned
 
     site_jobs = _site_jobs(tree, selected)
-    # the fonts are the longest site jobs (seconds each): started first, they do not trail the pool
-    all_jobs = site_jobs["fonts"] + all_jobs + [job for kind, jobs in site_jobs.items() if kind != "fonts"
-                                                for job in jobs]
+    # site jobs first: the fonts take seconds each, and started last they would trail the pool
+    all_jobs = [job for jobs in site_jobs.values() for job in jobs] + all_jobs
 
     cache = Cache(Path(options.cache_dir).absolute() if options.cache_dir else content.resolve().parent / ".cache")
     cache.sweep()
@@ -254,10 +253,7 @@ def build_site(options: BuildOptions) -> BuildResult:
             for name, source in media.items():
                 linker.link(source, url + name)
         for relative, data in feed_files.items():
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.unlink(missing_ok=True)
-            target.write_bytes(data)
+            linker.write(relative, data)
         report = _report(tree, selected, contexts, outcomes, results, options, list(rendered.warnings),
                          time.perf_counter() - started)
         report["phases"] = {name: round(seconds, 3) for name, seconds in phases.items()}

@@ -19,19 +19,22 @@ IGNORED_NAMES = frozenset({RENDERED_MARKER, SEARCH_MARKER})
 
 
 class TreeLinker:
-    """Links files into the tree at ``root``."""
+    """Puts files into the tree at ``root``: links to cached files, or new bytes."""
 
     def __init__(self, root: Path):
         self.root = os.fspath(root)
         self._made: set[str] = set()
 
-    def link(self, source: Path | str, relative: str) -> None:
-        """``source`` at ``root/relative``: a hard link, or a copy across devices."""
-        target = os.path.join(self.root, relative)
+    def _folder_of(self, target: str) -> None:
         folder = os.path.dirname(target)
         if folder not in self._made:
             os.makedirs(folder, exist_ok=True)
             self._made.add(folder)
+
+    def link(self, source: Path | str, relative: str) -> None:
+        """``source`` at ``root/relative``: a hard link, or a copy across devices."""
+        target = os.path.join(self.root, relative)
+        self._folder_of(target)
         try:
             os.link(source, target)
         except OSError as exc:
@@ -41,10 +44,20 @@ class TreeLinker:
             shutil.copyfile(source, partial)
             os.replace(partial, target)
 
-    def tree(self, source: Path, prefix: str = "", include: Callable[[str], bool] = lambda relative: True) -> int:
+    def write(self, relative: str, data: bytes) -> None:
+        """New bytes at ``root/relative``, replacing (never writing through) a link already there."""
+        target = os.path.join(self.root, relative)
+        self._folder_of(target)
+        try:
+            os.unlink(target)
+        except FileNotFoundError:
+            pass
+        with open(target, "xb") as handle:
+            handle.write(data)
+
+    def tree(self, source: Path, prefix: str = "", include: Callable[[str], bool] = lambda relative: True) -> None:
         """Every file under ``source`` (but the caches' markers) at ``root/prefix/<its path>``,
-        where ``include(<its path>)``. Returns how many files were linked."""
-        count = 0
+        where ``include(<its path>)``."""
         pending = [""]
         while pending:
             folder = pending.pop()
@@ -55,5 +68,3 @@ class TreeLinker:
                         pending.append(relative)
                     elif entry.name not in IGNORED_NAMES and include(relative):
                         self.link(entry.path, f"{prefix}/{relative}" if prefix else relative)
-                        count += 1
-        return count

@@ -20,7 +20,7 @@ from fontTools.ttLib import TTFont
 from .errors import ConfigError, ProducerError
 from .pipeline import Job, JobResult
 
-VERSION = 1                      # bump when the output changes for the same inputs
+VERSION = 2                      # bump when the output changes for the same inputs
 NOTO_DIR = Path("/usr/share/fonts/truetype/noto")
 
 # Google Fonts' ranges for Noto Sans. Those overlap (latin-ext also holds the Vietnamese letters
@@ -87,16 +87,20 @@ def font_jobs() -> list[Job]:
 
 
 def subset_action(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
-    """The characters of the range that no earlier subset of this font took (all the rest if no range)."""
-    cmap = set(TTFont(files[0]).getBestCmap())
+    """The characters of the range that no earlier subset of this font took (all the rest if no
+    range), as WOFF2, and the ``unicode-range`` they make (``face.json``)."""
+    font = TTFont(files[0], recalcTimestamp=False)   # no "now" in head: same input, same bytes
+    cmap = set(font.getBestCmap())
     taken = set().union(*(parse_range(text) & cmap for text in params["earlier"]))
     codepoints = (parse_range(params["range"]) & cmap if params["range"] else cmap) - taken
     if not codepoints:
         raise ProducerError(f"{params['file']}: {files[0].name} has no character in {params['range']}")
-    _subset(files[0], codepoints, out_dir / "font.woff2")
-    face = {"file": params["file"], "family": params["family"], "weight": params["weight"],
-            "range": format_range(codepoints)}
-    (out_dir / "face.json").write_text(json.dumps(face), encoding="utf-8")
+    options = subset.Options(**SUBSET_OPTIONS)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=codepoints)
+    subsetter.subset(font)
+    subset.save_font(font, str(out_dir / "font.woff2"), options)
+    (out_dir / "face.json").write_text(json.dumps({"range": format_range(codepoints)}), encoding="utf-8")
     return []
 
 
@@ -107,19 +111,10 @@ def font_faces(jobs: list[Job], results: Mapping[str, JobResult]) -> tuple[list[
         raise ConfigError("web fonts: " + "; ".join(f"{r.name}: {r.error}" for r in failed))
     files, rules = [], []
     for job in jobs:
-        outputs = results[job.name].outputs
-        face = json.loads(outputs["face.json"].read_text(encoding="utf-8"))
+        outputs, face = results[job.name].outputs, job.params
+        unicode_range = json.loads(outputs["face.json"].read_text(encoding="utf-8"))["range"]
         files.append((f"assets/fonts/{face['file']}", outputs["font.woff2"]))
         rules.append(f"@font-face {{ font-family: '{face['family']}'; font-weight: {face['weight']}; "
                      f"font-display: swap; src: url('fonts/{face['file']}') format('woff2'); "
-                     f"unicode-range: {face['range']}; }}")
+                     f"unicode-range: {unicode_range}; }}")
     return files, "\n".join(rules)
-
-
-def _subset(source: Path, codepoints: set[int], target: Path) -> None:
-    options = subset.Options(**SUBSET_OPTIONS)
-    font = TTFont(source, recalcTimestamp=False)   # no "now" in head: same input, same bytes
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=codepoints)
-    subsetter.subset(font)
-    subset.save_font(font, str(target), options)
