@@ -22,13 +22,13 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple, Sequence
 
+import regex
 from PIL import Image, ImageColor, ImageDraw
 
 from . import fonts
 from .fonts import Script
 
 ELLIPSIS = "…"
-VIRAMA = "\u094d"
 ZWJ, ZWNJ = "\u200d", "\u200c"
 DOTTED_CIRCLE = "\u25cc"
 
@@ -78,25 +78,30 @@ def _is_mark(char: str) -> bool:
     return unicodedata.category(char)[0] == "M" or char in (ZWJ, ZWNJ)
 
 
-def _joins_previous(previous: str, char: str) -> bool:
-    if previous.isspace():
-        return False     # a mark after a space is an orphan, not part of the space (see _cells)
-    if _is_mark(char):
-        return True
-    # A consonant after a virama (or after virama+ZWJ) forms a conjunct: one unbreakable cluster.
-    return previous in (VIRAMA, ZWJ) and fonts.strong_script(char) is Script.DEVANAGARI \
-        and unicodedata.category(char) == "Lo"
+# UAX #29 extended grapheme clusters from the regex module's \X, with the Indic conjunct rule
+# (GB9c): emoji ZWJ sequences, flags, keycaps and Devanagari conjuncts stay whole. The hand-written
+# splitter this replaced cut 👨‍👩‍👧 into three emoji and a flag into two letters.
+_CLUSTER = regex.compile(r"\X")
 
 
 def clusters(text: str) -> list[str]:
-    """Split into user-perceived characters: a base with its marks, a conjunct stays whole."""
+    """Split into user-perceived characters (extended grapheme clusters).
+
+    One departure from UAX #29: marks after a space are not part of the space. They are an orphan
+    cluster of their own (``_cells`` gives them a dotted circle), so a line never starts with a
+    vowel sign that the space carried along.
+    """
     result: list[str] = []
-    for char in text:
-        if result and _joins_previous(result[-1][-1], char):
-            result[-1] += char
+    for piece in _CLUSTER.findall(text):
+        if len(piece) > 1 and piece[0].isspace() and piece != "\r\n":
+            result += [piece[0], piece[1:]]
         else:
-            result.append(char)
+            result.append(piece)
     return result
+
+
+def _one_cluster(text: str) -> bool:
+    return len(clusters(text)) == 1
 
 
 class _Cell(NamedTuple):
@@ -115,7 +120,7 @@ def _cells(spans: tuple[Span, ...]) -> tuple[_Cell, ...]:
         text = unicodedata.normalize("NFC", span.text.replace("\r\n", "\n"))
         # Marks at the start of a span belong to the previous span's last cluster.
         for piece in clusters(text):
-            if cells and not _is_space(cells[-1]) and _joins_previous(cells[-1].text[-1], piece[0]):
+            if cells and not _is_space(cells[-1]) and _one_cluster(cells[-1].text + piece):
                 last = cells.pop()
                 cells.append(last._replace(text=last.text + piece))
             elif _is_mark(piece[0]):

@@ -248,3 +248,36 @@ def test_refuses_basic_layout_loudly(monkeypatch):
         monkeypatch.undo()
         fonts.require_raqm.cache_clear()
     fonts.require_raqm()
+
+
+# --- grapheme clusters (the regex module's \X) ------------------------------------------------------
+
+FAMILY = "\U0001F468\u200d\U0001F469\u200d\U0001F467"          # 👨‍👩‍👧: three emoji joined by ZWJ
+FLAGS = "\U0001F1FB\U0001F1F3\U0001F1EE\U0001F1F3"               # 🇻🇳🇮🇳: two flags, four regional indicators
+
+
+@pytest.mark.parametrize("text, expected", [
+    (FAMILY + "!", [FAMILY, "!"]),
+    (FLAGS, ["\U0001F1FB\U0001F1F3", "\U0001F1EE\U0001F1F3"]),
+    ("1\ufe0f\u20e3x", ["1\ufe0f\u20e3", "x"]),                                   # keycap 1️⃣
+    ("\U0001F44D\U0001F3FDok", ["\U0001F44D\U0001F3FD", "o", "k"]),               # 👍🏽: skin tone stays on
+    ("क्षत्रिय", ["क्ष", "त्रि", "य"]),                                               # conjuncts with vowel signs
+    ("स्त्री", ["स्त्री"]),                                                          # a three-consonant conjunct
+    ("क्\u200dष", ["क्\u200dष"]),                                                  # half form requested by ZWJ
+    (unicodedata.normalize("NFD", "Việt"), ["V", "i", unicodedata.normalize("NFD", "ệ"), "t"]),
+    ("a \u093fb", ["a", " ", "\u093f", "b"]),          # a vowel sign after a space is an orphan, not the space's
+])
+def test_clusters_keep_user_perceived_characters_whole(text, expected):
+    from producers.text import clusters
+    assert clusters(text) == expected
+    assert "".join(clusters(text)) == text
+
+
+def test_wrapping_never_splits_an_emoji_sequence_or_a_flag():
+    text = (FAMILY + FLAGS) * 6
+    result = fit_text(text, 120, 2000, TextStyle(size=40, min_size=40))
+    assert len(result.lines) > 1 and "".join(result.lines) == text
+    for line in result.lines:
+        assert not line.startswith("\u200d") and not line.endswith("\u200d"), line
+        # a line holds whole flags: an even number of regional indicators
+        assert sum(0x1F1E6 <= ord(c) <= 0x1F1FF for c in line) % 2 == 0, line
