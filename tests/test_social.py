@@ -20,9 +20,32 @@ STEM = "02-social-post"
 LINK = "https://example.org/sessions/2024-q4/ha-long-sanitation/"
 
 
+CONFORMANCE = Path(__file__).parent / "twitter_text" / "validate.yml"
+# The sections twitter-text's own suites run with the default (v3) configuration, which X uses.
+V3_SECTIONS = ("WeightedTweetsWithDiscountedEmojiCounterTest", "UnicodeDirectionalMarkerCounterTest")
+
+
+def _conformance_cases():
+    import yaml
+    tests = yaml.safe_load(CONFORMANCE.read_text(encoding="utf-8"))["tests"]
+    return [pytest.param(case["text"], case["expected"]["weightedLength"], id=f"{section}: {case['description']}")
+            for section in V3_SECTIONS for case in tests[section]]
+
+
+@pytest.mark.parametrize("text, weighted", _conformance_cases())
+def test_x_length_passes_x_conformance_cases(text, weighted):
+    assert x_length(text) == weighted
+
+
+def test_conformance_file_has_the_cases():
+    assert len(_conformance_cases()) == 24
+
+
 def test_x_counts_every_link_as_23():
     assert x_length("see https://example.org/a/very/long/path/that/goes/on?and=on&on=1 now") == 4 + 23 + 4
     assert x_length("www.example.org/x") == 23
+    assert x_length("example.com") == 23                     # a bare domain is a link too
+    assert x_length("Xem thêm: chibo.vn/bai-viet") == len("Xem thêm: ") + 23
 
 
 def test_x_weighs_characters_like_twitter_text():
@@ -32,6 +55,16 @@ def test_x_weighs_characters_like_twitter_text():
     assert x_length("Ha\u0323") == 3           # decomposed input is NFC-normalised first
     assert x_length("“ok”") == 4               # curly quotes are in a light range
     assert x_length("👍") == 2 and x_length("👍🏽") == 2 and x_length("👨‍👩‍👧") == 2
+    assert x_length("🇻🇳") == 2 and x_length("🇻🇳🇮🇳") == 4       # a flag is one emoji
+    assert x_length("1️⃣") == 2 and x_length("#️⃣") == 2            # so is a keycap
+
+
+def test_post_with_bare_domains_stays_within_280_for_x():
+    body = "Đọc thêm ở chibo.vn, hanoi.gov.vn và baochinhphu.vn. " * 12
+    item = compose("x", body, ["HaLong"], LINK, has_image=False)
+    assert item.cut and item.length == x_length(item.text) <= 280
+    from twitter_text import parse_tweet
+    assert parse_tweet(item.text).valid
 
 
 def test_telegram_counts_utf16_units():
