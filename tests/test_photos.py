@@ -168,27 +168,77 @@ def test_a_second_build_is_all_cache_hits(rendered):
     (b"this is a text file, not a photo\n", "contains a text file"),
     (jpeg_bytes(gradient(800, 600), quality=90)[:5000], "truncated"),
 ])
-def test_a_bad_photo_fails_its_own_job_naming_product_and_photo(tree, tmp_path, bad, expected):
+def test_a_bad_photo_is_left_out_with_a_warning_naming_it(tree, tmp_path, bad, expected):
     write_series(tree, [("good.jpg", PHOTOS / "landscape_1.jpg", {}), ("bad.jpg", bad, {})])
     result = render(PhotoSeriesProducer(), tree.root, STEM, tmp_path / "cache")
-    failed = {r.name.rsplit(":", 1)[1]: r for r in result.failed}
-    assert set(failed) == {"photo-02"}
-    message = failed["photo-02"].error
-    assert f"{STEM}.md: photo 2 of 2 (media/bad.jpg)" in message and expected in message
-    assert result.results[f"{FOLDER}/{STEM}:photo-01"].status == "rendered"
-    series = result.results[f"{FOLDER}/{STEM}:series"]
-    assert series.status == "rendered" and any("photo 2" in w for w in series.warnings)
+    assert not result.failed, [r.error for r in result.failed]
+    assert result.page is not None, result.page_error
+    [warning] = [w for w in result.warnings if "bad.jpg" in w]
+    assert warning.startswith(f"content/sessions/{FOLDER}/{STEM}.md: photo 2 of 2 (media/bad.jpg): ")
+    assert expected in warning and warning.endswith("this photo is left out, the rest of the series is published")
+    assert 'alt="Alt text of photo 1"' in result.page.html and "photo-01-share.jpg" in result.page.html
+    assert "photo-02" not in result.page.html and "Alt text of photo 2" not in result.page.html
+    assert not [name for name in result.page.media if name.startswith("photo-02")]
+    with zipfile.ZipFile(result.page.media["photos.zip"]) as archive:
+        assert archive.namelist() == ["photo-01.jpg", "captions.txt"]
+    # The outcome is cached like a render: the next build warns again without reading the photo.
+    again = render(PhotoSeriesProducer(), tree.root, STEM, tmp_path / "cache")
+    assert {r.status for r in again.results.values()} == {"cached"} and warning in again.warnings
 
 
-def test_an_image_bomb_is_refused_with_its_size(tree, tmp_path):
+def test_an_image_bomb_is_left_out_with_its_size(tree, tmp_path):
     from test_images import _png_claiming
 
     bomb = _png_claiming(tmp_path, 10000, 8000).read_bytes()
-    write_series(tree, [("huge.png", bomb, {})])
+    write_series(tree, [("good.jpg", PHOTOS / "landscape_1.jpg", {}), ("huge.png", bomb, {})])
     result = render(PhotoSeriesProducer(), tree.root, STEM, tmp_path / "cache")
-    [failed] = [r for r in result.failed if r.name.endswith(":photo-01")]
-    assert "photo 1 of 1 (media/huge.png)" in failed.error and "10000×8000" in failed.error
-    assert "80 megapixels" in failed.error and "at most 60" in failed.error
+    assert not result.failed and result.page is not None
+    [warning] = [w for w in result.warnings if "huge.png" in w]
+    assert "photo 2 of 2 (media/huge.png)" in warning and "10000×8000" in warning
+    assert "80 megapixels" in warning and "at most 60" in warning
+
+
+def test_a_series_with_no_readable_photo_is_left_out_naming_each(tree, tmp_path):
+    write_series(tree, [("a.jpg", b"not a photo", {}), ("b.jpg", (PHOTOS / "landscape_2.jpg").read_bytes()[:9000], {})])
+    result = render(PhotoSeriesProducer(), tree.root, STEM, tmp_path / "cache")
+    [series] = result.failed
+    assert series.name.endswith(":series")
+    assert "none of the 2 photo(s) can be read, so the series is left out" in series.error
+    assert "(media/a.jpg)" in series.error and "(media/b.jpg)" in series.error
+
+
+def test_one_truncated_photo_in_a_real_build_leaves_out_that_photo_only(tmp_path):
+    """Through build_site: the series is published without the damaged photo; the build report names
+    it; a series whose only photo is damaged is left out with an error that names it."""
+    from conftest import REPO, Tree
+    from producers.site import BuildOptions, build_site
+
+    tree = Tree(tmp_path / "content")
+    truncated = (PHOTOS / "landscape_2.jpg").read_bytes()
+    truncated = truncated[:len(truncated) // 2]
+    write_series(tree, [("one.jpg", PHOTOS / "landscape_1.jpg", {}), ("broken.jpg", truncated, {}),
+                        ("three.jpg", PHOTOS / "landscape_3.jpg", {})])
+    lonely = tree.session("2024-q4/ha-long-lonely", products={f"{STEM}.md": series_md([
+        {"file": "media/broken.jpg", "caption": "Only photo", "alt": "Only alt"}])})
+    (lonely / "media").mkdir()
+    (lonely / "media" / "broken.jpg").write_bytes(truncated)
+    result = build_site(BuildOptions(content=tree.root, out=tmp_path / "out" / "site", cache_dir=tmp_path / "cache",
+                                     mkdocs_config=REPO / "mkdocs.yml", jobs=1))
+    products = {p["url"]: p for s in result.report["sessions"] for p in s["products"]}
+    good = products[f"sessions/{FOLDER}/{STEM}/"]
+    assert good["status"] == "published" and not good["errors"]
+    [warning] = [w for w in good["warnings"] if "broken.jpg" in w]
+    assert "photo 2 of 3 (media/broken.jpg): is damaged and cannot be decoded" in warning
+    assert "this photo is left out" in warning
+    page = (result.out / "sessions" / FOLDER / STEM / "index.html").read_text(encoding="utf-8")
+    assert "Alt text of photo 1" in page and "Alt text of photo 3" in page and "Alt text of photo 2" not in page
+    published = {p.name for p in (result.out / "sessions" / FOLDER / STEM).iterdir()}
+    assert {"photo-01.jpg", "photo-03.jpg", "photos.zip"} <= published
+    assert not [name for name in published if name.startswith("photo-02")]
+    alone = products[f"sessions/2024-q4/ha-long-lonely/{STEM}/"]
+    assert alone["status"] == "left out"
+    assert any("none of the 1 photo(s) can be read" in e and "(media/broken.jpg)" in e for e in alone["errors"])
+    assert not (result.out / "sessions" / "2024-q4" / "ha-long-lonely" / STEM).exists()
 
 
 def test_lying_extension_and_animation_are_published_with_warnings(tree, tmp_path):

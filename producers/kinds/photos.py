@@ -4,6 +4,11 @@ One job per photo (web sizes, thumbnail, captioned share image) so a series rend
 a changed caption re-renders one photo; one series job (zip of the captioned images, contact sheet)
 that re-draws the share images from the originals, because jobs cannot read each other's outputs.
 The drawing is deterministic, so both jobs produce the same captioned images.
+
+One photo that cannot be read (damaged, truncated, not an image, too many pixels) is left out of
+the series with a warning that names it, and the rest is published, as sigal does. Its job still
+succeeds: it records why in ``photo-NN.json`` and writes empty stand-ins for the files ``plan``
+declares, which the page never publishes. A series with no readable photo is left out whole.
 """
 
 from __future__ import annotations
@@ -123,13 +128,24 @@ def _credit_line(photo: Mapping[str, Any], credit_label: str) -> str:
     return credit_text(credit_label, photo["credit"]) if photo.get("credit") else ""
 
 
+def _left_out(out_dir: Path, stem: str, message: str) -> list[str]:
+    """Record an unreadable photo as this job's outcome; cached like any other: same bytes, same outcome."""
+    for name in images.web_names(stem) + [f"{stem}-share.jpg"]:
+        (out_dir / name).write_bytes(b"")
+    (out_dir / f"{stem}.json").write_text(json.dumps({"left_out": message}, ensure_ascii=False))
+    return [f"{message}; this photo is left out, the rest of the series is published"]
+
+
 def render_photo(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
     """One photo: web sizes (WebP + JPEG), captioned share image, and its measurements."""
     photo = params["photo"]
     label = photo_label(params["display"], photo["number"], params["total"], photo["file"])
-    opened = images.open_photo(files[0], label, max_edge=images.WEB_LONG_EDGE)
-    notes = list(opened.warnings)
     stem = photo_stem(photo["number"])
+    try:
+        opened = images.open_photo(files[0], label, max_edge=images.WEB_LONG_EDGE)
+    except ProducerError as exc:
+        return _left_out(out_dir, stem, exc.message)
+    notes = list(opened.warnings)
     credit = images.Credit(photo.get("credit"), photo.get("copyright"))
     versions = images.web_versions(opened.image, out_dir, stem, credit)
     share, truncated = draw_share_image(opened.image, photo["caption"], _credit_line(photo, params["credit_label"]),
@@ -155,6 +171,7 @@ def _entry(name: str, stamp: tuple) -> zipfile.ZipInfo:
 def render_series(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
     """The zip of captioned images (plus a captions file) and the contact sheet."""
     notes: list[str] = []
+    unreadable: list[str] = []
     card_source: Image.Image | None = None
     thumbs: list[tuple[int, Image.Image]] = []
     captions: list[str] = []
@@ -167,8 +184,8 @@ def render_series(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: P
             try:
                 opened = images.open_photo(path, label, max_edge=images.WEB_LONG_EDGE)
             except ProducerError as exc:
-                # The photo's own job reports the error in full; the series just goes on without it.
-                notes.append(f"left out of the zip and contact sheet: {exc.message}")
+                # The photo's own job warns about it; the series just goes on without it.
+                unreadable.append(exc.message)
                 continue
             credit = images.Credit(photo.get("credit"), photo.get("copyright"))
             share, _ = draw_share_image(opened.image, photo["caption"], _credit_line(photo, params["credit_label"]),
@@ -186,6 +203,9 @@ def render_series(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: P
             if photo.get("credit"):
                 line += f" ({_credit_line(photo, params['credit_label'])})"
             captions.append(line + f"\n    alt: {photo['alt']}")
+        if not thumbs:
+            raise ProducerError(f"{params['display']}: none of the {total} photo(s) can be read, so the series is "
+                                f"left out; " + "; ".join(unreadable))
         archive.writestr(_entry("captions.txt", stamp), (params["title"] + "\n" + params["footer"] + "\n\n" + "\n".join(captions) + "\n")
                          .encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
     sheet = draw_contact_sheet(thumbs, params["title"], params["footer"])
@@ -242,6 +262,7 @@ class PhotoSeriesProducer:
         product = ctx.record.product
         media: dict[str, Path] = {}
         figures = []
+        left_out: list[str] = []
         total = len(product.photos)
         for number, photo in enumerate(product.photos, start=1):
             stem = photo_stem(number)
@@ -250,6 +271,9 @@ class PhotoSeriesProducer:
                 raise ProducerError(f"{photo_label(ctx.record.display, number, total, photo.file)}: "
                                     f"was not rendered" + (f": {result.error}" if result else ""))
             meta = json.loads(result.outputs[f"{stem}.json"].read_text())
+            if "left_out" in meta:
+                left_out.append(meta["left_out"])
+                continue
             for name in images.web_names(stem) + [meta["share"]["name"]]:
                 media[name] = result.outputs[name]
             versions = meta["versions"]
@@ -267,6 +291,9 @@ class PhotoSeriesProducer:
                 f'<span class="c35-gallery__caption">{escape(photo.caption)}</span>{credit} '
                 f'<a class="c35-gallery__share" href="{meta["share"]["name"]}" download>'
                 f'{escape(labels("captioned_image"))}</a></figcaption></figure>')
+        if not figures:
+            raise ProducerError(f"{ctx.record.display}: none of the {total} photo(s) can be read, so the series is "
+                                f"left out; " + "; ".join(left_out))
         series = results.get(ctx.job_name("series"))
         downloads = ""
         if series is not None and series.status != "failed":
