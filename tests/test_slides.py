@@ -78,6 +78,65 @@ def test_pngs_pdf_and_card(deck):
         assert title.convert("RGB").getpixel((20, 20)) == (0x0d, 0x47, 0xa1)
 
 
+def test_pdf_pages_are_the_slide_pictures_with_metadata_and_the_same_bytes_each_time(deck, tmp_path):
+    reader = PdfReader(deck.output("deck.pdf"), strict=True)
+    assert reader.metadata.title == "Nhận diện tin giả — झूठी ख़बर" and reader.metadata.author == "Chi bộ Hạ Long"
+    for number, page in enumerate(reader.pages, start=1):
+        assert (float(page.mediabox.width), float(page.mediabox.height)) == (960, 540)   # 1920×1080 at 144 dpi
+        [picture] = page.images
+        with Image.open(deck.output(f"slide-{number:02d}.png")) as png:
+            shown = picture.image.convert("RGB")
+            assert shown.size == png.size == (1920, 1080)
+            # JPEG at quality 90: close to the PNG, pixel for pixel, on average
+            from PIL import ImageChops, ImageStat
+            assert max(ImageStat.Stat(ImageChops.difference(shown, png.convert("RGB"))).mean) < 3
+    again = render(write_tree(tmp_path / "content"), tmp_path / "cache")
+    assert again.output("deck.pdf").read_bytes() == deck.output("deck.pdf").read_bytes()
+
+
+# A child process per measurement: ru_maxrss is a process's high-water mark.
+MEMORY_PROBE = """
+import resource, sys
+from pathlib import Path
+from slides_support import context, write_tree
+from producers.kinds import slides
+count, action, work = int(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+body = "\\n---\\n".join(f"# Slide {n}\\n- one short line" for n in range(2, count + 1))
+params, files = slides.deck_params(context(write_tree(work / "content", body=body)))
+(work / "out").mkdir()
+getattr(slides, action)(params, files, work / "out")
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+# One 1920×1080 RGB slide is 6.2 MB: before rendering streamed, 60 more slides added ~480 MB.
+MAX_GROWTH_KB = 32 * 1024
+
+
+def _peak_kb(tmp_path: Path, count: int, action: str) -> int:
+    import os
+    import subprocess
+    import sys
+    work = tmp_path / f"{action}-{count}"
+    work.mkdir()
+    tests = Path(__file__).resolve().parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests.parent), str(tests)])}
+    done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(count), action, str(work)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    outputs = sorted(p.name for p in (work / "out").iterdir())
+    if action == "render_pictures":
+        assert outputs == sorted(["deck.pdf", *(f"slide-{n:02d}.png" for n in range(1, count + 1))])
+        assert len(PdfReader(work / "out" / "deck.pdf").pages) == count
+    else:
+        assert len(Presentation(work / "out" / "deck.pptx").slides) == count
+    return int(done.stdout.split()[-1])
+
+
+@pytest.mark.parametrize("action", ["render_pictures", "render_pptx"])
+def test_deck_memory_does_not_grow_with_its_slides(tmp_path, action):
+    small, large = _peak_kb(tmp_path, 20, action), _peak_kb(tmp_path, 80, action)
+    assert large - small < MAX_GROWTH_KB, f"{action}: peak {small // 1024} MB at 20 slides, {large // 1024} MB at 80"
+
+
 def test_pptx_has_real_text_notes_pictures_and_complex_script_fonts(deck):
     presentation = Presentation(deck.output("deck.pptx"))
     slides = list(presentation.slides)
