@@ -5,19 +5,30 @@ Order of work, and why:
 1. The zip's directory is inspected without unpacking anything. Hostile archives are refused with a
    message and nothing is written anywhere: paths climbing out (``../``, absolute, drive letters,
    backslashes), symbolic links, encrypted entries, absurd entry counts, names that collide once
-   Unicode-normalised (NFC/NFD) or case-folded, and zip bombs (declared total size and per-entry
-   compression ratio).
+   Unicode-normalised (NFC/NFD) or case-folded, and zip bombs (declared total size against the cap
+   per submission, compression ratio per entry and of the whole zip).
 2. Header sizes can lie, so entries are then stream-extracted into a private temp folder (outside
    ``content/``) with a byte counter per entry and in total; a lie or damage refuses the zip.
-3. The unpacked folder is validated with the same loader ``cell35 check`` uses.
-4. Only then is anything moved into ``content/``:
-   - valid -> ``content/sessions/<quarter>/<folder>/`` with status forced to ``submitted`` and a
+3. ``status`` and ``history`` are removed from the sent session.md (only the system writes them),
+   and the unpacked folder is validated with the same loader ``cell35 check`` uses.
+4. The cell's quota is checked: what intake filed from it this calendar quarter, by the ledger, plus
+   this submission's unpacked bytes. Beyond it the zip is refused with a message; it is never
+   silently dropped. The calendar quarter of receipt, not the session's date, so a cell cannot
+   multiply its quota by dating sessions in many quarters; quarantined submissions count too.
+5. Only then is anything moved into ``content/``:
+   - valid -> ``content/sessions/<quarter>/<folder>/`` with status ``submitted`` and the system's
      history entry; when that folder exists, the new one becomes a revision under
      ``content/revisions/<quarter>/<folder>/rev-<N>/`` (never published by the site: the loader
      reads only ``content/sessions/``) and the editor chooses with ``approve --revision N``;
    - invalid -> ``content/quarantine/<timestamp>-<name>/`` with the files as sent and a REPORT.md
-     listing every error, in the cell's language (and in English for the editor).
-   Arrivals are atomic: a dot-prefixed staging copy beside the destination, then one rename.
+     listing every error, in the cell's language (and in English for the editor). Whatever the cell
+     sent (file names, values) is quoted there as Markdown code, so none of it renders as a link,
+     an image or HTML.
+   Arrivals are atomic: a dot-prefixed staging copy beside the destination, then one rename. Each
+   arrival is appended to the ledger (``producers/ledger.py``) with its unpacked size.
+
+Caps: ``site.yml`` ``intake: {max_submission_bytes, quarter_quota_bytes}``, by default
+``model.MAX_SUBMISSION_BYTES`` (100 MB) and ``model.QUARTER_QUOTA_BYTES`` (300 MB).
 """
 
 from __future__ import annotations
@@ -34,17 +45,19 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from . import ledger
 from .errors import Cell35Error, Problem
 from .loader import MEDIA_LIMITS, load_session, load_site
-from .model import Cell
-from .workflow import REVISIONS_DIR, editor_name, next_revision_number, now_utc, record_step
+from .model import MAX_SUBMISSION_BYTES, Cell, IntakeLimits
+from .workflow import (REVISIONS_DIR, WorkflowError, drop_sender_fields, editor_name, next_revision_number,
+                       now_utc, record_step)
 from .yamlsafe import YamlProblem, parse_yaml, read_text
 
 MAX_ENTRIES = 500
-MAX_TOTAL_BYTES = 500_000_000
 MAX_RATIO = 100
-# Small files (a page of Markdown, a blank PNG) legitimately compress past 100:1; the total cap and
-# the streaming counter bound them. The ratio test is for entries that could actually hurt.
+# Small files (a page of Markdown, a blank PNG) legitimately compress past 100:1; the size cap and
+# the streaming counter bound them. The ratio tests are for sizes that could actually hurt: one
+# entry, or all of them together (many entries just under the per-entry threshold).
 RATIO_MIN_BYTES = 1_000_000
 CHUNK = 1 << 16
 MAX_PATH_BYTES = 1024
@@ -114,7 +127,13 @@ class _Entry:
     path: PurePosixPath      # NFC-normalised, relative, no '..'
 
 
-def inspect_zip(archive: zipfile.ZipFile) -> list[_Entry]:
+def _too_big(cap: int) -> IntakeRefused:
+    return IntakeRefused(f"refused: the zip unpacks to more than {cap:,} bytes, the most one submission may hold "
+                         f"(intake.max_submission_bytes in site.yml); make the media smaller (photos of at most "
+                         f"2,000 px, video at 720p, audio as MP3) and send it again")
+
+
+def inspect_zip(archive: zipfile.ZipFile, max_bytes: int = MAX_SUBMISSION_BYTES) -> list[_Entry]:
     """The file entries to unpack; raises IntakeRefused on anything hostile. Reads no file data."""
     infos = archive.infolist()
     if len(infos) > MAX_ENTRIES:
@@ -123,7 +142,7 @@ def inspect_zip(archive: zipfile.ZipFile) -> list[_Entry]:
         raise IntakeRefused("refused: the zip is empty")
     entries: list[_Entry] = []
     seen: dict[str, str] = {}
-    total = 0
+    total = compressed = 0
     for info in infos:
         name = _entry_name(info)
         _refuse_name(info.filename, name)
@@ -146,9 +165,9 @@ def inspect_zip(archive: zipfile.ZipFile) -> list[_Entry]:
         if is_dir:
             continue
         total += info.file_size
-        if total > MAX_TOTAL_BYTES:
-            raise IntakeRefused(f"refused: the zip would unpack to more than {MAX_TOTAL_BYTES:,} bytes "
-                                f"(a zip bomb, or media too big to send this way)")
+        compressed += info.compress_size
+        if total > max_bytes:
+            raise _too_big(max_bytes)
         if info.file_size >= RATIO_MIN_BYTES:
             ratio = info.file_size / max(info.compress_size, 1)
             if ratio > MAX_RATIO:
@@ -157,6 +176,9 @@ def inspect_zip(archive: zipfile.ZipFile) -> list[_Entry]:
         if _is_ignored(parts):
             continue
         entries.append(_Entry(info, PurePosixPath(*parts)))
+    if total >= RATIO_MIN_BYTES and total / max(compressed, 1) > MAX_RATIO:
+        raise IntakeRefused(f"refused: the zip's files are compressed {total / max(compressed, 1):,.0f}:1 taken "
+                            f"together; more than {MAX_RATIO}:1 is treated as a zip bomb")
     files = {_collision_key(str(e.path)) for e in entries}
     for entry in entries:
         for parent in entry.path.parents:
@@ -167,8 +189,9 @@ def inspect_zip(archive: zipfile.ZipFile) -> list[_Entry]:
 
 # --- 2. unpacking with a counter ----------------------------------------------------------------
 
-def extract(archive: zipfile.ZipFile, entries: list[_Entry], target: Path) -> None:
-    """Stream each entry into ``target``, counting bytes: header sizes are claims, not facts."""
+def extract(archive: zipfile.ZipFile, entries: list[_Entry], target: Path, max_bytes: int = MAX_SUBMISSION_BYTES) -> int:
+    """Stream each entry into ``target``, counting bytes: header sizes are claims, not facts.
+    Returns the bytes written."""
     total = 0
     for entry in entries:
         destination = target.joinpath(*entry.path.parts)
@@ -185,13 +208,13 @@ def extract(archive: zipfile.ZipFile, entries: list[_Entry], target: Path) -> No
                         if written > entry.info.file_size:
                             raise IntakeRefused(f"refused: {str(entry.path)!r} unpacks to more than its declared "
                                                 f"{entry.info.file_size:,} bytes")
-                        if total > MAX_TOTAL_BYTES:
-                            raise IntakeRefused(f"refused: the zip would unpack to more than {MAX_TOTAL_BYTES:,} "
-                                                f"bytes (a zip bomb, or media too big to send this way)")
+                        if total > max_bytes:
+                            raise _too_big(max_bytes)
                         out.write(chunk)
             except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
                 raise IntakeRefused(f"refused: the zip is damaged or uses an unsupported method "
                                     f"({str(entry.path)!r}: {exc})") from None
+    return total
 
 
 # --- 3. layout and validation -------------------------------------------------------------------
@@ -256,7 +279,7 @@ REPORT_TEXT = {
         "received": "Received {when} (UTC). Cell: {cell}.",
         "intro": "Nothing was published. {n} problem(s) were found; fix every one, then send the whole session "
                  "folder again as one zip.",
-        "where": "`{path}`", "line": "line {line}", "field": "field `{field}`",
+        "where": "{path}", "line": "line {line}", "field": "field {field}",
         "original": "exact message",
         "outro": "Your files are kept unchanged in the folder `submitted/` beside this report.",
         "unknown_cell": "unknown",
@@ -266,7 +289,7 @@ REPORT_TEXT = {
         "received": "Nhận lúc {when} (UTC). Chi bộ: {cell}.",
         "intro": "Chưa có nội dung nào được đăng. Đã phát hiện {n} lỗi; hãy sửa từng lỗi, rồi nén lại toàn bộ thư mục "
                  "buổi sinh hoạt thành một tệp zip và gửi lại.",
-        "where": "`{path}`", "line": "dòng {line}", "field": "trường `{field}`",
+        "where": "{path}", "line": "dòng {line}", "field": "trường {field}",
         "original": "thông báo gốc",
         "outro": "Các tệp của chi bộ được giữ nguyên trong thư mục `submitted/` bên cạnh báo cáo này.",
         "unknown_cell": "không xác định",
@@ -276,7 +299,7 @@ REPORT_TEXT = {
         "received": "प्राप्त: {when} (UTC)। इकाई: {cell}।",
         "intro": "कुछ भी प्रकाशित नहीं हुआ। {n} समस्या(एँ) मिलीं; हर एक को ठीक करें, फिर पूरे सत्र का फ़ोल्डर एक zip "
                  "फ़ाइल में दोबारा भेजें।",
-        "where": "`{path}`", "line": "पंक्ति {line}", "field": "फ़ील्ड `{field}`",
+        "where": "{path}", "line": "पंक्ति {line}", "field": "फ़ील्ड {field}",
         "original": "मूल संदेश",
         "outro": "आपकी फ़ाइलें इस रिपोर्ट के पास `submitted/` फ़ोल्डर में बिना बदलाव के रखी गई हैं।",
         "unknown_cell": "अज्ञात",
@@ -329,21 +352,39 @@ def hint(message: str, language: str) -> str | None:
     return None
 
 
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def md_code(text: str) -> str:
+    """``text`` as one Markdown code span: nothing in it renders (no link, image, autolink or HTML).
+
+    The fence is one backtick longer than the longest run inside; line breaks become spaces, since
+    a line starting with ``#`` or ``-`` could end the paragraph, and the span with it. The padding
+    spaces are removed again by CommonMark renderers.
+    """
+    text = _LINE_BREAKS.sub(" ", text)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
+
+
 def _report_section(language: str, zip_name: str, cell: Cell | None, when: dt.datetime,
                     problems: list[Problem]) -> list[str]:
+    """One language's report. Everything the cell sent (the zip's name, file names, fields, and
+    messages that quote values) goes in as code; the explanations are ours."""
     t = REPORT_TEXT[language]
     cell_text = f"{cell.name} ({cell.id})" if cell else t["unknown_cell"]
-    lines = [f"# {t['title'].format(zip=zip_name)}", "",
+    lines = [f"# {t['title'].format(zip=md_code(zip_name))}", "",
              t["received"].format(when=when.strftime("%Y-%m-%d %H:%M"), cell=cell_text), "",
              t["intro"].format(n=len(problems)), ""]
     for number, problem in enumerate(problems, 1):
-        where = [t["where"].format(path=problem.path)]
+        where = [t["where"].format(path=md_code(problem.path))]
         if problem.line:
             where.append(t["line"].format(line=problem.line))
         if problem.field:
-            where.append(t["field"].format(field=problem.field))
+            where.append(t["field"].format(field=md_code(problem.field)))
         explained = hint(problem.message, language)
-        text = f"{explained} — {t['original']}: {problem.message}" if explained and language != "en" else problem.message
+        quoted = md_code(problem.message)
+        text = f"{explained} — {t['original']}: {quoted}" if explained and language != "en" else quoted
         lines.append(f"{number}. {', '.join(where)}: {text}")
     lines += ["", t["outro"], ""]
     return lines
@@ -385,16 +426,61 @@ def _quarantine_folder(content: Path, name: str, when: dt.datetime) -> Path:
     return candidate
 
 
+def _limits(content: Path) -> tuple[dict[str, Cell], IntakeLimits]:
+    site, cells, problems = load_site(content)
+    if site is None or not cells:
+        raise Cell35Error(f"{content}: site.yml and cells.yml must validate before taking submissions: "
+                          + "; ".join(str(p) for p in problems))
+    return cells, site.intake
+
+
+def _drop_sender_fields(folder: Path | None, keep_lines: bool) -> tuple[bytes | None, dict]:
+    """Remove ``status`` and ``history`` from the sent session.md; its bytes before, and what was dropped.
+    A file that cannot be edited (not UTF-8, no front matter) is left for the loader to report."""
+    session_md = folder / "session.md" if folder else None
+    if session_md is None or not session_md.is_file():
+        return None, {}
+    before = session_md.read_bytes()
+    try:
+        text, dropped = drop_sender_fields(before.decode("utf-8"), session_md.name, keep_lines=keep_lines)
+    except (UnicodeDecodeError, WorkflowError):
+        return None, {}
+    if dropped:
+        session_md.write_bytes(text.encode("utf-8"))
+    return before, dropped
+
+
+def _dropped_note(dropped: dict) -> str:
+    parts = []
+    if dropped.get("status", "draft") != "draft":       # every scaffold says draft: not worth a note
+        parts.append(f"status {str(dropped['status'])[:40]!r}")
+    if "history" in dropped:
+        history = dropped["history"]
+        count = len(history) if isinstance(history, list) else 1
+        parts.append(f"history ({count} entr{'y' if count == 1 else 'ies'})")
+    return f"; not kept from the sender: {' and '.join(parts)}" if parts else ""
+
+
+def _check_quota(content: Path, cell: Cell | None, size: int, quota: int, when: dt.datetime) -> None:
+    quarter = ledger.quarter_of(when)
+    steps, _ = ledger.read(content)
+    used = ledger.received_bytes(steps, cell.id if cell else None, quarter)
+    if used + size > quota:
+        sender = f"cell {cell.id!r}" if cell else "a sender whose session.md names no cell of cells.yml"
+        raise IntakeRefused(f"refused: {sender} has sent {used:,} bytes in {quarter} and this zip unpacks to "
+                            f"{size:,} more; the quota is {quota:,} bytes per cell per quarter "
+                            f"(intake.quarter_quota_bytes in site.yml), so nothing was filed. Send only the "
+                            f"version that matters, with smaller media, or ask an editor to raise the quota")
+
+
 def intake(zip_path: Path, content: Path, by: str | None = None, when: dt.datetime | None = None) -> IntakeResult:
-    """File one zipped session. Raises IntakeRefused (nothing written) for hostile or damaged zips."""
+    """File one zipped session. Raises IntakeRefused (nothing written) for hostile or damaged zips and
+    for submissions beyond a cap."""
     zip_path = Path(zip_path)
     content = Path(content)
     when = when or now_utc()
     who = editor_name(by)
-    _, cells, site_problems = load_site(content)
-    if not cells:
-        raise Cell35Error(f"{content}/cells.yml declares no usable cells; fix it before taking submissions: "
-                          + "; ".join(str(p) for p in site_problems))
+    cells, limits = _limits(content)
     if not zip_path.is_file():
         raise IntakeRefused(f"refused: {zip_path} is not a file")
     try:
@@ -402,11 +488,13 @@ def intake(zip_path: Path, content: Path, by: str | None = None, when: dt.dateti
     except (zipfile.BadZipFile, OSError) as exc:
         raise IntakeRefused(f"refused: {zip_path.name} is not a readable zip file ({exc})") from None
     with archive, tempfile.TemporaryDirectory(prefix="cell35-intake-") as scratch:
-        entries = inspect_zip(archive)
+        entries = inspect_zip(archive, limits.max_submission_bytes)
         unpacked = Path(scratch) / "unpacked"
         unpacked.mkdir()
-        extract(archive, entries, unpacked)
+        size = extract(archive, entries, unpacked, limits.max_submission_bytes)
         folder, problems = _session_folder(unpacked, zip_path.name)
+        # Blank lines where they were, so that error messages name the lines of the file as sent.
+        original, dropped = _drop_sender_fields(folder, keep_lines=True)
         record = None
         if folder is not None:
             record, found = load_session(folder, folder, cells)
@@ -414,27 +502,40 @@ def intake(zip_path: Path, content: Path, by: str | None = None, when: dt.dateti
             problems += _extra_checks(folder)
         cell = _declared_cell(folder, cells)
         language = cell.language if cell else "en"
+        _check_quota(content, cell, size, limits.quarter_quota_bytes, when)
         if record is None or problems:
             if not problems:
                 problems = [Problem(zip_path.name, None, "", "the session does not load")]
             target = _quarantine_folder(content, _slug(folder.name if folder else zip_path.stem), when)
             report = Path(scratch) / "quarantine"
             shutil.copytree(unpacked, report / "submitted")
+            if original is not None and folder.is_relative_to(unpacked):
+                # The files as sent: the copy keeps the session.md the cell wrote, status and all.
+                (report / "submitted" / (folder / "session.md").relative_to(unpacked)).write_bytes(original)
             (report / "REPORT.md").write_text(quarantine_report(zip_path.name, cell, when, problems), encoding="utf-8")
             _arrive(report, target)
+            ledger.append(content, ledger.Step(at=when, action="quarantined", by=who,
+                                               reason=f"received {zip_path.name}: {len(problems)} problem(s)",
+                                               cell=cell.id if cell else None, bytes=size,
+                                               path=target.relative_to(content).as_posix()))
             return IntakeResult("quarantined", target, language=language, problems=problems)
         live = content / "sessions" / record.quarter / folder.name
+        session_id = f"{record.quarter}/{folder.name}"
         revision = None
         reason = f"received {zip_path.name}"
         if live.exists():
             revision = next_revision_number(content, record.quarter, folder.name)
             target = content / REVISIONS_DIR / record.quarter / folder.name / f"rev-{revision}"
-            reason += f" as revision {revision} of {record.quarter}/{folder.name}"
+            reason += f" as revision {revision} of {session_id}"
         else:
             target = live
-        # The cell's own status is not trusted: whatever it says, an arrival is 'submitted'.
+        reason += _dropped_note(dropped)
+        if dropped:
+            (folder / "session.md").write_bytes(original)
+            _drop_sender_fields(folder, keep_lines=False)
         record_step(folder / "session.md", "submitted", who, reason, at=when, content=None, check=True)
         _arrive(folder, target)
-        return IntakeResult("revision" if revision else "accepted", target, f"{record.quarter}/{folder.name}",
-                            revision, language)
-
+        ledger.append(content, ledger.Step(at=when, action="submitted", by=who, session=session_id,
+                                           revision=revision, reason=reason, cell=record.session.cell, bytes=size,
+                                           path=target.relative_to(content).as_posix()))
+        return IntakeResult("revision" if revision else "accepted", target, session_id, revision, language)

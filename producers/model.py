@@ -60,6 +60,18 @@ class PodcastChannel(Strict):
     outro_music: MediaPath | None = None
 
 
+# Caps on what `cell35 intake` files, in bytes once unpacked (a 557 KB zip once unpacked to 476 MB).
+MAX_SUBMISSION_BYTES = 100_000_000
+QUARTER_QUOTA_BYTES = 300_000_000
+
+
+class IntakeLimits(Strict):
+    """site.yml ``intake:``: what one submission, and one cell in one calendar quarter, may unpack to."""
+
+    max_submission_bytes: Annotated[int, Field(ge=1)] = MAX_SUBMISSION_BYTES
+    quarter_quota_bytes: Annotated[int, Field(ge=1)] = QUARTER_QUOTA_BYTES
+
+
 class SiteConfig(Strict):
     title: Line
     base_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")]
@@ -68,6 +80,7 @@ class SiteConfig(Strict):
     logo: MediaPath | None = None
     theme: Theme = Theme()
     podcast: PodcastChannel | None = None
+    intake: IntakeLimits = IntakeLimits()
 
     @field_validator("base_url")
     @classmethod

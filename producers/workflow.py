@@ -2,7 +2,10 @@
 
 A session moves ``draft`` -> ``submitted`` -> ``approved`` -> ``published``, or to ``rejected`` with a
 reason. Every step is recorded in the session's own front matter (``status`` plus one ``history``
-entry: action, by, at, reason), so the record travels with the content and shows in ``git log``.
+entry: action, by, at, reason), so the record travels with the content and shows in ``git log``, and
+in the system's ledger (``producers/ledger.py``), which is what the report and the queue trust: the
+front matter is text a cell can write. Intake removes ``status`` and ``history`` from what a cell
+sends (``drop_sender_fields``) before writing its own.
 
 The session file is edited in place, line by line: only the ``status`` line and the ``history``
 block change; the rest of the front matter (comments, key order, quoting) and the whole body stay
@@ -27,6 +30,7 @@ from pathlib import Path
 
 import yaml
 
+from . import ledger
 from .errors import Cell35Error, ContentError, Problem, display_path
 from .loader import load_session, load_site
 from .model import QUARTER_DIR_RE, HistoryEntry, Session
@@ -68,10 +72,7 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
-def _iso(moment: dt.datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+_iso = ledger.iso
 
 
 # --- finding sessions ---------------------------------------------------------------------------
@@ -232,6 +233,38 @@ def edit_front_matter(text: str, shown: str, status: str, entry: HistoryEntry) -
     return parts.bom + parts.newline.join(lines)
 
 
+SYSTEM_FIELDS = ("status", "history")
+
+
+def drop_sender_fields(text: str, shown: str, keep_lines: bool = False) -> tuple[str, dict]:
+    """``text`` without the top-level fields only the system writes (``status``, ``history``), and what
+    they held. Every other line stays as the cell wrote it; with ``keep_lines`` the dropped lines
+    become blank lines, so the line numbers of error messages still match the file the cell sent."""
+    parts = _split(text, shown)
+    front = list(parts.front)
+    front_text = "\n".join(front)
+    try:
+        data = parse_yaml(front_text, line_offset=1).data or {}
+    except YamlProblem as exc:
+        raise WorkflowError(f"{shown}:{exc.line or 1}: {exc.message}") from None
+    if not isinstance(data, dict):
+        raise WorkflowError(f"{shown}: the front matter must be a mapping of 'field: value' lines")
+    dropped = {key: data[key] for key in SYSTEM_FIELDS if key in data}
+    if not dropped:
+        return text, {}
+    spans, block_style, _ = _top_level_spans(front_text, len(front), shown)
+    if not block_style:
+        kept = {key: value for key, value in data.items() if key not in SYSTEM_FIELDS}
+        front = yaml.safe_dump(kept, allow_unicode=True, sort_keys=False, width=4096).rstrip("\n").split("\n")
+    else:
+        for start, end in sorted((spans[key] for key in dropped), reverse=True):
+            # Comments and blank lines after a dropped block belong to what follows: keep them.
+            while end - 1 > start and (not front[end - 1].strip() or front[end - 1].lstrip().startswith("#")):
+                end -= 1
+            front[start:end] = [""] * (end - start) if keep_lines else []
+    return parts.bom + parts.newline.join(parts.head + front + parts.tail), dropped
+
+
 def check_session_text(text: str, shown: str) -> Session:
     """Validate the whole front matter of an edited session.md; raise ContentError on any problem."""
     parts = _split(text, shown)
@@ -306,7 +339,8 @@ def _require_valid(folder: Path, content: Path) -> None:
         raise ContentError(errors or [Problem(display_path(folder, content), None, "", "session does not load")])
 
 
-def _transition(folder: Path, content: Path, action: str, by: str, reason: str | None) -> Session:
+def _transition(folder: Path, content: Path, action: str, by: str, reason: str | None,
+                session_id: str, revision: int | None = None) -> Session:
     session_md = folder / "session.md"
     status = current_status(session_md)
     allowed = ALLOWED_FROM[action]
@@ -316,7 +350,25 @@ def _transition(folder: Path, content: Path, action: str, by: str, reason: str |
                             f"only a session that is ({', '.join(allowed)}) can be {action}")
     if action in ("approved", "published"):
         _require_valid(folder, content)
-    return record_step(session_md, action, by, reason, content=content, check=action != "rejected")
+    at = now_utc()
+    session = record_step(session_md, action, by, reason, at=at, content=content, check=action != "rejected")
+    ledger.append(content, ledger.Step(at=at, action=action, by=by, session=session_id, revision=revision,
+                                       reason=reason or None, cell=_cell_of(session_md)))
+    return session
+
+
+def _cell_of(session_md: Path) -> str | None:
+    text, _ = read_text(session_md, str(session_md))
+    try:
+        data = parse_yaml("\n".join(_split(text or "", str(session_md)).front)).data
+    except (YamlProblem, WorkflowError):
+        return None
+    cell = data.get("cell") if isinstance(data, dict) else None
+    return cell if isinstance(cell, str) else None
+
+
+def session_id(folder: Path) -> str:
+    return f"{folder.parent.name}/{folder.name}"
 
 
 def split_revision(ref: str) -> tuple[str, int | None]:
@@ -336,7 +388,7 @@ def approve(content: Path, ref: str, by: str | None = None, reason: str | None =
     folder = find_session(content, ref)
     if revision is not None:
         folder = adopt_revision(content, folder, revision, editor_name(by))
-    _transition(folder, content, "approved", editor_name(by), reason)
+    _transition(folder, content, "approved", editor_name(by), reason, session_id(folder))
     return folder
 
 
@@ -346,6 +398,7 @@ def reject(content: Path, ref: str, reason: str, by: str | None = None) -> Path:
     content = Path(content)
     ref, revision = split_revision(ref)
     folder = find_session(content, ref)
+    live_id = session_id(folder)
     if revision is not None:
         # Rejecting a pending revision leaves the live session as it is.
         revisions = revision_folders(content, folder.parent.name, folder.name)
@@ -353,7 +406,7 @@ def reject(content: Path, ref: str, reason: str, by: str | None = None) -> Path:
             raise WorkflowError(f"{folder.parent.name}/{folder.name} has no revision {revision}; revisions: "
                                 f"{', '.join(map(str, revisions)) or 'none'}")
         folder = revisions[revision]
-    _transition(folder, content, "rejected", editor_name(by), reason.strip())
+    _transition(folder, content, "rejected", editor_name(by), reason.strip(), live_id, revision)
     return folder
 
 
@@ -368,7 +421,7 @@ def publish(content: Path, refs: list[str] | None = None, by: str | None = None)
     who = editor_name(by)
     for folder in folders:
         try:
-            _transition(folder, content, "published", who, None)
+            _transition(folder, content, "published", who, None, session_id(folder))
             done.append(folder)
         except (WorkflowError, ContentError) as exc:
             problems.append(str(exc))
@@ -399,8 +452,11 @@ def adopt_revision(content: Path, live: Path, number: int, by: str) -> Path:
         os.replace(live, chosen)
         os.replace(kept, live)
         raise
-    record_step(kept / "session.md", "revision", by, f"replaced by revision {number}; kept as rev-{keep_as}",
-                content=content, check=False)
+    at = now_utc()
+    reason = f"replaced by revision {number}; kept as rev-{keep_as}"
+    record_step(kept / "session.md", "revision", by, reason, at=at, content=content, check=False)
+    ledger.append(content, ledger.Step(at=at, action="revision", by=by, session=f"{quarter}/{name}",
+                                       revision=keep_as, reason=reason, cell=_cell_of(kept / "session.md")))
     return live
 
 
@@ -434,7 +490,7 @@ def _live_folders(content: Path) -> list[Path]:
 
 
 def _queue_item(folder: Path, quarter: str, name: str, today: dt.datetime, revision: int | None,
-                revisions: tuple[int, ...]) -> QueueItem | None:
+                revisions: tuple[int, ...], steps: list[ledger.Step]) -> QueueItem | None:
     session_md = folder / "session.md"
     text, _ = read_text(session_md, str(session_md))
     if text is None:
@@ -446,15 +502,10 @@ def _queue_item(folder: Path, quarter: str, name: str, today: dt.datetime, revis
     if not isinstance(data, dict):
         data = {}
     status = str(data.get("status") or "draft")
-    since = dt.datetime.fromtimestamp(session_md.stat().st_mtime, dt.timezone.utc).replace(microsecond=0)
-    for entry in data.get("history") or []:
-        if isinstance(entry, dict) and entry.get("action") == status:
-            try:
-                since = HistoryEntry.model_validate(entry).at
-            except ValueError:
-                continue
-            if since.tzinfo is None:
-                since = since.replace(tzinfo=dt.timezone.utc)
+    # When it entered its status, by the system's record: the front matter's history is the cell's text.
+    entered = [step.at for step in steps if step.revision == revision and step.action == status]
+    since = max(entered) if entered else \
+        dt.datetime.fromtimestamp(session_md.stat().st_mtime, dt.timezone.utc).replace(microsecond=0)
     cell = str(data.get("cell") or name.split("-")[0])
     title = str(data.get("title") or name)
     item_id = f"{quarter}/{name}" + (f"@rev-{revision}" if revision else "")
@@ -470,17 +521,19 @@ def review_queue(content: Path, statuses: tuple[str, ...] | None = ("submitted",
     """
     content = Path(content)
     today = today or now_utc()
+    steps = ledger.by_session(ledger.read(content)[0])
     items: list[QueueItem] = []
     for folder in _live_folders(content):
         q, name = folder.parent.name, folder.name
+        mine = steps.get(f"{q}/{name}", [])
         revisions = revision_folders(content, q, name)
         pending = []
         for number, rev_folder in revisions.items():
-            item = _queue_item(rev_folder, q, name, today, number, ())
+            item = _queue_item(rev_folder, q, name, today, number, (), mine)
             if item and item.status == "submitted":
                 pending.append(number)
                 items.append(item)
-        item = _queue_item(folder, q, name, today, None, tuple(pending))
+        item = _queue_item(folder, q, name, today, None, tuple(pending), mine)
         if item:
             items.append(item)
     # Revisions of a session that has no live folder (should not happen, but never hide them).
@@ -489,7 +542,8 @@ def review_queue(content: Path, statuses: tuple[str, ...] | None = ("submitted",
         for base in sorted(revisions_root.glob("*/*")):
             if not (content / "sessions" / base.parent.name / base.name).exists():
                 for number, rev_folder in revision_folders(content, base.parent.name, base.name).items():
-                    item = _queue_item(rev_folder, base.parent.name, base.name, today, number, ())
+                    item = _queue_item(rev_folder, base.parent.name, base.name, today, number, (),
+                                       steps.get(f"{base.parent.name}/{base.name}", []))
                     if item:
                         items.append(item)
     selected = [i for i in items

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import stat
 import struct
 import unicodedata
@@ -13,8 +14,8 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from editorial_support import session_text, session_zip_files, tree_snapshot, write_session, write_site, zip_bytes
-from producers import intake as intake_module
+from editorial_support import (product_text, session_text, session_zip_files, tree_snapshot, write_session, write_site,
+                               zip_bytes)
 from producers.editorial_cli import editorial_app
 from producers.intake import IntakeRefused, intake
 from producers.loader import load_content
@@ -138,14 +139,26 @@ def test_hostile_zip_is_refused_and_nothing_written(case, content, tmp_path):
     assert not (tmp_path / "evil.md").exists()
 
 
-def test_total_size_cap_counts_declared_sizes(content, tmp_path, monkeypatch):
-    monkeypatch.setattr(intake_module, "MAX_TOTAL_BYTES", 1_000)
+def _limit(content, **caps) -> None:
+    """Caps set as an editor sets them: in site.yml."""
+    values = ", ".join(f"{key}: {value}" for key, value in caps.items())
+    with open(content / "site.yml", "a", encoding="utf-8") as handle:
+        handle.write(f"intake: {{{values}}}\n")
+
+
+def _too_big(cap: int) -> str:
+    return (f"refused: the zip unpacks to more than {cap:,} bytes, the most one submission may hold "
+            f"(intake.max_submission_bytes in site.yml); make the media smaller (photos of at most 2,000 px, "
+            f"video at 720p, audio as MP3) and send it again")
+
+
+def test_total_size_cap_counts_declared_sizes(content, tmp_path):
+    _limit(content, max_submission_bytes=1_000)
     archive = _write(tmp_path, zip_bytes({f"ha-long-x/media/{i}.png": _png() * 3 for i in range(5)}))
     before = tree_snapshot(content)
     with pytest.raises(IntakeRefused) as caught:
         intake(archive, content, by="Editor", when=WHEN)
-    assert str(caught.value) == ("refused: the zip would unpack to more than 1,000 bytes (a zip bomb, or media "
-                                 "too big to send this way)")
+    assert str(caught.value) == _too_big(1_000)
     assert tree_snapshot(content) == before
 
 
@@ -170,7 +183,7 @@ def test_valid_submission_lands_as_submitted(content, tmp_path):
     session = next(s for s in tree.sessions if s.slug == "ha-long-sanitation").session
     assert session.status == "submitted"
     assert [(h.action, h.by, h.at, h.reason) for h in session.history] == [
-        ("submitted", "Editor", WHEN, "received submission.zip")]
+        ("submitted", "Editor", WHEN, "received submission.zip; not kept from the sender: status 'published'")]
     assert (result.path / "media" / "ảnh.png").read_bytes() == _png()
     assert not (content / "sessions" / "__MACOSX").exists()
     assert not list(content.rglob("*.incoming"))
@@ -223,15 +236,15 @@ def test_invalid_submission_is_quarantined_with_a_report_in_the_cells_language(c
     assert result.path == content / "quarantine" / "20241120T083000Z-ha-long-sanitation"
     assert tree_snapshot(content / "sessions") == before
     report = (result.path / "REPORT.md").read_text(encoding="utf-8")
-    assert report.startswith("# Bài gửi chưa được chấp nhận: submission.zip\n")
+    assert report.startswith("# Bài gửi chưa được chấp nhận: ` submission.zip `\n")
     assert "Chi bộ: Chi bộ Hạ Long (ha-long)." in report
     assert "Đã phát hiện 3 lỗi" in report
-    assert ("1. `ha-long-sanitation/session.md`, dòng 4, trường `date`: ngày không hợp lệ; hãy viết theo dạng "
-            "YYYY-MM-DD — thông báo gốc: expected a real date written YYYY-MM-DD, received: '2024-02-30'") in report
-    assert "`ha-long-sanitation/01-article.md`, dòng 2, trường `type`: giá trị này không nằm trong" in report
+    assert ("1. ` ha-long-sanitation/session.md `, dòng 4, trường ` date `: ngày không hợp lệ; hãy viết theo dạng "
+            "YYYY-MM-DD — thông báo gốc: ` expected a real date written YYYY-MM-DD, received: '2024-02-30' `") in report
+    assert "` ha-long-sanitation/01-article.md `, dòng 2, trường ` type `: giá trị này không nằm trong" in report
     assert "did you mean 'article'?" in report
-    assert "`ha-long-sanitation/media/run.exe`, trường `file type`: loại tệp này không được chấp nhận" in report
-    assert "# Submission not accepted: submission.zip" in report          # the editor's English copy
+    assert "` ha-long-sanitation/media/run.exe `, trường ` file type `: loại tệp này không được chấp nhận" in report
+    assert "# Submission not accepted: ` submission.zip `" in report          # the editor's English copy
     assert (result.path / "submitted" / "ha-long-sanitation" / "media" / "run.exe").read_bytes() == b"MZ"
 
 
@@ -239,7 +252,7 @@ def test_hindi_cell_gets_a_hindi_report(content, tmp_path):
     files = {"varanasi-ganga/session.md": session_text("varanasi", "2024-11-02", language="hi")}
     result = intake(_write(tmp_path, zip_bytes(files)), content, by="Editor", when=WHEN)
     report = (result.path / "REPORT.md").read_text(encoding="utf-8")
-    assert report.startswith("# प्रस्तुति स्वीकार नहीं हुई: submission.zip")
+    assert report.startswith("# प्रस्तुति स्वीकार नहीं हुई: ` submission.zip `")
     assert "हर सत्र में एक से तीन उत्पाद फ़ाइलें होनी चाहिए" in report
     assert "1 समस्या(एँ) मिलीं" in report
 
@@ -249,8 +262,8 @@ def test_english_cell_report_is_english_only(content, tmp_path):
     result = intake(_write(tmp_path, zip_bytes(files)), content, by="Editor", when=WHEN)
     report = (result.path / "REPORT.md").read_text(encoding="utf-8")
     assert report.count("# Submission not accepted") == 1
-    assert "`riverside-x/session.md`, line 5, field `group`: Expected one of: (build, fight) but received: 'bild'" \
-           in report
+    assert ("` riverside-x/session.md `, line 5, field ` group `: ` Expected one of: (build, fight) but received: "
+            "'bild'; did you mean 'build'? `") in report
 
 
 def test_two_folders_in_one_zip_are_quarantined(content, tmp_path):
@@ -273,3 +286,171 @@ def test_cli_intake_exit_codes(content, tmp_path):
     invalid = _write(tmp_path, zip_bytes({"ha-long-y/session.md": "---\ntitle: x\n---\n"}), "invalid.zip")
     result = runner.invoke(editorial_app, ["intake", str(invalid), "--content", str(content)])
     assert result.exit_code == 1 and "quarantined" in result.output and "REPORT.md" in result.output
+
+
+# --- the system, not the sender, writes status and history ------------------------------------------
+
+FORGED = ("history:\n"
+          "- action: approved   # forged\n"
+          "  by: chief-editor\n"
+          "  at: 2024-10-01T09:00:00Z\n"
+          "# the cell's own note stays\n")
+
+
+def _ledger(content):
+    from producers import ledger
+    steps, problems = ledger.read(content)
+    assert problems == []
+    return steps
+
+
+def test_sent_status_and_history_are_dropped_and_the_system_writes_its_own(content, tmp_path):
+    files = session_zip_files(status="published", history=FORGED)
+    result = intake(_write(tmp_path, zip_bytes(files)), content, by="Editor", when=WHEN)
+    assert result.outcome == "accepted"
+    text = (result.path / "session.md").read_text(encoding="utf-8")
+    assert "chief-editor" not in text and "forged" not in text and "status: published" not in text
+    assert "# the cell's own note stays" in text
+    session = next(s for s in load_content(content).sessions if s.slug == "ha-long-sanitation").session
+    assert session.status == "submitted"
+    assert [(h.action, h.by, h.at) for h in session.history] == [("submitted", "Editor", WHEN)]
+    assert session.history[0].reason == ("received submission.zip; not kept from the sender: status 'published' "
+                                         "and history (1 entry)")
+    [step] = _ledger(content)
+    size = sum(len(data.encode("utf-8")) for data in files.values())
+    assert (step.action, step.session, step.revision, step.by, step.at, step.cell, step.bytes) == (
+        "submitted", "2024-q4/ha-long-sanitation", None, "Editor", WHEN, "ha-long", size)
+
+
+def test_a_malformed_sent_history_does_not_matter(content, tmp_path):
+    files = session_zip_files(history="history: approved by the chief editor, trust me\n")
+    result = intake(_write(tmp_path, zip_bytes(files)), content, by="Editor", when=WHEN)
+    assert result.outcome == "accepted", result.problems
+
+
+def test_errors_name_the_lines_of_the_file_as_sent(content, tmp_path):
+    files = session_zip_files(history=FORGED)
+    files["ha-long-sanitation/session.md"] = files["ha-long-sanitation/session.md"].replace(
+        "---\n\n## Minutes", "tags: nope\n---\n\n## Minutes")
+    sent = files["ha-long-sanitation/session.md"].split("\n")
+    result = intake(_write(tmp_path, zip_bytes(files)), content, by="Editor", when=WHEN)
+    [problem] = result.problems
+    assert problem.field == "tags" and sent[problem.line - 1] == "tags: nope"
+    # the quarantine keeps the session.md exactly as the cell sent it
+    kept = result.path / "submitted" / "ha-long-sanitation" / "session.md"
+    assert kept.read_text(encoding="utf-8") == files["ha-long-sanitation/session.md"]
+
+
+# --- caps: per submission, per cell and quarter --------------------------------------------------------
+
+def test_a_compressible_bomb_is_refused_at_the_default_cap(content, tmp_path):
+    from producers.model import MAX_SUBMISSION_BYTES
+    files = session_zip_files()
+    files.update({f"ha-long-sanitation/media/{n:03d}.png": b"\0" * 900_000 for n in range(120)})
+    data = zip_bytes(files)
+    assert len(data) < 200_000 and MAX_SUBMISSION_BYTES == 100_000_000   # 108 MB of zeros in a 0.1 MB zip
+    before = tree_snapshot(content)
+    with pytest.raises(IntakeRefused) as caught:
+        intake(_write(tmp_path, data), content, by="Editor", when=WHEN)
+    assert str(caught.value) == _too_big(100_000_000)
+    assert tree_snapshot(content) == before and not (content / "ledger").exists()
+
+
+def test_many_small_compressible_entries_are_a_bomb_taken_together(content, tmp_path):
+    """Each entry below the 1 MB per-entry ratio threshold; 27 MB from a few kB is still a bomb."""
+    files = session_zip_files()
+    files.update({f"ha-long-sanitation/media/{n:02d}.png": b"\0" * 900_000 for n in range(30)})
+    archive = zipfile.ZipFile(io.BytesIO(zip_bytes(files)))
+    ratio = sum(i.file_size for i in archive.infolist()) / sum(i.compress_size for i in archive.infolist())
+    with pytest.raises(IntakeRefused) as caught:
+        intake(_write(tmp_path, zip_bytes(files)), content, by="Editor", when=WHEN)
+    assert str(caught.value) == (f"refused: the zip's files are compressed {ratio:,.0f}:1 taken together; more than "
+                                 f"100:1 is treated as a zip bomb")
+
+
+def test_the_cap_per_submission_is_configured_in_site_yml(content, tmp_path):
+    _limit(content, max_submission_bytes=50_000)
+    files = session_zip_files()
+    files["ha-long-sanitation/media/noise.png"] = bytes(range(256)) * 256        # 65 kB, barely compressible
+    with pytest.raises(IntakeRefused) as caught:
+        intake(_write(tmp_path, zip_bytes(files)), content, by="Editor", when=WHEN)
+    assert str(caught.value) == _too_big(50_000)
+    del files["ha-long-sanitation/media/noise.png"]
+    assert intake(_write(tmp_path, zip_bytes(files)), content, by="Editor", when=WHEN).outcome == "accepted"
+
+
+def test_resubmissions_beyond_the_quarter_quota_are_refused_with_a_message(content, tmp_path):
+    files = session_zip_files()
+    files["ha-long-sanitation/media/noise.png"] = bytes(range(256)) * 100
+    size = sum(len(d if isinstance(d, bytes) else d.encode("utf-8")) for d in files.values())
+    _limit(content, quarter_quota_bytes=2 * size + 10)
+    first = intake(_write(tmp_path, zip_bytes(files), "a.zip"), content, by="E", when=WHEN)
+    second = intake(_write(tmp_path, zip_bytes(files), "b.zip"), content, by="E", when=WHEN)
+    assert (first.outcome, second.outcome) == ("accepted", "revision")
+    before = tree_snapshot(content)
+    with pytest.raises(IntakeRefused) as caught:
+        intake(_write(tmp_path, zip_bytes(files), "c.zip"), content, by="E", when=WHEN)
+    assert str(caught.value) == (
+        f"refused: cell 'ha-long' has sent {2 * size:,} bytes in 2024-q4 and this zip unpacks to {size:,} more; "
+        f"the quota is {2 * size + 10:,} bytes per cell per quarter (intake.quarter_quota_bytes in site.yml), so "
+        f"nothing was filed. Send only the version that matters, with smaller media, or ask an editor to raise "
+        f"the quota")
+    assert tree_snapshot(content) == before
+    # another cell is not affected; nor is the same cell in the next quarter
+    other = session_zip_files(folder="riverside-parks-2", cell="riverside")
+    assert intake(_write(tmp_path, zip_bytes(other), "d.zip"), content, by="E", when=WHEN).outcome == "accepted"
+    later = WHEN + dt.timedelta(days=60)
+    assert intake(_write(tmp_path, zip_bytes(files), "e.zip"), content, by="E", when=later).outcome == "revision"
+
+
+def test_quarantined_submissions_count_against_the_quota(content, tmp_path):
+    broken = session_zip_files(date="2024-02-30")
+    size = sum(len(d.encode("utf-8")) for d in broken.values())
+    _limit(content, quarter_quota_bytes=size + 10)
+    assert intake(_write(tmp_path, zip_bytes(broken), "a.zip"), content, by="E", when=WHEN).outcome == "quarantined"
+    with pytest.raises(IntakeRefused, match=f"has sent {size:,} bytes in 2024-q4"):
+        intake(_write(tmp_path, zip_bytes(broken), "b.zip"), content, by="E", when=WHEN)
+    [step] = _ledger(content)
+    assert (step.action, step.cell, step.bytes, step.session) == ("quarantined", "ha-long", size, None)
+
+
+# --- REPORT.md quotes what the cell sent --------------------------------------------------------------
+
+HOSTILE_VALUE = ("[click](https://evil.example/a) ![pic](https://evil.example/i.png) "
+                 "<img src=https://evil.example/x.png onerror=alert(1)> <script>alert(2)</script> "
+                 "https://evil.example/bare www.evil.example <https://evil.example/angle> `` tick ``")
+
+
+def _tags(html_text: str) -> set[str]:
+    from html.parser import HTMLParser
+
+    found: set[str] = set()
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.add(tag)
+
+    Collect().feed(html_text)
+    return found
+
+
+def test_report_md_quotes_what_the_cell_sent_so_nothing_renders_live(content, tmp_path):
+    import markdown
+    from markdown_it import MarkdownIt
+
+    session = session_text("ha-long", "2024-11-02").replace("group: build", f"group: '{HOSTILE_VALUE}'")
+    session = session.replace("summary:", "'[x](https://evil.example/key)': 1\nsummary:")
+    files = {"ha-long-x/session.md": session,
+             "ha-long-x/media/<img src=x onerror=alert(3)>[a](https:evil.example).exe": b"MZ",
+             "ha-long-x/01-article.md": product_text(title="Fine")}
+    result = intake(_write(tmp_path, zip_bytes(files), "![z](https:evil.example).zip"), content, by="E", when=WHEN)
+    assert result.outcome == "quarantined"
+    report = (result.path / "REPORT.md").read_text(encoding="utf-8")
+    assert report.count("evil.example") >= 2 * 8          # every piece is there, in both languages
+    renderings = {"python-markdown + magiclink": markdown.markdown(report, extensions=["pymdownx.magiclink"]),
+                  "markdown-it commonmark": MarkdownIt("commonmark").render(report)}
+    for name, rendered in renderings.items():
+        assert _tags(rendered) <= {"h1", "p", "ol", "li", "code", "hr"}, (name, _tags(rendered))
+        assert "evil.example" in rendered
+        outside_code = re.sub(r"<code>.*?</code>", "", rendered, flags=re.S)
+        assert "evil" not in outside_code and "alert" not in outside_code, (name, outside_code)

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from editorial_support import product_text, session_text, write_session, write_site
-from producers import workflow
+from producers import ledger, workflow
 from producers.editorial_cli import editorial_app
 from producers.errors import ContentError
 from producers.loader import load_content
@@ -109,19 +109,57 @@ def test_flow_style_front_matter_is_rewritten_valid(content):
     assert session.session.status == "approved" and session.body.strip() == "Body"
 
 
-def test_review_queue_orders_by_quarter_cell_age(content):
-    old = "history:\n- action: submitted\n  by: x\n  at: 2025-01-02T00:00:00Z\n"
-    new = "history:\n- action: submitted\n  by: x\n  at: 2025-01-20T00:00:00Z\n"
-    write_session(content, "2024-q4", "riverside-b", "riverside", "2024-11-05", status="submitted", history=new)
-    write_session(content, "2024-q4", "ha-long-a", "ha-long", "2024-11-02", status="submitted", history=new)
-    write_session(content, "2024-q4", "ha-long-c", "ha-long", "2024-12-02", status="submitted", history=old)
-    write_session(content, "2024-q3", "varanasi-d", "varanasi", "2024-08-02", status="submitted", history=new)
+def test_review_queue_ages_come_from_the_system_record_not_the_front_matter(content):
+    forged = "history:\n- action: submitted\n  by: x\n  at: 2020-01-01T00:00:00Z\n"
+    received = {"2024-q4/riverside-b": "2025-01-20", "2024-q4/ha-long-a": "2025-01-20",
+                "2024-q4/ha-long-c": "2025-01-02", "2024-q3/varanasi-d": "2025-01-20"}
+    for session, day in received.items():
+        quarter, folder = session.split("/")
+        cell = folder.rsplit("-", 1)[0]
+        write_session(content, quarter, folder, cell, f"{quarter[:4]}-{int(quarter[-1]) * 3:02d}-02",
+                      status="submitted", history=forged)
+        ledger.append(content, ledger.Step(at=dt.datetime.fromisoformat(day + "T00:00:00+00:00"), action="submitted",
+                                           by="Editor", session=session, cell=cell))
     write_session(content, "2024-q4", "varanasi-e", "varanasi", "2024-11-02", status="approved")
     today = dt.datetime(2025, 2, 1, tzinfo=dt.timezone.utc)
     queue = workflow.review_queue(content, today=today)
     assert [(i.id, i.age_days) for i in queue] == [
         ("2024-q3/varanasi-d", 12), ("2024-q4/ha-long-c", 30), ("2024-q4/ha-long-a", 12), ("2024-q4/riverside-b", 12)]
     assert len(workflow.review_queue(content, statuses=None, today=today)) == 5
+
+
+def test_every_editorial_step_is_in_the_ledger(content):
+    write_session(content, "2024-q4", "ha-long-a", "ha-long", "2024-11-02", status="submitted")
+    rev = content / "revisions" / "2024-q4" / "ha-long-a" / "rev-2"
+    rev.mkdir(parents=True)
+    (rev / "session.md").write_text(session_text("ha-long", "2024-11-02", title="Second", status="submitted"),
+                                    encoding="utf-8")
+    (rev / "01-article.md").write_text(product_text(), encoding="utf-8")
+    workflow.approve(content, "2024-q4/ha-long-a", by="Anna", revision=2)
+    workflow.publish(content, by="Bình")
+    steps, problems = ledger.read(content)
+    assert problems == []
+    assert [(s.action, s.by, s.session, s.revision, s.cell) for s in steps] == [
+        ("revision", "Anna", "2024-q4/ha-long-a", 3, "ha-long"),
+        ("approved", "Anna", "2024-q4/ha-long-a", None, "ha-long"),
+        ("published", "Bình", "2024-q4/ha-long-a", None, "ha-long")]
+    # the ledger and the front matter tell the same story
+    history = load_content(content).sessions[0].session.history
+    assert [(h.action, h.by, h.at) for h in history] == [(s.action, s.by, s.at) for s in steps[1:]]
+
+
+def test_drop_sender_fields_keeps_every_other_line():
+    text = ("---\ntitle: A\nstatus: published\nhistory:\n  - action: approved\n    by: chief\n"
+            "    at: 2024-10-01T00:00:00Z\n# a note\nsummary: S\n---\nBody\n")
+    dropped_text, dropped = workflow.drop_sender_fields(text, "session.md")
+    assert dropped == {"status": "published",
+                       "history": [{"action": "approved", "by": "chief", "at": "2024-10-01T00:00:00Z"}]}
+    assert dropped_text == "---\ntitle: A\n# a note\nsummary: S\n---\nBody\n"
+    kept, _ = workflow.drop_sender_fields(text, "session.md", keep_lines=True)
+    assert kept.split("\n").index("summary: S") == text.split("\n").index("summary: S")
+    flow, dropped = workflow.drop_sender_fields("---\n{title: A, status: approved}\n---\n", "session.md")
+    assert flow == "---\ntitle: A\n---\n" and dropped == {"status": "approved"}
+    assert workflow.drop_sender_fields("---\ntitle: A\n---\n", "session.md") == ("---\ntitle: A\n---\n", {})
 
 
 def test_choosing_a_revision_keeps_every_version(content):
