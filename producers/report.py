@@ -6,9 +6,12 @@ One row per cell and quarter:
 - products by kind, summed over the cell's sessions of that quarter.
 - attendance rate: members present / members, over those sessions, in percent.
 - submission, by the rule below (``DEADLINE_DAYS``):
-    * the submission date is the first ``submitted`` entry in the session's history; failing that,
-      its earliest history entry of any kind (an approval implies a submission); failing that, the
-      date session.md was last modified (the "file date");
+    * the submission date is the session's first ``submitted`` step in the system's ledger
+      (``producers/ledger.py``); failing that, its earliest step there of any kind (an approval
+      implies a submission); failing that, the date session.md was last modified (the "file date").
+      The ``history`` in a session.md is text a cell can write (a forged "approved by chief-editor"
+      once made a late cell "on time"), so it is never used for dates: an entry there that the ledger
+      does not hold is only counted, as ``unverified_history``, for the editor to look at;
     * ``on time`` when that date is at most DEADLINE_DAYS days after the quarter's last day,
       ``late`` after that;
     * ``not submitted`` for a session still in ``draft`` with no history;
@@ -16,7 +19,8 @@ One row per cell and quarter:
       ``not due`` when it has not passed yet.
 - status: the session's status (several sessions: their statuses joined).
 
-Exports: CSV and JSON; charts as matplotlib SVG (Agg backend, text kept as SVG text so the browser
+Exports: CSV (a cell starting like a spreadsheet formula is prefixed with ``'``, as OWASP advises
+against CSV injection) and JSON; charts as matplotlib SVG (Agg backend, text kept as SVG text so the browser
 shapes Devanagari and Vietnamese with the page's fonts); and the HTML fragment of the site's report
 page, which references the charts by bare file name so it works when published in one folder.
 """
@@ -31,6 +35,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import ledger
 from .html import escape
 from .i18n import Labels
 from .loader import ContentTree
@@ -46,9 +51,10 @@ KIND_COLOURS = {"slides": "#1565c0", "article": "#6a1b9a", "social-post": "#0083
 CHART_FONTS = ["Noto Sans", "Noto Sans Devanagari", "DejaVu Sans", "sans-serif"]
 CHART_FILES = ("coverage.svg", "kinds.svg", "attendance.svg")
 
-RULE = (f"A session counts as submitted on the date of its first 'submitted' history entry (else its earliest "
-        f"history entry, else the date its session.md was last changed); it is on time when that date is at "
-        f"most {DEADLINE_DAYS} days after the end of its quarter.")
+RULE = (f"A session counts as submitted on the date of its first 'submitted' step in the system's ledger (else its "
+        f"earliest step there, else the date its session.md was last changed); history written in a session.md "
+        f"itself is not trusted. It is on time when that date is at most {DEADLINE_DAYS} days after the end of its "
+        f"quarter.")
 
 # The report's own words; shared words (cell, quarter, status, kinds, statuses) come from i18n.Labels.
 TEXT = {
@@ -76,9 +82,10 @@ TEXT = {
         "summary": "Đã tổ chức {held}/{expected} buổi sinh hoạt theo kế hoạch ({rate}%).",
         "state.on time": "đúng hạn", "state.late": "trễ hạn", "state.not submitted": "chưa nộp",
         "state.missing": "không có", "state.not due": "chưa đến hạn",
-        "rule": f"Ngày nộp là ngày của mục 'submitted' đầu tiên trong lịch sử của buổi sinh hoạt (nếu không có thì "
-                f"mục lịch sử sớm nhất, nếu không nữa thì ngày tệp session.md được sửa lần cuối); đúng hạn khi "
-                f"ngày đó không quá {DEADLINE_DAYS} ngày sau khi kết thúc quý.",
+        "rule": f"Ngày nộp là ngày của bước 'submitted' đầu tiên mà hệ thống ghi trong sổ của mình (nếu không có "
+                f"thì bước sớm nhất trong sổ, nếu không nữa thì ngày tệp session.md được sửa lần cuối); lịch sử ghi "
+                f"trong chính tệp session.md không được tính. Đúng hạn khi ngày đó không quá {DEADLINE_DAYS} ngày "
+                f"sau khi kết thúc quý.",
         "coverage_alt": "Lưới chi bộ theo quý; mỗi ô cho biết buổi sinh hoạt được nộp đúng hạn, trễ hạn, chưa nộp, "
                         "không có hay chưa đến hạn.",
         "kinds_alt": "Biểu đồ cột chồng: số sản phẩm mỗi loại trong từng quý.",
@@ -93,9 +100,10 @@ TEXT = {
         "summary": "अपेक्षित {expected} में से {held} सत्र आयोजित हुए ({rate}%)।",
         "state.on time": "समय पर", "state.late": "देर से", "state.not submitted": "जमा नहीं",
         "state.missing": "नहीं हुआ", "state.not due": "अभी देय नहीं",
-        "rule": f"सत्र की जमा तिथि उसके इतिहास की पहली 'submitted' प्रविष्टि की तिथि है (वह न हो तो सबसे पहली "
-                f"प्रविष्टि, वह भी न हो तो session.md के अंतिम बदलाव की तिथि); तिमाही समाप्त होने के "
-                f"{DEADLINE_DAYS} दिन के भीतर जमा हो तो वह समय पर है।",
+        "rule": f"सत्र की जमा तिथि सिस्टम के अपने रिकॉर्ड में उसकी पहली 'submitted' प्रविष्टि की तिथि है (वह न हो "
+                f"तो वहाँ की सबसे पहली प्रविष्टि, वह भी न हो तो session.md के अंतिम बदलाव की तिथि); session.md में "
+                f"लिखा इतिहास नहीं गिना जाता। तिमाही समाप्त होने के {DEADLINE_DAYS} दिन के भीतर जमा हो तो वह समय पर "
+                f"है।",
         "coverage_alt": "तिमाही के अनुसार इकाइयों का ग्रिड; हर खाना बताता है कि सत्र समय पर, देर से, जमा नहीं, "
                         "नहीं हुआ या अभी देय नहीं है।",
         "kinds_alt": "स्टैक्ड बार: हर तिमाही में हर प्रकार के उत्पादों की संख्या।",
@@ -143,8 +151,9 @@ class SessionFacts:
     members: int
     attendance_rate: float
     submitted: dt.date | None
-    submitted_from: str          # "history" | "file" | ""
+    submitted_from: str          # "ledger" | "file" | ""
     submission: str              # one of STATES
+    unverified_history: int = 0  # front-matter history entries the ledger does not hold
 
 
 @dataclass(frozen=True)
@@ -164,6 +173,7 @@ class Row:
     submission: str
     status: str
     invalid: int
+    unverified_history: int = 0
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -198,22 +208,29 @@ class Report:
         return sum(1 for r in self.rows if r.held)
 
 
-def _submission_date(record) -> tuple[dt.date | None, str]:
-    history = record.session.history
-    submitted = [h.at for h in history if h.action == "submitted"]
+def _submission_date(record, steps: list[ledger.Step]) -> tuple[dt.date | None, str]:
+    """When the session was submitted, from the system's own steps only (see the module docstring)."""
+    submitted = [step.at for step in steps if step.action == "submitted"]
     if submitted:
-        return min(submitted).date(), "history"
-    if history:
-        return min(h.at for h in history).date(), "history"
+        return min(submitted).astimezone(dt.timezone.utc).date(), "ledger"
+    if steps:
+        return min(step.at for step in steps).astimezone(dt.timezone.utc).date(), "ledger"
     if record.session.status == "draft":
         return None, ""
     mtime = (record.dir / "session.md").stat().st_mtime
     return dt.datetime.fromtimestamp(mtime, dt.timezone.utc).date(), "file"
 
 
-def _session_facts(record) -> SessionFacts:
+def _unverified(record, steps: list[ledger.Step]) -> int:
+    recorded = {(step.action, step.by, step.at) for step in steps}
+    return sum(1 for entry in record.session.history
+               if (entry.action, entry.by, entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=dt.timezone.utc))
+               not in recorded)
+
+
+def _session_facts(record, steps: list[ledger.Step]) -> SessionFacts:
     session = record.session
-    submitted, source = _submission_date(record)
+    submitted, source = _submission_date(record, steps)
     if submitted is None:
         state = "not submitted"
     else:
@@ -222,7 +239,7 @@ def _session_facts(record) -> SessionFacts:
     rate = round(100 * session.attendance.present / session.attendance.members, 1)
     return SessionFacts(record.id, session.cell, record.quarter, session.date, session.status,
                         {k: products[k] for k in KINDS}, session.attendance.present, session.attendance.members,
-                        rate, submitted, source, state)
+                        rate, submitted, source, state, _unverified(record, steps))
 
 
 def _invalid_counts(tree: ContentTree) -> Counter:
@@ -240,7 +257,8 @@ def _invalid_counts(tree: ContentTree) -> Counter:
 def build_report(tree: ContentTree, year: int | None = None, quarter: int | None = None,
                  today: dt.date | None = None) -> Report:
     today = today or dt.datetime.now(dt.timezone.utc).date()
-    facts = sorted((_session_facts(r) for r in tree.sessions if r.session.cell in tree.cells),
+    steps = ledger.by_session(ledger.read(tree.root)[0])
+    facts = sorted((_session_facts(r, steps.get(r.id, [])) for r in tree.sessions if r.session.cell in tree.cells),
                    key=lambda f: (f.quarter, f.cell, f.date, f.id))
     if year and quarter:
         quarters = [f"{year}-q{quarter}"]
@@ -276,7 +294,8 @@ def build_report(tree: ContentTree, year: int | None = None, quarter: int | None
             rows.append(Row(cell_id, cell.name, cell.committee, q, bool(mine), tuple(f.id for f in mine),
                             {k: products[k] for k in KINDS}, present, members,
                             round(100 * present / members, 1) if members else None, submitted, deadline, state,
-                            ", ".join(sorted({f.status for f in mine})), invalid[(cell_id, q)]))
+                            ", ".join(sorted({f.status for f in mine})), invalid[(cell_id, q)],
+                            sum(f.unverified_history for f in mine)))
     return Report(quarters, list(tree.cells), rows, facts, today, year, quarter,
                   {c.id: c.name for c in tree.cells.values()})
 
@@ -284,12 +303,23 @@ def build_report(tree: ContentTree, year: int | None = None, quarter: int | None
 # --- exports ------------------------------------------------------------------------------------
 
 CSV_FIELDS = ["cell", "cell_name", "committee", "quarter", "held", "sessions", *KINDS, "products_total", "present",
-              "members", "attendance_rate", "submitted", "deadline", "submission", "status", "invalid"]
+              "members", "attendance_rate", "submitted", "deadline", "submission", "status", "invalid",
+              "unverified_history"]
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value):
+    """A cell a spreadsheet shows as the text it is: one starting like a formula gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def report_csv(report: Report) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
+    # RFC 4180 line ends: the writer then quotes any value holding a CR or LF, which "\n" alone would not.
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\r\n")
     writer.writeheader()
     for row in report.rows:
         data = row.as_dict()
@@ -299,7 +329,7 @@ def report_csv(report: Report) -> str:
         data["sessions"] = ";".join(row.sessions)
         data["attendance_rate"] = "" if row.attendance_rate is None else f"{row.attendance_rate:.1f}"
         data["submitted"] = data["submitted"] or ""
-        writer.writerow(data)
+        writer.writerow({key: csv_safe(value) for key, value in data.items()})
     return buffer.getvalue()
 
 
@@ -331,6 +361,8 @@ def report_table(report: Report) -> str:
         products = ", ".join(f"{k} {n}" for k, n in row.products.items() if n) or "-"
         rate = f"{row.attendance_rate:.1f}%" if row.attendance_rate is not None else "-"
         invalid = f"  ({row.invalid} invalid)" if row.invalid else ""
+        if row.unverified_history:
+            invalid += f"  ({row.unverified_history} history entries the system did not write)"
         lines.append(f"{row.cell:<{width}} {row.quarter:<8} {'yes' if row.held else 'no':<4} {products:<30} "
                      f"{rate:>7}  {row.submission:<13} {row.status or '-'}{invalid}")
     lines.append(f"{report.held} of {report.expected} expected sessions held")

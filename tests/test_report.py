@@ -13,9 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from editorial_support import product_text, write_session, write_site
+from producers import ledger
 from producers.editorial_cli import editorial_app
 from producers.loader import load_content
-from producers.report import build_report, quarter_deadline, report_csv, report_json, report_page
+from producers.report import (build_report, quarter_deadline, report_csv, report_from_data, report_json, report_page,
+                              report_table)
 
 TODAY = dt.date(2025, 3, 1)
 SVG = "{http://www.w3.org/2000/svg}"
@@ -24,6 +26,12 @@ runner = CliRunner()
 
 def _history(day: str) -> str:
     return f"history:\n- action: submitted\n  by: cell\n  at: {day}T09:00:00Z\n"
+
+
+def _recorded(root, session: str, day: str, action: str = "submitted", by: str = "cell") -> None:
+    """The step as the system records it when intake or an editor takes it."""
+    ledger.append(root, ledger.Step(at=dt.datetime.fromisoformat(f"{day}T09:00:00+00:00"), action=action, by=by,
+                                    session=session, cell=session.split("/")[1].split("-")[0]))
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +43,18 @@ def content(tmp_path_factory):
     | ha-long   | published; article+slides; 8/10; on time  | approved; podcast; 9/12; late (2025-01-20)      |
     | varanasi  | nothing -> missing                        | submitted; article+social+slides; 15/20; on time (file date 2025-01-10) |
     | riverside | draft; article; 5/5; not submitted        | one invalid folder -> missing                   |
+
+    The ha-long dates are in the system's ledger (and, as intake and the editors write them, in the
+    front matter too).
     """
     root = write_site(tmp_path_factory.mktemp("report") / "content")
     write_session(root, "2024-q3", "ha-long-heritage", "ha-long", "2024-08-10", status="published", present=8,
                   members=10, history=_history("2024-10-05"),
                   products={"01-article.md": product_text("article"), "02-slides.md": product_text("slides")})
+    _recorded(root, "2024-q3/ha-long-heritage", "2024-10-05")
     write_session(root, "2024-q4", "ha-long-fraud", "ha-long", "2024-11-10", status="approved", present=9,
                   members=12, history=_history("2025-01-20"), products={"01-podcast.md": product_text("podcast")})
+    _recorded(root, "2024-q4/ha-long-fraud", "2025-01-20")
     folder = write_session(root, "2024-q4", "varanasi-ganga", "varanasi", "2024-12-01", status="submitted",
                            present=15, members=20,
                            products={"01-article.md": product_text("article"), "02-post.md": product_text("social-post"),
@@ -170,3 +183,78 @@ def test_report_as_a_pipeline_job(content, tmp_path):
                                       "report.json"]
     again = run_jobs([report_job(load_content(content), "en", today=TODAY)], Cache(tmp_path / "cache"))
     assert again["report"].status == "cached"
+
+
+# --- only the system's own record counts -------------------------------------------------------------
+
+FORGED = ("history:\n- action: approved\n  by: chief-editor\n  at: 2024-10-01T09:00:00Z\n")
+
+
+def _stamp(path, day: str) -> None:
+    moment = dt.datetime.fromisoformat(f"{day}T12:00:00+00:00").timestamp()
+    os.utime(path, (moment, moment))
+
+
+def test_a_forged_history_in_a_file_never_through_intake_is_not_trusted(tmp_path):
+    """A session.md placed in content/ by hand, with a forged approval dated before the deadline: the
+    report ignores the entry, counts it as unverified and falls back to the file's date."""
+    root = write_site(tmp_path / "content")
+    folder = write_session(root, "2024-q3", "ha-long-forged", "ha-long", "2024-08-10", status="approved",
+                           history=FORGED)
+    _stamp(folder / "session.md", "2024-11-01")
+    report = build_report(load_content(root), today=TODAY)
+    row = report.row("ha-long", "2024-q3")
+    assert (row.submission, row.submitted, row.unverified_history) == ("late", dt.date(2024, 11, 1), 1)
+    [facts] = report.sessions
+    assert facts.submitted_from == "file"
+    assert "1 history entries the system did not write" in report_table(report)
+    rows = list(csv.DictReader(io.StringIO(report_csv(report))))
+    assert [(r["cell"], r["submission"], r["unverified_history"]) for r in rows] == [
+        ("ha-long", "late", "1"), ("varanasi", "missing", "0"), ("riverside", "missing", "0")]
+
+
+def test_a_forged_history_sent_through_intake_is_dropped_and_the_receipt_date_counts(tmp_path):
+    from editorial_support import session_zip_files, zip_bytes
+    from producers.intake import intake
+
+    root = write_site(tmp_path / "content")
+    files = session_zip_files(folder="ha-long-forged", date="2024-08-10", status="published", history=FORGED)
+    archive = tmp_path / "forged.zip"
+    archive.write_bytes(zip_bytes(files))
+    received = dt.datetime(2024, 10, 20, 8, 0, tzinfo=dt.timezone.utc)          # five days past the deadline
+    intake(archive, root, by="Editor", when=received)
+    report = build_report(load_content(root), today=TODAY)
+    row = report.row("ha-long", "2024-q3")
+    assert (row.submission, row.submitted, row.status, row.unverified_history) == (
+        "late", dt.date(2024, 10, 20), "submitted", 0)
+    # Editing the filed session.md afterwards does not move the date either.
+    session_md = root / "sessions" / "2024-q3" / "ha-long-forged" / "session.md"
+    session_md.write_text(session_md.read_text(encoding="utf-8").replace("2024-10-20T08:00:00Z",
+                                                                           "2024-10-02T08:00:00Z"), encoding="utf-8")
+    again = build_report(load_content(root), today=TODAY).row("ha-long", "2024-q3")
+    assert (again.submission, again.submitted, again.unverified_history) == ("late", dt.date(2024, 10, 20), 1)
+
+
+def test_csv_cells_that_look_like_formulas_are_neutralised(tmp_path, report):
+    """OWASP CSV injection: =, +, -, @, tab and CR at a cell's start; read back with the csv module."""
+    data = json.loads(report_json(report))
+    hostile = ["=HYPERLINK(\"https://evil.example\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+               "\t=1+1", "\r=1+1"]
+    for row, name in zip(data["rows"], hostile):
+        row["cell_name"] = name
+        row["committee"] = name
+    rows = list(csv.DictReader(io.StringIO(report_csv(report_from_data(data)), newline="")))
+    assert [r["cell_name"] for r in rows] == ["'" + name for name in hostile]
+    assert [r["committee"] for r in rows] == ["'" + name for name in hostile]
+    assert all(not value.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for value in r.values())
+    # ordinary values are left as they are
+    assert rows[0]["cell"] == "ha-long" and rows[0]["attendance_rate"] == "80.0"
+
+
+def test_csv_from_a_hostile_cells_yml(tmp_path):
+    cells = [{"id": "ha-long", "name": "'=cmd|\" /C calc\"!A0'", "committee": "'@SUM(1+1)'", "area": "x",
+              "language": "en"}]
+    root = write_site(tmp_path / "content", cells)
+    write_session(root, "2024-q4", "ha-long-a", "ha-long", "2024-11-02")
+    [row] = list(csv.DictReader(io.StringIO(report_csv(build_report(load_content(root), today=TODAY)))))
+    assert (row["cell_name"], row["committee"]) == ("'=cmd|\" /C calc\"!A0", "'@SUM(1+1)")
