@@ -8,16 +8,17 @@ counts every link as 23; Telegram counts UTF-16 code units).
 
 from __future__ import annotations
 
+import functools
 import html as htmllib
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 import nh3
 from PIL import Image, ImageDraw
-from twitter_text import parse_tweet
 
 from .. import images
 from ..html import escape, markdown_to_html
@@ -60,13 +61,25 @@ def _is_emoji(char: str) -> bool:
     return 0x1F000 <= code <= 0x1FAFF or 0x2600 <= code <= 0x27BF
 
 
+@functools.cache
+def _parse_tweet():
+    """twitter-text's parser, imported on first use: compiling its emoji and URL patterns takes 1.3 s,
+    which every build and every command that imports this module would otherwise pay."""
+    with warnings.catch_warnings():
+        # twitter-text-parser 3.0.0 reads its emoji list through pkg_resources, which setuptools
+        # deprecates (hence the setuptools<81 pin); the warning says nothing a user can act on.
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        from twitter_text import parse_tweet
+    return parse_tweet
+
+
 def x_length(text: str) -> int:
     """X's weighted length, from the twitter-text port that passes X's own conformance cases.
 
     The hand-written counter this replaced found no link in a bare domain ('example.com' counted
     11, X counts 23) and weighed flags and keycaps wrongly, so posts could exceed 280.
     """
-    return parse_tweet(text).weightedLength
+    return _parse_tweet()(text).weightedLength
 
 
 def utf16_length(text: str) -> int:
