@@ -194,6 +194,7 @@ class Report:
     year: int | None = None
     quarter: int | None = None
     cell_names: dict[str, str] = field(default_factory=dict)
+    ledger_problems: list[str] = field(default_factory=list)   # unreadable ledger lines, named for the editor
 
     def row(self, cell: str, quarter: str) -> Row:
         return next(r for r in self.rows if r.cell == cell and r.quarter == quarter)
@@ -257,7 +258,8 @@ def _invalid_counts(tree: ContentTree) -> Counter:
 def build_report(tree: ContentTree, year: int | None = None, quarter: int | None = None,
                  today: dt.date | None = None) -> Report:
     today = today or dt.datetime.now(dt.timezone.utc).date()
-    steps = ledger.by_session(ledger.read(tree.root)[0])
+    recorded, ledger_problems = ledger.read(tree.root)
+    steps = ledger.by_session(recorded)
     facts = sorted((_session_facts(r, steps.get(r.id, [])) for r in tree.sessions if r.session.cell in tree.cells),
                    key=lambda f: (f.quarter, f.cell, f.date, f.id))
     if year and quarter:
@@ -297,7 +299,7 @@ def build_report(tree: ContentTree, year: int | None = None, quarter: int | None
                             ", ".join(sorted({f.status for f in mine})), invalid[(cell_id, q)],
                             sum(f.unverified_history for f in mine)))
     return Report(quarters, list(tree.cells), rows, facts, today, year, quarter,
-                  {c.id: c.name for c in tree.cells.values()})
+                  {c.id: c.name for c in tree.cells.values()}, ledger_problems)
 
 
 # --- exports ------------------------------------------------------------------------------------
@@ -346,6 +348,7 @@ def report_data(report: Report) -> dict:
         "rows": [r.as_dict() for r in report.rows],
         "sessions": [{**asdict(f), "date": f.date.isoformat(),
                       "submitted": f.submitted.isoformat() if f.submitted else None} for f in report.sessions],
+        "ledger_problems": report.ledger_problems,
     }
 
 
@@ -366,6 +369,7 @@ def report_table(report: Report) -> str:
         lines.append(f"{row.cell:<{width}} {row.quarter:<8} {'yes' if row.held else 'no':<4} {products:<30} "
                      f"{rate:>7}  {row.submission:<13} {row.status or '-'}{invalid}")
     lines.append(f"{report.held} of {report.expected} expected sessions held")
+    lines += [f"ledger: {problem}" for problem in report.ledger_problems]
     return "\n".join(lines)
 
 
@@ -563,7 +567,8 @@ def report_from_data(data: dict) -> Report:
                 for s in data["sessions"]]
     period = data["period"]
     return Report(list(period["quarters"]), list(data["cells"]), rows, sessions, day(data["as_of"]),
-                  period["year"], period["quarter"], {r.cell: r.cell_name for r in rows})
+                  period["year"], period["quarter"], {r.cell: r.cell_name for r in rows},
+                  list(data.get("ledger_problems", [])))
 
 
 def report_action(params, files, out_dir: Path) -> list[str]:

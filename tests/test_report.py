@@ -258,3 +258,17 @@ def test_csv_from_a_hostile_cells_yml(tmp_path):
     write_session(root, "2024-q4", "ha-long-a", "ha-long", "2024-11-02")
     [row] = list(csv.DictReader(io.StringIO(report_csv(build_report(load_content(root), today=TODAY)))))
     assert (row["cell_name"], row["committee"]) == ("'=cmd|\" /C calc\"!A0", "'@SUM(1+1)")
+
+
+def test_an_unreadable_ledger_line_is_named_not_silently_dropped(tmp_path):
+    root = write_site(tmp_path / "content")
+    write_session(root, "2024-q4", "ha-long-a", "ha-long", "2024-11-02", status="submitted")
+    _recorded(root, "2024-q4/ha-long-a", "2024-11-20")
+    with open(root / "ledger" / "2024-q4.jsonl", "a", encoding="utf-8") as handle:
+        handle.write('{"at": "2024-11-21T00:00:00Z", "action": "submitt\n')        # a crash mid-write
+    report = build_report(load_content(root), today=TODAY)
+    assert report.row("ha-long", "2024-q4").submission == "on time"
+    [problem] = report.ledger_problems
+    assert problem.startswith("ledger/2024-q4.jsonl:2: unreadable step ignored")
+    assert f"ledger: {problem}" in report_table(report)
+    assert json.loads(report_json(report))["ledger_problems"] == [problem]
