@@ -189,7 +189,8 @@ def inspect_zip(archive: zipfile.ZipFile, max_bytes: int = MAX_SUBMISSION_BYTES)
 
 # --- 2. unpacking with a counter ----------------------------------------------------------------
 
-def extract(archive: zipfile.ZipFile, entries: list[_Entry], target: Path, max_bytes: int = MAX_SUBMISSION_BYTES) -> int:
+def extract(archive: zipfile.ZipFile, entries: list[_Entry], target: Path,
+            max_bytes: int = MAX_SUBMISSION_BYTES) -> int:
     """Stream each entry into ``target``, counting bytes: header sizes are claims, not facts.
     Returns the bytes written."""
     total = 0
