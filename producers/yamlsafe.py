@@ -1,11 +1,22 @@
-"""Reading untrusted YAML and front matter, keeping the line of every value.
+"""Reading untrusted files, YAML and front matter, keeping the line of every value.
+
+Only regular files are read, and never through a symbolic link: ``open_regular`` opens with
+``O_NOFOLLOW | O_NONBLOCK`` and checks the opened file itself (``fstat``), so a link, a folder or a
+named pipe that carries a content file's name is one clear problem, never a traceback or a hang.
 
 Anchors and aliases are refused outright: a few lines of aliases expand to gigabytes
-("billion laughs"), and hand-written content never needs them.
+("billion laughs"), and hand-written content never needs them. Nesting is capped
+(``MAX_YAML_DEPTH``): a kilobyte of ``[[[[...`` would otherwise exhaust Python's recursion.
+
+Characters that are not text (``model.text_problem``) are found in the raw file before YAML sees
+it, so the message names the line, the column and, in front matter, the field.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,10 +25,16 @@ from typing import Any
 import yaml
 
 from .errors import Problem
+from .model import FORBIDDEN_RE, character_message, forbidden_characters
 
 MAX_TEXT_FILE_BYTES = 1_000_000
+MAX_YAML_DEPTH = 16               # lists and mappings inside each other; content needs four at most
+MAX_CHARACTER_PROBLEMS = 10       # lines reported per file for characters that are not text
 
 Loc = tuple[str | int, ...]
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+ONLY_REGULAR = "only regular files inside the content folder are content"
 
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when available: ~10x faster
@@ -33,18 +50,87 @@ _ContentLoader.yaml_implicit_resolvers = {
 }
 
 
-def _find_alias(node: yaml.Node, seen: set[int]) -> yaml.Node | None:
-    """The composer turns an alias into a second reference to the anchored node: find one."""
-    if id(node) in seen:
-        return node
-    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
-        seen.add(id(node))
-        children = [v for pair in node.value for v in pair] if isinstance(node, yaml.MappingNode) else node.value
-        for child in children:
-            found = _find_alias(child, seen)
-            if found is not None:
-                return found
-    return None
+class NotContent(Exception):
+    """A path that is not a readable regular file inside the content folder; ``message`` says what it is."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def not_regular_message(kind: str) -> str:
+    return f"is {kind}, not a file; {ONLY_REGULAR}" + (
+        " (put the file itself here, not a link to it)" if kind == "a symbolic link" else "")
+
+
+def _opened_path(fd: int, path: Path) -> str:
+    """The real path of an open file: the kernel's own record where there is one (no race)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return os.path.realpath(path)
+
+
+def open_regular(path: Path, root: Path | None = None) -> int:
+    """Open ``path`` for reading if it is a regular file (not through a final symbolic link) whose real
+    path is inside ``root``; never blocks. Raises NotContent with what the path is otherwise."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotContent(not_regular_message("a symbolic link")) from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise NotContent("file not found") from None
+        if exc.errno == errno.ENXIO:      # a socket, or a FIFO opened for writing
+            raise NotContent(not_regular_message("a socket")) from None
+        raise NotContent(f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotContent(not_regular_message(file_kind(mode)))
+        if root is not None:
+            real = Path(_opened_path(fd, path))
+            if not real.is_relative_to(os.path.realpath(root)):
+                raise NotContent(f"is reached through a symbolic link leading outside the content folder; "
+                                 f"{ONLY_REGULAR}")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_bytes(path: Path, display: str, limit: int = MAX_TEXT_FILE_BYTES,
+               root: Path | None = None) -> tuple[bytes | None, list[Problem]]:
+    """The bytes of a regular content file of at most ``limit`` bytes, or the problem why not."""
+    try:
+        fd = open_regular(path, root)
+    except NotContent as exc:
+        return None, [Problem(display, None, "", exc.message)]
+    with os.fdopen(fd, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            return None, [Problem(display, None, "", f"file is {size:,} bytes; text files may be at most "
+                                                     f"{limit:,} bytes")]
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:        # grew while we read it
+        return None, [Problem(display, None, "", f"file is over {limit:,} bytes; text files may be at most "
+                                                 f"{limit:,} bytes")]
+    return raw, []
 
 
 @dataclass
@@ -62,6 +148,23 @@ class Document:
             if loc[:end] in self.lines:
                 return self.lines[loc[:end]]
         return None
+
+    def loc_at(self, line: int) -> Loc:
+        """The field written on ``line`` (or, inside a multi-line value, the field the value belongs to)."""
+        best: tuple[int, int] = (0, 0)
+        found: Loc = ()
+        for loc, start in self.lines.items():
+            if start <= line and (start, len(loc)) > best:
+                best, found = (start, len(loc)), loc
+        return found
+
+
+def loc_text(loc: Loc) -> str:
+    """('photos', 0, 'alt') -> 'photos[1].alt', as a cell member counts."""
+    text = ""
+    for part in loc:
+        text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 class YamlProblem(Exception):
@@ -96,17 +199,41 @@ def nfc(value: Any) -> Any:
     return value
 
 
+def _check_events(text: str, line_offset: int) -> None:
+    """Refuse anchors, aliases and deep nesting from the event stream, before any recursive step
+    (composing, constructing, recording lines) could run out of stack on them."""
+    loader = _ContentLoader(text)
+    depth = 0
+    try:
+        while True:
+            event = loader.get_event()
+            if isinstance(event, yaml.StreamEndEvent):
+                return
+            line = event.start_mark.line + 1 + line_offset
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                raise YamlProblem(line, "YAML anchors and aliases (&name, *name) are not allowed; "
+                                        "write the value out in full")
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise YamlProblem(line, f"lists and mappings are nested more than {MAX_YAML_DEPTH} levels deep "
+                                            f"(the cap is {MAX_YAML_DEPTH} levels); write the value flatter")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
+
+
 def parse_yaml(text: str, line_offset: int = 0) -> Document:
     """Parse one YAML document; raise YamlProblem with a file line on anything unsafe or broken."""
-    loader = _ContentLoader(text)
     try:
-        node = loader.get_single_node()
-        if node is not None:
-            repeated = _find_alias(node, set())
-            if repeated is not None:
-                raise YamlProblem(repeated.start_mark.line + 1 + line_offset,
-                                  "YAML anchors and aliases (&name, *name) are not allowed; write the value out in full")
-        data = loader.construct_document(node) if node is not None else None
+        _check_events(text, line_offset)
+        loader = _ContentLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + line_offset if mark else None
@@ -114,8 +241,6 @@ def parse_yaml(text: str, line_offset: int = 0) -> Document:
         raise YamlProblem(line, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise YamlProblem(None, f"invalid YAML: {exc}") from None
-    finally:
-        loader.dispose()
     lines: dict[Loc, int] = {}
     if node is not None:
         lines[()] = node.start_mark.line + 1 + line_offset
@@ -123,12 +248,13 @@ def parse_yaml(text: str, line_offset: int = 0) -> Document:
     return Document(data=nfc(data), lines=lines)
 
 
-def read_text(path: Path, display: str, limit: int = MAX_TEXT_FILE_BYTES) -> tuple[str | None, list[Problem]]:
-    """Read a UTF-8 text file, refusing oversized files and other encodings with a precise message."""
-    size = path.stat().st_size
-    if size > limit:
-        return None, [Problem(display, None, "", f"file is {size:,} bytes; text files may be at most {limit:,} bytes")]
-    raw = path.read_bytes()
+def read_text(path: Path, display: str, limit: int = MAX_TEXT_FILE_BYTES,
+              root: Path | None = None) -> tuple[str | None, list[Problem]]:
+    """Read a regular UTF-8 text file (see ``open_regular``), refusing oversized files and other
+    encodings with a precise message."""
+    raw, problems = read_bytes(path, display, limit, root)
+    if raw is None:
+        return None, problems
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -138,9 +264,47 @@ def read_text(path: Path, display: str, limit: int = MAX_TEXT_FILE_BYTES) -> tup
     return text.removeprefix("\ufeff").replace("\r\n", "\n"), []
 
 
-def read_yaml_file(path: Path, display: str) -> tuple[Document | None, list[Problem]]:
-    text, problems = read_text(path, display)
+def character_problems(text: str, display: str, first_line: int, field_of=None) -> list[Problem]:
+    """One problem per line of ``text`` holding characters that are not text (the first of them), up
+    to MAX_CHARACTER_PROBLEMS lines. ``first_line`` is the file line of ``text``'s first line;
+    ``field_of(file line)`` names the field written there."""
+    problems: list[Problem] = []
+    seen_lines: set[int] = set()
+    for index, _ in forbidden_characters(text):
+        line = first_line + text.count("\n", 0, index)
+        if line in seen_lines:
+            continue
+        seen_lines.add(line)
+        if len(problems) == MAX_CHARACTER_PROBLEMS:
+            problems.append(Problem(display, line, "", "more lines hold characters that are not text; "
+                                                       "fix the lines above first"))
+            break
+        start = text.rfind("\n", 0, index) + 1
+        end = text.find("\n", index)
+        own_line = text[start: end if end >= 0 else len(text)]
+        problems.append(Problem(display, line, field_of(line) if field_of else "",
+                                character_message(own_line, index - start, multiline=False)))
+    return problems
+
+
+def _yaml_character_problems(front: str, display: str, first_line: int) -> list[Problem]:
+    """Characters that are not text in YAML, each named by its field: the YAML is parsed once more
+    with them replaced (U+FFFD), only to learn which field each line belongs to."""
+    if FORBIDDEN_RE.search(front) is None:
+        return []
+    try:
+        located = parse_yaml(FORBIDDEN_RE.sub("\ufffd", front), line_offset=first_line - 1)
+    except YamlProblem:
+        located = Document(None)
+    return character_problems(front, display, first_line, lambda line: loc_text(located.loc_at(line)))
+
+
+def read_yaml_file(path: Path, display: str, root: Path | None = None) -> tuple[Document | None, list[Problem]]:
+    text, problems = read_text(path, display, root=root)
     if text is None:
+        return None, problems
+    problems = _yaml_character_problems(text, display, 1)
+    if problems:
         return None, problems
     try:
         doc = parse_yaml(text)
@@ -149,9 +313,12 @@ def read_yaml_file(path: Path, display: str) -> tuple[Document | None, list[Prob
     return doc, []
 
 
-def read_front_matter(path: Path, display: str) -> tuple[Document | None, list[Problem]]:
-    """Split ``---``-delimited YAML front matter from a Markdown body."""
-    text, problems = read_text(path, display)
+def read_front_matter(path: Path, display: str, root: Path | None = None) -> tuple[Document | None, list[Problem]]:
+    """Split ``---``-delimited YAML front matter from a Markdown body.
+
+    Returns the document and the problems found. Problems of the body (characters that are not
+    text) come with a document, so the front matter is still validated and every problem shown."""
+    text, problems = read_text(path, display, root=root)
     if text is None:
         return None, problems
     lines = text.split("\n")
@@ -161,8 +328,12 @@ def read_front_matter(path: Path, display: str) -> tuple[Document | None, list[P
         close = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
     except StopIteration:
         return None, [Problem(display, 1, "", "front matter opened with '---' is never closed by another '---' line")]
+    front = "\n".join(lines[1:close])
+    problems = _yaml_character_problems(front, display, 2)
+    if problems:
+        return None, problems
     try:
-        doc = parse_yaml("\n".join(lines[1:close]), line_offset=1)
+        doc = parse_yaml(front, line_offset=1)
     except YamlProblem as exc:
         return None, [Problem(display, exc.line, "", exc.message)]
     if doc.data is None:
@@ -172,4 +343,4 @@ def read_front_matter(path: Path, display: str) -> tuple[Document | None, list[P
                                               f"found {type(doc.data).__name__}")]
     doc.body = unicodedata.normalize("NFC", "\n".join(lines[close + 1:]))
     doc.body_line = close + 2
-    return doc, []
+    return doc, character_problems(doc.body, display, doc.body_line, lambda line: "(body)")
