@@ -141,6 +141,7 @@ class Document:
     lines: dict[Loc, int] = field(default_factory=dict)
     body: str = ""
     body_line: int = 1
+    columns: dict[Loc, int] = field(default_factory=dict)      # 1-based column of each key
 
     def line_of(self, loc: Loc) -> int | None:
         """The line of the deepest known prefix of ``loc``: a missing field points at its parent."""
@@ -149,13 +150,14 @@ class Document:
                 return self.lines[loc[:end]]
         return None
 
-    def loc_at(self, line: int) -> Loc:
-        """The field written on ``line`` (or, inside a multi-line value, the field the value belongs to)."""
-        best: tuple[int, int] = (0, 0)
+    def loc_at(self, line: int, column: int) -> Loc:
+        """The field whose value holds the text at ``line``, ``column``: the last key written before it."""
+        best: tuple[int, int, int] = (0, 0, 0)
         found: Loc = ()
         for loc, start in self.lines.items():
-            if start <= line and (start, len(loc)) > best:
-                best, found = (start, len(loc)), loc
+            mark = (start, self.columns.get(loc, 0), len(loc))
+            if mark[:2] <= (line, column) and mark > best:
+                best, found = mark, loc
         return found
 
 
@@ -174,18 +176,21 @@ class YamlProblem(Exception):
         super().__init__(message)
 
 
-def _record_lines(node: yaml.Node, loc: Loc, offset: int, lines: dict[Loc, int]) -> None:
+def _record_lines(node: yaml.Node, loc: Loc, offset: int, lines: dict[Loc, int],
+                  columns: dict[Loc, int]) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
             child = loc + (key,)
             lines[child] = key_node.start_mark.line + 1 + offset
-            _record_lines(value_node, child, offset, lines)
+            columns[child] = key_node.start_mark.column + 1
+            _record_lines(value_node, child, offset, lines, columns)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             child = loc + (index,)
             lines[child] = item.start_mark.line + 1 + offset
-            _record_lines(item, child, offset, lines)
+            columns[child] = item.start_mark.column + 1
+            _record_lines(item, child, offset, lines, columns)
 
 
 def nfc(value: Any) -> Any:
@@ -242,10 +247,11 @@ def parse_yaml(text: str, line_offset: int = 0) -> Document:
     except yaml.YAMLError as exc:
         raise YamlProblem(None, f"invalid YAML: {exc}") from None
     lines: dict[Loc, int] = {}
+    columns: dict[Loc, int] = {}
     if node is not None:
         lines[()] = node.start_mark.line + 1 + line_offset
-        _record_lines(node, (), line_offset, lines)
-    return Document(data=nfc(data), lines=lines)
+        _record_lines(node, (), line_offset, lines, columns)
+    return Document(data=nfc(data), lines=lines, columns=columns)
 
 
 def read_text(path: Path, display: str, limit: int = MAX_TEXT_FILE_BYTES,
@@ -267,7 +273,7 @@ def read_text(path: Path, display: str, limit: int = MAX_TEXT_FILE_BYTES,
 def character_problems(text: str, display: str, first_line: int, field_of=None) -> list[Problem]:
     """One problem per line of ``text`` holding characters that are not text (the first of them), up
     to MAX_CHARACTER_PROBLEMS lines. ``first_line`` is the file line of ``text``'s first line;
-    ``field_of(file line)`` names the field written there."""
+    ``field_of(file line, column)`` names the field written there."""
     problems: list[Problem] = []
     seen_lines: set[int] = set()
     for index, _ in forbidden_characters(text):
@@ -282,7 +288,7 @@ def character_problems(text: str, display: str, first_line: int, field_of=None) 
         start = text.rfind("\n", 0, index) + 1
         end = text.find("\n", index)
         own_line = text[start: end if end >= 0 else len(text)]
-        problems.append(Problem(display, line, field_of(line) if field_of else "",
+        problems.append(Problem(display, line, field_of(line, index - start + 1) if field_of else "",
                                 character_message(own_line, index - start, multiline=False)))
     return problems
 
@@ -296,7 +302,7 @@ def _yaml_character_problems(front: str, display: str, first_line: int) -> list[
         located = parse_yaml(FORBIDDEN_RE.sub("\ufffd", front), line_offset=first_line - 1)
     except YamlProblem:
         located = Document(None)
-    return character_problems(front, display, first_line, lambda line: loc_text(located.loc_at(line)))
+    return character_problems(front, display, first_line, lambda line, column: loc_text(located.loc_at(line, column)))
 
 
 def read_yaml_file(path: Path, display: str, root: Path | None = None) -> tuple[Document | None, list[Problem]]:
@@ -343,4 +349,4 @@ def read_front_matter(path: Path, display: str, root: Path | None = None) -> tup
                                               f"found {type(doc.data).__name__}")]
     doc.body = unicodedata.normalize("NFC", "\n".join(lines[close + 1:]))
     doc.body_line = close + 2
-    return doc, character_problems(doc.body, display, doc.body_line, lambda line: "(body)")
+    return doc, character_problems(doc.body, display, doc.body_line, lambda line, column: "(body)")
