@@ -4,9 +4,9 @@ Only regular files are read, and never through a symbolic link: ``open_regular``
 ``O_NOFOLLOW | O_NONBLOCK`` and checks the opened file itself (``fstat``), so a link, a folder or a
 named pipe that carries a content file's name is one clear problem, never a traceback or a hang.
 
-Anchors and aliases are refused outright: a few lines of aliases expand to gigabytes
-("billion laughs"), and hand-written content never needs them. Nesting is capped
-(``MAX_YAML_DEPTH``): a kilobyte of ``[[[[...`` would otherwise exhaust Python's recursion.
+Aliases are refused outright: a few lines of them expand to gigabytes ("billion laughs"), and
+hand-written content never needs them. Nesting is capped (``MAX_YAML_DEPTH``): a kilobyte of
+``[[[[...`` would otherwise exhaust Python's recursion.
 
 Characters that are not text (``model.text_problem``) are found in the raw file before YAML sees
 it, so the message names the line, the column and, in front matter, the field.
@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from .errors import Problem
-from .model import FORBIDDEN_RE, character_message, forbidden_characters
+from .model import character_message, forbidden_characters, replace_forbidden
 
 MAX_TEXT_FILE_BYTES = 1_000_000
 MAX_YAML_DEPTH = 16               # lists and mappings inside each other; content needs four at most
@@ -86,6 +86,14 @@ def _opened_path(fd: int, path: Path) -> str:
         return os.path.realpath(path)
 
 
+def _inside(real: str, root: Path) -> bool:
+    def under(base: str) -> bool:
+        return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+    # realpath (a system call per folder) only when the root's own path goes through a link
+    return under(os.path.abspath(root)) or under(os.path.realpath(root))
+
+
 def open_regular(path: Path, root: Path | None = None) -> int:
     """Open ``path`` for reading if it is a regular file (not through a final symbolic link) whose real
     path is inside ``root``; never blocks. Raises NotContent with what the path is otherwise."""
@@ -103,11 +111,8 @@ def open_regular(path: Path, root: Path | None = None) -> int:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             raise NotContent(not_regular_message(file_kind(mode)))
-        if root is not None:
-            real = Path(_opened_path(fd, path))
-            if not real.is_relative_to(os.path.realpath(root)):
-                raise NotContent(f"is reached through a symbolic link leading outside the content folder; "
-                                 f"{ONLY_REGULAR}")
+        if root is not None and not _inside(_opened_path(fd, path), root):
+            raise NotContent(f"is reached through a symbolic link leading outside the content folder; {ONLY_REGULAR}")
     except BaseException:
         os.close(fd)
         raise
@@ -126,8 +131,10 @@ def read_bytes(path: Path, display: str, limit: int = MAX_TEXT_FILE_BYTES,
         if size > limit:
             return None, [Problem(display, None, "", f"file is {size:,} bytes; text files may be at most "
                                                      f"{limit:,} bytes")]
-        raw = handle.read(limit + 1)
-    if len(raw) > limit:        # grew while we read it
+        raw = handle.read(size + 1)           # never a buffer of ``limit`` bytes for a small file
+        if len(raw) > size:                   # it grows while we read it: read on, up to the limit
+            raw += handle.read(limit + 1 - len(raw))
+    if len(raw) > limit:
         return None, [Problem(display, None, "", f"file is over {limit:,} bytes; text files may be at most "
                                                  f"{limit:,} bytes")]
     return raw, []
@@ -176,21 +183,40 @@ class YamlProblem(Exception):
         super().__init__(message)
 
 
-def _record_lines(node: yaml.Node, loc: Loc, offset: int, lines: dict[Loc, int],
-                  columns: dict[Loc, int]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
-            child = loc + (key,)
-            lines[child] = key_node.start_mark.line + 1 + offset
-            columns[child] = key_node.start_mark.column + 1
-            _record_lines(value_node, child, offset, lines, columns)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            child = loc + (index,)
-            lines[child] = item.start_mark.line + 1 + offset
-            columns[child] = item.start_mark.column + 1
-            _record_lines(item, child, offset, lines, columns)
+def _walk(root: yaml.Node, offset: int) -> tuple[dict[Loc, int], dict[Loc, int]]:
+    """The line and column of every key path, walking the composed nodes without recursion.
+
+    Refuses, before anything recursive (constructing, normalising, validating) runs on the data:
+    a node met twice (an alias: the composer hands back the anchored node itself) and nesting
+    deeper than MAX_YAML_DEPTH (a kilobyte of ``[[[[`` exhausted Python's recursion)."""
+    lines: dict[Loc, int] = {(): root.start_mark.line + 1 + offset}
+    columns: dict[Loc, int] = {(): root.start_mark.column + 1}
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, Loc, int]] = [(root, (), 0)]
+    while stack:
+        node, loc, depth = stack.pop()
+        if id(node) in seen:
+            raise YamlProblem(node.start_mark.line + 1 + offset,
+                              "YAML anchors and aliases (&name, *name) are not allowed; write the value out in full")
+        seen.add(id(node))
+        if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            continue
+        if depth == MAX_YAML_DEPTH:
+            raise YamlProblem(node.start_mark.line + 1 + offset,
+                              f"lists and mappings are nested more than {MAX_YAML_DEPTH} levels deep "
+                              f"(the cap is {MAX_YAML_DEPTH} levels); write the value flatter")
+        children: list[tuple[yaml.Node, Loc, yaml.Node]] = []
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+                children.append((value_node, loc + (key,), key_node))
+        else:
+            children = [(item, loc + (index,), item) for index, item in enumerate(node.value)]
+        for child, child_loc, marked in children:
+            lines[child_loc] = marked.start_mark.line + 1 + offset
+            columns[child_loc] = marked.start_mark.column + 1
+        stack.extend((child, child_loc, depth + 1) for child, child_loc, _ in reversed(children))
+    return lines, columns
 
 
 def nfc(value: Any) -> Any:
@@ -204,38 +230,16 @@ def nfc(value: Any) -> Any:
     return value
 
 
-def _check_events(text: str, line_offset: int) -> None:
-    """Refuse anchors, aliases and deep nesting from the event stream, before any recursive step
-    (composing, constructing, recording lines) could run out of stack on them."""
-    loader = _ContentLoader(text)
-    depth = 0
-    try:
-        while True:
-            event = loader.get_event()
-            if isinstance(event, yaml.StreamEndEvent):
-                return
-            line = event.start_mark.line + 1 + line_offset
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-                raise YamlProblem(line, "YAML anchors and aliases (&name, *name) are not allowed; "
-                                        "write the value out in full")
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_YAML_DEPTH:
-                    raise YamlProblem(line, f"lists and mappings are nested more than {MAX_YAML_DEPTH} levels deep "
-                                            f"(the cap is {MAX_YAML_DEPTH} levels); write the value flatter")
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-    finally:
-        loader.dispose()
-
-
 def parse_yaml(text: str, line_offset: int = 0) -> Document:
     """Parse one YAML document; raise YamlProblem with a file line on anything unsafe or broken."""
+    lines: dict[Loc, int] = {}
+    columns: dict[Loc, int] = {}
     try:
-        _check_events(text, line_offset)
         loader = _ContentLoader(text)
         try:
-            node = loader.get_single_node()
+            node = loader.get_single_node()       # libyaml composes iteratively and caps nesting at 1000
+            if node is not None:
+                lines, columns = _walk(node, line_offset)
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
@@ -246,11 +250,6 @@ def parse_yaml(text: str, line_offset: int = 0) -> Document:
         raise YamlProblem(line, f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise YamlProblem(None, f"invalid YAML: {exc}") from None
-    lines: dict[Loc, int] = {}
-    columns: dict[Loc, int] = {}
-    if node is not None:
-        lines[()] = node.start_mark.line + 1 + line_offset
-        _record_lines(node, (), line_offset, lines, columns)
     return Document(data=nfc(data), lines=lines, columns=columns)
 
 
@@ -296,10 +295,10 @@ def character_problems(text: str, display: str, first_line: int, field_of=None) 
 def _yaml_character_problems(front: str, display: str, first_line: int) -> list[Problem]:
     """Characters that are not text in YAML, each named by its field: the YAML is parsed once more
     with them replaced (U+FFFD), only to learn which field each line belongs to."""
-    if FORBIDDEN_RE.search(front) is None:
+    if next(forbidden_characters(front), None) is None:
         return []
     try:
-        located = parse_yaml(FORBIDDEN_RE.sub("\ufffd", front), line_offset=first_line - 1)
+        located = parse_yaml(replace_forbidden(front), line_offset=first_line - 1)
     except YamlProblem:
         located = Document(None)
     return character_problems(front, display, first_line, lambda line, column: loc_text(located.loc_at(line, column)))

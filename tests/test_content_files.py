@@ -213,3 +213,21 @@ def test_unhashable_product_type_is_a_message(tree):
     tree.session(products={"01-article.md": "---\ntype: [article]\ntitle: A\n---\ntext\n"})
     assert problems(tree.root) == [f"{S}/01-article.md:2: type: Expected one of: (slides, article, social-post, "
                                    "video, podcast, photo-series) but received: ['article']"]
+
+
+def test_intake_quarantines_nested_brackets_instead_of_crashing(tmp_path):
+    import datetime as dt
+
+    from editorial_support import session_zip_files, write_site, zip_bytes
+    from producers.intake import intake
+
+    content = write_site(tmp_path / "content")
+    files = session_zip_files()
+    files["ha-long-sanitation/session.md"] = "---\ntitle: " + "[" * 500 + "]" * 500 + "\n---\n"
+    archive = tmp_path / "submission.zip"
+    archive.write_bytes(zip_bytes(files))
+    result = intake(archive, content, by="Editor", when=dt.datetime(2024, 11, 20, tzinfo=dt.timezone.utc))
+    assert result.outcome == "quarantined"
+    assert [str(p) for p in result.problems] == [
+        f"ha-long-sanitation/session.md:2: lists and mappings are nested more than {MAX_YAML_DEPTH} levels deep (the "
+        f"cap is {MAX_YAML_DEPTH} levels); write the value flatter"]
