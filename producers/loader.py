@@ -327,6 +327,8 @@ def load_product(path: Path, root: Path, session: Session | None,
             "like 02-podcast.md, or a session of its own)")))
     if kind == "article" and not body_problems:
         problems += _body_reference_problems(body_references(doc.body), doc.body_line, folder, shown)
+    elif kind in ("podcast", "social-post") and not body_problems:
+        problems += _unshown_images(doc.body, doc.body_line, shown, f"a {kind}'s text")
     language = product.language or (session.language if session else "en")
     record = ProductRecord(path=path, display=shown, stem=nfc(path.stem), product=product, language=language,
                            body=doc.body, body_line=doc.body_line, lines=doc.lines)
@@ -382,6 +384,14 @@ def _body_reference_problems(references: list[BodyReference], body_line: int, fo
     return problems
 
 
+def _unshown_images(body: str, body_line: int, shown: str, where: str) -> list[Problem]:
+    """Bodies other than an article's show no images: say so rather than drop them silently."""
+    return [Problem(shown, body_line + ref.line - 1, "(body)",
+                    f"image {ref.url!r} is not shown: images appear in articles, slides and photo series, not in "
+                    f"{where}; the page shows its description instead", severity="warning")
+            for ref in body_references(body) if ref.kind in ("image", "html-image")]
+
+
 def _session_entries(folder: Path) -> tuple[Path | None, list[tuple[str, Path]]]:
     """session.md (None if missing) and the product candidates ('*.md'), by NFC name."""
     session_path = None
@@ -421,6 +431,8 @@ def _load_session(folder: Path, root: Path, cells: dict[str, Cell],
     body_problems = problems
     session, problems = validate(Session, doc.data, doc, shown)
     problems = list(problems) + body_problems
+    if not body_problems:
+        problems += _unshown_images(doc.body, doc.body_line, shown, "the minutes")
     if session is not None:
         if session.cell not in cells:
             problems.append(Problem(shown, doc.line_of(("cell",)), "cell",

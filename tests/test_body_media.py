@@ -195,3 +195,15 @@ def test_other_sites_image_is_a_link_not_an_image(built):
     parser.feed(page.read_text(encoding="utf-8"))
     assert "https://tracker.example/p.gif" in parser.links
     assert not [img for img in parser.images if "tracker.example" in img.get("src", "")]
+
+
+def test_images_in_minutes_and_show_notes_are_named_not_dropped_silently(tree):
+    tree.session(session=session_md().replace("The minutes.", "The minutes.\n\n![The team](media/team.jpg)"),
+                 products={"01-podcast.md": "---\ntype: podcast\ntitle: P\n---\nScript.\n\n![Mic](media/mic.jpg)\n"})
+    loaded = load_content(tree.root)
+    assert [(str(p), p.severity) for p in loaded.problems] == [
+        (f"{S}/session.md:13: (body): image 'media/team.jpg' is not shown: images appear in articles, slides and "
+         "photo series, not in the minutes; the page shows its description instead", "warning"),
+        (f"{S}/01-podcast.md:7: (body): image 'media/mic.jpg' is not shown: images appear in articles, slides and "
+         "photo series, not in a podcast's text; the page shows its description instead", "warning")]
+    assert [s.id for s in loaded.sessions] == ["2024-q4/ha-long-sanitation"]

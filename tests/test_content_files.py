@@ -231,3 +231,16 @@ def test_intake_quarantines_nested_brackets_instead_of_crashing(tmp_path):
     assert [str(p) for p in result.problems] == [
         f"ha-long-sanitation/session.md:2: lists and mappings are nested more than {MAX_YAML_DEPTH} levels deep (the "
         f"cap is {MAX_YAML_DEPTH} levels); write the value flatter"]
+
+
+def test_site_media_named_in_nfd_is_given_by_its_name_on_disk(tree):
+    """The site and feed code join site.yml's paths to the content folder directly."""
+    logo = "media/biểu-trưng.png"
+    tree.write("site.yml", (tree.root / "site.yml").read_text(encoding="utf-8") + f"logo: {logo}\n")
+    on_disk = tree.root / unicodedata.normalize("NFD", logo)
+    on_disk.parent.mkdir()
+    Image.new("RGB", (8, 8)).save(on_disk)
+    tree.session()
+    loaded = load_content(tree.root)
+    assert loaded.problems == []
+    assert (tree.root / loaded.site.logo) == on_disk and on_disk.is_file()
