@@ -26,7 +26,7 @@ from .html import BodyReference, body_references, local_path, url_kind
 from .model import (FILE_NAME_RE, MAX_SCRIPT_CHARS, MAX_SLIDES, PRODUCT_MODELS, QUARTER_DIR_RE, SESSION_DIR_RE,
                     Cell, CellsFile, ProductBase, Session, SiteConfig, cap_message)
 from .validation import one_of, validate
-from .yamlsafe import (Document, NotContent, file_kind, not_regular_message, open_regular, read_front_matter,
+from .yamlsafe import (Document, NotContent, file_kind, open_regular, read_front_matter,
                        read_yaml_file)
 
 MAX_PRODUCTS = 3
