@@ -2,15 +2,21 @@
 
 Every schema is declared here, once: site.yml, cells.yml, session front matter, and each product
 kind's front matter (including kinds whose producer lands later).
+
+What text is allowed is decided here, once (``text_problem``): every string field of every model
+goes through it (``text()`` / ``Text``), and the loader applies the same rule to whole files and
+Markdown bodies, so ``check`` names the file, line and field of a character that would otherwise
+crash a feed or a page much later. Web addresses are validated as addresses (``BaseUrl``), and every
+cap on how much one product may hold is a named constant here, with a message saying how to split.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Iterator, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 Language = Literal["en", "vi", "hi"]
 Status = Literal["draft", "submitted", "approved", "published", "rejected"]
@@ -22,9 +28,172 @@ ProductType = Literal["slides", "article", "social-post", "video", "podcast", "p
 SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 HEX_COLOUR_RE = r"^#[0-9a-fA-F]{6}$"
 
-Slug = Annotated[str, Field(pattern=SLUG_RE, min_length=1, max_length=80)]
-Line = Annotated[str, Field(min_length=1, max_length=200)]
-MediaPath = Annotated[str, Field(min_length=1, max_length=255)]
+# --- caps: how much one product may hold. Each message names the cap and how to split the work. ---
+
+MAX_SLIDES = 60                   # slides per deck, the generated title slide included
+MAX_PHOTOS = 60                   # photos per photo series
+MAX_SCENES = 60                   # scenes per video
+MAX_SCENE_SECONDS = 120.0         # one scene's declared duration
+MAX_VIDEO_SECONDS = 15 * 60       # a cell's short video; longer is a mistake (or a lecture: use a podcast)
+MAX_EPISODE_MINUTES = 180         # a podcast episode; longer is surely a phone left recording
+MAX_EPISODE_SECONDS = MAX_EPISODE_MINUTES * 60
+MAX_SCRIPT_CHARS = 150_000        # a script episode's text: ~3 hours of espeak-ng at its default rate
+
+
+def cap_message(what: str, found: int | float, cap: int | float, unit: str, split: str) -> str:
+    """'a deck has 61 slides; the cap is 60 slides per deck: split ...' -- one wording for every cap."""
+    return f"{what} {found:,} {unit}; the cap is {cap:,} {unit} {split}"
+
+
+# --- text: what a string may contain ---------------------------------------------------------------
+
+_C0_NAMES = (
+    "NULL", "START OF HEADING", "START OF TEXT", "END OF TEXT", "END OF TRANSMISSION", "ENQUIRY", "ACKNOWLEDGE",
+    "BELL", "BACKSPACE", "CHARACTER TABULATION", "LINE FEED", "LINE TABULATION", "FORM FEED", "CARRIAGE RETURN",
+    "SHIFT OUT", "SHIFT IN", "DATA LINK ESCAPE", "DEVICE CONTROL ONE", "DEVICE CONTROL TWO", "DEVICE CONTROL THREE",
+    "DEVICE CONTROL FOUR", "NEGATIVE ACKNOWLEDGE", "SYNCHRONOUS IDLE", "END OF TRANSMISSION BLOCK", "CANCEL",
+    "END OF MEDIUM", "SUBSTITUTE", "ESCAPE", "INFORMATION SEPARATOR FOUR", "INFORMATION SEPARATOR THREE",
+    "INFORMATION SEPARATOR TWO", "INFORMATION SEPARATOR ONE")
+_C1_NAMES = (
+    "PADDING CHARACTER", "HIGH OCTET PRESET", "BREAK PERMITTED HERE", "NO BREAK HERE", "INDEX", "NEXT LINE",
+    "START OF SELECTED AREA", "END OF SELECTED AREA", "CHARACTER TABULATION SET",
+    "CHARACTER TABULATION WITH JUSTIFICATION", "LINE TABULATION SET", "PARTIAL LINE FORWARD", "PARTIAL LINE BACKWARD",
+    "REVERSE LINE FEED", "SINGLE SHIFT TWO", "SINGLE SHIFT THREE", "DEVICE CONTROL STRING", "PRIVATE USE ONE",
+    "PRIVATE USE TWO", "SET TRANSMIT STATE", "CANCEL CHARACTER", "MESSAGE WAITING", "START OF GUARDED AREA",
+    "END OF GUARDED AREA", "START OF STRING", "SINGLE GRAPHIC CHARACTER INTRODUCER", "SINGLE CHARACTER INTRODUCER",
+    "CONTROL SEQUENCE INTRODUCER", "STRING TERMINATOR", "OPERATING SYSTEM COMMAND", "PRIVACY MESSAGE",
+    "APPLICATION PROGRAM COMMAND")
+# Controls (C0 but tab and line feed, DEL, C1), the 66 non-characters, and surrogates: none is text.
+# XML 1.0 (feeds), HTML and the fonts all refuse or mangle them; tab and line feed are ordinary.
+# The expression finds every astral character too, and ``_forbidden`` keeps the non-characters among
+# them: listing the 32 astral non-characters in the class made a search ~13x slower (measured: 475
+# against 36 microseconds on a 1.6 KB Vietnamese body), and loading reads every file.
+_CANDIDATE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufdd0-\ufdef\ud800-\udfff\ufffe\uffff"
+                           "\U00010000-\U0010ffff]")
+
+
+def _forbidden(char: str) -> bool:
+    code = ord(char)
+    return code < 0x10000 or code & 0xFFFE == 0xFFFE
+
+
+TEXT_ALLOWED = ("text may hold any character but control characters (tab and line break are fine), "
+                "non-characters and lone surrogates")
+
+
+def describe_character(char: str) -> str:
+    """'U+0007 (BELL)': the code point and what it is, for a message."""
+    code = ord(char)
+    if code < 0x20:
+        name = _C0_NAMES[code]
+    elif code == 0x7F:
+        name = "DELETE"
+    elif 0x80 <= code <= 0x9F:
+        name = _C1_NAMES[code - 0x80]
+    elif 0xD800 <= code <= 0xDFFF:
+        name = "a lone surrogate"
+    else:
+        name = "a non-character"
+    return f"U+{code:04X} ({name})"
+
+
+def forbidden_characters(text: str) -> Iterator[tuple[int, str]]:
+    """Every (index, character) of ``text`` that is not allowed text, in order."""
+    return ((m.start(), m.group()) for m in _CANDIDATE_RE.finditer(text) if _forbidden(m.group()))
+
+
+def replace_forbidden(text: str, replacement: str = "\ufffd") -> str:
+    return _CANDIDATE_RE.sub(lambda m: replacement if _forbidden(m.group()) else m.group(), text)
+
+
+def character_message(text: str, index: int, multiline: bool | None = None) -> str:
+    """'U+0007 (BELL) at column 12; text may hold ...' for the character at ``index`` of ``text``."""
+    line_start = text.rfind("\n", 0, index) + 1
+    column = index - line_start + 1
+    where = f"column {column}"
+    if multiline if multiline is not None else "\n" in text:
+        where = f"line {text.count(chr(10), 0, index) + 1}, column {column}"
+    return f"{describe_character(text[index])} at {where}; {TEXT_ALLOWED}"
+
+
+def text_problem(text: str) -> str | None:
+    """None if ``text`` is allowed, else the message for its first forbidden character."""
+    found = next(forbidden_characters(text), None)
+    return None if found is None else character_message(text, found[0])
+
+
+def _allowed_text(value: Any) -> Any:
+    if isinstance(value, str):
+        problem = text_problem(value)
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
+TEXT_VALIDATOR = BeforeValidator(_allowed_text)
+
+
+def text(**constraints: Any) -> Any:
+    """A string field under the text rule, with pydantic ``Field`` constraints (length, pattern).
+
+    The rule comes last so that it runs first, on the value as written, and the constraints keep
+    their own error types (``string_too_long``) and JSON Schema."""
+    return Annotated[str, Field(**constraints), TEXT_VALIDATOR]
+
+
+Text = text()
+Slug = text(pattern=SLUG_RE, min_length=1, max_length=80)
+Line = text(min_length=1, max_length=200)
+MediaPath = text(min_length=1, max_length=255)
+
+
+# --- web addresses ---------------------------------------------------------------------------------
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_URL_CHARS = r"[A-Za-z0-9\-._~!$&*+,;=:@/%]"
+_URL_RE = re.compile(rf"^https?://{_LABEL}(?:\.{_LABEL})*(?::[0-9]{{1,5}})?"
+                     rf"(?P<path>/{_URL_CHARS}*)?(?P<query>\?(?:{_URL_CHARS}|\?)*)?(?P<fragment>#(?:{_URL_CHARS}|\?)*)?$")
+_URL_FORBIDDEN_RE = re.compile(r"""[\s"'<>`\\{}|^()\[\]]""")
+
+
+def url_problem(value: str, base: bool = False) -> str | None:
+    """Why ``value`` is not an http(s) address that can stand in HTML, XML and CSS as it is, or None.
+
+    Written out rather than pydantic's ``HttpUrl``: that type accepts 'https://x.org/"><script>'
+    and silently re-encodes it as 'https://x.org/%22%3E%3Cscript%3E' (measured, pydantic 2.14), so
+    an editor would never learn that the address they typed is not the one published."""
+    example = "like https://example.org/ or https://example.org/cell35/"
+    if not re.match(r"^https?://", value):
+        found = value.split(":", 1)[0] + ":" if ":" in value else "no scheme"
+        return f"expected a web address starting with https:// or http:// {example}, received: {value!r} ({found})"
+    bad = _URL_FORBIDDEN_RE.search(value)
+    if bad:
+        char = bad.group()
+        shown = "a space" if char == " " else describe_character(char) if char.isspace() else repr(char)
+        return f"a web address may not contain {shown}; write it as %{ord(char):02X}, received: {value!r}"
+    if "@" in value.split("/", 3)[2]:
+        return f"a web address may not carry a user name or password ('…@'), received: {value!r}"
+    if re.search(r"%(?![0-9A-Fa-f]{2})", value):
+        return f"'%' in a web address must start an escape like %20, received: {value!r}"
+    match = _URL_RE.match(value)
+    if match is None:
+        return (f"expected a web address {example} (the host name in ASCII letters, digits, '-' and '.'; "
+                f"write other scripts as xn-- punycode), received: {value!r}")
+    if base and (match.group("query") or match.group("fragment")):
+        return f"a base address has no '?' query or '#' fragment {example}, received: {value!r}"
+    return None
+
+
+def _base_url(value: Any) -> Any:
+    if isinstance(value, str):
+        problem = url_problem(value.strip(), base=True)
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
+# The text rule runs first (it names a control character precisely), then the address rule.
+BaseUrl = Annotated[str, Field(min_length=1, max_length=500), BeforeValidator(_base_url), TEXT_VALIDATOR]
 
 
 class Strict(BaseModel):
@@ -36,20 +205,20 @@ class Strict(BaseModel):
 # --- site.yml ---------------------------------------------------------------------------------
 
 class Theme(Strict):
-    primary: str = Field("#b71c1c", pattern=HEX_COLOUR_RE)
-    accent: str = Field("#f9a825", pattern=HEX_COLOUR_RE)
+    primary: text(pattern=HEX_COLOUR_RE) = "#b71c1c"
+    accent: text(pattern=HEX_COLOUR_RE) = "#f9a825"
 
 
 class PodcastOwner(Strict):
     name: Line
-    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    email: text(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
 
 
 class PodcastChannel(Strict):
     title: Line
     author: Line
     owner: PodcastOwner
-    description: Annotated[str, Field(min_length=1, max_length=4000)]
+    description: text(min_length=1, max_length=4000)
     image: MediaPath
     category: Line = "Society & Culture"
     subcategory: Line | None = None
@@ -74,9 +243,9 @@ class IntakeLimits(Strict):
 
 class SiteConfig(Strict):
     title: Line
-    base_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")]
+    base_url: BaseUrl
     language: Language
-    description: Annotated[str, Field(max_length=500)] = ""
+    description: text(max_length=500) = ""
     logo: MediaPath | None = None
     theme: Theme = Theme()
     podcast: PodcastChannel | None = None
@@ -121,7 +290,7 @@ class HistoryEntry(Strict):
     action: Literal["submitted", "approved", "rejected", "published", "revision"]
     by: Line
     at: dt.datetime
-    reason: Annotated[str, Field(max_length=2000)] | None = None
+    reason: text(max_length=2000) | None = None
 
 
 class Session(Strict):
@@ -132,8 +301,8 @@ class Session(Strict):
     language: Language
     attendance: Attendance
     status: Status = "draft"
-    summary: Annotated[str, Field(min_length=1, max_length=1000)]
-    tags: Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], Field(max_length=20)] = []
+    summary: text(min_length=1, max_length=1000)
+    tags: Annotated[list[text(min_length=1, max_length=40)], Field(max_length=20)] = []
     history: list[HistoryEntry] = []
 
     @property
@@ -149,12 +318,12 @@ class ProductBase(Strict):
     language: Language | None = None
     authors: Annotated[list[Line], Field(max_length=20)] = []
     channels: Annotated[list[Channel], Field(min_length=1)] = ["site"]
-    summary: Annotated[str, Field(max_length=1000)] = ""
+    summary: text(max_length=1000) = ""
 
 
 class Image(Strict):
     file: MediaPath
-    alt: Annotated[str, Field(min_length=1, max_length=250)]
+    alt: text(min_length=1, max_length=250)
     credit: Line | None = None
     copyright: Line | None = None
 
@@ -172,7 +341,7 @@ class ArticleProduct(ProductBase):
 
 class SocialPostProduct(ProductBase):
     type: Literal["social-post"]
-    hashtags: Annotated[list[Annotated[str, Field(pattern=r"^#?[\w]+$", max_length=60)]], Field(max_length=30)] = []
+    hashtags: Annotated[list[text(pattern=r"^#?[\w]+$", max_length=60)], Field(max_length=30)] = []
     image: Image | None = None
     platforms: Annotated[list[Platform], Field(min_length=1)] = ["facebook", "zalo", "x", "telegram"]
 
@@ -189,16 +358,13 @@ class NarrationSpan(Strict):
         return self
 
 
-MAX_SCENE_SECONDS = 120.0
-
-
 class Scene(Strict):
     image: MediaPath | None = None
-    slide: Annotated[str, Field(pattern=r"^[a-z0-9-]+#[0-9]+$")] | None = None
+    slide: text(pattern=r"^[a-z0-9-]+#[0-9]+$") | None = None
     """``<slides product file stem>#<slide number>``, e.g. ``01-slides#3``."""
     title: Line | None = None
-    caption: Annotated[str, Field(max_length=300)] = ""
-    narration: Annotated[str, Field(max_length=2000)] = ""
+    caption: text(max_length=300) = ""
+    narration: text(max_length=2000) = ""
     narration_audio: NarrationSpan | None = None
     duration: Annotated[float, Field(gt=0, le=MAX_SCENE_SECONDS)] | None = None
 
@@ -214,17 +380,49 @@ class Scene(Strict):
             raise ValueError("a scene without narration needs a duration (seconds)")
         return self
 
+    @property
+    def declared_seconds(self) -> float:
+        """What the front matter itself says the scene lasts (narration text is timed when spoken)."""
+        if self.duration:
+            return self.duration
+        if self.narration_audio:
+            return self.narration_audio.end - self.narration_audio.start
+        return 0.0
+
 
 class VideoProduct(ProductBase):
     type: Literal["video"]
-    scenes: Annotated[list[Scene], Field(min_length=1, max_length=60)]
+    scenes: Annotated[list[Scene], Field(min_length=1)]
     music: MediaPath | None = None
     shapes: Annotated[list[Literal["16:9", "9:16"]], Field(min_length=1)] = ["16:9", "9:16"]
     resolution: Literal["720p", "1080p"] = "720p"
 
+    @field_validator("scenes")
+    @classmethod
+    def _scene_cap(cls, scenes: list[Scene]) -> list[Scene]:
+        if len(scenes) > MAX_SCENES:
+            raise ValueError(cap_message("the video has", len(scenes), MAX_SCENES, "scenes",
+                                         "per video: split it into two videos (a second video product, "
+                                         "like 02-video.md, or a session of its own)"))
+        seconds = sum(scene.declared_seconds for scene in scenes)
+        if seconds > MAX_VIDEO_SECONDS:
+            raise ValueError(cap_message("the scenes' durations and narration recordings add up to",
+                                         round(seconds), MAX_VIDEO_SECONDS, "seconds",
+                                         f"({MAX_VIDEO_SECONDS // 60} minutes) per video: split it into two "
+                                         "videos (a second video product, like 02-video.md), or make a podcast "
+                                         "of a longer talk"))
+        return scenes
+
+
+def clock_seconds(clock: str) -> float:
+    total = 0.0
+    for part in clock.split(":"):
+        total = total * 60 + float(part)
+    return total
+
 
 class Chapter(Strict):
-    start: Annotated[str, Field(pattern=r"^(\d+:)?\d{1,2}:\d{2}(\.\d+)?$")]
+    start: text(pattern=r"^(\d+:)?\d{1,2}:\d{2}(\.\d+)?$")
     title: Line
 
     @field_validator("start", mode="before")
@@ -238,13 +436,18 @@ class Chapter(Strict):
             return f"{hours}:{clock}" if hours else clock
         return value
 
+    @field_validator("start")
+    @classmethod
+    def _within_an_episode(cls, value: str) -> str:
+        if clock_seconds(value) >= MAX_EPISODE_SECONDS:
+            raise ValueError(f"starts at {value}, after the end of the longest possible episode; the cap is "
+                             f"{MAX_EPISODE_MINUTES:,} minutes per episode: split the recording into two "
+                             "episodes (a second podcast product, like 02-podcast.md)")
+        return value
+
     @property
     def seconds(self) -> float:
-        parts = [float(p) for p in self.start.split(":")]
-        total = 0.0
-        for part in parts:
-            total = total * 60 + part
-        return total
+        return clock_seconds(self.start)
 
 
 class Person(Strict):
@@ -276,15 +479,24 @@ class PodcastProduct(ProductBase):
 
 class Photo(Strict):
     file: MediaPath
-    caption: Annotated[str, Field(min_length=1, max_length=500)]
-    alt: Annotated[str, Field(min_length=1, max_length=250)]
+    caption: text(min_length=1, max_length=500)
+    alt: text(min_length=1, max_length=250)
     credit: Line | None = None
     copyright: Line | None = None
 
 
 class PhotoSeriesProduct(ProductBase):
     type: Literal["photo-series"]
-    photos: Annotated[list[Photo], Field(min_length=1, max_length=60)]
+    photos: Annotated[list[Photo], Field(min_length=1)]
+
+    @field_validator("photos")
+    @classmethod
+    def _photo_cap(cls, photos: list[Photo]) -> list[Photo]:
+        if len(photos) > MAX_PHOTOS:
+            raise ValueError(cap_message("the series has", len(photos), MAX_PHOTOS, "photos",
+                                         "per series: split it into two photo series (a second product, like "
+                                         "02-photo-series.md, or a session of its own)"))
+        return photos
 
 
 PRODUCT_MODELS: dict[str, type[ProductBase]] = {
@@ -295,6 +507,8 @@ PRODUCT_MODELS: dict[str, type[ProductBase]] = {
     "podcast": PodcastProduct,
     "photo-series": PhotoSeriesProduct,
 }
+MODELS: tuple[type[BaseModel], ...] = (SiteConfig, CellsFile, Session, *PRODUCT_MODELS.values())
+"""Every file-level schema (what ``cell35 schema`` writes and the text rule must cover)."""
 
 FILE_NAME_RE = re.compile(r"^[0-9]{2}-[a-z0-9]+(?:-[a-z0-9]+)*\.md$")
 SESSION_DIR_RE = re.compile(SLUG_RE)

@@ -28,6 +28,9 @@ BULLET_RE = re.compile(r"^(\s*)([-*+]|\d{1,3}[.)])\s+(.*)$")
 IMAGE_RE = re.compile(r"^\s*!\[(?P<alt>[^\]]*)\]\(\s*<?(?P<path>[^)\"<>]+?)>?(?:\s+\"[^\"]*\")?\s*\)\s*"
                       r"(?:\{(?P<mode>[a-z]+)\})?\s*$")
 INLINE_IMAGE_RE = re.compile(r"!\[[^\]]*\]\(")
+# A link's address, for the checker: a slide shows only the link's text, but a local address that
+# points at nothing (or out of the session) is still a mistake worth naming.
+LINK_RE = re.compile(r"(?<![!\\])\[[^\]]*\]\(\s*<?(?P<url>[^)\s<>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
 COLUMNS_RE = re.compile(r"^\s*\|\|\|\s*$")
 NOTE_RE = re.compile(r"^\s*notes?:\s?(.*)$", re.IGNORECASE)
 IMAGE_MODES = ("fit", "cover")
@@ -73,6 +76,7 @@ class Slide:
     columns: list[list[Item]] = field(default_factory=lambda: [[]])
     image: SlideImage | None = None
     notes: str = ""
+    links: list[tuple[str, int]] = field(default_factory=list)    # (address, line) of each [text](address)
 
     @property
     def two_columns(self) -> bool:
@@ -203,6 +207,7 @@ def _parse_slide(slide: Slide, lines: list[str], problems: list[Problem]) -> Non
             close_paragraph()
             after_blank = True
             continue
+        slide.links += [(link.group("url"), line_number) for link in LINK_RE.finditer(line)]
         previous_blank, after_blank = after_blank, False
         if COLUMNS_RE.match(line):
             close_paragraph()

@@ -10,14 +10,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .errors import Problem
-from .yamlsafe import Document, Loc
+from .yamlsafe import Document, Loc, loc_text
 
 _PATTERN_HELP = {
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$": "lowercase letters, digits and single hyphens, like 'ha-long'",
     r"^#[0-9a-fA-F]{6}$": "a colour like '#b71c1c'",
     r"^(\d+:)?\d{1,2}:\d{2}(\.\d+)?$": "a time like '05:30' or '1:02:03'",
     r"^[a-z0-9-]+#[0-9]+$": "a slide reference like '01-slides#3' (product file name without .md, '#', slide number)",
-    r"^https?://[^\s/]+(/[^\s]*)?$": "a web address starting with https://",
     r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "an e-mail address",
     r"^#?[\w]+$": "one hashtag word without spaces, like '#sanitation'",
 }
@@ -56,13 +55,6 @@ def model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
         models = _models_in(field.annotation)
         current = models[0] if models else None
     return current
-
-
-def _loc_text(loc: Loc) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def _message(error: dict, model: type[BaseModel]) -> str:
@@ -123,6 +115,6 @@ def validate(model: type[BaseModel], data: Any, doc: Document, display: str,
         problems = []
         for error in exc.errors(include_url=False):
             loc = tuple(error["loc"])
-            problems.append(Problem(display, doc.line_of(base_loc + loc), _loc_text(loc) or "(document)",
+            problems.append(Problem(display, doc.line_of(base_loc + loc), loc_text(loc) or "(document)",
                                     _message(error, model)))
         return None, problems

@@ -77,7 +77,7 @@ def test_folder_must_start_with_cell(tree):
     tree.session(folder="2024-q4/sanitation")
     assert problems(tree) == ["content/sessions/2024-q4/sanitation: folder: session folder must be named "
                               "'<cell>-<topic>' in lowercase with hyphens, starting with 'ha-long-', received: "
-                              "'sanitation'"]
+                              "'sanitation'; did you mean 'ha-long-sanitation'?"]
 
 
 def test_date_outside_the_quarter_folder(tree):
@@ -175,8 +175,8 @@ def test_symlink_leading_out_of_the_session(tree, tmp_path):
                                                      "alt: x}\n---\ntext\n"})
     (folder / "media").mkdir()
     os.symlink(outside, folder / "media" / "c.jpg")
-    assert problems(tree) == [f"{S}/01-article.md:4: cover.file: must stay inside the session folder, but "
-                              "'media/c.jpg' is a link leading outside it"]
+    assert problems(tree) == [f"{S}/01-article.md:4: cover.file: 'media/c.jpg' is a symbolic link; links are never "
+                              "followed for content: put the file itself in the session folder"]
 
 
 def test_missing_media_file(tree):

@@ -2,6 +2,10 @@
 
 The cover is published like a gallery photo (metadata stripped, WebP + JPEG, ``srcset``); the
 share card comes from the shared cards module (title over cell and date).
+
+Images in the body (``![what it shows](media/photo.jpg)``) go through the same pipeline, one job
+per file, and the page shows the published JPEG; a link to a session image links to it too. Images
+from other sites are not embedded (html.py); ``cell35 check`` reports all of these first.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from typing import Any, Mapping
 from PIL import Image
 
 from .. import images
-from ..html import escape, markdown_to_html
+from ..html import body_references, escape, local_path, markdown_to_html, url_kind
 from ..i18n import Labels
+from ..loader import IMAGE_SUFFIXES, body_image_stem
 from ..pipeline import Job, JobResult
 from ..producer import ProductContext, ProductPage
 from .social import credit_text
@@ -26,6 +31,7 @@ except ImportError:  # pragma: no cover
 VERSION = "1"
 COVER_STEM = "cover"
 COVER_SIZES = (("-small", 800), ("", images.WEB_LONG_EDGE))
+BODY_SIZES = (("", images.WEB_LONG_EDGE),)
 
 
 def render_cover(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
@@ -33,6 +39,24 @@ def render_cover(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Pa
     opened = images.open_photo(files[0], label, max_edge=images.WEB_LONG_EDGE)
     images.web_versions(opened.image, out_dir, COVER_STEM, images.Credit(params.get("credit")), sizes=COVER_SIZES)
     return list(opened.warnings)
+
+
+def render_body_image(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
+    label = f"{params['display']}: image ({params['file']})"
+    opened = images.open_photo(files[0], label, max_edge=images.WEB_LONG_EDGE)
+    images.web_versions(opened.image, out_dir, params["stem"], sizes=BODY_SIZES)
+    return list(opened.warnings)
+
+
+def body_images(body: str) -> dict[str, str]:
+    """Address as written -> session file, for every local image shown or linked in the body."""
+    found = {}
+    for ref in body_references(body):
+        if ref.kind in ("image", "link") and url_kind(ref.url) == "local":
+            path = local_path(ref.url)
+            if path.lower().endswith(IMAGE_SUFFIXES):
+                found[ref.url] = path
+    return found
 
 
 class ArticleProducer:
@@ -47,6 +71,12 @@ class ArticleProducer:
                                     "credit": product.cover.credit},
                             files=(ctx.media(product.cover.file),),
                             outputs=tuple(images.web_names(COVER_STEM, COVER_SIZES)), version=VERSION, timeout=120))
+        for path in sorted(set(body_images(ctx.record.body).values())):
+            stem = body_image_stem(path)
+            jobs.append(Job(name=ctx.job_name(stem), kind="article", action=render_body_image,
+                            params={"display": ctx.record.display, "file": path, "stem": stem},
+                            files=(ctx.media(path),), outputs=tuple(images.web_names(stem, BODY_SIZES)),
+                            version=VERSION, timeout=120))
         if cards is not None:
             jobs.append(cards.card_job(ctx))
         return jobs
@@ -72,7 +102,16 @@ class ArticleProducer:
             credit = (f'<figcaption>{escape(credit_text(labels("photo_credit"), product.cover.credit))}</figcaption>'
                       if product.cover.credit else "")
             parts.append(f'<figure class="c35-article__figure">{picture}{credit}</figure>')
-        parts.append(markdown_to_html(ctx.record.body))
+        shown: dict[str, dict] = {}
+        for written, path in body_images(ctx.record.body).items():
+            stem = body_image_stem(path)
+            result = results[ctx.job_name(stem)]
+            jpeg = f"{stem}.jpg"
+            media[jpeg] = result.outputs[jpeg]
+            with Image.open(result.outputs[jpeg]) as opened:   # the header only: width/height keep the layout still
+                width, height = opened.size
+            shown[written] = {"src": jpeg, "width": width, "height": height}
+        parts.append(markdown_to_html(ctx.record.body, media=shown))
         card_name = None
         card = results.get(ctx.job_name("card"))
         if cards is not None and card is not None and card.status != "failed":
