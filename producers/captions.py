@@ -73,7 +73,9 @@ def webvtt(cues: Sequence[Cue], language: str | None = None) -> str:
 def srt(cues: Sequence[Cue]) -> str:
     blocks = []
     for number, cue in enumerate(cues, start=1):
-        blocks.append(f"{number}\n{timestamp(cue.start, ',')} --> {timestamp(cue.end, ',')}\n{cue.text}")
+        # SubRip has no escapes: a "-->" in the text would read as a timing line.
+        text = cue.text.replace("-->", "→")
+        blocks.append(f"{number}\n{timestamp(cue.start, ',')} --> {timestamp(cue.end, ',')}\n{text}")
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 

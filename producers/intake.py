@@ -37,6 +37,7 @@ from pathlib import Path, PurePosixPath
 from .errors import Cell35Error, Problem
 from .loader import MEDIA_LIMITS, load_session, load_site
 from .model import Cell
+from .probe import refusal
 from .workflow import REVISIONS_DIR, editor_name, next_revision_number, now_utc, record_step
 from .yamlsafe import YamlProblem, parse_yaml, read_text
 
@@ -221,11 +222,16 @@ def _session_folder(unpacked: Path, zip_name: str) -> tuple[Path | None, list[Pr
 def _extra_checks(folder: Path) -> list[Problem]:
     problems = []
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix.lower() not in ACCEPTED_SUFFIXES:
-            shown = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+        if not path.is_file():
+            continue
+        shown = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+        if path.suffix.lower() not in ACCEPTED_SUFFIXES:
             problems.append(Problem(shown, None, "file type",
                                     f"file type {path.suffix or '(none)'!r} is not accepted; allowed: "
                                     f"({', '.join(sorted(ACCEPTED_SUFFIXES))})"))
+        elif message := refusal(path, "the file"):
+            # Every media file sent, named by a product or not, is what it claims to be.
+            problems.append(Problem(shown, None, "content", message))
     return problems
 
 

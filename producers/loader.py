@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import Problem, display_path
+from .probe import refusal
 from .model import (FILE_NAME_RE, PRODUCT_MODELS, QUARTER_DIR_RE, SESSION_DIR_RE, Cell, CellsFile,
                     ProductBase, Session, SiteConfig)
 from .validation import one_of, validate
@@ -125,7 +126,9 @@ def check_media_path(base: Path, relative: str) -> tuple[Path | None, str | None
 def _check_media(data: dict, doc: Document, base: Path, display: str) -> list[Problem]:
     problems = []
     for loc, relative in media_references(data):
-        _, message = check_media_path(base, relative)
+        resolved, message = check_media_path(base, relative)
+        if resolved is not None and message is None:
+            message = refusal(resolved, repr(relative))     # by its bytes: no playlists, lists or references
         if message:
             field_name = ".".join(str(p + 1) if isinstance(p, int) else p for p in loc)
             problems.append(Problem(display, doc.line_of(loc), field_name, message))

@@ -316,10 +316,25 @@ def _dref(handle, start: int, end: int, found: list[str]) -> None:
             found.append("a damaged data reference box")
             return
         if not flags & 1:                    # 1 = "media data in this same file"
-            target = handle.read(min(size - 12, 200)).split(b"\0")[0].decode("utf-8", "replace")
-            found.append(f"a {kind.decode('latin-1').strip()!r} reference to "
-                         f"{target!r}" if target else f"a {kind.decode('latin-1').strip()!r} reference")
+            target = _reference_target(kind, handle.read(min(size - 12, 4096)))
+            name = kind.decode("latin-1").strip()
+            found.append(f"a {name!r} reference to {target!r}" if target else f"a {name!r} reference")
         offset += size
+
+
+def _reference_target(kind: bytes, data: bytes) -> str:
+    """The file a data reference names, for the message: a URL string, or a Mac alias's path record."""
+    if kind == b"alis" and len(data) > 150:
+        offset = 150                         # the alias record's fixed part, then (type, length, value) records
+        while offset + 4 <= len(data):
+            record, length = struct.unpack(">hH", data[offset:offset + 4])
+            if record == -1:
+                break
+            if record == 2:
+                return data[offset + 4:offset + 4 + length].decode("utf-8", "replace")
+            offset += 4 + length + (length & 1)
+        return ""
+    return data.split(b"\0")[0].decode("utf-8", "replace")
 
 
 # --- ffmpeg and ffprobe -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ chapters, cues) from which the page and the feed entries are made without touchi
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -189,6 +190,8 @@ def _clock(text: str) -> float:
 def parse_subtitles(text: str, what: str) -> list[Cue]:
     """Cues of an uploaded WebVTT or SRT file; errors name the file and line."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    # WebVTT escapes & < > as entities; the cue text kept here is plain (captions.py escapes it again).
+    plain = html.unescape if text.startswith("WEBVTT") else (lambda line: line)
     lines = text.split("\n")
     cues: list[Cue] = []
     index = 0
@@ -207,7 +210,7 @@ def parse_subtitles(text: str, what: str) -> list[Cue]:
             index += 1
             while index < len(lines) and lines[index].strip():
                 # A VTT voice tag <v Name> keeps the speaker's name; other tags (<b>, <c.x>) go.
-                body.append(_TAGS.sub(lambda m: f"{m.group(2)}: " if m.group(1) else "", lines[index]).strip())
+                body.append(plain(_TAGS.sub(lambda m: f"{m.group(2)}: " if m.group(1) else "", lines[index])).strip())
                 index += 1
             cue_text = " ".join(part for part in body if part)
             if cue_text:
