@@ -366,7 +366,7 @@ def ffprobe(path: Path, what: str, expect: str = "audio") -> tuple[Sniffed, dict
         raise ProducerError(f"{what} is not a readable {found.name} file (corrupt, truncated or not audio)",
                             getattr(exc, "detail", "")) from None
     warnings = result.stderr.decode("utf-8", "replace")
-    if "external track" in warnings or "alias" in warnings:
+    if "external track" in warnings:
         raise MediaRefused(f"{what} refers to other files for its media; only self-contained files are accepted",
                            tools.tail(warnings))
     for stream in data.get("streams", []):

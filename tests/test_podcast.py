@@ -50,7 +50,7 @@ def test_a_script_is_read_aloud_into_a_tagged_chaptered_episode(site, tmp_path):
     assert 5 < info.duration < 20
     loudness = audio.measure_loudness(mp3)
     assert loudness.integrated == pytest.approx(-19.0, abs=1.0)       # mono target
-    assert loudness.true_peak <= -1.0
+    assert loudness.true_peak <= -1.5
     assert MP3(mp3).info.bitrate == pytest.approx(64_000, rel=0.01)
 
     tags = ID3(mp3)
@@ -114,7 +114,7 @@ chapters:
     assert MP3(mp3).info.bitrate == pytest.approx(96_000, rel=0.01)
     loudness = audio.measure_loudness(mp3)
     assert loudness.integrated == pytest.approx(-16.0, abs=1.0)
-    assert loudness.true_peak <= -1.0
+    assert loudness.true_peak <= -1.5
     chapters = sorted(ID3(mp3).getall("CHAP"), key=lambda c: c.start_time)
     assert [(c.start_time, str(c.sub_frames["TIT2"])) for c in chapters] == [(0, "Welcome"), (2000, "Trees")]
     captions = webvtt.read(str(result.outputs["transcript.vtt"]))
@@ -147,7 +147,7 @@ def test_intro_and_outro_music_wrap_the_voice_and_shift_the_timings(tmp_path):
     assert [c["title"] for c in meta["chapters"]] == ["Intro", "Start"]
     assert meta["chapters"][1]["start"] == pytest.approx(2.0, abs=0.05)
     loudness = audio.measure_loudness(result.outputs["episode.mp3"])
-    assert loudness.integrated == pytest.approx(-19.0, abs=1.0) and loudness.true_peak <= -1.0
+    assert loudness.integrated == pytest.approx(-19.0, abs=1.0) and loudness.true_peak <= -1.5
 
 
 def _bad_episode(site, tmp_path, make, front_extra=""):
