@@ -322,6 +322,13 @@ HINTS: tuple[tuple[str, dict[str, str]], ...] = (
     (r"^the zip must hold one session folder", {"en": "the zip must hold exactly one session folder",
                                                 "vi": "tệp zip phải chứa đúng một thư mục buổi sinh hoạt",
                                                 "hi": "zip में ठीक एक सत्र फ़ोल्डर होना चाहिए"}),
+    (r"is not a readable (audio|video|audio or video) file|is not an image we can publish|refers to other files",
+     {"en": "this file is not a real recording or picture (a playlist, a list or a link to other files is "
+            "not accepted); send the media file itself",
+      "vi": "tệp này không phải là bản ghi âm hay hình ảnh thật (danh sách phát, danh sách tệp hay liên kết tới "
+            "tệp khác không được chấp nhận); hãy gửi chính tệp media",
+      "hi": "यह फ़ाइल असली रिकॉर्डिंग या चित्र नहीं है (प्लेलिस्ट, फ़ाइलों की सूची या दूसरी फ़ाइलों का लिंक स्वीकार "
+            "नहीं है); मीडिया फ़ाइल ही भेजें"}),
     (r"^invalid YAML", {"en": "the front matter is not written correctly",
                         "vi": "phần khai báo đầu tệp (front matter) viết sai cú pháp",
                         "hi": "फ़्रंट मैटर सही ढंग से नहीं लिखा गया है"}),

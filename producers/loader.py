@@ -11,9 +11,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import Problem, display_path
-from .probe import refusal
 from .model import (FILE_NAME_RE, PRODUCT_MODELS, QUARTER_DIR_RE, SESSION_DIR_RE, Cell, CellsFile,
                     ProductBase, Session, SiteConfig)
+from .probe import refusal
 from .validation import one_of, validate
 from .yamlsafe import Document, read_front_matter, read_yaml_file
 

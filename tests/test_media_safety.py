@@ -158,6 +158,8 @@ def test_intake_quarantines_a_hostile_recording(tmp_path, secret, kind):
     assert any(m.startswith(f"ha-long-radio/01-podcast.md: audio: 'media/{name}' is not a readable audio file")
                and EXPECTED[kind] in m for m in messages), messages
     assert not (content / "sessions").exists() or not list((content / "sessions").rglob(name))
+    report = (result.path / "REPORT.md").read_text(encoding="utf-8")
+    assert "không phải là bản ghi âm hay hình ảnh thật" in report and f"media/{name}" in report
 
 
 def test_intake_refuses_an_unreferenced_disguised_file(tmp_path, secret):
