@@ -131,6 +131,17 @@ def test_check_names_each_hostile_file(tmp_path, secret, kind):
     assert EXPECTED[kind] in problem.message
 
 
+def test_check_refuses_a_photo_that_is_not_an_image(tree):
+    from editorial_support import product_text
+
+    tree.write("sessions/2024-q4/ha-long-sanitation/media/bad.jpg", "#EXTM3U\nhttp://example.org/x.jpg\n")
+    tree.session(products={"01-article.md": product_text(extra="cover: {file: media/bad.jpg, alt: x}\n")})
+    (problem,) = load_content(tree.root).errors
+    assert problem.field == "cover.file"
+    assert problem.message == ("'media/bad.jpg' is not an image we can publish: the file contains an M3U playlist, "
+                               "a list of other files; accepted formats: JPEG, PNG, WEBP, HEIF, GIF")
+
+
 def test_cell35_check_reports_the_file_and_fails(tmp_path, secret):
     site = PodcastTree(tmp_path / "content")
     folder = site.session()
