@@ -7,19 +7,22 @@ reads it with the ``file`` protocol only, that demuxer forced, and audio/video d
 ffmpeg's ``loudnorm`` cannot lift speech with a high peak-to-loudness ratio (espeak-ng's output
 especially) to the target without breaking the true-peak ceiling, and then silently falls short
 (measured: -17.6 LUFS one-pass, -17.1 two-pass, for a -16 target); it also works at 192 kHz, which
-made it the slowest step by far. So normalise does, at the output's own rate, two passes over the
-input (the floor for a measured gain):
+made it the slowest step by far. So normalise does, at the output's own rate, two passes (the floor for a measured gain):
 
-1. analysis: a compressor evens out the speech and its integrated loudness is measured (ebur128);
-2. render: the compressed speech is lifted by the missing gain into a peak limiter set
-   ``LIMITER_MARGIN`` below the true-peak limit and encoded; the limited signal is measured on its
-   way to the encoder. If limiting ate more than 0.3 LU of the gain, the render runs again with the
-   gain corrected (rare: the compressor has already tamed the peaks).
+1. analysis: the input is decoded once, evened out by a compressor, and measured (ebur128); the
+   compressed signal is kept in a temporary 16-bit WAV beside the output, 6 dB down so that no
+   peak clips (about 10 MB per stereo minute, deleted at the end);
+2. render: that WAV is lifted by the missing gain into a peak limiter set ``LIMITER_MARGIN`` below
+   the true-peak limit, measured on its way to the encoder, and encoded. If limiting ate more than
+   0.3 LU of the gain, only this pass runs again, with the gain corrected (rare: the compressor
+   has already tamed the peaks).
 
-Each pass is two ffmpeg processes joined by a pipe (decode and filters | measure or encode), so the
-two cores share it. The published file is not decoded and measured a third time: that pass (ebur128
-true peak on the decoded MP3) cost as much CPU as the MP3 encode itself, and on the files the tests
-and the benchmark measure the limiter's margin keeps the true peak at or below the limit.
+The render is two ffmpeg processes joined by a pipe (read, limit, measure | encode), so the two
+cores share it and its wall time is about the encoder's alone. Not decoding and compressing the
+input twice saves about a sixth of the CPU time. The published file is not decoded and measured a
+third time: that pass (ebur128 true peak on the decoded MP3) cost as much CPU as the MP3 encode
+itself, and what the render measures is what the file reads (test_audio checks it), the
+limiter's margin keeping the true peak at or below the limit.
 """
 
 from __future__ import annotations
@@ -47,7 +50,9 @@ MAX_RENDERS = 3
 ENCODER_LEVEL_SHIFT = {".mp3": 0.4, ".m4a": 0.1, ".aac": 0.1}
 ANALYSIS_TIMEOUT = 1800       # s: 3 hours of audio decode at ~30x real time, with room for a loaded box
 RENDER_TIMEOUT = 3600
-PIPE_FORMAT = ["-c:a", "pcm_f32le", "-f", "nut", "pipe:1"]     # what the first stage hands the second
+# What the render's first stage hands the encoder: limited below 0 dBFS, so 16 bits lose nothing audible.
+PIPE_FORMAT = ["-c:a", "pcm_s16le", "-f", "nut", "pipe:1"]
+HEADROOM_DB = 6               # the analysed WAV is kept this much down: compressed peaks above 0 dBFS survive
 
 
 @dataclass(frozen=True)
@@ -150,14 +155,16 @@ def _summary(text: str, label: str) -> tuple[float, float]:
     return _db(found.group(1)), float(lra.group(1)) if lra else 0.0
 
 
-def _analyse(in_path: Path, chain: str, label: str) -> float:
-    """Pass 1: integrated loudness of ``chain`` applied to the input (decode+filter | ebur128)."""
-    first = [*FFMPEG, "-loglevel", "error", *input_args(in_path, label), "-map", "0:a:0", "-filter:a", chain,
-             *PIPE_FORMAT]
+def _analyse(in_path: Path, chain: str, kept: Path, label: str) -> float:
+    """Pass 1: integrated loudness of ``chain`` applied to the input; the filtered signal is written to
+    ``kept`` (16-bit WAV, ``HEADROOM_DB`` down) for the render."""
     # ebur128 without true-peak oversampling: the analysis needs only the integrated loudness.
-    second = [*FFMPEG, *media.PIPE_INPUT, "-filter:a", "ebur128=framelog=verbose", "-f", "null", "-"]
-    results = tools.run_pipeline([first, second], timeout=ANALYSIS_TIMEOUT, what=f"ffmpeg analysis ({label})")
-    return _summary(results[-1].stderr.decode("utf-8", "replace"), label)[0]
+    graph = (f"[0:a:0]{chain},asplit=2[measure][keep];[measure]ebur128=framelog=verbose,anullsink;"
+             f"[keep]volume=-{HEADROOM_DB}dB[kept]")
+    result = tools.run([*FFMPEG, "-y", *input_args(in_path, label), "-filter_complex", graph, "-map", "[kept]",
+                        "-c:a", "pcm_s16le", "-f", "wav", kept], outputs=[kept], timeout=ANALYSIS_TIMEOUT,
+                       what=f"ffmpeg analysis ({label})")
+    return _summary(result.stderr.decode("utf-8", "replace"), label)[0]
 
 
 def _encoder_args(out_path: Path, bitrate: str | None) -> list[str]:
@@ -193,34 +200,38 @@ def normalise(in_path: Path, out_path: Path, *, target_lufs: float = -16.0, true
     base = f"{layout.lstrip(',')},highpass=f=60"
     pre = f"{base},{COMPRESSOR}" if compress else base
 
-    measured = _analyse(in_path, pre, label)
-    if not math.isfinite(measured) or measured < SILENCE_LUFS:
-        shown = "-inf" if not math.isfinite(measured) else f"{measured:.1f}"
-        raise ProducerError(f"{label} is silent (integrated loudness {shown} LUFS; speech is around -25 to -16); "
-                            "check that the recording has sound")
+    kept = out_path.with_name(f".{out_path.name}.analysed.wav")
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    encoder = _encoder_args(out_path, bitrate)
-    shift = ENCODER_LEVEL_SHIFT.get(out_path.suffix.lower(), 0.0)
-    gain = target_lufs - measured + shift
-    ceiling_db = true_peak - LIMITER_MARGIN
-    # alimiter holds sample peaks; true (inter-sample) peaks and the encoder add up to ~1 dB more.
-    ceiling = 10 ** (ceiling_db / 20)
-    result = None
-    for _ in range(MAX_RENDERS):
-        chain = (f"{pre},volume={gain:.2f}dB,aresample={sample_rate},"
-                 f"alimiter=limit={ceiling:.4f}:attack=3:release=60:level=false{layout}")
-        integrated, lra = _render(in_path, out_path, chain, encoder, label)
-        result = Levelled(integrated=round(integrated - shift, 2), peak_ceiling=round(ceiling_db, 2), lra=lra)
-        if abs(target_lufs - result.integrated) <= LOUDNESS_TOLERANCE:
-            break
-        gain += target_lufs - result.integrated
-    return result
+    try:
+        measured = _analyse(in_path, pre, kept, label)
+        if not math.isfinite(measured) or measured < SILENCE_LUFS:
+            shown = "-inf" if not math.isfinite(measured) else f"{measured:.1f}"
+            raise ProducerError(f"{label} is silent (integrated loudness {shown} LUFS; speech is around -25 to "
+                                "-16); check that the recording has sound")
+        encoder = _encoder_args(out_path, bitrate)
+        shift = ENCODER_LEVEL_SHIFT.get(out_path.suffix.lower(), 0.0)
+        gain = target_lufs - measured + shift
+        ceiling_db = true_peak - LIMITER_MARGIN
+        # alimiter holds sample peaks; true (inter-sample) peaks and the encoder add up to ~1 dB more.
+        ceiling = 10 ** (ceiling_db / 20)
+        result = None
+        for _ in range(MAX_RENDERS):
+            chain = (f"volume={gain + HEADROOM_DB:.2f}dB,aresample={sample_rate},"
+                     f"alimiter=limit={ceiling:.4f}:attack=3:release=60:level=false{layout}")
+            integrated, lra = _render(kept, out_path, chain, encoder, label)
+            result = Levelled(integrated=round(integrated - shift, 2), peak_ceiling=round(ceiling_db, 2), lra=lra)
+            if abs(target_lufs - result.integrated) <= LOUDNESS_TOLERANCE:
+                break
+            gain += target_lufs - result.integrated
+        return result
+    finally:
+        kept.unlink(missing_ok=True)
 
 
-def _render(in_path: Path, out_path: Path, chain: str, encoder: list[str], label: str) -> tuple[float, float]:
-    """Pass 2: filter and measure | encode. Returns (integrated, LRA) of the signal the encoder received."""
+def _render(kept: Path, out_path: Path, chain: str, encoder: list[str], label: str) -> tuple[float, float]:
+    """Pass 2: gain, limit and measure | encode. Returns (integrated, LRA) of what the encoder received."""
     graph = f"[0:a:0]{chain},asplit=2[out][measure];[measure]ebur128=framelog=verbose,anullsink"
-    first = [*FFMPEG, *input_args(in_path, label), "-filter_complex", graph, "-map", "[out]", *PIPE_FORMAT]
+    first = [*FFMPEG, *media.input_args(kept, "wav"), "-filter_complex", graph, "-map", "[out]", *PIPE_FORMAT]
     second = [*FFMPEG, "-loglevel", "error", "-y", *media.PIPE_INPUT, "-map", "0:a:0", "-map_metadata", "-1",
               *encoder, out_path]
     results = tools.run_pipeline([first, second], outputs=[out_path], timeout=RENDER_TIMEOUT,

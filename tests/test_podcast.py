@@ -12,6 +12,7 @@ from mutagen.mp3 import MP3
 from producers import audio
 from producers.i18n import Labels
 from producers.kinds import podcast
+from producers.loader import load_content
 
 from podcast_support import (PodcastTree, artwork, contexts, render, silence, spoken, tone,
                              video_with_sound)
@@ -165,10 +166,22 @@ def _bad_episode(site, tmp_path, make, front_extra=""):
     return outcome["01-podcast"].error
 
 
+@pytest.mark.parametrize("name, data, expected", [
+    ("empty.mp3", b"", "'media/empty.mp3' is empty (0 bytes)"),
+    ("junk.mp3", bytes(range(256)) * 64, "'media/junk.mp3' is not a readable audio file: the file contains "
+                                         "unrecognised data"),
+])
+def test_recordings_that_are_no_audio_are_refused_by_check(site, name, data, expected):
+    folder = site.session()
+    (folder / "media" / name).write_bytes(data)
+    site.product(folder, "01-podcast.md", f"type: podcast\ntitle: Broken\naudio: media/{name}")
+    (problem,) = load_content(site.root).errors
+    assert (problem.path, problem.line, problem.field) == ("content/sessions/2024-q4/ha-long-forest/01-podcast.md",
+                                                           4, "audio")
+    assert problem.message.startswith(expected)
+
+
 @pytest.mark.parametrize("make, expected", [
-    (lambda d: (d / "empty.mp3").write_bytes(b"") and None or d / "empty.mp3", "is empty (0 bytes)"),
-    (lambda d: (d / "junk.mp3").write_bytes(bytes(range(256)) * 64) and None or d / "junk.mp3",
-     "not a readable audio file"),
     (lambda d: video_with_sound(d / "clip.m4a"), "is a video file"),
     (lambda d: silence(d / "quiet.wav"), "is silent"),
 ])
