@@ -496,7 +496,8 @@ def encode_video(clips: Sequence[Clip], size: tuple[int, int], out_path: Path, *
     out_path = Path(out_path)
     expression = timestamps_expression([index for index, _ in sent])
     args = [tools.executable("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{size[0]}x{size[1]}", "-r", str(fps), "-i", "pipe:0",
+            "-protocol_whitelist", "pipe", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{size[0]}x{size[1]}",
+            "-r", str(fps), "-i", "pipe:0",
             "-vf", f"setpts={expression},fps={fps}",
             *X264, "-g", str(fps * 10), "-an", "-movflags", "+faststart", str(out_path)]
 

@@ -254,16 +254,22 @@ def _gone(pid: int) -> bool:
     return state == "Z"
 
 
-@pytest.fixture
-def never_ends(tmp_path, monkeypatch):
-    """A tool on PATH that never finishes and leaves a sleeping child: returns (name, folder of pid files)."""
-    bin_dir = tmp_path / "bin"
+def _stuck_tool(folder: Path, name: str, monkeypatch) -> None:
+    """``name`` on PATH: never finishes, reads nothing, leaves a sleeping child; pids go to ``folder``."""
+    bin_dir = folder / "bin"
     bin_dir.mkdir()
-    script = bin_dir / "never-ends"
-    script.write_text("#!/bin/sh\nsleep 300 &\necho $! > \"$1/child\"\necho $$ > \"$1/parent\"\nsleep 300\n")
+    script = bin_dir / name
+    script.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > '{folder}/child'\necho $$ > '{folder}/parent'\n"
+                      "sleep 300\n")
     script.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     tools.executable.cache_clear()
+
+
+@pytest.fixture
+def never_ends(tmp_path, monkeypatch):
+    """A tool on PATH that never finishes and leaves a sleeping child: returns (name, folder of pid files)."""
+    _stuck_tool(tmp_path, "never-ends", monkeypatch)
     yield "never-ends", tmp_path
     tools.executable.cache_clear()
 
@@ -293,6 +299,22 @@ def test_a_pipeline_past_its_limit_is_stopped_whole(never_ends):
     with pytest.raises(ToolError, match=r"ran past its time limit of 1 s"):
         tools.run_pipeline([[name, folder], ["cat"]], timeout=1, what="never-ends | cat")
     _assert_all_gone(folder)
+
+
+def test_the_streaming_h264_encoder_is_stopped_at_its_limit(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from producers import video
+
+    _stuck_tool(tmp_path, "ffmpeg", monkeypatch)
+    try:
+        clips = [video.StillClip(Image.new("RGB", (32, 32), (200, 30, 30)), 2.0)]
+        with pytest.raises(ToolError, match=r"H\.264 encode\) ran past its time limit of 1\.5 s"):
+            video.encode_video(clips, (32, 32), tmp_path / "v.mp4", fps=8, timeout=1.5)
+        _assert_all_gone(tmp_path)
+        assert not (tmp_path / "v.mp4").exists()
+    finally:
+        tools.executable.cache_clear()
 
 
 def test_a_time_limit_is_required():
