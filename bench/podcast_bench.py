@@ -3,8 +3,9 @@
     .venv/bin/python bench/podcast_bench.py [--minutes 30] [--episodes 10000]
 
 1. A generated 30-minute stereo 44.1 kHz MP3 recording, processed as a podcast episode (probe,
-   compression, loudness passes, MP3 encode and check, ID3 tags + chapters): audio seconds per
-   wall second, against a plain ffmpeg MP3 transcode of the same file in the same run.
+   analysis pass, limit+encode pass, ID3 tags + chapters): audio seconds per wall second, against a
+   plain ffmpeg MP3 transcode of the same file in the same run; also the tools' CPU time of both.
+   ``--only-recording`` runs this part alone.
 2. A synthesised script (espeak-ng, sentence by sentence): the same figure, against the same
    baseline rate.
 3. Feeds for 10,000 episodes (site-wide + per cell + per language, with Podcasting 2.0 tags),
@@ -42,7 +43,8 @@ def timed(action) -> float:
 
 
 def children_cpu() -> float:
-    """CPU seconds of finished child processes (ffmpeg): unlike wall time, untouched by other load."""
+    """CPU seconds of finished child processes (ffmpeg): less swayed by other load than wall time (though a
+    crowded machine still inflates it), and blind to the two cores working at once."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
@@ -90,7 +92,7 @@ def bench_recording(work: Path, minutes: float) -> tuple[float, float]:
     print(f"  podcast episode processing:            {ours:7.1f} s  = {seconds / ours:7.1f} audio s per wall s"
           f"  -> {ours / baseline:.2f}x the baseline's time")
     print(f"  CPU time of the tools: baseline {baseline_cpu:.1f} s, episode {ours_cpu:.1f} s"
-          f"  -> {ours_cpu / baseline_cpu:.2f}x (the figure to trust on a loaded machine)")
+          f"  -> {ours_cpu / baseline_cpu:.2f}x (wall time is the figure on an idle machine)")
     print(f"  published loudness {loudness.integrated:.1f} LUFS (target -16), true peak {loudness.true_peak:.1f} dBTP")
     return seconds / ours, seconds / baseline
 
