@@ -1,7 +1,9 @@
-"""Timed captions as WebVTT and SRT sidecar files (videos; podcast transcripts can share them).
+"""Timed captions as WebVTT and SRT sidecar files: the one writer for video captions and podcast
+transcripts alike.
 
-Cue text is plain text: it is escaped for WebVTT (``&``, ``<``, ``>``), and a blank line inside a
-cue (which would end the cue early in both formats) is folded into a single line break.
+Cue text is plain text: it is escaped for WebVTT (``&``, ``<``, ``>``), ``-->`` cannot end a cue
+timing line early, and a blank line inside a cue (which would end the cue early in both formats) is
+folded into a single line break. webvtt-py (a test dependency) reads what this writes back.
 """
 
 from __future__ import annotations
@@ -37,15 +39,16 @@ def _clean(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def checked(cues: Iterable[Cue], duration: float | None = None) -> list[Cue]:
-    """Cues with text, in order, none overlapping the next, all inside ``duration``; else an error."""
+def checked(cues: Iterable[Cue], duration: float | None = None, overlap: bool = False) -> list[Cue]:
+    """Cues with text, in order, none overlapping the next (unless ``overlap``: two speakers at once in
+    an uploaded transcript), all inside ``duration``; else an error."""
     result = [Cue(c.start, c.end, _clean(c.text)) for c in cues]
     result = [c for c in result if c.text]
     previous_end = 0.0
     for number, cue in enumerate(result, start=1):
         if cue.end <= cue.start:
             raise ProducerError(f"caption {number} ends ({cue.end:.3f} s) before it starts ({cue.start:.3f} s)")
-        if cue.start < previous_end - 1e-6:
+        if not overlap and cue.start < previous_end - 1e-6:
             raise ProducerError(f"caption {number} starts at {cue.start:.3f} s, before caption {number - 1} "
                                 f"ends ({previous_end:.3f} s)")
         if duration is not None and cue.end > duration + 1e-3:
@@ -60,8 +63,8 @@ def _vtt_text(text: str) -> str:
     return re.sub(r"-->", "--&gt;", text)
 
 
-def webvtt(cues: Sequence[Cue]) -> str:
-    blocks = ["WEBVTT"]
+def webvtt(cues: Sequence[Cue], language: str | None = None) -> str:
+    blocks = ["WEBVTT" + (f"\nLanguage: {language}" if language else "")]
     for number, cue in enumerate(cues, start=1):
         blocks.append(f"{number}\n{timestamp(cue.start)} --> {timestamp(cue.end)}\n{_vtt_text(cue.text)}")
     return "\n\n".join(blocks) + "\n"
@@ -70,7 +73,9 @@ def webvtt(cues: Sequence[Cue]) -> str:
 def srt(cues: Sequence[Cue]) -> str:
     blocks = []
     for number, cue in enumerate(cues, start=1):
-        blocks.append(f"{number}\n{timestamp(cue.start, ',')} --> {timestamp(cue.end, ',')}\n{cue.text}")
+        # SubRip has no escapes: a "-->" in the text would read as a timing line.
+        text = cue.text.replace("-->", "→")
+        blocks.append(f"{number}\n{timestamp(cue.start, ',')} --> {timestamp(cue.end, ',')}\n{text}")
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 
@@ -83,13 +88,14 @@ def _write(path: Path, text: str) -> None:
     os.replace(temp, path)
 
 
-def write_webvtt(path: Path, cues: Iterable[Cue], duration: float | None = None) -> list[Cue]:
-    final = checked(cues, duration)
-    _write(path, webvtt(final))
+def write_webvtt(path: Path, cues: Iterable[Cue], duration: float | None = None, *, overlap: bool = False,
+                 language: str | None = None) -> list[Cue]:
+    final = checked(cues, duration, overlap)
+    _write(path, webvtt(final, language))
     return final
 
 
-def write_srt(path: Path, cues: Iterable[Cue], duration: float | None = None) -> list[Cue]:
-    final = checked(cues, duration)
+def write_srt(path: Path, cues: Iterable[Cue], duration: float | None = None, *, overlap: bool = False) -> list[Cue]:
+    final = checked(cues, duration, overlap)
     _write(path, srt(final))
     return final

@@ -26,8 +26,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import tools
-from .errors import Cell35Error
+from . import audio, tools
+from .errors import Cell35Error, ProducerError
+from .images import open_photo
 from .loader import ContentTree, ProductRecord, SessionRecord, check_media_path
 from .model import Cell
 
@@ -184,19 +185,14 @@ def markdown_to_docx(document, body: str, language: str) -> None:
     flush()
 
 
-def _picture_bytes(path: Path) -> io.BytesIO:
-    """Re-encoded to JPEG: any format the cell sent, no location (or any) metadata, at most 2000 px."""
-    from PIL import Image, ImageOps
-    try:
-        import pillow_heif
-        pillow_heif.register_heif_opener()
-    except ImportError:
-        pass
-    with Image.open(path) as image:
-        image = ImageOps.exif_transpose(image).convert("RGB")
-        image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=88)
+def _picture_bytes(path: Path, label: str) -> io.BytesIO:
+    """Re-encoded to JPEG: any accepted format the cell sent, opened only as what its bytes are
+    (images.open_photo), no location (or any) metadata, at most MAX_IMAGE_SIDE px."""
+    photo = open_photo(path, label, max_edge=MAX_IMAGE_SIDE)
+    image = photo.image.convert("RGB")
+    image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=88)
     buffer.seek(0)
     return buffer
 
@@ -227,11 +223,13 @@ def article_docx(session: SessionRecord, record: ProductRecord, cell: Cell, path
             warnings.append(f"{record.display}: cover: {message}")
         else:
             try:
-                document.add_picture(_picture_bytes(resolved), width=Cm(15))
+                document.add_picture(_picture_bytes(resolved, f"{record.display}: cover"), width=Cm(15))
                 caption = document.add_paragraph(style="Caption")
                 _add_run(caption, cover.alt + (f" — {cover.credit}" if cover.credit else ""), language)
             except (OSError, ValueError) as exc:
                 warnings.append(f"{record.display}: cover: {cover.file!r} could not be read as an image ({exc})")
+            except ProducerError as exc:
+                warnings.append(exc.message)
     if product.summary:
         lead = document.add_paragraph()
         _add_run(lead, product.summary, language, bold=True)
@@ -348,8 +346,8 @@ def built_session_folder(site: Path, ref: str) -> Path:
 
 
 def video_size(path: Path) -> tuple[int, int]:
-    result = tools.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
-                        "-of", "json", path], timeout=60, what=f"ffprobe {path.name}")
+    result = tools.run(["ffprobe", "-v", "error", *audio.input_args(path), "-select_streams", "v:0",
+                        "-show_entries", "stream=width,height", "-of", "json"], timeout=60, what=f"ffprobe {path.name}")
     streams = json.loads(result.stdout or b"{}").get("streams") or []
     if not streams:
         return 0, 0
@@ -359,7 +357,7 @@ def video_size(path: Path) -> tuple[int, int]:
 def to_720p(source: Path, target: Path) -> Path:
     """Re-encode with the short side at 720 px (16:9 -> 1280x720, 9:16 -> 720x1280)."""
     scale = (f"scale='if(gte(iw,ih),-2,{MAX_SHORT_SIDE})':'if(gte(iw,ih),{MAX_SHORT_SIDE},-2)'")
-    tools.run(["ffmpeg", "-nostdin", "-y", "-v", "error", "-i", source, "-vf", scale, "-c:v", "libx264",
+    tools.run(["ffmpeg", "-nostdin", "-y", "-v", "error", *audio.input_args(source), "-vf", scale, "-c:v", "libx264",
                "-preset", "veryfast", "-crf", "24", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k",
                "-movflags", "+faststart", target], outputs=[target], timeout=1800, what=f"ffmpeg 720p {source.name}")
     return target

@@ -26,6 +26,7 @@ from .html import escape
 from .i18n import LANGUAGE_NAMES, Labels
 from .model import Cell, PodcastChannel, SiteConfig
 from .podcast_ns import PodcastIndexEntryExtension, PodcastIndexExtension, podcast_guid
+from .probe import describe_content, sniff_image
 
 FEED_DIR = "podcast"
 FEED_NAME = "feed.xml"
@@ -107,7 +108,14 @@ def check_artwork(path: Path, what: str) -> tuple[int, int, str]:
     Returns (width, height, format); ``what`` names the file in the error, e.g. 'site.yml podcast.image'.
     """
     try:
-        with Image.open(path) as image:
+        with open(path, "rb") as handle:
+            head = handle.read(32)
+        real = sniff_image(head)
+        if real is None:
+            raise ProducerError(f"{what}: {Path(path).name} is not an image: the file contains "
+                                f"{describe_content(head)}; use a JPEG or PNG")
+        # Opened only as what its bytes are: no other Pillow plugin (EPS would run Ghostscript) tries it.
+        with Image.open(path, formats=[real]) as image:
             width, height, fmt, mode = image.width, image.height, image.format, image.mode
             has_alpha = mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info)
     except (OSError, UnidentifiedImageError):
@@ -132,8 +140,8 @@ def check_artwork(path: Path, what: str) -> tuple[int, int, str]:
 
 def artwork_bytes(path: Path, what: str, size: int | None = None) -> bytes:
     """Validated artwork re-encoded as a metadata-free JPEG (no EXIF, so no location), optionally resized."""
-    check_artwork(path, what)
-    with Image.open(path) as image:
+    _, _, fmt = check_artwork(path, what)
+    with Image.open(path, formats=[fmt]) as image:
         rgb = image.convert("RGB")
         if size and rgb.width != size:
             rgb = rgb.resize((size, size), Image.Resampling.LANCZOS)

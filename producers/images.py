@@ -23,6 +23,8 @@ from xml.sax.saxutils import escape as xml_escape
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from .errors import ProducerError
+from .probe import describe_content
+from .probe import sniff_image as sniff_format
 
 try:  # phones shoot HEIC; without pillow-heif such files get a clear "not supported" error
     import pillow_heif
@@ -48,41 +50,8 @@ FORMAT_EXTENSIONS = {
 }
 ACCEPTED = ", ".join(FORMAT_EXTENSIONS)
 
-_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 _SRGB = ImageCms.createProfile("sRGB")
 _WHITE = (255, 255, 255)
-
-
-def sniff_format(head: bytes) -> str | None:
-    """The format a file really is, from its first 32 bytes; None when it is no accepted image."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "JPEG"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "GIF"
-    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
-        return "HEIF"
-    return None
-
-
-def describe_content(head: bytes) -> str:
-    """A human name for what a rejected file seems to be, for the error message."""
-    known = {b"%PDF": "a PDF document", b"PK\x03\x04": "a zip archive (or an Office document)",
-             b"II*\x00": "a TIFF image", b"MM\x00*": "a TIFF image", b"BM": "a BMP image",
-             b"<svg": "an SVG drawing", b"<?xm": "an XML file", b"<!DO": "an HTML page", b"<htm": "an HTML page"}
-    for magic, name in known.items():
-        if head.startswith(magic):
-            return name
-    if head[4:8] == b"ftyp":
-        return "an AVIF image" if head[8:12] in (b"avif", b"avis") else "a video or other MP4-family file"
-    if not head:
-        return "an empty file"
-    if all(32 <= b < 127 or b in (9, 10, 13) for b in head):
-        return "a text file"
-    return "unrecognised data"
 
 
 @dataclass(frozen=True)

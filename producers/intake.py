@@ -49,6 +49,7 @@ from . import ledger
 from .errors import Cell35Error, Problem
 from .loader import MEDIA_LIMITS, load_session, load_site
 from .model import MAX_SUBMISSION_BYTES, Cell, IntakeLimits
+from .probe import refusal
 from .workflow import (REVISIONS_DIR, WorkflowError, drop_sender_fields, editor_name, next_revision_number,
                        now_utc, record_step)
 from .yamlsafe import YamlProblem, parse_yaml, read_text
@@ -245,11 +246,16 @@ def _session_folder(unpacked: Path, zip_name: str) -> tuple[Path | None, list[Pr
 def _extra_checks(folder: Path) -> list[Problem]:
     problems = []
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix.lower() not in ACCEPTED_SUFFIXES:
-            shown = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+        if not path.is_file():
+            continue
+        shown = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+        if path.suffix.lower() not in ACCEPTED_SUFFIXES:
             problems.append(Problem(shown, None, "file type",
                                     f"file type {path.suffix or '(none)'!r} is not accepted; allowed: "
                                     f"({', '.join(sorted(ACCEPTED_SUFFIXES))})"))
+        elif message := refusal(path, "the file"):
+            # Every media file sent, named by a product or not, is what it claims to be.
+            problems.append(Problem(shown, None, "content", message))
     return problems
 
 
@@ -340,6 +346,13 @@ HINTS: tuple[tuple[str, dict[str, str]], ...] = (
     (r"^the zip must hold one session folder", {"en": "the zip must hold exactly one session folder",
                                                 "vi": "tệp zip phải chứa đúng một thư mục buổi sinh hoạt",
                                                 "hi": "zip में ठीक एक सत्र फ़ोल्डर होना चाहिए"}),
+    (r"is not a readable (audio|video|audio or video) file|is not an image we can publish|refers to other files",
+     {"en": "this file is not a real recording or picture (a playlist, a list or a link to other files is "
+            "not accepted); send the media file itself",
+      "vi": "tệp này không phải là bản ghi âm hay hình ảnh thật (danh sách phát, danh sách tệp hay liên kết tới "
+            "tệp khác không được chấp nhận); hãy gửi chính tệp media",
+      "hi": "यह फ़ाइल असली रिकॉर्डिंग या चित्र नहीं है (प्लेलिस्ट, फ़ाइलों की सूची या दूसरी फ़ाइलों का लिंक स्वीकार "
+            "नहीं है); मीडिया फ़ाइल ही भेजें"}),
     (r"^invalid YAML", {"en": "the front matter is not written correctly",
                         "vi": "phần khai báo đầu tệp (front matter) viết sai cú pháp",
                         "hi": "फ़्रंट मैटर सही ढंग से नहीं लिखा गया है"}),

@@ -25,6 +25,7 @@ from .errors import Problem, display_path
 from .html import BodyReference, body_references, local_path, url_kind
 from .model import (FILE_NAME_RE, MAX_SCRIPT_CHARS, MAX_SLIDES, PRODUCT_MODELS, QUARTER_DIR_RE, SESSION_DIR_RE,
                     Cell, CellsFile, ProductBase, Session, SiteConfig, cap_message)
+from .probe import refusal
 from .validation import one_of, validate
 from .yamlsafe import (Document, NotContent, file_kind, open_regular, read_front_matter,
                        read_yaml_file)
@@ -204,6 +205,8 @@ def _check_media(data: dict, doc: Document, base: Path, display: str) -> tuple[l
     problems, on_disk = [], {}
     for loc, relative in media_references(data):
         found, message = check_media_path(base, relative)
+        if found is not None and message is None:
+            message = refusal(found, repr(relative))     # by its bytes: no playlists, lists or references
         if message:
             field_name = ".".join(str(p + 1) if isinstance(p, int) else p for p in loc)
             problems.append(Problem(display, doc.line_of(loc), field_name, message))

@@ -36,6 +36,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from . import audio, tools
 from .errors import ProducerError, ToolError
+from .probe import sniff_image
 from .text import FitResult, TextStyle, draw_text
 
 FPS = 24
@@ -357,7 +358,11 @@ def decode_edge(path: Path, needed: int) -> int:
     """The ``max_edge`` to open a photo with so that JPEG draft decoding (1/2, 1/4, 1/8 scale) lands
     exactly on it: big enough for ``needed`` pixels, and no second full-size resample after it."""
     try:
-        with Image.open(path) as image:
+        with open(path, "rb") as handle:
+            real = sniff_image(handle.read(32))
+        if real is None:
+            return needed
+        with Image.open(path, formats=[real]) as image:
             long_edge = max(image.size)
     except Exception:  # open_photo reports unreadable files properly
         return needed
@@ -491,7 +496,8 @@ def encode_video(clips: Sequence[Clip], size: tuple[int, int], out_path: Path, *
     out_path = Path(out_path)
     expression = timestamps_expression([index for index, _ in sent])
     args = [tools.executable("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{size[0]}x{size[1]}", "-r", str(fps), "-i", "pipe:0",
+            "-protocol_whitelist", "pipe", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{size[0]}x{size[1]}",
+            "-r", str(fps), "-i", "pipe:0",
             "-vf", f"setpts={expression},fps={fps}",
             *X264, "-g", str(fps * 10), "-an", "-movflags", "+faststart", str(out_path)]
 
@@ -508,7 +514,19 @@ def encode_video(clips: Sequence[Clip], size: tuple[int, int], out_path: Path, *
 
     pending: deque = deque()
     with tempfile.TemporaryFile() as errors, ThreadPoolExecutor(max_workers=FRAME_THREADS) as pool:
-        process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors)
+        process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors,
+                                   start_new_session=True)
+        # The frames are written as they are drawn, so the limit covers the whole run: a watchdog kills
+        # the encoder's group when it passes, which also unblocks a write to a stalled encoder.
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            tools.kill_group(process)
+
+        watchdog = threading.Timer(timeout, expire)
+        watchdog.daemon = True
+        watchdog.start()
         try:
             # Moving and blended frames are made a few ahead on worker threads (Pillow's resampling
             # and blending release the GIL).
@@ -532,19 +550,24 @@ def encode_video(clips: Sequence[Clip], size: tuple[int, int], out_path: Path, *
             for clip in clips[released:]:
                 _done(clip)
             process.stdin.close()
-            code = process.wait(timeout=timeout)
+            code = process.wait()
         except BrokenPipeError:
             code = process.wait(timeout=60)
         except BaseException:
             for future, _ in pending:
                 future.cancel()
-            process.kill()
+            tools.kill_group(process)
             process.wait()
             out_path.unlink(missing_ok=True)
             raise
+        finally:
+            watchdog.cancel()
         if code != 0:
             errors.seek(0)
             out_path.unlink(missing_ok=True)
+            if expired.is_set():
+                raise ToolError(f"ffmpeg (H.264 encode) ran past its time limit of {timeout:g} s and was stopped",
+                                tools.tail(errors.read().decode("utf-8", "replace")))
             raise ToolError(f"ffmpeg (H.264 encode) failed (exit status {code})",
                             tools.tail(errors.read().decode("utf-8", "replace")))
     return total
@@ -571,7 +594,7 @@ def mix_audio(pieces: Sequence[NarrationPiece], total: float, out_wav: Path, mus
             args += ["-ss", f"{piece.start:.3f}"]
         if piece.end is not None:
             args += ["-t", f"{piece.end - (piece.start or 0):.3f}"]
-        args += ["-i", piece.path]
+        args += audio.input_args(piece.path)
         delay = round(piece.at * 1000)
         chains.append(f"[{index}:a]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=mono,"
                       f"adelay=delays={delay}:all=1[n{index}]")
@@ -584,7 +607,7 @@ def mix_audio(pieces: Sequence[NarrationPiece], total: float, out_wav: Path, mus
                       f"atrim=end_sample={samples}[narration]")
     if music is not None:
         music_index = len(pieces)
-        args += ["-stream_loop", "-1", "-i", music]
+        args += ["-stream_loop", "-1", *audio.input_args(music)]
         fade_out = max(0.0, total - 2.0)
         chains.append(f"[{music_index}:a]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
                       f"atrim=end_sample={samples},afade=t=in:d=1,afade=t=out:st={fade_out:.3f}:d=2,"
@@ -616,7 +639,7 @@ def finish_audio(pieces: Sequence[NarrationPiece], total: float, work: Path, mus
     audio.normalise(mixed, levelled, target_lufs=TARGET_LUFS, true_peak=TRUE_PEAK, sample_rate=SAMPLE_RATE,
                     what=label)
     out = work / "audio.m4a"
-    tools.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", levelled,
+    tools.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *audio.input_args(levelled),
                "-c:a", "aac", "-aac_coder", "fast", "-b:a", "96k" if music else "64k", out],
               outputs=[out], timeout=600, what="ffmpeg (AAC)")
     return out
@@ -624,9 +647,10 @@ def finish_audio(pieces: Sequence[NarrationPiece], total: float, work: Path, mus
 
 def mux(video: Path, soundtrack: Path | None, out_path: Path, total: float) -> None:
     """Video and AAC into the final MP4 (stream copy; silence when there is no soundtrack)."""
-    args: list[str | Path] = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", video]
+    args: list[str | Path] = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                              *audio.input_args(video)]
     if soundtrack is not None:
-        args += ["-i", soundtrack, "-map", "0:v:0", "-map", "1:a:0", "-c", "copy"]
+        args += [*audio.input_args(soundtrack), "-map", "0:v:0", "-map", "1:a:0", "-c", "copy"]
     else:
         args += ["-f", "lavfi", "-t", f"{total:.3f}", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=mono",
                  "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "32k"]

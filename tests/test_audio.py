@@ -58,10 +58,13 @@ def test_espeak_speech_reaches_the_target_loudness(tmp_path, channels, target, b
     speech.speech_timings(["Welcome to the podcast of our cell.", "Today we talk about safety online.",
                            "Check every claim before you share it!"], "en", source)
     out = tmp_path / "out.mp3"
-    audio.normalise(source, out, target_lufs=target, channels=channels, bitrate=bitrate)
+    levelled = audio.normalise(source, out, target_lufs=target, channels=channels, bitrate=bitrate)
     measured = audio.measure_loudness(out)
     assert measured.integrated == pytest.approx(target, abs=0.5)
-    assert measured.true_peak <= -1.0
+    # What the render measured on its way to the encoder is what the file reads (no third pass needed).
+    assert levelled.integrated == pytest.approx(measured.integrated, abs=0.3)
+    assert levelled.peak_ceiling == pytest.approx(-1.5 - audio.LIMITER_MARGIN)
+    assert measured.true_peak <= -1.5
     info = audio.probe(out)
     assert (info.codec, info.channels, info.sample_rate) == ("mp3", channels, 44_100)
 
@@ -73,7 +76,7 @@ def test_a_quiet_stereo_recording_is_lifted(tmp_path):
     audio.normalise(source, out, target_lufs=-16.0)
     measured = audio.measure_loudness(out)
     assert measured.integrated == pytest.approx(-16.0, abs=0.5)
-    assert measured.true_peak <= -1.0
+    assert measured.true_peak <= -1.5
     assert audio.probe(out).channels == 2
 
 

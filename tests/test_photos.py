@@ -165,7 +165,7 @@ def test_a_second_build_is_all_cache_hits(rendered):
 
 
 @pytest.mark.parametrize("bad, expected", [
-    (b"this is a text file, not a photo\n", "contains a text file"),
+    (b"\xff\xd8\xff\xe0" + b"this is text, not a photo\n" * 20, "looks like JPEG but cannot be read"),
     (jpeg_bytes(gradient(800, 600), quality=90)[:5000], "truncated"),
 ])
 def test_a_bad_photo_is_left_out_with_a_warning_naming_it(tree, tmp_path, bad, expected):

@@ -316,7 +316,15 @@ def test_missing_and_corrupt_images_name_the_product_and_scene(tmp_path):
 def test_narration_audio_that_is_not_audio_names_the_scene(tmp_path):
     scenes = "- image: media/p1.jpg\n  narration_audio: {file: media/voice.mp3, start: 0, end: 1}\n"
     root = write_tree(tmp_path / "content", video_md(scenes), extra={"media/voice.mp3": "just some text\n" * 20})
-    error = _error(render(small(VideoProducer().plan(context(root))), tmp_path / "cache"))
+    # check refuses it by its bytes ...
+    problems = [str(p) for p in load_content(root).errors]
+    assert any("02-video.md:" in p and "'media/voice.mp3' is not a readable audio file" in p for p in problems)
+    # ... and so does the render, for a file that was real audio at check time and text by the build.
+    from podcast_support import spoken
+    voice = spoken(root / FOLDER / "media" / "voice.mp3")
+    ctx = context(root)
+    voice.write_text("just some text\n" * 20, encoding="utf-8")
+    error = _error(render(small(VideoProducer().plan(ctx)), tmp_path / "cache"))
     assert "02-video.md: scene 1: narration_audio 'media/voice.mp3'" in error and "not" in error
 
 

@@ -93,7 +93,7 @@ class ArticleProducer:
             versions = []
             for suffix, _ in COVER_SIZES:
                 jpeg = cover.outputs[f"{COVER_STEM}{suffix}.jpg"]
-                with Image.open(jpeg) as opened:   # the header only: real pixel sizes for srcset
+                with Image.open(jpeg, formats=["JPEG"]) as opened:   # the header only: real pixel sizes for srcset
                     width, height = opened.size
                 versions.append({"webp": f"{COVER_STEM}{suffix}.webp", "jpeg": f"{COVER_STEM}{suffix}.jpg",
                                  "width": width, "height": height})

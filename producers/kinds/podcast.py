@@ -8,9 +8,9 @@ chapters, cues) from which the page and the feed entries are made without touchi
 
 from __future__ import annotations
 
+import html
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -18,6 +18,7 @@ from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TL
                          CTOCFlags)
 
 from .. import audio, speech, tools
+from ..captions import Cue, write_srt, write_webvtt
 from ..errors import ProducerError
 from ..feeds import Episode, artwork_bytes, check_artwork, clip_utf8, episode_guid, episode_pub_date
 from ..html import escape, markdown_to_html
@@ -40,13 +41,6 @@ ARTWORK_ID3_SIZE = 600            # px: cover art inside the MP3 stays small for
 INTRO_TITLE = {"en": "Intro", "vi": "Nhạc mở đầu", "hi": "परिचय संगीत"}
 ID3_LANGUAGE = {"en": "eng", "vi": "vie", "hi": "hin"}
 OUTPUTS = ("episode.mp3", "episode.json")
-
-
-@dataclass(frozen=True)
-class Cue:
-    start: float
-    end: float
-    text: str
 
 
 class PodcastProducer:
@@ -196,6 +190,8 @@ def _clock(text: str) -> float:
 def parse_subtitles(text: str, what: str) -> list[Cue]:
     """Cues of an uploaded WebVTT or SRT file; errors name the file and line."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    # WebVTT escapes & < > as entities; the cue text kept here is plain (captions.py escapes it again).
+    plain = html.unescape if text.startswith("WEBVTT") else (lambda line: line)
     lines = text.split("\n")
     cues: list[Cue] = []
     index = 0
@@ -214,7 +210,7 @@ def parse_subtitles(text: str, what: str) -> list[Cue]:
             index += 1
             while index < len(lines) and lines[index].strip():
                 # A VTT voice tag <v Name> keeps the speaker's name; other tags (<b>, <c.x>) go.
-                body.append(_TAGS.sub(lambda m: f"{m.group(2)}: " if m.group(1) else "", lines[index]).strip())
+                body.append(plain(_TAGS.sub(lambda m: f"{m.group(2)}: " if m.group(1) else "", lines[index])).strip())
                 index += 1
             cue_text = " ".join(part for part in body if part)
             if cue_text:
@@ -236,28 +232,6 @@ def read_text_file(path: Path, what: str) -> str:
     except UnicodeDecodeError as exc:
         raise ProducerError(f"{what} is not UTF-8 text (byte {exc.start}); save it again as UTF-8 "
                             "(in most editors: Save as, Encoding: UTF-8)", field="transcript") from None
-
-
-def _stamp(seconds: float, separator: str) -> str:
-    millis = max(0, round(seconds * 1000))
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    whole, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{whole:02d}{separator}{millis:03d}"
-
-
-def write_vtt(cues: list[Cue], path: Path, language: str) -> None:
-    lines = ["WEBVTT", f"Language: {language}", ""]
-    for number, cue in enumerate(cues, 1):
-        lines += [str(number), f"{_stamp(cue.start, '.')} --> {_stamp(cue.end, '.')}", cue.text.replace("-->", "→"), ""]
-    path.write_text("\n".join(lines), encoding="utf-8")
-
-
-def write_srt(cues: list[Cue], path: Path) -> None:
-    lines = []
-    for number, cue in enumerate(cues, 1):
-        lines += [str(number), f"{_stamp(cue.start, ',')} --> {_stamp(cue.end, ',')}", cue.text.replace("-->", "→"), ""]
-    path.write_text("\n".join(lines), encoding="utf-8")
 
 
 # --- the render job --------------------------------------------------------------------------
@@ -365,8 +339,13 @@ def render_episode(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: 
     # 3. Side files: transcript, chapters, cover.
     outputs = params["outputs"]
     if "transcript.vtt" in outputs:
-        write_vtt(cues, out_dir / "transcript.vtt", language)
-        write_srt(cues, out_dir / "transcript.srt")
+        # An uploaded transcript may have two speakers at once (overlapping cues), in any order.
+        cues = sorted(cues, key=lambda c: (c.start, c.end))
+        try:
+            cues = write_webvtt(out_dir / "transcript.vtt", cues, overlap=True, language=language)
+            write_srt(out_dir / "transcript.srt", cues, overlap=True)
+        except ProducerError as exc:
+            raise ProducerError(f"{product} transcript: {exc.message}", field="transcript") from None
     if "chapters.json" in outputs:
         if not chapters:   # planned from headings that turned out empty once read
             chapters = [(0.0, params["title"])]
@@ -382,7 +361,8 @@ def render_episode(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: 
 
     meta = {"duration": round(duration, 3), "bytes": mp3.stat().st_size, "channels": channels,
             "bitrate": BITRATE[channels], "target_lufs": target,
-            "loudness": {"integrated": loudness.integrated, "true_peak": loudness.true_peak, "lra": loudness.lra},
+            "loudness": {"integrated": loudness.integrated, "peak_ceiling": loudness.peak_ceiling,
+                         "lra": loudness.lra},
             "chapters": [{"start": round(s, 3), "title": t} for s, t in chapters],
             "cues": [[round(c.start, 3), round(c.end, 3), c.text] for c in cues],
             "source": "recording" if "audio" in inputs else "script", "files": sorted(outputs)}
@@ -395,10 +375,9 @@ def render_episode(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: 
 
 def _probe(path: Path, name: str) -> audio.AudioInfo:
     try:
-        return audio.probe(path)
+        return audio.probe(path, name)
     except ProducerError as exc:
-        # audio.probe names the file only; say which product and field it belongs to.
-        raise ProducerError(f"{name}: {exc.message}", exc.detail, field="audio") from None
+        raise ProducerError(exc.message, exc.detail, field="audio") from None
 
 
 def _check_length(seconds: float, name: str) -> None:
@@ -420,8 +399,8 @@ def _prepare_music(path: Path, out: Path, role: str, target: float, channels: in
     faded = out.with_name(f"{role}.faded.wav")
     fade = min(1.5, info.duration / 3)
     curve = f"afade=t=out:st={info.duration - fade:.3f}:d={fade:.3f}" if role == "intro" else f"afade=t=in:d={fade:.3f}"
-    tools.run(["ffmpeg", "-nostdin", "-hide_banner", "-y", "-i", path, "-map", "0:a:0", "-af", curve,
-                     "-c:a", "pcm_s16le", faded], outputs=[faded], timeout=300, what=f"ffmpeg fade ({what})")
+    tools.run(["ffmpeg", "-nostdin", "-hide_banner", "-y", *audio.input_args(path, what), "-map", "0:a:0",
+               "-af", curve, "-c:a", "pcm_s16le", faded], outputs=[faded], timeout=300, what=f"ffmpeg fade ({what})")
     audio.normalise(faded, out, target_lufs=target, true_peak=TRUE_PEAK, channels=channels, compress=False,
                     what=what)
 
@@ -429,7 +408,7 @@ def _prepare_music(path: Path, out: Path, role: str, target: float, channels: in
 def _concat(parts: list[Path], out: Path) -> None:
     args: list[str | Path] = ["ffmpeg", "-nostdin", "-hide_banner", "-y"]
     for part in parts:
-        args += ["-i", part]
+        args += audio.input_args(part)
     streams = "".join(f"[{i}:a]" for i in range(len(parts)))
     args += ["-filter_complex", f"{streams}concat=n={len(parts)}:v=0:a=1[a]", "-map", "[a]", "-c:a", "pcm_s16le", out]
     tools.run(args, outputs=[out], timeout=1800, what="ffmpeg concat (intro/outro)")
