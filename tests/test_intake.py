@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
 import re
 import stat
 import struct
@@ -379,9 +380,18 @@ def test_the_cap_per_submission_is_configured_in_site_yml(content, tmp_path):
     assert intake(_write(tmp_path, zip_bytes(files)), content, by="Editor", when=WHEN).outcome == "accepted"
 
 
+def _noise_png(pixels: int) -> bytes:
+    """A real PNG of barely compressible pixels: intake refuses files that are not what they claim."""
+    side = int(pixels ** 0.5)
+    noise = random.Random(7).randbytes(side * side)
+    out = io.BytesIO()
+    Image.frombytes("L", (side, side), noise).save(out, "PNG")
+    return out.getvalue()
+
+
 def test_resubmissions_beyond_the_quarter_quota_are_refused_with_a_message(content, tmp_path):
     files = session_zip_files()
-    files["ha-long-sanitation/media/noise.png"] = bytes(range(256)) * 100
+    files["ha-long-sanitation/media/noise.png"] = _noise_png(25_000)
     size = sum(len(d if isinstance(d, bytes) else d.encode("utf-8")) for d in files.values())
     _limit(content, quarter_quota_bytes=2 * size + 10)
     first = intake(_write(tmp_path, zip_bytes(files), "a.zip"), content, by="E", when=WHEN)
