@@ -26,8 +26,7 @@ HOSTILE_SESSION = session_md(
 
 
 def build(tree: Tree, out: Path, **options):
-    return build_site(BuildOptions(content=tree.root, out=out, cache_dir=out.parent / "cache",
-                                   mkdocs_config=REPO / "mkdocs.yml", **options))
+    return build_site(BuildOptions(content=tree.root, out=out, cache_dir=out.parent / "cache", **options))
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +112,7 @@ def test_no_script_handler_iframe_or_style_from_content_reaches_the_site(built):
 def test_invalid_sessions_are_reported_with_file_and_line_and_left_out(built):
     _, public, _ = built
     assert not public.ok
-    report = json.loads((public.out / "build-report.json").read_text())
+    report = json.loads(public.report_path.read_text())
     invalid = {s["path"]: s["errors"] for s in report["sessions"] if s["status"] == "invalid"}
     assert invalid["content/sessions/2024-q4/ha-long-yaml"][0].startswith(
         "content/sessions/2024-q4/ha-long-yaml/session.md:3: invalid YAML:")
@@ -135,7 +134,8 @@ def test_public_build_shows_published_only_and_preview_shows_all_with_badges(bui
 
 def test_build_report_lists_sessions_products_and_statuses(built):
     _, public, _ = built
-    report = json.loads((public.out / "build-report.json").read_text())
+    assert public.report_path == public.out.parent / "site.build-report.json"
+    report = json.loads(public.report_path.read_text())
     by_id = {s["id"]: s for s in report["sessions"]}
     assert by_id["2024-q4/ha-long-sanitation"]["status"] == "published"
     assert by_id["2024-q4/ha-long-sanitation"]["products"][0]["status"] == "published"
@@ -157,7 +157,7 @@ def test_navigation_has_only_the_top_level_sections(built):
     _, public, _ = built
     page = html(public, "sessions/2025-q1/varanasi-s00/")
     tabs = re.findall(r'class="md-tabs__link', page)
-    assert len(tabs) == 7      # home, quarters, cells, groups, kinds, report, search
+    assert len(tabs) == 6      # home, quarters, cells, groups, kinds, search (the report is for editors)
     assert "Session 17" not in page.split('<div class="md-content"')[0]
 
 
@@ -266,8 +266,7 @@ def test_new_session_refuses_an_unknown_kind(tree):
 
 
 def html_snapshot(site: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*"))
-            if p.is_file() and p.name != "build-report.json"}
+    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
 
 
 def test_editing_one_product_renders_only_its_pages_and_equals_a_clean_build(tmp_path):
