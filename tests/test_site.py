@@ -144,6 +144,43 @@ def test_build_report_lists_sessions_products_and_statuses(built):
     assert report["summary"]["sessions_published"] == 37
 
 
+def published_files(result) -> list[Path]:
+    files = [p for p in result.out.rglob("*") if p.is_file()]
+    assert files
+    return files
+
+
+def test_public_site_holds_no_build_report_and_no_evaluation_report(built):
+    """The build report lists drafts, invalid sessions' errors and local paths; the evaluation
+    report lists drafts and attendance: both are for editors, beside the public site, not in it."""
+    _, public, _ = built
+    names = {p.name for p in published_files(public)}
+    assert "build-report.json" not in names and "report.csv" not in names and "report.json" not in names
+    assert not (public.out / "report").exists()
+    assert "/report/" not in all_html(public) and 'href="report/"' not in html(public, "")
+    for path in published_files(public):          # no trace of the draft or of the build machine
+        data = path.read_bytes()
+        assert b"varanasi-draft" not in data and b"Draft session" not in data, path
+        assert str(public.out.parent.parent).encode() not in data, path
+    beside = json.loads(public.report_path.read_text())
+    assert "2024-q3/varanasi-draft" in {s["id"] for s in beside["sessions"]}
+    assert beside["sections"]["report"] == {"status": "off", "errors": []}
+
+
+def test_preview_site_has_the_evaluation_report_and_the_build_report(built):
+    _, _, preview = built
+    report_page = html(preview, "report/")
+    assert "coverage.svg" in report_page
+    for name in ("report.csv", "report.json", "coverage.svg", "kinds.svg", "attendance.svg"):
+        assert (preview.out / "report" / name).is_file(), name
+    rows = json.loads((preview.out / "report/report.json").read_text())["rows"]
+    assert any(row["cell"] == "varanasi" and "draft" in row["status"] for row in rows)
+    assert 'href="report/"' in html(preview, "") or 'href="./report/"' in html(preview, "")
+    inside = json.loads((preview.out / "build-report.json").read_text())
+    assert inside == json.loads(preview.report_path.read_text())
+    assert inside["preview"] is True and inside["sections"]["report"]["status"] == "published"
+
+
 def test_listings_paginate_so_no_page_grows_with_the_site(built):
     _, public, _ = built
     first = html(public, "cells/varanasi/")
