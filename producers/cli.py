@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import typer
 
@@ -160,6 +160,14 @@ def build(content: Path = ContentOption,
     raise typer.Exit(_build(content, out, preview, jobs, quiet, scheduler, cache, wait))
 
 
+def _rebuilder(content: Path, out: Path, preview: bool, cache: Optional[Path] = None) -> Callable[[], None]:
+    """What `serve` runs when content changes: a build that, when it fails, says the site stays."""
+    def rebuild() -> None:
+        if _build(content, out, preview, None, quiet=True, cache=cache) == 2:
+            _say(f"still serving the last site that built ({out})")
+    return rebuild
+
+
 @app.command()
 def serve(content: Path = ContentOption,
           out: Path = typer.Option(Path("site"), "--out", help="Build folder to serve."),
@@ -173,12 +181,8 @@ def serve(content: Path = ContentOption,
     status = _build(content, out, preview, None, quiet=True)
     if status == 2:
         raise typer.Exit(status)
-
-    def rebuild() -> None:
-        if _build(content, out, preview, None, quiet=True) == 2:
-            _say(f"still serving the last site that built ({out})")
-
-    server = Preview(out, host, port, rebuild=rebuild, report=_say, content=content if watch else None)
+    server = Preview(out, host, port, rebuild=_rebuilder(content, out, preview), report=_say,
+                     content=content if watch else None)
     url = server.start()
     _say(f"serving {out} on {url} (Ctrl-C to stop)")
     try:
