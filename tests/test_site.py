@@ -336,6 +336,7 @@ def test_serve_builds_serves_and_rebuilds_when_content_changes(tmp_path):
     import os
     import subprocess
     import sys
+    import threading
     import time
 
     from tests.conftest import free_port
@@ -345,8 +346,10 @@ def test_serve_builds_serves_and_rebuilds_when_content_changes(tmp_path):
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "producers.cli", "serve", "--content", str(tree.root), "--out",
                                str(tmp_path / "site"), "--port", str(port)], cwd=REPO,
-                              env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, text=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    said: list[str] = []
+    threading.Thread(target=lambda: said.extend(server.stderr), daemon=True).start()
     url = f"http://127.0.0.1:{port}/sessions/2024-q4/ha-long-sanitation/"
 
     def page_text() -> str:
@@ -355,19 +358,28 @@ def test_serve_builds_serves_and_rebuilds_when_content_changes(tmp_path):
         except OSError:
             return ""
 
-    def wait_for(text: str) -> bool:
+    def wait_for(condition) -> bool:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            if text in page_text():
+            if condition():
                 return True
             time.sleep(0.5)
         return False
 
     try:
-        assert wait_for("Sanitation in our ward")
+        assert wait_for(lambda: "Sanitation in our ward" in page_text())
         session = tree.root / "sessions/2024-q4/ha-long-sanitation/session.md"
         session.write_text(session.read_text().replace("Sanitation in our ward", "Clean canals for all"))
-        assert wait_for("Clean canals for all")
+        assert wait_for(lambda: "Clean canals for all" in page_text())
+        # a rebuild that fails leaves the server serving the last site that built, and says so
+        site_yml = tree.root / "site.yml"
+        good = site_yml.read_text()
+        site_yml.write_text("title: [broken\n")
+        assert wait_for(lambda: any("still serving the last site that built" in line for line in said)), said
+        assert any(line.startswith("build failed") and "site.yml" in line for line in said), said
+        assert "Clean canals for all" in page_text()
+        site_yml.write_text(good.replace("Test site", "Fixed site"))
+        assert wait_for(lambda: "Fixed site" in page_text())
     finally:
         server.terminate()
         server.wait(timeout=30)
