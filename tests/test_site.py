@@ -181,6 +181,16 @@ def test_preview_site_has_the_evaluation_report_and_the_build_report(built):
     assert inside["preview"] is True and inside["sections"]["report"]["status"] == "published"
 
 
+@pytest.mark.browser
+def test_report_page_in_the_preview_shows_its_charts(built, served, page):
+    _, _, preview = built
+    page.goto(served(preview.out) + "report/", wait_until="load")
+    images = page.evaluate("[...document.querySelectorAll('article img')].map(i => [i.getAttribute('src'), "
+                           "i.naturalWidth, i.alt])")
+    assert [src for src, _, _ in images] == ["coverage.svg", "kinds.svg", "attendance.svg"]
+    assert all(width > 200 and alt for _, width, alt in images), images
+
+
 def test_listings_paginate_so_no_page_grows_with_the_site(built):
     _, public, _ = built
     first = html(public, "cells/varanasi/")
