@@ -176,13 +176,14 @@ def serve(content: Path = ContentOption,
           preview: bool = typer.Option(False, "--preview", help="Show every session with a status badge."),
           watch: bool = typer.Option(True, "--watch/--no-watch", help="Rebuild when content changes.")) -> None:
     """Build, serve on http://HOST:PORT (HEAD and byte ranges), rebuild when content changes."""
-    from .serve import Preview
+    from .serve import Preview, content_fingerprint
 
+    since = content_fingerprint(content)          # an edit made during the first build is seen
     status = _build(content, out, preview, None, quiet=True)
     if status == 2:
         raise typer.Exit(status)
     server = Preview(out, host, port, rebuild=_rebuilder(content, out, preview), report=_say,
-                     content=content if watch else None)
+                     content=content if watch else None, since=since)
     url = server.start()
     _say(f"serving {out} on {url} (Ctrl-C to stop)")
     try:

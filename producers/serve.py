@@ -97,10 +97,13 @@ def content_fingerprint(root: Path) -> tuple:
 
 
 def watch(root: Path, rebuild: Callable[[], object], stop: threading.Event, interval: float = 1.0,
-          report: Callable[[str], None] = print) -> None:
+          report: Callable[[str], None] = print, since: tuple | None = None) -> None:
     """Call ``rebuild`` when anything under ``root`` changes, until ``stop`` is set. A failure of any
-    kind is reported and the watching goes on: the next edit (the fix, usually) rebuilds again."""
-    last = content_fingerprint(root)
+    kind is reported and the watching goes on: the next edit (the fix, usually) rebuilds again.
+
+    ``since`` is the fingerprint the served site was built from (taken before that build started),
+    so an edit made while it was building is not missed."""
+    last = content_fingerprint(root) if since is None else since
     while not stop.wait(interval):
         try:
             current = content_fingerprint(root)
@@ -117,12 +120,13 @@ class Preview:
     """``root`` served on ``host:port``; with ``content``, rebuilt by ``rebuild`` when content changes."""
 
     def __init__(self, root: Path, host: str, port: int, rebuild: Callable[[], object],
-                 report: Callable[[str], None], content: Path | None = None, interval: float = 1.0):
+                 report: Callable[[str], None], content: Path | None = None, interval: float = 1.0,
+                 since: tuple | None = None):
         self.server = make_server(root, host, port)
         self.stopping = threading.Event()
         self.threads = [threading.Thread(target=self.server.serve_forever, daemon=True, name="cell35-serve")]
         if content is not None:
-            self.threads.append(threading.Thread(target=watch, args=(content, rebuild, self.stopping, interval, report),
+            self.threads.append(threading.Thread(target=watch, args=(content, rebuild, self.stopping, interval, report, since),
                                                  daemon=True, name="cell35-watch"))
 
     def start(self) -> str:

@@ -26,7 +26,7 @@ import producers.webfonts as webfonts_module
 from producers import cli
 from producers.buildlock import build_lock
 from producers.pipeline import Progress
-from producers.serve import Preview, watch
+from producers.serve import Preview, content_fingerprint, watch
 from producers.site import BuildOptions, build_site, report_path
 from tests.conftest import REPO, Tree, free_port, session_md
 from tests.podcast_support import artwork
@@ -250,10 +250,11 @@ def until(condition, seconds: float = 120) -> bool:
 
 def test_serve_keeps_serving_and_reports_when_a_rebuild_raises(tree, cache, tmp_path, monkeypatch, capsys):
     out = tmp_path / "site"
+    since = content_fingerprint(tree.root)
     assert build(tree, out, cache).ok
     reported: list[str] = []
     preview = Preview(out, "127.0.0.1", free_port(), rebuild=cli._rebuilder(tree.root, out, True, cache),
-                      report=reported.append, content=tree.root, interval=0.2)
+                      report=reported.append, content=tree.root, interval=0.2, since=since)
     base = preview.start()
     page = base + SESSION
     session = tree.root / SESSION / "session.md"
@@ -285,19 +286,21 @@ def test_the_watcher_reports_any_exception_and_keeps_watching(tmp_path):
     (tmp_path / "a.md").write_text("one")
     calls, reported = [], []
     stop = threading.Event()
+    since = content_fingerprint(tmp_path)
 
     def rebuild():
         calls.append(len(calls))
         if len(calls) == 1:
             raise KeyError("no such thing")
 
-    thread = threading.Thread(target=watch, args=(tmp_path, rebuild, stop, 0.1, reported.append), daemon=True)
+    thread = threading.Thread(target=watch, args=(tmp_path, rebuild, stop, 0.1, reported.append, since),
+                              daemon=True)
     thread.start()
     try:
-        (tmp_path / "a.md").write_text("two")
+        (tmp_path / "a.md").write_text("two, longer")     # sizes differ: mtimes may share a clock tick
         assert until(lambda: reported, 30)
         assert reported == ["rebuild failed: KeyError: 'no such thing'; still serving the last site that built"]
-        (tmp_path / "a.md").write_text("three, longer")
+        (tmp_path / "a.md").write_text("three, longer still")
         assert until(lambda: len(calls) == 2, 30)
     finally:
         stop.set()
