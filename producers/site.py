@@ -42,7 +42,7 @@ from .images import fit_within
 from .loader import ContentTree, SessionRecord, check_media_path, load_content
 from .model import SiteConfig
 from .pages import Page, SiteView, all_pages, nav, product_page, section_page
-from .pipeline import (TRASH, Cache, FileHasher, Job, JobResult, Progress, atomic_write_text, discard, run_jobs,
+from .pipeline import (Cache, FileHasher, Job, JobResult, Progress, atomic_write_text, discard, run_jobs,
                        worker_pool)
 from .render import THEME_OVERRIDES, Asset, page_hashes, render, write_docs
 from .search import INDEX_DIR, build_index
@@ -64,7 +64,7 @@ HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 # What a URL keeps as it is; everything else is percent-encoded, so a URL printed raw in an HTML
 # attribute (the theme prints site_url-derived URLs unescaped), XML or CSS cannot leave its quotes.
 URL_SAFE = "/:?#[]@!$()*+,;=%-._~"
-# Site sections and what a failure of each costs the site.
+# The site-level sections; each one that fails is left out alone (Sections).
 SECTIONS = ("fonts", "logo", "report", "podcast")
 
 

@@ -16,7 +16,6 @@ from PIL import Image
 
 import producers.site as site_module
 from producers.errors import ConfigError
-from producers.loader import load_content
 from producers.model import PodcastChannel, PodcastOwner, SiteConfig, Theme
 from producers.site import BuildOptions, build_site
 from tests.conftest import REPO, Tree
