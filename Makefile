@@ -20,4 +20,4 @@ check: setup
 	$(BIN)/cell35 check content
 
 clean:
-	rm -rf site .site.d .cache .build
+	rm -rf site site.build-report.json .site.d .site.lock .cache .build

@@ -42,7 +42,7 @@ def build(content: Path, out: Path, jobs: int) -> tuple[float, dict]:
                     "--cache", str(out.parent / "cache"), "--jobs", str(jobs), "-q"], cwd=REPO, check=True,
                    env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, capture_output=True)
     seconds = time.perf_counter() - started
-    return seconds, json.loads((out / "build-report.json").read_text())
+    return seconds, json.loads(out.with_name(out.name + ".build-report.json").read_text())
 
 
 def main() -> None:

@@ -93,18 +93,18 @@ def main() -> None:
     noop, _ = cell35_build(work)
     noop2, _ = cell35_build(work)
     noop = min(noop, noop2)
-    noop_phases = json.loads((work / "site" / "build-report.json").read_text())["phases"]
+    noop_phases = json.loads((work / "site.build-report.json").read_text())["phases"]
     # the same generated pages, built by bare mkdocs (the keep_docs dump of one more build)
     from producers.site import BuildOptions, build_site
     build_site(BuildOptions(content=work / "content", out=work / "site", cache_dir=work / ".cache",
-                            keep_docs=work / "docs-copy", mkdocs_config=REPO / "mkdocs.yml"))
+                            keep_docs=work / "docs-copy"))
     bare, _ = timed([PYTHON, "-m", "mkdocs", "build", "-q", "-f", str(work / "docs-copy" / "mkdocs.yml"),
                      "-d", str(work / "bare-site")], REPO)
     article = next((work / "content" / "sessions").rglob("01-article.md"))
     # a new sentence each run: a --keep folder must not find the edited state cached from a previous run
     article.write_text(article.read_text(encoding="utf-8") + f"\nEdited line {time.time_ns()}.\n", encoding="utf-8")
     edited, _ = cell35_build(work)
-    report = json.loads((work / "site" / "build-report.json").read_text())
+    report = json.loads((work / "site.build-report.json").read_text())
     print(f"sessions: {args.sessions}; pages: {sum(1 for _ in (work / 'site').rglob('*.html'))}")
     print(f"first build ({'cold' if cold else 'warm'} cache): {first:.2f} s (peak RSS {first_rss / 1024:.0f} MB)")
     print(f"1. no-op rebuild {noop:.2f} s / bare mkdocs build {bare:.2f} s = {noop / bare:.3f}  (target <= 1.2)")

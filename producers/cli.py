@@ -6,9 +6,8 @@ import datetime as dt
 import json
 import os
 import sys
-import threading
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import typer
 
@@ -91,56 +90,82 @@ def check(directory: Path = typer.Argument(Path("content"), help="Content folder
     raise typer.Exit(1 if errors else 0)
 
 
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
 def _build(content: Path, out: Path, preview: bool, jobs: Optional[int], quiet: bool,
-           scheduler: Optional[str] = None, cache: Optional[Path] = None) -> int:
-    from .site import BuildOptions, build_site
+           scheduler: Optional[str] = None, cache: Optional[Path] = None, wait: bool = True) -> int:
+    """Build once; 0 all published, 1 published with something left out, 2 nothing published."""
+    from .site import BuildOptions, build_site, describe_failure
 
     executor = None
     client = None
-    if scheduler:
-        from distributed import Client
-        client = Client(scheduler)
-        executor = client.get_executor()
     try:
+        if scheduler:
+            from distributed import Client
+            client = Client(scheduler)
+            executor = client.get_executor()
         result = build_site(BuildOptions(content=content, out=out, preview=preview,
                                          jobs=jobs if jobs is not None else os.cpu_count(),
-                                         executor=executor, cache_dir=cache, progress=_progress(quiet)))
+                                         executor=executor, cache_dir=cache, progress=_progress(quiet),
+                                         wait=wait, notify=_say))
     except Cell35Error as exc:
-        typer.echo(f"build failed, {out} left unchanged: {exc}", err=True)
+        _say(f"build failed, {out} left unchanged: {exc}")
+        return 2
+    except Exception as exc:  # a bug: one line for the user, and the published site stays as it was
+        _say(f"build failed, {out} left unchanged: internal error: {describe_failure(exc)}")
         return 2
     finally:
         if client is not None:
             client.close()
     report = result.report
     for problem in result.problems:
-        typer.echo(str(problem), err=True)
+        _say(str(problem))
     for session in report["sessions"]:
         for product in session["products"]:
             for error in product["errors"]:
-                typer.echo(f"left out: {error}", err=True)
+                _say(f"left out: {error}")
             if not quiet:
                 for warning in product["warnings"]:
-                    typer.echo(f"warning: {warning}", err=True)
+                    _say(f"warning: {warning}")
+    for name, section in report["sections"].items():
+        for error in section["errors"]:
+            _say(f"left out: site section {name}: {error}")
     summary = report["summary"]
     jobs_line = ", ".join(f"{n} {status}" for status, n in summary["jobs"].items())
     typer.echo(f"{'✓' if result.ok else '✗'} built {out}: {summary['sessions_published']} sessions, "
                f"{summary['products_published']} products published, {summary['products_left_out']} left out, "
-               f"{summary['sessions_invalid']} invalid sessions; jobs: {jobs_line}; {report['seconds']:.1f} s",
-               err=quiet is False)
+               f"{summary['sessions_invalid']} invalid sessions; jobs: {jobs_line}; {report['seconds']:.1f} s; "
+               f"report: {result.report_path}", err=quiet is False)
     return 0 if result.ok else 1
 
 
 @app.command()
 def build(content: Path = ContentOption,
-          out: Path = typer.Option(Path("site"), "--out", help="Where the site goes (replaced only when complete)."),
-          preview: bool = typer.Option(False, "--preview", help="Show every session with a status badge."),
+          out: Path = typer.Option(Path("site"), "--out", help="Where the site goes (replaced only when complete); "
+                                                               "the build report goes beside it, "
+                                                               "OUT.build-report.json."),
+          preview: bool = typer.Option(False, "--preview", help="Show every session with a status badge, the "
+                                                                "evaluation report and the build report."),
           jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Parallel render jobs (default: cores)."),
           scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler, tcp://HOST:PORT."),
           cache: Optional[Path] = typer.Option(None, "--cache", help="Render cache (default: .cache beside the "
                                                                      "content folder)."),
+          wait: bool = typer.Option(True, "--wait/--no-wait", help="When another build is writing the same output "
+                                                                  "or cache: wait for it (default), or give up."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors and the summary.")) -> None:
-    """Build the site. Invalid sessions are left out and reported; the exit status is then 1."""
-    raise typer.Exit(_build(content, out, preview, jobs, quiet, scheduler, cache))
+    """Build the site. Anything invalid or failed is left out and reported; the exit status is then 1
+    (2: nothing was published)."""
+    raise typer.Exit(_build(content, out, preview, jobs, quiet, scheduler, cache, wait))
+
+
+def _rebuilder(content: Path, out: Path, preview: bool, cache: Optional[Path] = None) -> Callable[[], None]:
+    """What `serve` runs when content changes: a build that, when it fails, says the site stays."""
+    def rebuild() -> None:
+        if _build(content, out, preview, None, quiet=True, cache=cache) == 2:
+            _say(f"still serving the last site that built ({out})")
+    return rebuild
 
 
 @app.command()
@@ -151,24 +176,22 @@ def serve(content: Path = ContentOption,
           preview: bool = typer.Option(False, "--preview", help="Show every session with a status badge."),
           watch: bool = typer.Option(True, "--watch/--no-watch", help="Rebuild when content changes.")) -> None:
     """Build, serve on http://HOST:PORT (HEAD and byte ranges), rebuild when content changes."""
-    from .serve import make_server, watch as watch_content
+    from .serve import Preview, content_fingerprint
 
+    since = content_fingerprint(content)          # an edit made during the first build is seen
     status = _build(content, out, preview, None, quiet=True)
     if status == 2:
         raise typer.Exit(status)
-    server = make_server(out, host, port)
-    stop = threading.Event()
-    if watch:
-        threading.Thread(target=watch_content, daemon=True,
-                         args=(content, lambda: _build(content, out, preview, None, quiet=True), stop)).start()
-    typer.echo(f"serving {out} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    server = Preview(out, host, port, rebuild=_rebuilder(content, out, preview), report=_say,
+                     content=content if watch else None, since=since)
+    url = server.start()
+    _say(f"serving {out} on {url} (Ctrl-C to stop)")
     try:
-        server.serve_forever()
+        server.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        stop.set()
-        server.server_close()
+        server.stop()
 
 
 new_app = typer.Typer(help="Scaffold new content.", no_args_is_help=True)

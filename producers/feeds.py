@@ -6,6 +6,11 @@ and pubDate come from its identity (session id + product file stem, session date
 the build time or the audio's bytes: re-encoding or editing an episode must never make a podcast
 app list it twice. The feed bytes are deterministic too (lastBuildDate is the newest episode's
 date), so an unchanged site publishes byte-identical feeds.
+
+Podcast apps render an item's ``<description>`` and ``<content:encoded>`` (and the channel's
+``<description>``) as HTML, so what goes there is HTML cleaned with the pages' allow-list
+(``html.clean``): plain text is escaped first, show notes are sanitised. Every other text field is
+plain text, which lxml escapes for XML.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from feedgen.feed import FeedGenerator
 from PIL import Image, UnidentifiedImageError
 
 from .errors import ProducerError
-from .html import escape
+from .html import clean, escape
 from .i18n import LANGUAGE_NAMES, Labels
 from .model import Cell, PodcastChannel, SiteConfig
 from .podcast_ns import PodcastIndexEntryExtension, PodcastIndexExtension, podcast_guid
@@ -51,7 +56,7 @@ class Episode:
     guid: str
     language: str
     cell: str                                # cell id
-    description: str
+    description: str                         # plain text (escaped on its way into the feed)
     cell_name: str = ""
     transcript_url: str | None = None        # WebVTT
     transcript_srt_url: str | None = None
@@ -63,6 +68,7 @@ class Episode:
     season: int | None = None
     explicit: bool = False
     author: str = ""
+    notes_html: str = ""                     # show notes as HTML (sanitised again on its way into the feed)
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,16 @@ def artwork_bytes(path: Path, what: str, size: int | None = None) -> bytes:
     return out.getvalue()
 
 
+def feed_html(fragment: str) -> str:
+    """HTML as a feed may carry it: only what the pages' allow-list lets through."""
+    return clean(fragment)
+
+
+def text_as_html(text: str) -> str:
+    """Plain text for a field that readers render as HTML."""
+    return feed_html(escape(text))
+
+
 def hms(seconds: float) -> str:
     total = int(round(seconds))
     return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
@@ -209,7 +225,7 @@ def feed_xml(feed: FeedLink, siblings: list[FeedLink], channel: PodcastChannel, 
     fg.load_extension("podcast")
     fg.register_extension("podcastindex", PodcastIndexExtension, PodcastIndexEntryExtension)
     fg.title(feed.title)
-    fg.description(channel.description)
+    fg.description(text_as_html(channel.description))
     fg.language(feed.language)
     fg.author({"name": channel.author, "email": channel.owner.email})
     fg.generator("cell35")
@@ -244,8 +260,9 @@ def _add_entry(fg: FeedGenerator, episode: Episode, channel: PodcastChannel) -> 
     fe.guid(episode.guid, permalink=False)
     fe.title(episode.title)
     fe.link(href=episode.page_url)
-    description = clip_utf8(episode.description or episode.title)
-    fe.description(description)
+    fe.description(text_as_html(clip_utf8(episode.description or episode.title)))
+    if episode.notes_html:
+        fe.content(feed_html(episode.notes_html))         # content:encoded, escaped for XML by lxml (no CDATA)
     fe.enclosure(episode.enclosure_url, str(episode.length), "audio/mpeg")
     fe.pubDate(episode.pub_date)
     fe.podcast.itunes_duration(hms(episode.duration))

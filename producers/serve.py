@@ -1,5 +1,9 @@
 """A local preview server that answers HEAD and byte-range requests (video seeking, podcast apps),
-and rebuilds when content changes."""
+and rebuilds when content changes.
+
+The server never dies with a rebuild: whatever a rebuild raises is reported in one line and the
+last site that built stays served (a build swaps the site in only when it is complete).
+"""
 
 from __future__ import annotations
 
@@ -92,11 +96,53 @@ def content_fingerprint(root: Path) -> tuple:
     return tuple(sorted(entries))
 
 
-def watch(root: Path, rebuild: Callable[[], None], stop: threading.Event, interval: float = 1.0) -> None:
-    last = content_fingerprint(root)
+def watch(root: Path, rebuild: Callable[[], object], stop: threading.Event, interval: float = 1.0,
+          report: Callable[[str], None] = print, since: tuple | None = None) -> None:
+    """Call ``rebuild`` when anything under ``root`` changes, until ``stop`` is set. A failure of any
+    kind is reported and the watching goes on: the next edit (the fix, usually) rebuilds again.
+
+    ``since`` is the fingerprint the served site was built from (taken before that build started),
+    so an edit made while it was building is not missed."""
+    last = content_fingerprint(root) if since is None else since
     while not stop.wait(interval):
-        current = content_fingerprint(root)
-        if current != last:
+        try:
+            current = content_fingerprint(root)
+            if current == last:
+                continue
             time.sleep(0.3)   # let an editor finish writing
             last = content_fingerprint(root)
             rebuild()
+        except Exception as exc:  # noqa: BLE001 - whatever it was, the preview keeps serving
+            report(f"rebuild failed: {type(exc).__name__}: {exc}; still serving the last site that built")
+
+
+class Preview:
+    """``root`` served on ``host:port``; with ``content``, rebuilt by ``rebuild`` when content changes."""
+
+    def __init__(self, root: Path, host: str, port: int, rebuild: Callable[[], object],
+                 report: Callable[[str], None], content: Path | None = None, interval: float = 1.0,
+                 since: tuple | None = None):
+        self.server = make_server(root, host, port)
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self.server.serve_forever, daemon=True, name="cell35-serve")]
+        if content is not None:
+            self.threads.append(threading.Thread(target=watch, args=(content, rebuild, self.stopping, interval, report, since),
+                                                 daemon=True, name="cell35-watch"))
+
+    def start(self) -> str:
+        for thread in self.threads:
+            thread.start()
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def wait(self) -> None:
+        """Until Ctrl-C (KeyboardInterrupt reaches the main thread) or ``stop``."""
+        while not self.stopping.wait(0.5):
+            pass
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+        for thread in self.threads[1:]:
+            thread.join(timeout=60)

@@ -92,8 +92,7 @@ def demo_site(tmp_path_factory) -> Path:
     from producers.site import BuildOptions, build_site
 
     work = tmp_path_factory.mktemp("demo")
-    result = build_site(BuildOptions(content=REPO / "content", out=work / "site", cache_dir=work / "cache",
-                                     mkdocs_config=REPO / "mkdocs.yml", jobs=2))
+    result = build_site(BuildOptions(content=REPO / "content", out=work / "site", cache_dir=work / "cache", jobs=2))
     assert result.ok, result.report["problems"]
     return work / "site"
 

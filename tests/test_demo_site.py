@@ -11,6 +11,8 @@ import feedparser
 import podcastparser
 from PIL import Image
 
+from producers.site import report_path
+
 BASE = "https://cell35.example.org/"
 
 
@@ -19,7 +21,7 @@ def local(site: Path, url: str) -> Path:
 
 
 def test_demo_builds_cleanly_with_every_kind_published(demo_site):
-    report = json.loads((demo_site / "build-report.json").read_text())
+    report = json.loads(report_path(demo_site).read_text())
     assert report["summary"]["products_left_out"] == 0
     assert report["summary"]["jobs"]["failed"] == 0
     kinds = {p["kind"] for s in report["sessions"] for p in s["products"] if p["status"] == "published"}

@@ -225,3 +225,54 @@ def test_site_podcast_gives_feeds_artwork_and_the_subscribe_page(tmp_path):
     assert "podcast/feed.xml" in files and "podcast/artwork.jpg" in files
     assert 'href="https://example.org/podcast/ha-long/feed.xml"' in html
     assert feeds.site_podcast(EPISODES, SITE, CELLS, tmp_path, Labels("en")) == ({}, "")
+
+
+HOSTILE_NOTES = ("Notes <script>alert('notes')</script> <img src=x onerror=alert('img')>\n\n"
+                 "[a link](javascript:alert('link')) <a href=\"https://example.org/\" onclick=\"alert('click')\">ok</a>\n")
+
+
+def active_markup(fragment: str) -> list[str]:
+    """Scripts, event handlers and javascript: URLs in an HTML fragment, as a browser would parse it."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "iframe", "object", "embed", "style"):
+                found.append(f"<{tag}>")
+            for name, value in attrs:
+                if name.startswith("on") or (value or "").strip().lower().startswith("javascript:"):
+                    found.append(f"<{tag} {name}={value}>")
+
+    Parser().feed(fragment)
+    return found
+
+
+def test_hostile_show_notes_reach_the_feed_only_as_sanitised_html():
+    """Podcast apps render <description> and <content:encoded> as HTML: read back without
+    feedparser's own sanitiser (as a careless app would), nothing active is left."""
+    from producers import speech
+    from producers.html import markdown_to_html
+
+    notes_html = markdown_to_html(HOSTILE_NOTES)
+    raw_html = "<p>raw <script>alert(1)</script><b onmouseover=alert(2)>bold</b></p>"   # feeds.py cleans again
+    items = [episode("2025-q1/ha-long-scams", "01-podcast", "ha-long", "en", dt.date(2025, 2, 1),
+                     description=speech.plain_text(HOSTILE_NOTES), notes_html=notes_html),
+             episode("2025-q1/ha-long-scams", "02-podcast", "ha-long", "en", dt.date(2025, 2, 1),
+                     description="<img src=x onerror=alert(3)>", notes_html=raw_html)]
+    xml = feeds.build_feeds(items, CHANNEL, SITE, cells=CELLS)["podcast/feed.xml"]
+    parsed = feedparser.parse(xml, sanitize_html=False)
+    assert len(parsed.entries) == 2
+    for entry in parsed.entries:
+        for markup in (entry.summary, entry.content[0].value):
+            assert active_markup(markup) == [], markup
+            assert "<script" not in markup, markup
+    notes = {e.id: e.content[0].value for e in parsed.entries}
+    first = notes[items[0].guid]
+    assert "Notes" in first and '<a href="https://example.org/"' in first     # the harmless part stays
+    assert "<b>bold</b>" in notes[items[1].guid]
+    # plain-text descriptions are escaped, so their text is shown, not run
+    summaries = {e.id: e.summary for e in parsed.entries}
+    assert summaries[items[1].guid] == "&lt;img src=x onerror=alert(3)&gt;"
+    assert summaries[items[0].guid].startswith("Notes")

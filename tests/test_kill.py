@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 import signal
@@ -11,16 +12,17 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import REPO, Tree, session_md
+from producers.site import report_path
+from tests.conftest import Tree, session_md
 
 CELL35 = [sys.executable, "-m", "producers.cli"]
 
 
 def snapshot(site: Path) -> dict[str, str]:
-    """Every published file and its hash, except the report (it records the build time)."""
+    """Every published file and its hash, except the sitemap (it records the build time)."""
     files = {}
     for path in sorted(site.rglob("*")):
-        if path.is_file() and path.name not in ("build-report.json", "sitemap.xml", "sitemap.xml.gz"):
+        if path.is_file() and path.name not in ("sitemap.xml", "sitemap.xml.gz"):
             files[str(path.relative_to(site))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return files
 
@@ -43,7 +45,6 @@ def make_tree(root: Path, sessions: int) -> Tree:
 def test_killed_builds_never_break_the_site_and_the_next_build_is_clean(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
-    (work / "mkdocs.yml").write_bytes((REPO / "mkdocs.yml").read_bytes())
     tree = make_tree(work / "content", 30)
     site = work / "site"
     assert build(tree.root, site, work).wait(timeout=300) == 0
@@ -62,16 +63,19 @@ def test_killed_builds_never_break_the_site_and_the_next_build_is_clean(tmp_path
         orphans = subprocess.run(["pgrep", "-f", f"--cache {work / '.cache'}"], capture_output=True, text=True)
         assert orphans.stdout.strip() == "", orphans.stdout
         current = snapshot(site)
-        # whole: either exactly the previous site or a complete new one (if the build won the race)
-        assert current == published or (site / "build-report.json").is_file() and len(current) > len(published), attempt
+        # whole: either exactly the previous site or a complete new one (if the build won the race),
+        # and the report beside it is the one of the site it stands beside
+        assert current == published or len(current) > len(published), attempt
+        report = json.loads(report_path(site).read_text())
+        assert report["summary"]["sessions_published"] == len([p for p in site.glob("sessions/*/*")]), attempt
         published = current
     assert build(tree.root, site, work).wait(timeout=300) == 0
     clean_work = tmp_path / "clean"
     clean_work.mkdir()
-    (clean_work / "mkdocs.yml").write_bytes((REPO / "mkdocs.yml").read_bytes())
     clean = build(tree.root, clean_work / "site", clean_work)
     assert clean.wait(timeout=300) == 0
     assert snapshot(site) == snapshot(clean_work / "site")
     # killed builds left no scratch behind once a build has run after them
     assert [p.name for p in (work / ".cache" / "tmp").iterdir()] == []
     assert len([p for p in (work / ".site.d").iterdir() if not p.name.startswith(".")]) <= 2
+    assert "build-report.json" not in {p.name for p in site.rglob("*")}

@@ -126,7 +126,7 @@ def test_cli_build_on_a_dask_scheduler(tmp_path, monkeypatch):
                                           "--cache", str(tmp_path / "cache"), "--scheduler", cluster.scheduler_address])
     assert result.exit_code == 0, result.output
     import json
-    report = json.loads((tmp_path / "site" / "build-report.json").read_text())
+    report = json.loads((tmp_path / "site.build-report.json").read_text())
     assert report["summary"]["jobs"]["rendered"] >= 2          # session card, article card, report
     assert (tmp_path / "site/sessions/2024-q4/ha-long-sanitation/card.png").is_file()
 

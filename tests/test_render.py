@@ -8,7 +8,7 @@ from producers.errors import ConfigError
 from producers.pages import Page
 from producers.pipeline import Cache, FileHasher
 from producers.render import page_hashes, render
-from tests.conftest import REPO
+from producers.site import DEFAULT_MKDOCS_CONFIG
 
 CONFIG = {"site_name": "T", "site_url": "https://example.org/", "nav": [{"Home": "index.md"}]}
 
@@ -18,7 +18,7 @@ def pages(**texts: str) -> list[Page]:
 
 
 def build(page_list: list[Page], cache: Cache):
-    return render(page_list, page_hashes(page_list), [], CONFIG, REPO / "mkdocs.yml", cache,
+    return render(page_list, page_hashes(page_list), [], CONFIG, DEFAULT_MKDOCS_CONFIG, cache,
                   FileHasher(cache.root / "filehash.json"))
 
 

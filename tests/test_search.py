@@ -147,7 +147,7 @@ def test_titles_are_stored_as_text_for_the_page_to_show_as_text(title):
 def small_site(tmp_path_factory, served):
     """A site whose common word needs the more-files (tiny blocks), with one hostile session."""
     from producers.site import BuildOptions, build_site
-    from tests.conftest import REPO, Tree, session_md
+    from tests.conftest import Tree, session_md
 
     root = tmp_path_factory.mktemp("search-site")
     tree = Tree(root / "content")
@@ -162,8 +162,7 @@ def small_site(tmp_path_factory, served):
         import producers.search as search
         patch.setattr(search, "FIRST_BLOCK", 4)
         patch.setattr(search, "MORE_BLOCK", 3)
-        result = build_site(BuildOptions(content=tree.root, out=root / "site", cache_dir=root / "cache",
-                                         mkdocs_config=REPO / "mkdocs.yml"))
+        result = build_site(BuildOptions(content=tree.root, out=root / "site", cache_dir=root / "cache"))
     assert result.ok
     return served(result.out), result.out
 

@@ -26,8 +26,7 @@ HOSTILE_SESSION = session_md(
 
 
 def build(tree: Tree, out: Path, **options):
-    return build_site(BuildOptions(content=tree.root, out=out, cache_dir=out.parent / "cache",
-                                   mkdocs_config=REPO / "mkdocs.yml", **options))
+    return build_site(BuildOptions(content=tree.root, out=out, cache_dir=out.parent / "cache", **options))
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +112,7 @@ def test_no_script_handler_iframe_or_style_from_content_reaches_the_site(built):
 def test_invalid_sessions_are_reported_with_file_and_line_and_left_out(built):
     _, public, _ = built
     assert not public.ok
-    report = json.loads((public.out / "build-report.json").read_text())
+    report = json.loads(public.report_path.read_text())
     invalid = {s["path"]: s["errors"] for s in report["sessions"] if s["status"] == "invalid"}
     assert invalid["content/sessions/2024-q4/ha-long-yaml"][0].startswith(
         "content/sessions/2024-q4/ha-long-yaml/session.md:3: invalid YAML:")
@@ -135,13 +134,61 @@ def test_public_build_shows_published_only_and_preview_shows_all_with_badges(bui
 
 def test_build_report_lists_sessions_products_and_statuses(built):
     _, public, _ = built
-    report = json.loads((public.out / "build-report.json").read_text())
+    assert public.report_path == public.out.parent / "site.build-report.json"
+    report = json.loads(public.report_path.read_text())
     by_id = {s["id"]: s for s in report["sessions"]}
     assert by_id["2024-q4/ha-long-sanitation"]["status"] == "published"
     assert by_id["2024-q4/ha-long-sanitation"]["products"][0]["status"] == "published"
     assert by_id["2024-q3/varanasi-draft"]["status"] == "left out"
     assert report["summary"]["sessions_invalid"] == 2
     assert report["summary"]["sessions_published"] == 37
+
+
+def published_files(result) -> list[Path]:
+    files = [p for p in result.out.rglob("*") if p.is_file()]
+    assert files
+    return files
+
+
+def test_public_site_holds_no_build_report_and_no_evaluation_report(built):
+    """The build report lists drafts, invalid sessions' errors and local paths; the evaluation
+    report lists drafts and attendance: both are for editors, beside the public site, not in it."""
+    _, public, _ = built
+    names = {p.name for p in published_files(public)}
+    assert "build-report.json" not in names and "report.csv" not in names and "report.json" not in names
+    assert not (public.out / "report").exists()
+    assert "/report/" not in all_html(public) and 'href="report/"' not in html(public, "")
+    for path in published_files(public):          # no trace of the draft or of the build machine
+        data = path.read_bytes()
+        assert b"varanasi-draft" not in data and b"Draft session" not in data, path
+        assert str(public.out.parent.parent).encode() not in data, path
+    beside = json.loads(public.report_path.read_text())
+    assert "2024-q3/varanasi-draft" in {s["id"] for s in beside["sessions"]}
+    assert beside["sections"]["report"] == {"status": "off", "errors": []}
+
+
+def test_preview_site_has_the_evaluation_report_and_the_build_report(built):
+    _, _, preview = built
+    report_page = html(preview, "report/")
+    assert "coverage.svg" in report_page
+    for name in ("report.csv", "report.json", "coverage.svg", "kinds.svg", "attendance.svg"):
+        assert (preview.out / "report" / name).is_file(), name
+    rows = json.loads((preview.out / "report/report.json").read_text())["rows"]
+    assert any(row["cell"] == "varanasi" and "draft" in row["status"] for row in rows)
+    assert 'href="report/"' in html(preview, "") or 'href="./report/"' in html(preview, "")
+    inside = json.loads((preview.out / "build-report.json").read_text())
+    assert inside == json.loads(preview.report_path.read_text())
+    assert inside["preview"] is True and inside["sections"]["report"]["status"] == "published"
+
+
+@pytest.mark.browser
+def test_report_page_in_the_preview_shows_its_charts(built, served, page):
+    _, _, preview = built
+    page.goto(served(preview.out) + "report/", wait_until="load")
+    images = page.evaluate("[...document.querySelectorAll('article img')].map(i => [i.getAttribute('src'), "
+                           "i.naturalWidth, i.alt])")
+    assert [src for src, _, _ in images] == ["coverage.svg", "kinds.svg", "attendance.svg"]
+    assert all(width > 200 and alt for _, width, alt in images), images
 
 
 def test_listings_paginate_so_no_page_grows_with_the_site(built):
@@ -157,7 +204,7 @@ def test_navigation_has_only_the_top_level_sections(built):
     _, public, _ = built
     page = html(public, "sessions/2025-q1/varanasi-s00/")
     tabs = re.findall(r'class="md-tabs__link', page)
-    assert len(tabs) == 7      # home, quarters, cells, groups, kinds, report, search
+    assert len(tabs) == 6      # home, quarters, cells, groups, kinds, search (the report is for editors)
     assert "Session 17" not in page.split('<div class="md-content"')[0]
 
 
@@ -266,8 +313,7 @@ def test_new_session_refuses_an_unknown_kind(tree):
 
 
 def html_snapshot(site: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*"))
-            if p.is_file() and p.name != "build-report.json"}
+    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
 
 
 def test_editing_one_product_renders_only_its_pages_and_equals_a_clean_build(tmp_path):
@@ -300,6 +346,7 @@ def test_serve_builds_serves_and_rebuilds_when_content_changes(tmp_path):
     import os
     import subprocess
     import sys
+    import threading
     import time
 
     from tests.conftest import free_port
@@ -309,8 +356,10 @@ def test_serve_builds_serves_and_rebuilds_when_content_changes(tmp_path):
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "producers.cli", "serve", "--content", str(tree.root), "--out",
                                str(tmp_path / "site"), "--port", str(port)], cwd=REPO,
-                              env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, text=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    said: list[str] = []
+    threading.Thread(target=lambda: said.extend(server.stderr), daemon=True).start()
     url = f"http://127.0.0.1:{port}/sessions/2024-q4/ha-long-sanitation/"
 
     def page_text() -> str:
@@ -319,19 +368,28 @@ def test_serve_builds_serves_and_rebuilds_when_content_changes(tmp_path):
         except OSError:
             return ""
 
-    def wait_for(text: str) -> bool:
+    def wait_for(condition) -> bool:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            if text in page_text():
+            if condition():
                 return True
             time.sleep(0.5)
         return False
 
     try:
-        assert wait_for("Sanitation in our ward")
+        assert wait_for(lambda: "Sanitation in our ward" in page_text())
         session = tree.root / "sessions/2024-q4/ha-long-sanitation/session.md"
         session.write_text(session.read_text().replace("Sanitation in our ward", "Clean canals for all"))
-        assert wait_for("Clean canals for all")
+        assert wait_for(lambda: "Clean canals for all" in page_text())
+        # a rebuild that fails leaves the server serving the last site that built, and says so
+        site_yml = tree.root / "site.yml"
+        good = site_yml.read_text()
+        site_yml.write_text("title: [broken\n")
+        assert wait_for(lambda: any("still serving the last site that built" in line for line in said)), said
+        assert any(line.startswith("build failed") and "site.yml" in line for line in said), said
+        assert "Clean canals for all" in page_text()
+        site_yml.write_text(good.replace("Test site", "Fixed site"))
+        assert wait_for(lambda: "Fixed site" in page_text())
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -132,7 +132,9 @@ class PodcastProducer:
             chapters=tuple((c["start"], c["title"]) for c in meta["chapters"]),
             persons=tuple((p.name, p.role) for p in product.persons), image_url=url("cover.jpg"),
             episode=product.episode, season=product.season, explicit=product.explicit,
-            author=", ".join(product.authors) or ctx.cell.name)
+            author=", ".join(product.authors) or ctx.cell.name,
+            # a recording's body is its show notes (as on the page); a script's is the transcript
+            notes_html=markdown_to_html(ctx.record.body) if product.audio and ctx.record.body.strip() else "")
 
 
 def published_names(ctx: ProductContext) -> dict[str, str]:
