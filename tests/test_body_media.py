@@ -17,7 +17,7 @@ from PIL import Image
 
 from producers.loader import body_image_stem, load_content
 from producers.site import BuildOptions, build_site
-from tests.conftest import REPO, Tree, session_md
+from tests.conftest import Tree, session_md
 
 S = "content/sessions/2024-q4/ha-long-sanitation"
 PHOTO = "ảnh-kênh.jpg"                      # written NFC in the body, stored NFD on disk (as macOS does)
@@ -146,13 +146,12 @@ def built(tmp_path_factory):
     (elsewhere / "session.md").write_text(session_md(title="Another cell's draft", date="2024-08-01"))
     (elsewhere / "01-article.md").write_text("---\ntype: article\ntitle: Secret\n---\nSECRET TEXT\n")
     os.symlink(elsewhere.parent, tree.root / "sessions" / "2024-q3")
-    result = build_site(BuildOptions(content=tree.root, out=work / "site", cache_dir=work / "cache",
-                                     mkdocs_config=REPO / "mkdocs.yml", jobs=1))
+    result = build_site(BuildOptions(content=tree.root, out=work / "site", cache_dir=work / "cache", jobs=1))
     return result
 
 
 def test_build_publishes_the_good_session_and_names_each_bad_file(built):
-    report = json.loads((built.out / "build-report.json").read_text(encoding="utf-8"))
+    report = json.loads((built.report_path).read_text(encoding="utf-8"))
     by_id = {s["id"]: s for s in report["sessions"]}
     assert by_id["2024-q4/ha-long-sanitation"]["status"] == "published"
     assert by_id["2024-q4/ha-long-sanitation"]["products"][0]["status"] == "published"

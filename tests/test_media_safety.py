@@ -18,7 +18,7 @@ import pytest
 import webvtt
 from typer.testing import CliRunner
 
-from editorial_support import session_text, write_session, write_site, zip_bytes
+from editorial_support import session_text, write_site, zip_bytes
 from media_hostile import hostile_texts, with_external_track
 from podcast_support import PodcastTree, contexts, ffmpeg, render, spoken, tone
 from producers import audio, feeds, images, probe, tools
@@ -26,7 +26,6 @@ from producers.cli import app
 from producers.errors import ProducerError, ToolError
 from producers.intake import intake
 from producers.loader import load_content
-from tests.conftest import REPO
 
 KINDS = list(hostile_texts(Path("/x")))
 EXPECTED = {"m3u playlist": "M3U playlist", "hls m3u8": "HLS playlist", "ffconcat list": "ffconcat list",
@@ -188,7 +187,7 @@ def test_intake_refuses_an_unreferenced_disguised_file(tmp_path, secret):
 
 
 def test_build_leaves_the_hostile_session_out_and_publishes_the_rest(tmp_path, secret):
-    from producers.site import BuildOptions, build_site
+    from producers.site import BuildOptions, build_site, report_path
 
     site = PodcastTree(tmp_path / "content")
     good = site.session("ha-long-forest")
@@ -198,10 +197,9 @@ def test_build_leaves_the_hostile_session_out_and_publishes_the_rest(tmp_path, s
     (bad / "media" / name).write_text(text, encoding="utf-8")
     site.product(bad, "01-podcast.md", podcast_front(name), "Show notes.")
     out = tmp_path / "site"
-    result = build_site(BuildOptions(content=site.root, out=out, cache_dir=tmp_path / "cache",
-                                     mkdocs_config=REPO / "mkdocs.yml", jobs=2))
+    result = build_site(BuildOptions(content=site.root, out=out, cache_dir=tmp_path / "cache", jobs=2))
     assert not result.ok
-    report = json.loads((out / "build-report.json").read_text(encoding="utf-8"))
+    report = json.loads((report_path(out)).read_text(encoding="utf-8"))
     invalid = {s["path"]: s["errors"] for s in report["sessions"] if s["status"] == "invalid"}
     (errors,) = invalid.values()
     assert any("01-podcast.md:4: audio: 'media/episode.wav' is not a readable audio file" in e

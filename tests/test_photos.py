@@ -210,7 +210,7 @@ def test_a_series_with_no_readable_photo_is_left_out_naming_each(tree, tmp_path)
 def test_one_truncated_photo_in_a_real_build_leaves_out_that_photo_only(tmp_path):
     """Through build_site: the series is published without the damaged photo; the build report names
     it; a series whose only photo is damaged is left out with an error that names it."""
-    from conftest import REPO, Tree
+    from conftest import Tree
     from producers.site import BuildOptions, build_site
 
     tree = Tree(tmp_path / "content")
@@ -222,8 +222,7 @@ def test_one_truncated_photo_in_a_real_build_leaves_out_that_photo_only(tmp_path
         {"file": "media/broken.jpg", "caption": "Only photo", "alt": "Only alt"}])})
     (lonely / "media").mkdir()
     (lonely / "media" / "broken.jpg").write_bytes(truncated)
-    result = build_site(BuildOptions(content=tree.root, out=tmp_path / "out" / "site", cache_dir=tmp_path / "cache",
-                                     mkdocs_config=REPO / "mkdocs.yml", jobs=1))
+    result = build_site(BuildOptions(content=tree.root, out=tmp_path / "out" / "site", cache_dir=tmp_path / "cache", jobs=1))
     products = {p["url"]: p for s in result.report["sessions"] for p in s["products"]}
     good = products[f"sessions/{FOLDER}/{STEM}/"]
     assert good["status"] == "published" and not good["errors"]

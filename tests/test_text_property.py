@@ -25,7 +25,6 @@ from hypothesis import strategies as st
 from producers.loader import load_content
 from producers.model import describe_character, forbidden_characters
 from producers.site import BuildOptions, build_site
-from tests.conftest import REPO
 from tests.podcast_support import artwork, tone
 
 def forbidden(text: str) -> bool:
@@ -223,9 +222,8 @@ def test_what_check_accepts_builds_with_parsable_feeds_and_titled_pages(media, t
             assert all(p.path.startswith("content/") and p.message for p in loaded.errors)
             return
         seen["built"] += 1
-        result = build_site(BuildOptions(content=root, out=work / "site", cache_dir=work / "cache",
-                                         mkdocs_config=REPO / "mkdocs.yml", jobs=1))
-        report = json.loads((result.out / "build-report.json").read_text(encoding="utf-8"))
+        result = build_site(BuildOptions(content=root, out=work / "site", cache_dir=work / "cache", jobs=1))
+        report = json.loads((result.report_path).read_text(encoding="utf-8"))
         assert result.ok, (value, report["problems"], [p for s in report["sessions"] for p in s["products"]])
         title = one_line(loaded.sessions[0].products[0].product.title)
         # pages keep their title and share tags
