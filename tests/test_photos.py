@@ -199,7 +199,9 @@ def test_an_image_bomb_is_left_out_with_its_size(tree, tmp_path):
 
 
 def test_a_series_with_no_readable_photo_is_left_out_naming_each(tree, tmp_path):
-    write_series(tree, [("a.jpg", b"not a photo", {}), ("b.jpg", (PHOTOS / "landscape_2.jpg").read_bytes()[:9000], {})])
+    # damaged JPEGs: they pass check (JPEG bytes) and fail when decoded
+    write_series(tree, [("a.jpg", (PHOTOS / "landscape_3.jpg").read_bytes()[:3000], {}),
+                        ("b.jpg", (PHOTOS / "landscape_2.jpg").read_bytes()[:9000], {})])
     result = render(PhotoSeriesProducer(), tree.root, STEM, tmp_path / "cache")
     [series] = result.failed
     assert series.name.endswith(":series")
