@@ -23,7 +23,6 @@ try:  # the share card module belongs to the slides work; the article page stand
 except ImportError:  # pragma: no cover
     cards = None
 
-VERSION = "1"
 COVER_STEM = "cover"
 COVER_SIZES = (("-small", 800), ("", images.WEB_LONG_EDGE))
 
@@ -36,8 +35,6 @@ def render_cover(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Pa
 
 
 class ArticleProducer:
-    version = VERSION
-
     def plan(self, ctx: ProductContext) -> list[Job]:
         product = ctx.record.product
         jobs = []
@@ -46,7 +43,7 @@ class ArticleProducer:
                             params={"display": ctx.record.display, "file": product.cover.file,
                                     "credit": product.cover.credit},
                             files=(ctx.media(product.cover.file),),
-                            outputs=tuple(images.web_names(COVER_STEM, COVER_SIZES)), version=VERSION, timeout=120))
+                            outputs=tuple(images.web_names(COVER_STEM, COVER_SIZES)), timeout=120))
         if cards is not None:
             jobs.append(cards.card_job(ctx))
         return jobs
