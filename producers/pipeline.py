@@ -11,6 +11,7 @@ Cache layout (``.cache/``)::
     jobs/<kk>/<key>/     a job's outputs and job.json
     builds/<time>.json   per build: the keys it used (written before it looks anything up)
     locks/<key>.lock     held while a key renders, so concurrent builds render it once
+    prune.lock           shared while a build records its keys and looks them up, exclusive to prune
     identity.json        memo of the code identity (imports per source hash, installed versions)
     tmp/                 scratch folders, named after their owner process
 
@@ -315,14 +316,18 @@ class Cache:
                 os.close(fd)
 
     @contextmanager
-    def used_by_build(self, keys: Iterable[str]) -> Iterator[Path]:
+    def used_by_build(self, keys: Iterable[str]) -> Iterator[Path | None]:
         """Record that a build uses ``keys`` before it looks them up: pruning, which takes the same
         lock exclusively, then either ran before the lookups or sees the record and keeps them.
         The record stays locked until ``build_done()``: a build still running keeps its outputs
         however many builds started since."""
+        keys = sorted(set(keys))
+        if not keys:                      # nothing to build is no build: it must not age the cache
+            yield None
+            return
         with _flock(self.root / "prune.lock", fcntl.LOCK_SH):
             record = self.builds / f"{time.time_ns():020d}-{socket.gethostname()}-{os.getpid()}.json"
-            atomic_write_text(record, json.dumps({"keys": sorted(set(keys))}))
+            atomic_write_text(record, json.dumps({"keys": keys}))
             self._running = open(record, "rb+")
             fcntl.flock(self._running.fileno(), fcntl.LOCK_SH)
             yield record

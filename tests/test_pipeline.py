@@ -260,7 +260,7 @@ def test_outputs_no_build_used_for_n_builds_are_pruned(tmp_path):
 def test_cell35_cache_shows_size_and_prunes(tmp_path):
     from typer.testing import CliRunner
 
-    from producers.cli import app
+    from producers.cli import _bytes, app
 
     root = tmp_path / "cache"
     first = run_jobs([tag_job("a" * 1000), tag_job("b")], Cache(root))
@@ -268,13 +268,16 @@ def test_cell35_cache_shows_size_and_prunes(tmp_path):
     big = first["tag:" + "a" * 1000].outputs["tag.txt"].parent
     shown = CliRunner().invoke(app, ["cache", "--cache", str(root)])
     assert shown.exit_code == 0, shown.output
-    assert "job outputs: 2 entries" in shown.output
-    assert "used by the last build: 1 entry, 1 B" in shown.output
+    small = first["tag:b"].outputs["tag.txt"].parent
+    sizes = {entry: sum(path.stat().st_size for path in entry.iterdir()) for entry in (big, small)}
+    assert sizes[big] > 1000
+    assert f"job outputs: 2 entries, {_bytes(sizes[big] + sizes[small])}\n" in shown.output
+    assert f"used by the last build: 1 entry, {_bytes(sizes[small])}\n" in shown.output
     assert "builds recorded: 2" in shown.output
     assert big.is_dir()                                     # showing never removes
     pruned = CliRunner().invoke(app, ["cache", "--cache", str(root), "--prune", "--keep-builds", "1"])
     assert pruned.exit_code == 0, pruned.output
-    assert "removed 1 entry (1.0 kB)" in pruned.output and "tag:" + "a" * 20 in pruned.output
+    assert f"removed 1 entry ({_bytes(sizes[big])})" in pruned.output and "tag:" + "a" * 20 in pruned.output
     assert not big.exists()
     assert run_jobs([tag_job("b")], Cache(root))["tag:b"].status == "cached"
     missing = CliRunner().invoke(app, ["cache", "--cache", str(tmp_path / "nowhere")])
