@@ -126,7 +126,7 @@ def _pillow_native() -> dict[str, str | None]:
     # Imported by name: this module only reads versions, so it must not make Pillow (found in its
     # syntax tree) a library of every job, the web fonts' included.
     features = importlib.import_module("PIL.features")
-    names = sorted({*features.modules, *features.codecs, *features.features})
+    names = sorted({*features.modules, *features.codecs, *features.features} - {"tkinter", "xcb"})  # no drawing
     return {name: features.version(name) for name in names}
 
 
@@ -156,11 +156,17 @@ class CodeIdentity:
         self.described: dict[str, dict] = {}
         self.digests: dict[str, str] = {}
         self._packages: dict[str, list[str]] | None = None
+        self._hashed: dict[Path, str] = {}      # each file hashed once per run, not once per closure
+
+    def _hash(self, path: Path) -> str:
+        if path not in self._hashed:
+            self._hashed[path] = self.hasher(path)
+        return self._hashed[path]
 
     # --- sources ---------------------------------------------------------------------------------
 
     def _source(self, path: Path) -> tuple[str, dict]:
-        digest = self.hasher(path)
+        digest = self._hash(path)
         self.used_sources.add(digest)
         parsed = self.memo["sources"].get(digest)
         if parsed is None:
@@ -273,7 +279,7 @@ class CodeIdentity:
             for name in with_files:
                 for path in getattr(importlib.import_module(name), KEY_FILES_NAME):
                     try:
-                        files[str(path)] = self.hasher(Path(path))
+                        files[str(path)] = self._hash(Path(path))
                     except OSError as exc:
                         raise CodeIdentityError(f"{name}.{KEY_FILES_NAME}: cannot read {path}: "
                                                 f"{exc.strerror}") from None
