@@ -98,7 +98,7 @@ def main() -> None:
 
         jobs = [Job(name=f"p{n}", kind="photo-series", action=render_photo,
                     params=params_for(n, len(inputs), p.name), files=(p,),
-                    outputs=(f"photo-{n:02d}.jpg",), version="bench") for n, p in enumerate(inputs, start=1)]
+                    outputs=(f"photo-{n:02d}.jpg",)) for n, p in enumerate(inputs, start=1)]
         started = time.perf_counter()
         with ProcessPoolExecutor(max_workers=args.workers) as executor:
             results = run_jobs(jobs, Cache(work / "cache"), executor=executor)

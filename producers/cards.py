@@ -17,7 +17,6 @@ from .model import SiteConfig
 from .pipeline import Job
 from .text import TextStyle, draw_text
 
-VERSION = "1"
 CARD_SIZE = (1200, 630)
 CARD_NAME = "card.png"
 
@@ -115,8 +114,7 @@ def make_card_job(name: str, kind: str, label: str, title: str, subtitle: str, s
     params = {"title": title, "subtitle": subtitle, "site_title": site.title, "primary": site.theme.primary,
               "accent": site.theme.accent, "size": list(CARD_SIZE), "label": label, "name": output,
               "logo_label": f"site.yml: logo ({site.logo})"}
-    return Job(name=name, kind=kind, action=render_card, params=params, files=files, outputs=(output,),
-               version=VERSION)
+    return Job(name=name, kind=kind, action=render_card, params=params, files=files, outputs=(output,))
 
 
 def card_job(ctx, title: str | None = None, subtitle: str | None = None, step: str = "card") -> Job:

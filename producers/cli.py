@@ -12,7 +12,7 @@ from typing import Callable, Optional
 import typer
 
 from .errors import Cell35Error
-from .pipeline import JobResult, Progress
+from .pipeline import KEEP_BUILDS, JobResult, Progress
 
 app = typer.Typer(help="cell35: check, build and serve the cells' session content.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -166,6 +166,55 @@ def _rebuilder(content: Path, out: Path, preview: bool, cache: Optional[Path] = 
         if _build(content, out, preview, None, quiet=True, cache=cache) == 2:
             _say(f"still serving the last site that built ({out})")
     return rebuild
+
+
+def _entries(count: int) -> str:
+    return f"{count} {'entry' if count == 1 else 'entries'}"
+
+
+def _bytes(count: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    return ""
+
+
+@app.command()
+def cache(cache: Path = typer.Option(Path(".cache"), "--cache", help="The render cache (a build's default: .cache "
+                                                                      "beside the content folder)."),
+          prune: bool = typer.Option(False, "--prune", help="Remove the job outputs none of the last N builds used."),
+          keep_builds: int = typer.Option(KEEP_BUILDS, "--keep-builds", min=1,
+                                          help="N: how many of the last builds keep their job outputs.")) -> None:
+    """Show the render cache's size and what the last builds used; --prune removes the rest."""
+    from .pipeline import Cache, tree_bytes
+
+    if not cache.is_dir():
+        typer.echo(f"no cache at {cache} (a build creates it; see --cache)", err=True)
+        raise typer.Exit(1)
+    store = Cache(cache, keep_builds=keep_builds)
+    if prune:
+        removed = store.prune()
+        typer.echo(f"removed {_entries(len(removed))} ({_bytes(sum(e.bytes for e in removed))}) that none of "
+                   f"the last {keep_builds} builds used")
+        for entry in removed:
+            typer.echo(f"  {entry.key[:12]}  {_bytes(entry.bytes):>9}  {entry.name}")
+    usage = store.usage(details=True)
+    prunable = {entry.key for entry in usage.prunable()}
+    last, recent, unrecorded, stale = ("used by the last build", f"last used 1 to {keep_builds - 1} builds ago",
+                                       f"used by no recorded build (pruned once {keep_builds} are recorded)",
+                                       f"used by none of the last {keep_builds} builds (--prune removes them)")
+    groups: dict[str, list] = {last: [], recent: [], unrecorded: [], stale: []}
+    for entry in usage.entries:
+        groups[stale if entry.key in prunable else last if entry.builds_ago == 0 else
+               unrecorded if entry.builds_ago is None else recent].append(entry)
+    typer.echo(f"cache {cache.absolute()}")
+    typer.echo(f"job outputs: {_entries(len(usage.entries))}, {_bytes(sum(e.bytes for e in usage.entries))}")
+    for label, entries in groups.items():
+        if entries or label in (last, stale):
+            typer.echo(f"  {label}: {_entries(len(entries))}, {_bytes(sum(e.bytes for e in entries))}")
+    typer.echo(f"builds recorded: {usage.builds} (the last {keep_builds} keep their outputs)")
+    typer.echo(f"total on disk: {_bytes(tree_bytes(cache))} (with rendered pages, search indexes, scratch)")
 
 
 @app.command()

@@ -1,13 +1,26 @@
 """Plan, cache, execute: producers describe jobs; this module decides what is stale and runs it.
 
-A job's key is the SHA-256 of canonical JSON of everything that can change its output: the action,
-the producer's version, the fields and config it reads, the bytes of its input files and the
-versions of the external tools it calls. Outputs live under ``.cache/jobs/<key>/``, written to a
-temporary folder and renamed into place, so a killed build never leaves a half-written entry.
+A job's key is the SHA-256 of canonical JSON of everything that can change its output: the action
+and the identity of its code (``identity.py``: sources, libraries, fonts), the fields and config it
+reads, the bytes of its input files and the versions of the external tools it calls. Outputs live
+under ``.cache/jobs/<key>/``, written to a temporary folder and renamed into place, so a killed
+build never leaves a half-written entry.
+
+Cache layout (``.cache/``)::
+
+    jobs/<kk>/<key>/     a job's outputs and job.json
+    builds/<time>.json   per build: the keys it used (written before it looks anything up)
+    locks/<key>.lock     held while a key renders, so concurrent builds render it once
+    prune.lock           shared while a build records its keys and looks them up, exclusive to prune
+    identity.json        memo of the code identity (imports per source hash, installed versions)
+    tmp/                 scratch folders, named after their owner process
+
+A job output that none of the last ``KEEP_BUILDS`` builds used is pruned at the end of a build.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -17,15 +30,19 @@ import subprocess
 import tempfile
 import time
 import traceback
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import tools
 from .errors import Cell35Error, ProducerError
+from .identity import CodeIdentity
 
 JOB_META = "job.json"
+IDENTITY_MEMO = "identity.json"
+KEEP_BUILDS = 5            # a job output no build used in this many builds is pruned
 
 
 @dataclass(frozen=True)
@@ -42,7 +59,6 @@ class Job:
     params: Mapping[str, Any]
     files: tuple[Path, ...]
     outputs: tuple[str, ...]
-    version: str
     tools: tuple[str, ...] = ()
     timeout: float = 900.0
 
@@ -118,6 +134,14 @@ def discard(folder: Path) -> None:
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _read_json(path: Path) -> Any:
+    """A memo file's content, or None if there is none or it is unreadable (a memo only saves work)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -127,10 +151,12 @@ def atomic_write_text(path: Path, text: str) -> None:
     os.replace(temp, path)
 
 
-def job_key(job: Job, hasher: FileHasher) -> str:
+def job_key(job: Job, hasher: FileHasher, identity: CodeIdentity | None = None) -> str:
+    """``identity`` memoises the code identity over a run; without one, each call works it out."""
+    identity = identity or CodeIdentity(hasher)
     description = {
         "action": f"{job.action.__module__}.{job.action.__qualname__}",
-        "version": job.version,
+        "code": identity.of(job.action.__module__),
         "params": job.params,
         "files": [hasher(path) for path in job.files],
         "outputs": list(job.outputs),
@@ -169,22 +195,211 @@ def stale_trees(folder: Path, marker: str, keep: Path, count: int) -> tuple[list
 
 
 def _process_start(pid: int) -> str:
-    """The process's start time in clock ticks since boot, or "" if there is no such process."""
+    """The process's start time in clock ticks since boot, or "" if there is no such living process.
+
+    A zombie is dead: it has exited and only waits for a parent to read its status. A killed build's
+    render workers are orphans that init reaps when it gets round to it (seconds later here), and
+    until then their /proc entries still show their start times."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[19].decode()
-    except (OSError, IndexError):
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return ""
+    if len(fields) < 20 or fields[0] in (b"Z", b"X"):
+        return ""
+    return fields[19].decode()
+
+
+@contextmanager
+def _flock(path: Path, mode: int) -> Iterator[None]:
+    """Hold ``flock(mode)`` on ``path`` (created if missing). The kernel drops it if the holder dies."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, mode)
+        yield
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class CacheEntry:
+    key: str
+    path: Path
+    name: str                     # the job's name when it rendered ("" if its job.json is unreadable)
+    bytes: int
+    builds_ago: int | None        # 0: used by the last build; None: by none of the recorded builds
+
+
+@dataclass
+class CacheUsage:
+    entries: list[CacheEntry]
+    builds: int                   # usage records kept
+    keep_builds: int
+    kept: set[str]                # keys pruning keeps: used by the last keep_builds builds or a running one
+
+    def prunable(self) -> list[CacheEntry]:
+        if self.builds < self.keep_builds:       # fewer builds than that have run: nothing is that old
+            return []
+        return [entry for entry in self.entries if entry.key not in self.kept]
+
+
+def tree_bytes(folder: Path, seen: set[tuple[int, int]] | None = None) -> int:
+    """Bytes of the files under ``folder``, a hard-linked file counted once (across calls sharing ``seen``)."""
+    seen = set() if seen is None else seen
+    total = 0
+    for base, _, files in os.walk(folder):
+        for name in files:
+            try:
+                stat = os.lstat(os.path.join(base, name))
+            except OSError:
+                continue
+            if (stat.st_dev, stat.st_ino) not in seen:
+                seen.add((stat.st_dev, stat.st_ino))
+                total += stat.st_size
+    return total
+
+
+def _entry_name(entry: Path) -> str:
+    try:
+        return json.loads((entry / JOB_META).read_text()).get("name", "")
+    except (OSError, ValueError):
         return ""
 
 
 class Cache:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, keep_builds: int = KEEP_BUILDS):
+        if keep_builds < 1:
+            raise ValueError(f"keep_builds must be at least 1 (the build that just ran), not {keep_builds}")
         self.root = Path(root)
+        self.keep_builds = keep_builds
         self.jobs = self.root / "jobs"
         self.tmp = self.root / "tmp"
+        self.builds = self.root / "builds"
+        self.locks = self.root / "locks"
+        self._running = None              # the locked usage record of the build running in this process
 
     def entry(self, key: str) -> Path:
         return self.jobs / key[:2] / key
+
+    def cached_result(self, job: Job, key: str) -> JobResult | None:
+        meta = self.lookup(key)
+        if meta is None:
+            return None
+        entry = self.entry(key)
+        return JobResult(job.name, job.kind, key, "cached", outputs={name: entry / name for name in job.outputs},
+                         warnings=meta.get("warnings", []))
+
+    @contextmanager
+    def job_lock(self, key: str) -> Iterator[None]:
+        """Exclusive to one process at a time, across builds sharing the cache (flock, so a holder that
+        dies releases it). The lock file is removed by its holder; a waiter that then holds the lock of
+        a removed file starts again on the new one."""
+        path = self.locks / f"{key}.lock"
+        self.locks.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                current = os.stat(path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                current = False
+            if current:
+                break
+            os.close(fd)
+        try:
+            yield
+        finally:
+            try:
+                os.unlink(path)
+            finally:
+                os.close(fd)
+
+    @contextmanager
+    def used_by_build(self, keys: Iterable[str]) -> Iterator[Path | None]:
+        """Record that a build uses ``keys`` before it looks them up: pruning, which takes the same
+        lock exclusively, then either ran before the lookups or sees the record and keeps them.
+        The record stays locked until ``build_done()``: a build still running keeps its outputs
+        however many builds started since."""
+        keys = sorted(set(keys))
+        if not keys:                      # nothing to build is no build: it must not age the cache
+            yield None
+            return
+        with _flock(self.root / "prune.lock", fcntl.LOCK_SH):
+            record = self.builds / f"{time.time_ns():020d}-{socket.gethostname()}-{os.getpid()}.json"
+            atomic_write_text(record, json.dumps({"keys": keys}))
+            self._running = open(record, "rb+")
+            fcntl.flock(self._running.fileno(), fcntl.LOCK_SH)
+            yield record
+
+    def build_done(self) -> None:
+        """The build that recorded its keys here is done: unlock its record, prune what is stale."""
+        if self._running is not None:
+            self._running.close()
+            self._running = None
+        self.prune()
+
+    @staticmethod
+    def _running_build(record: Path) -> bool:
+        try:
+            with open(record, "rb+") as handle:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        return False
+
+    def _records(self) -> list[tuple[Path, dict]]:
+        records = []
+        for path in sorted(self.builds.glob("*.json")) if self.builds.is_dir() else []:
+            try:
+                records.append((path, json.loads(path.read_text())))
+            except (OSError, ValueError):
+                records.append((path, {}))       # written atomically, so only a hand edit gets here
+        return records
+
+    def usage(self, keep_builds: int | None = None, details: bool = False) -> CacheUsage:
+        """Every job output, how many builds ago one last used it, and what pruning keeps; with
+        ``details`` also each output's job name and bytes (which reads every entry)."""
+        keep = keep_builds or self.keep_builds
+        records = self._records()
+        last_used: dict[str, int] = {}
+        for age, (_, record) in enumerate(reversed(records)):
+            for key in record.get("keys", []):
+                last_used.setdefault(key, age)
+        kept = {key for key, age in last_used.items() if age < keep}
+        for path, record in records[:-keep]:
+            if self._running_build(path):              # a long build still running: its outputs stay
+                kept.update(record.get("keys", []))
+        entries = []
+        seen: set[tuple[int, int]] = set()
+        for shard in sorted(self.jobs.iterdir()) if self.jobs.is_dir() else []:
+            for path in sorted(shard.iterdir()) if shard.is_dir() and len(shard.name) == 2 else []:
+                entry = CacheEntry(path.name, path, "", 0, last_used.get(path.name))
+                if details:
+                    entry.name, entry.bytes = _entry_name(path), tree_bytes(path, seen)
+                entries.append(entry)
+        return CacheUsage(entries, len(records), keep, kept)
+
+    def prune(self, keep_builds: int | None = None) -> list[CacheEntry]:
+        """Remove the job outputs none of the last ``keep_builds`` builds (nor a running one) used,
+        and the usage records older than those builds. Returns what was removed."""
+        trash = self.jobs / TRASH
+        with _flock(self.root / "prune.lock", fcntl.LOCK_EX):
+            usage = self.usage(keep_builds)
+            removed = usage.prunable()
+            if removed:
+                trash.mkdir(parents=True, exist_ok=True)
+            for entry in removed:
+                entry.name, entry.bytes = _entry_name(entry.path), tree_bytes(entry.path)
+                os.rename(entry.path, trash / entry.key)
+            records = self._records()
+            for path, _ in records[:-usage.keep_builds]:
+                if not self._running_build(path):
+                    path.unlink(missing_ok=True)
+        shutil.rmtree(trash, ignore_errors=True)
+        return removed
 
     def scratch(self, label: str) -> Path:
         """A private temporary folder, named so that a later build can tell whether its owner died:
@@ -220,8 +435,15 @@ class Cache:
 
 
 def execute(job: Job, key: str, cache_root: str) -> JobResult:
-    """Run one job into a temporary folder and publish it to the cache atomically. Worker-side."""
+    """Run one job unless another build rendered it meanwhile (it holds the key's lock while it
+    renders; this one waits and then takes its output as cached). Worker-side."""
     cache = Cache(Path(cache_root))
+    with cache.job_lock(key):
+        return cache.cached_result(job, key) or _render(job, key, cache)
+
+
+def _render(job: Job, key: str, cache: Cache) -> JobResult:
+    """Run one job into a temporary folder and publish it to the cache atomically."""
     work = cache.scratch(key[:12])
     started = time.perf_counter()
     result = JobResult(job.name, job.kind, key, "failed")
@@ -284,20 +506,25 @@ def run_jobs(jobs: Iterable[Job], cache: Cache, executor: Executor | None = None
     results: dict[str, JobResult] = {}
     pending: dict[str, tuple[Job, str]] = {}
     jobs = list(jobs)
+    identity = CodeIdentity(hasher, _read_json(cache.root / IDENTITY_MEMO))
+    keys: dict[str, str] = {}
     for job in jobs:
         try:
-            key = job_key(job, hasher)
+            keys[job.name] = job_key(job, hasher, identity)
         except (OSError, Cell35Error) as exc:
             results[job.name] = JobResult(job.name, job.kind, "", "failed", error=f"cannot read inputs: {exc}")
-            continue
-        meta = cache.lookup(key)
-        if meta is not None:
-            entry = cache.entry(key)
-            results[job.name] = JobResult(job.name, job.kind, key, "cached",
-                                          outputs={name: entry / name for name in job.outputs},
-                                          warnings=meta.get("warnings", []))
-        else:
-            pending[job.name] = (job, key)
+    learnt = identity.learnt()
+    if learnt is not None:
+        atomic_write_text(cache.root / IDENTITY_MEMO, json.dumps(learnt, ensure_ascii=False))
+    with cache.used_by_build(keys.values()):
+        for job in jobs:
+            if job.name not in keys:
+                continue
+            cached = cache.cached_result(job, keys[job.name])
+            if cached is not None:
+                results[job.name] = cached
+            else:
+                pending[job.name] = (job, keys[job.name])
     counts: dict[str, int] = {}
     for job, _ in pending.values():
         counts[job.kind] = counts.get(job.kind, 0) + 1
@@ -341,6 +568,7 @@ def run_jobs(jobs: Iterable[Job], cache: Cache, executor: Executor | None = None
                 if own_executor:
                     executor.shutdown(wait=True, cancel_futures=True)
     progress.finish()
+    cache.build_done()
     if own_hasher:        # a caller that passed its hasher saves it once, when it is done with it
         hasher.save()
     return {job.name: results[job.name] for job in jobs}

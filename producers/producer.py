@@ -60,8 +60,6 @@ def product_contexts(tree, sessions=None) -> list[ProductContext]:
 
 
 class Producer(Protocol):
-    version: str
-
     def plan(self, ctx: ProductContext) -> list[Job]:
         """The render jobs for one product. Pure: reads the model and declares file inputs."""
 

@@ -552,7 +552,6 @@ def write_report_folder(report: Report, out_dir: Path, language: str = "en") -> 
 
 # --- as a pipeline job --------------------------------------------------------------------------
 
-REPORT_VERSION = "1"
 REPORT_OUTPUTS = (*CHART_FILES, "report.csv", "report.json", "fragment.html")
 
 
@@ -587,4 +586,4 @@ def report_job(tree: ContentTree, language: str, year: int | None = None, today:
     return Job(name="report", kind="report", action=report_action,
                params={"data": report_data(report), "language": language, "table_quarters": 1,
                        "matplotlib": matplotlib.__version__},
-               files=(), outputs=REPORT_OUTPUTS, version=REPORT_VERSION)
+               files=(), outputs=REPORT_OUTPUTS)

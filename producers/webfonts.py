@@ -20,7 +20,6 @@ from fontTools.ttLib import TTFont
 from .errors import ConfigError, ProducerError
 from .pipeline import Job, JobResult
 
-VERSION = 2                      # bump when the output changes for the same inputs
 NOTO_DIR = Path("/usr/share/fonts/truetype/noto")
 
 # Google Fonts' ranges for Noto Sans. Those overlap (latin-ext also holds the Vietnamese letters
@@ -80,7 +79,7 @@ def font_jobs() -> list[Job]:
             jobs.append(Job(name=f"font:{file}", kind="fonts", action=subset_action,
                             params={"file": file, "family": family, "weight": weight, "range": text,
                                     "earlier": list(earlier), **versions},
-                            files=(source,), outputs=("font.woff2", "face.json"), version=str(VERSION)))
+                            files=(source,), outputs=("font.woff2", "face.json")))
             if text:
                 earlier.append(text)
     return jobs

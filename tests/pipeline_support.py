@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -31,4 +32,19 @@ def slow(params, files, out: Path):
 
 
 def forgets_output(params, files, out: Path):
+    return []
+
+
+def logged_sleep(params, files, out: Path):
+    """Notes each run (process id, start and end time) in a shared log: how often did it really render?"""
+    started = time.time()
+    time.sleep(params["seconds"])
+    with open(params["log"], "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()} {started} {time.time()}\n")
+    (out / "done.txt").write_text("done")
+    return []
+
+
+def tag(params, files, out: Path):
+    (out / "tag.txt").write_text(params["tag"])
     return []

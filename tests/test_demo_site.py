@@ -50,7 +50,11 @@ def test_site_feed_is_read_by_both_podcast_parsers(demo_site):
 
 
 def test_published_episodes_are_loudness_normalised(demo_site):
-    for mp3 in demo_site.glob("sessions/*/*/*-podcast/*.mp3"):
+    episodes = sorted(demo_site.glob("sessions/*/*/*-podcast/*.mp3"))
+    feed = podcastparser.parse(BASE + "podcast/feed.xml", open(demo_site / "podcast/feed.xml", "rb"))
+    enclosures = sorted(local(demo_site, e["enclosures"][0]["url"]) for e in feed["episodes"])
+    assert len(episodes) == 2 and episodes == enclosures        # every episode a subscriber downloads
+    for mp3 in episodes:
         result = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", str(mp3), "-af", "ebur128=peak=true",
                                  "-f", "null", "-"], capture_output=True, text=True)
         summary = result.stderr[result.stderr.rindex("Summary:"):]

@@ -48,10 +48,18 @@ def test_killed_builds_never_break_the_site_and_the_next_build_is_clean(tmp_path
     tree = make_tree(work / "content", 30)
     site = work / "site"
     assert build(tree.root, site, work).wait(timeout=300) == 0
-    published = snapshot(site)
+    before = snapshot(site)
     # new content for the builds we are going to kill
     for index in range(30, 45):
         tree.session(f"2025-q2/ha-long-n{index:02d}", session=session_md(title=f"New {index}", date="2025-04-02"))
+    # the site those builds would publish, built undisturbed elsewhere
+    clean_work = tmp_path / "clean"
+    clean_work.mkdir()
+    assert build(tree.root, clean_work / "site", clean_work).wait(timeout=300) == 0
+    after = snapshot(clean_work / "site")
+    new_page = "sessions/2025-q2/ha-long-n44/index.html"
+    assert new_page not in before and new_page in after and set(before) < set(after)
+    published = before
     rng = random.Random(35)
     for attempt in range(8):
         process = build(tree.root, site, work)
@@ -62,19 +70,16 @@ def test_killed_builds_never_break_the_site_and_the_next_build_is_clean(tmp_path
         # no render worker outlives the build that started it
         orphans = subprocess.run(["pgrep", "-f", f"--cache {work / '.cache'}"], capture_output=True, text=True)
         assert orphans.stdout.strip() == "", orphans.stdout
+        # whole: every file of exactly the previous site, or of exactly the new one (if the build won
+        # the race), and never back; never a mix, a missing page or a half-written file
         current = snapshot(site)
-        # whole: either exactly the previous site or a complete new one (if the build won the race),
-        # and the report beside it is the one of the site it stands beside
-        assert current == published or len(current) > len(published), attempt
+        assert current == published or published == before and current == after, \
+            (attempt, sorted(set(current) ^ set(published))[:5])
         report = json.loads(report_path(site).read_text())
         assert report["summary"]["sessions_published"] == len([p for p in site.glob("sessions/*/*")]), attempt
         published = current
     assert build(tree.root, site, work).wait(timeout=300) == 0
-    clean_work = tmp_path / "clean"
-    clean_work.mkdir()
-    clean = build(tree.root, clean_work / "site", clean_work)
-    assert clean.wait(timeout=300) == 0
-    assert snapshot(site) == snapshot(clean_work / "site")
+    assert snapshot(site) == after
     # killed builds left no scratch behind once a build has run after them
     assert [p.name for p in (work / ".cache" / "tmp").iterdir()] == []
     assert len([p for p in (work / ".site.d").iterdir() if not p.name.startswith(".")]) <= 2

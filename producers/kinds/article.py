@@ -28,7 +28,6 @@ try:  # the share card module belongs to the slides work; the article page stand
 except ImportError:  # pragma: no cover
     cards = None
 
-VERSION = "1"
 COVER_STEM = "cover"
 COVER_SIZES = (("-small", 800), ("", images.WEB_LONG_EDGE))
 BODY_SIZES = (("", images.WEB_LONG_EDGE),)
@@ -60,8 +59,6 @@ def body_images(body: str) -> dict[str, str]:
 
 
 class ArticleProducer:
-    version = VERSION
-
     def plan(self, ctx: ProductContext) -> list[Job]:
         product = ctx.record.product
         jobs = []
@@ -70,13 +67,13 @@ class ArticleProducer:
                             params={"display": ctx.record.display, "file": product.cover.file,
                                     "credit": product.cover.credit},
                             files=(ctx.media(product.cover.file),),
-                            outputs=tuple(images.web_names(COVER_STEM, COVER_SIZES)), version=VERSION, timeout=120))
+                            outputs=tuple(images.web_names(COVER_STEM, COVER_SIZES)), timeout=120))
         for path in sorted(set(body_images(ctx.record.body).values())):
             stem = body_image_stem(path)
             jobs.append(Job(name=ctx.job_name(stem), kind="article", action=render_body_image,
                             params={"display": ctx.record.display, "file": path, "stem": stem},
                             files=(ctx.media(path),), outputs=tuple(images.web_names(stem, BODY_SIZES)),
-                            version=VERSION, timeout=120))
+                            timeout=120))
         if cards is not None:
             jobs.append(cards.card_job(ctx))
         return jobs

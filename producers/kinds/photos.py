@@ -30,7 +30,6 @@ from ..producer import ProductContext, ProductPage
 from ..text import TextStyle, draw_text, fit_text
 from .social import block_height, credit_text, draw_share_card, without_emoji
 
-VERSION = "1"
 SHARE_WIDTH = 1080
 SHARE_MAX_PHOTO_HEIGHT = 1350        # 4:5, the tallest shape feeds and chat previews show whole
 SHARE_MAX_BYTES = 300_000            # chat apps re-compress anything bigger, and phones on slow links wait
@@ -218,8 +217,6 @@ def render_series(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: P
 # --- the producer -------------------------------------------------------------------------------
 
 class PhotoSeriesProducer:
-    version = VERSION
-
     def _common(self, ctx: ProductContext) -> dict[str, Any]:
         language = ctx.record.language
         return {
@@ -251,10 +248,10 @@ class PhotoSeriesProducer:
             jobs.append(Job(name=ctx.job_name(stem), kind="photo-series", action=render_photo, params=params,
                             files=(path,), outputs=tuple(images.web_names(stem)) + (f"{stem}-share.jpg",
                                                                                    f"{stem}.json"),
-                            version=VERSION, timeout=300))
+                            timeout=300))
         series = {**common, "photos": [self._photo_params(n, p) for n, p in enumerate(photos, start=1)]}
         jobs.append(Job(name=ctx.job_name("series"), kind="photo-series", action=render_series, params=series,
-                        files=tuple(paths), outputs=(ZIP_NAME, SHEET_NAME, CARD_NAME), version=VERSION,
+                        files=tuple(paths), outputs=(ZIP_NAME, SHEET_NAME, CARD_NAME),
                         timeout=120 + 30 * len(photos)))
         return jobs
 

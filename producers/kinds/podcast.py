@@ -27,7 +27,6 @@ from ..model import PodcastProduct
 from ..pipeline import Job, JobResult
 from ..producer import ProductContext, ProductPage
 
-VERSION = "1"
 ACCEPTED_AUDIO = (".mp3", ".m4a", ".wav", ".ogg", ".opus", ".flac")
 MAX_SECONDS = 3 * 3600            # longer is surely a mistake (a phone left recording), and ~85 MB of MP3
 MAX_MUSIC_SECONDS = 120           # intro/outro music is a sting, not a programme
@@ -44,8 +43,6 @@ OUTPUTS = ("episode.mp3", "episode.json")
 
 
 class PodcastProducer:
-    version = VERSION
-
     def plan(self, ctx: ProductContext) -> list[Job]:
         product: PodcastProduct = ctx.record.product
         files: list[Path] = []
@@ -96,7 +93,7 @@ class PodcastProducer:
         }
         tool_names = ("ffmpeg", "ffprobe") + (() if product.audio else ("espeak-ng",))
         return [Job(name=ctx.job_name("episode"), kind="podcast", action=render_episode, params=params,
-                    files=tuple(files), outputs=tuple(outputs), version=VERSION, tools=tool_names, timeout=3600)]
+                    files=tuple(files), outputs=tuple(outputs), tools=tool_names, timeout=3600)]
 
     def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:
         result = results.get(ctx.job_name("episode"))

@@ -44,7 +44,6 @@ from ..producer import ProductContext, ProductPage
 from ..slidesmd import Deck, Item, Slide, item_paragraphs, parse_deck
 from ..text import Layout, Paragraph, Span, TextStyle, draw_layout, draw_text, fit_paragraphs
 
-VERSION = "1"
 WIDTH, HEIGHT = 1920, 1080
 EMU_PER_PX = 12192000 // WIDTH          # a 13.333 in wide PPTX slide: 6350 EMU per design pixel
 PT_PER_PX = 0.5                          # 960 pt across: text sizes in pt are half the pixel sizes
@@ -98,14 +97,12 @@ def deck_params(ctx: ProductContext) -> tuple[dict, tuple[Path, ...]]:
 
 
 class SlidesProducer:
-    version = VERSION
-
     def plan(self, ctx: ProductContext) -> list[Job]:
         params, files = deck_params(ctx)
         pictures = tuple(slide_name(n) for n in range(1, params["slides"] + 1))
         jobs = [
-            Job(ctx.job_name("slides"), "slides", render_pictures, params, files, pictures + ("deck.pdf",), VERSION),
-            Job(ctx.job_name("pptx"), "slides", render_pptx, params, files, ("deck.pptx",), VERSION),
+            Job(ctx.job_name("slides"), "slides", render_pictures, params, files, pictures + ("deck.pdf",)),
+            Job(ctx.job_name("pptx"), "slides", render_pptx, params, files, ("deck.pptx",)),
             cards.card_job(ctx),
         ]
         if ctx.record.product.video:

@@ -27,7 +27,6 @@ from ..pipeline import Job, JobResult
 from ..producer import ProductContext, ProductPage
 from ..text import TextStyle, clusters, draw_text, fit_text
 
-VERSION = "1"
 SQUARE_NAME = "square.jpg"
 CARD_NAME = "card.png"
 IMAGE_STEM = "image"
@@ -275,8 +274,6 @@ def session_link(ctx: ProductContext) -> str:
 
 
 class SocialPostProducer:
-    version = VERSION
-
     def plan(self, ctx: ProductContext) -> list[Job]:
         product = ctx.record.product
         from .photos import format_date   # one date style for every share image
@@ -295,7 +292,7 @@ class SocialPostProducer:
             params["credit"] = product.image.credit
         outputs = (SQUARE_NAME, CARD_NAME) + (tuple(images.web_names(IMAGE_STEM, IMAGE_SIZES)) if files else ())
         return [Job(name=ctx.job_name("images"), kind="social-post", action=render_social, params=params,
-                    files=files, outputs=outputs, version=VERSION, timeout=120)]
+                    files=files, outputs=outputs, timeout=120)]
 
     def texts(self, ctx: ProductContext) -> list[PlatformText]:
         product = ctx.record.product

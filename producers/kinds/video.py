@@ -30,7 +30,6 @@ from ..pipeline import Job, JobResult
 from ..producer import ProductContext, ProductPage
 from ..slidesmd import parse_deck
 
-VERSION = "1"
 TITLE_SECONDS = 3.0
 END_SECONDS = 3.0
 NARRATION_LEAD = 0.4           # silence before a scene's narration starts (the crossfade settles)
@@ -149,13 +148,11 @@ def render_jobs(ctx: ProductContext, params: Mapping[str, Any], files: tuple[Pat
         outputs = (video_name(shape_name), poster_name(shape_name), VTT_NAME, SRT_NAME)
         job_params = dict(params, shape=shape_name)
         jobs.append(Job(ctx.job_name(f"video-{shape_name.replace(':', 'x')}"), "video", render_video, job_params,
-                        files, outputs, VERSION, tools=("ffmpeg", "espeak-ng"), timeout=3600))
+                        files, outputs, tools=("ffmpeg", "ffprobe", "espeak-ng"), timeout=3600))
     return jobs
 
 
 class VideoProducer:
-    version = VERSION
-
     def plan(self, ctx: ProductContext) -> list[Job]:
         params, files = storyboard_params(ctx)
         return render_jobs(ctx, params, files, ctx.record.product.shapes) + [cards.card_job(ctx)]
