@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Optional
 import typer
 
 from .errors import Cell35Error
-from .pipeline import JobResult, Progress
+from .pipeline import JOB_MEMORY_LIMIT, JobResult, Progress, size_text
 
 app = typer.Typer(help="cell35: check, build and serve the cells' session content.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -91,8 +92,23 @@ def check(directory: Path = typer.Argument(Path("content"), help="Content folder
     raise typer.Exit(1 if errors else 0)
 
 
+MIN_JOB_MEMORY = 256 * 1024 ** 2    # a job's process starts at ~100 MB, ffmpeg's at ~150 MB
+SIZE_UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
+
+
+def parse_size(text: str) -> int:
+    """``--job-memory``: bytes, or a number with K, M or G (KiB, MiB, GiB), e.g. ``3G`` or ``1536M``."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?)(?:i?B)?\s*", text, re.IGNORECASE)
+    if match is None:
+        raise typer.BadParameter(f"{text!r} is not a size; write it like 3G, 1536M or 3221225472 (bytes)")
+    size = int(float(match.group(1)) * SIZE_UNITS[match.group(2).upper()])
+    if size < MIN_JOB_MEMORY:
+        raise typer.BadParameter(f"{text!r} is below the least a job can run in, {size_text(MIN_JOB_MEMORY)}")
+    return size
+
+
 def _build(content: Path, out: Path, preview: bool, jobs: Optional[int], quiet: bool,
-           scheduler: Optional[str] = None, cache: Optional[Path] = None) -> int:
+           scheduler: Optional[str] = None, cache: Optional[Path] = None, job_memory: int = JOB_MEMORY_LIMIT) -> int:
     from .site import BuildOptions, build_site
 
     executor = None
@@ -104,7 +120,8 @@ def _build(content: Path, out: Path, preview: bool, jobs: Optional[int], quiet: 
     try:
         result = build_site(BuildOptions(content=content, out=out, preview=preview,
                                          jobs=jobs if jobs is not None else os.cpu_count(),
-                                         executor=executor, cache_dir=cache, progress=_progress(quiet)))
+                                         executor=executor, cache_dir=cache, progress=_progress(quiet),
+                                         job_memory=job_memory))
     except Cell35Error as exc:
         typer.echo(f"build failed, {out} left unchanged: {exc}", err=True)
         return 2
@@ -138,9 +155,12 @@ def build(content: Path = ContentOption,
           scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler, tcp://HOST:PORT."),
           cache: Optional[Path] = typer.Option(None, "--cache", help="Render cache (default: .cache beside the "
                                                                      "content folder)."),
+          job_memory: str = typer.Option(f"{JOB_MEMORY_LIMIT // 1024 ** 3}G", "--job-memory",
+                                         help="Memory each process of a render job may map, e.g. 3G or 1536M; "
+                                              "a job needing more fails alone, its product left out."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors and the summary.")) -> None:
     """Build the site. Invalid sessions are left out and reported; the exit status is then 1."""
-    raise typer.Exit(_build(content, out, preview, jobs, quiet, scheduler, cache))
+    raise typer.Exit(_build(content, out, preview, jobs, quiet, scheduler, cache, parse_size(job_memory)))
 
 
 @app.command()

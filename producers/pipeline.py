@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import multiprocessing.connection
 import os
+import pickle
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -34,6 +40,12 @@ class Job:
 
     ``action`` must be a module-level function (it is pickled to worker processes); it returns a
     list of warning strings.
+
+    A job that reads other jobs' outputs names them: ``needs`` and ``wants`` map an alias to a job
+    name. It runs after them and is called ``action(params, files, out_dir, inputs)``, where
+    ``inputs[alias]`` maps each output name of that job to its file. A failed ``needs`` fails the
+    job (naming it); a failed ``wants`` gives ``inputs[alias] = None``. The dependencies' keys are
+    part of the job's key, so it is as content-addressed as its own files.
     """
 
     name: str
@@ -45,6 +57,13 @@ class Job:
     version: str
     tools: tuple[str, ...] = ()
     timeout: float = 900.0
+    needs: Mapping[str, str] = field(default_factory=dict)
+    wants: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def dependencies(self) -> dict[str, str]:
+        """Alias -> job name, ``needs`` and ``wants`` together."""
+        return {**self.needs, **self.wants}
 
 
 @dataclass
@@ -219,14 +238,16 @@ class Cache:
             return None
 
 
-def execute(job: Job, key: str, cache_root: str) -> JobResult:
+def execute(job: Job, key: str, cache_root: str, inputs: Mapping[str, Mapping[str, Path] | None] | None = None
+            ) -> JobResult:
     """Run one job into a temporary folder and publish it to the cache atomically. Worker-side."""
     cache = Cache(Path(cache_root))
     work = cache.scratch(key[:12])
     started = time.perf_counter()
     result = JobResult(job.name, job.kind, key, "failed")
     try:
-        warnings = job.action(job.params, job.files, work) or []
+        extra = (inputs or {},) if job.dependencies else ()
+        warnings = job.action(job.params, job.files, work, *extra) or []
         missing = [name for name in job.outputs if not (work / name).is_file()]
         if missing:
             raise ProducerError(f"render finished without writing {', '.join(missing)}")
@@ -241,6 +262,8 @@ def execute(job: Job, key: str, cache_root: str) -> JobResult:
     except Cell35Error as exc:
         result.error = getattr(exc, "message", str(exc))
         result.detail = getattr(exc, "detail", "")
+    except MemoryError:
+        result.error = _out_of_memory()
     except Exception as exc:  # a producer bug must not take the other jobs down
         result.error = f"{type(exc).__name__}: {exc}"
         result.detail = tools.tail(traceback.format_exc())
@@ -251,19 +274,265 @@ def execute(job: Job, key: str, cache_root: str) -> JobResult:
     return result
 
 
-def _die_with_parent() -> None:
-    """Worker initializer: on Linux, a worker gets SIGKILL when the build that started it dies, so a
-    killed build never leaves orphan renders behind."""
+# --- containment: every job in a process group of its own, under a time and a memory limit -----
+
+JOB_MEMORY_LIMIT = 3 * 1024 ** 3
+"""Bytes of address space each process of a job may map (``--job-memory``): a 12 MP photo decodes to
+36 MB and a 1080p x264 encode maps well under 1 GB; a job needing more is a runaway or an input to
+split. The job's process starts at ~100 MB."""
+
+KILL_GRACE = 10.0      # seconds a killed job's process gets to be reaped before the runner moves on
+
+
+def size_text(size: int) -> str:
+    for unit, scale in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:g} {unit}"
+    return f"{size} bytes"
+
+
+def _out_of_memory() -> str:
+    import resource
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    cap = f"{size_text(limit)} per process" if limit != resource.RLIM_INFINITY else "what the machine has"
+    return (f"ran out of memory: the job memory limit is {cap} (--job-memory); "
+            "make its input smaller (fewer or smaller photos, scenes or slides), or raise the limit")
+
+
+def _timed_out(job: Job) -> str:
+    return (f"ran past its {job.timeout:g} s time limit and was stopped, with every tool it started; "
+            "make its input smaller (a shorter recording or video, fewer photos or slides)")
+
+
+def _prctl_death_signal(signum: int) -> None:
+    """Linux: the kernel sends ``signum`` to this process when the thread that started it ends."""
     try:
         import ctypes
-        import signal
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signum)   # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
 
 
-def worker_pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent)
+def _kill_group(*_signal_args) -> None:
+    os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
+def _contain(memory: int | None, runner: int) -> None:
+    """In a job's own process, before its action runs: a session (and process group) of its own,
+    so the runner can kill it with every tool it started; death with the build; the memory limit.
+
+    The job's parent may die by SIGKILL (the build killed), which nobody can catch: the kernel then
+    sends this process SIGTERM, and the handler kills the whole group, tools included."""
+    if os.getsid(0) != os.getpid():
+        os.setsid()
+    signal.signal(signal.SIGTERM, _kill_group)
+    _prctl_death_signal(signal.SIGTERM)
+    try:
+        os.kill(runner, 0)             # the build died before the death signal was armed
+    except ProcessLookupError:
+        _kill_group()
+    if memory:
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+
+def _job_process(job: Job, key: str, cache_root: str, memory: int | None, inputs, runner: int, conn) -> None:
+    """A job's process, forked by the fork server (multiprocessing target)."""
+    _contain(memory, runner)
+    conn.send(execute(job, key, cache_root, inputs))
+    conn.close()
+
+
+def job_main() -> None:
+    """A job's process started as a fresh interpreter: ``python -c 'from producers.pipeline import job_main;
+    job_main()' PAYLOAD``, where the file PAYLOAD holds the pickled (job, key, cache root, memory, inputs,
+    runner pid). Writes one byte to stdout once it is ready to run the job, then the pickled JobResult.
+    Stray prints of an action go to stderr."""
+    with open(sys.argv[1], "rb") as handle:
+        job, key, cache_root, memory, inputs, runner = pickle.load(handle)
+    channel = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    _contain(memory, runner)
+    channel.write(b"+")
+    pickle.dump(execute(job, key, cache_root, inputs), channel)
+    channel.close()
+
+
+class LiveJobs:
+    """Process groups of the jobs running now, so an interrupted runner can kill them all."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._groups: set[int] = set()
+
+    def add(self, pid: int) -> None:
+        with self._lock:
+            self._groups.add(pid)
+
+    def discard(self, pid: int) -> None:
+        with self._lock:
+            self._groups.discard(pid)
+
+    def kill_all(self) -> None:
+        with self._lock:
+            groups = list(self._groups)
+        for pid in groups:
+            kill_job(pid)
+
+
+def kill_job(pid: int) -> None:
+    """SIGKILL to the job's process group (its tools included), or to the process if it has not made
+    its group yet."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _forkserver_context(jobs: Iterable[Job]):
+    """multiprocessing's fork server, started once per process with the jobs' action modules (and the
+    main module) imported, so that a job's process costs a fork rather than a new interpreter."""
+    context = multiprocessing.get_context("forkserver")
+    main = sys.modules["__main__"]
+    preload = ["__main__"]
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if name and not name.endswith("__main__"):
+        preload.append(name)
+    preload += sorted({job.action.__module__ for job in jobs})
+    context.set_forkserver_preload(preload)       # only read when the server starts
+    return context
+
+
+def _failed(job: Job, key: str, error: str, detail: str = "", seconds: float = 0.0) -> JobResult:
+    return JobResult(job.name, job.kind, key, "failed", seconds=seconds, error=error, detail=detail)
+
+
+def _exit_problem(code: int | None) -> str:
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name
+        hint = " (the kernel kills a process that runs the machine out of memory)" if -code == signal.SIGKILL else ""
+        return f"its process was killed by {name}{hint}"
+    return f"its process ended (exit status {code}) without a result"
+
+
+def contained_fork(context, job: Job, key: str, cache_root: str, memory: int | None, inputs,
+                   live: LiveJobs) -> JobResult:
+    """Run a job in a process forked by the fork server; kill its group at its time limit."""
+    started = time.monotonic()
+    reader, writer = context.Pipe(duplex=False)
+    process = context.Process(target=_job_process, name=f"cell35 job {job.name}",
+                              args=(job, key, cache_root, memory, inputs, os.getpid(), writer))
+    try:
+        process.start()
+    except Exception as exc:          # an unpicklable job
+        return _failed(job, key, f"cannot start the job: {type(exc).__name__}: {exc}")
+    finally:
+        writer.close()
+    live.add(process.pid)
+    try:
+        ready = multiprocessing.connection.wait([reader, process.sentinel], timeout=job.timeout)
+        if not ready:
+            kill_job(process.pid)
+            process.join(KILL_GRACE)
+            return _failed(job, key, _timed_out(job), seconds=time.monotonic() - started)
+        try:
+            result = reader.recv() if reader.poll() else None
+        except (EOFError, OSError):
+            result = None
+        process.join(KILL_GRACE)
+        if result is None:
+            return _failed(job, key, _exit_problem(process.exitcode), seconds=time.monotonic() - started)
+        return result
+    finally:
+        live.discard(process.pid)
+        kill_job(process.pid)         # whatever the job left running in its group
+        reader.close()
+        if process.exitcode != 0:     # killed, or died: its scratch folder stays behind
+            Cache(Path(cache_root)).sweep()
+
+
+STARTUP_LIMIT = 120.0   # seconds a fresh interpreter may take to import the job's modules
+
+
+def contained_subprocess(job: Job, key: str, cache_root: str, memory: int | None, inputs) -> JobResult:
+    """Run a job in a fresh interpreter; kill its group at its time limit, counted once it has started.
+    For executors this module does not own: Dask workers are daemon processes, which may not start
+    multiprocessing children."""
+    started = time.monotonic()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+    fd, payload = tempfile.mkstemp(prefix="cell35-job.")
+    with os.fdopen(fd, "wb") as handle:
+        pickle.dump((job, key, cache_root, memory, inputs, os.getpid()), handle)
+    process = subprocess.Popen([sys.executable, "-c", f"from {__name__} import job_main; job_main()", payload],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True, env=env)
+    try:
+        ready = multiprocessing.connection.wait([process.stdout], timeout=STARTUP_LIMIT)
+        if ready and os.read(process.stdout.fileno(), 1) == b"+":
+            try:
+                out, err = process.communicate(timeout=job.timeout)
+            except subprocess.TimeoutExpired:
+                kill_job(process.pid)
+                process.communicate()
+                return _failed(job, key, _timed_out(job), seconds=time.monotonic() - started)
+            try:
+                return pickle.loads(out)
+            except Exception:
+                pass
+        else:
+            late = process.poll() is None
+            kill_job(process.pid)
+            out, err = process.communicate()
+            if late:
+                return _failed(job, key, f"its process did not start within {STARTUP_LIMIT:g} s",
+                               seconds=time.monotonic() - started)
+        return _failed(job, key, _exit_problem(process.returncode), tools.tail(err.decode("utf-8", "replace")),
+                       seconds=time.monotonic() - started)
+    finally:
+        kill_job(process.pid)         # whatever the job left running in its group
+        os.unlink(payload)
+        if process.returncode != 0:   # killed, or died: its scratch folder stays behind
+            Cache(Path(cache_root)).sweep()
+
+
+def dependent_key(key: str, dependencies: Mapping[str, str | None]) -> str:
+    """The key of a job that reads other jobs' outputs: its own key and theirs (None: absent)."""
+    if not dependencies:
+        return key
+    return hashlib.sha256(canonical_json({"job": key, "dependencies": dict(dependencies)}).encode()).hexdigest()
+
+
+def _dependency_order(jobs: list[Job]) -> tuple[list[Job], dict[str, str]]:
+    """Jobs with each after the jobs it depends on (otherwise in the given order), and the problem
+    of each job that cannot run: a dependency on a job that is not planned, or a cycle."""
+    named = {job.name: job for job in jobs}
+    problems: dict[str, str] = {}
+    order: list[Job] = []
+    state: dict[str, str] = {}           # "visiting" | "done"
+
+    def visit(job: Job, path: list[str]) -> None:
+        if state.get(job.name) == "done":
+            return
+        if state.get(job.name) == "visiting":
+            cycle = path[path.index(job.name):] + [job.name]
+            for name in cycle:
+                problems.setdefault(name, "its dependencies form a cycle: " + " -> ".join(cycle))
+            return
+        state[job.name] = "visiting"
+        for name in job.dependencies.values():
+            if name not in named:
+                problems.setdefault(job.name, f"needs {name}, which is not planned in this build")
+            else:
+                visit(named[name], path + [job.name])
+        state[job.name] = "done"
+        order.append(job)
+
+    for job in jobs:
+        visit(job, [])
+    return order, problems
 
 
 class Progress:
@@ -276,71 +545,128 @@ class Progress:
 
 def run_jobs(jobs: Iterable[Job], cache: Cache, executor: Executor | None = None,
              hasher: FileHasher | None = None, progress: Progress | None = None,
-             workers: int | None = None) -> dict[str, JobResult]:
-    """Run what is stale, reuse what is cached. Any ``concurrent.futures.Executor`` works."""
+             workers: int | None = None, memory: int | None = JOB_MEMORY_LIMIT) -> dict[str, JobResult]:
+    """Run what is stale, reuse what is cached; each job after the jobs whose outputs it reads.
+
+    Each job runs in a process of its own (also with ``workers=1``), killed with its tools at its
+    time limit, under ``memory`` bytes of address space per process. Without ``executor``, ``workers``
+    jobs (default: the cores) run at once from a fork server; with one (Dask's, say), each of its
+    tasks starts the job as a fresh interpreter on the worker's machine.
+    """
     own_hasher = hasher is None
     hasher = hasher or FileHasher()
     progress = progress or Progress()
-    results: dict[str, JobResult] = {}
-    pending: dict[str, tuple[Job, str]] = {}
     jobs = list(jobs)
+    results: dict[str, JobResult] = {}
+    own_keys: dict[str, str] = {}
     for job in jobs:
         try:
-            key = job_key(job, hasher)
+            own_keys[job.name] = job_key(job, hasher)
         except (OSError, Cell35Error) as exc:
-            results[job.name] = JobResult(job.name, job.kind, "", "failed", error=f"cannot read inputs: {exc}")
-            continue
+            results[job.name] = _failed(job, "", f"cannot read inputs: {exc}")
+    order, problems = _dependency_order(jobs)
+    keys: dict[str, str] = {}
+
+    def cached(job: Job, key: str) -> JobResult | None:
         meta = cache.lookup(key)
-        if meta is not None:
-            entry = cache.entry(key)
-            results[job.name] = JobResult(job.name, job.kind, key, "cached",
-                                          outputs={name: entry / name for name in job.outputs},
-                                          warnings=meta.get("warnings", []))
+        if meta is None:
+            return None
+        entry = cache.entry(key)
+        return JobResult(job.name, job.kind, key, "cached", outputs={name: entry / name for name in job.outputs},
+                         warnings=meta.get("warnings", []))
+
+    waiting: dict[str, Job] = {}
+    for job in order:                 # keys in dependency order: a dependency's key is known first
+        if job.name in results:
+            continue
+        if job.name in problems:
+            results[job.name] = _failed(job, own_keys[job.name], problems[job.name])
+            continue
+        unknown = [name for name in job.needs.values() if name not in keys]
+        if unknown:                   # a dependency that could not even be keyed: fail now
+            results[job.name] = _failed(job, own_keys[job.name], _dependency_failed(unknown[0], results))
+            continue
+        keys[job.name] = dependent_key(own_keys[job.name],
+                                       {alias: keys.get(name) for alias, name in job.dependencies.items()})
+        results_hit = cached(job, keys[job.name])
+        if results_hit is not None:
+            results[job.name] = results_hit
         else:
-            pending[job.name] = (job, key)
+            waiting[job.name] = job
     counts: dict[str, int] = {}
-    for job, _ in pending.values():
+    for job in waiting.values():
         counts[job.kind] = counts.get(job.kind, 0) + 1
     progress.start(counts)
-    if pending:
-        own_executor = executor is None
-        if own_executor and (len(pending) == 1 or workers == 1):
-            for job, key in pending.values():           # in this process: no pool to start
-                results[job.name] = execute(job, key, str(cache.root))
-                progress.advance(results[job.name])
-        else:
-            executor = executor or worker_pool(workers or os.cpu_count() or 1)
-            try:
-                futures: dict[Future, Job] = {executor.submit(execute, job, key, str(cache.root)): job
-                                              for job, key in pending.values()}
-                # Jobs queue behind each other, so a job's limit counts from the run's start plus the
-                # limits of the jobs that may run before it on as many workers as the executor has.
-                started = time.monotonic()
-                budget = sum(job.timeout for job in futures.values())
-                remaining = set(futures)
-                while remaining:
-                    done, remaining = wait(remaining, timeout=min(budget, 5.0), return_when=FIRST_COMPLETED)
-                    for future in done:
-                        job = futures[future]
-                        try:
-                            result = future.result()
-                        except Exception as exc:  # a dead worker, an unpicklable job
-                            result = JobResult(job.name, job.kind, pending[job.name][1], "failed",
-                                               error=f"{type(exc).__name__}: {exc}")
-                        results[job.name] = result
-                        progress.advance(result)
-                    if remaining and time.monotonic() - started > budget:
-                        for future in remaining:
-                            job = futures[future]
-                            future.cancel()
-                            results[job.name] = JobResult(job.name, job.kind, pending[job.name][1], "failed",
-                                                          error=f"job ran past its {job.timeout:.0f} s time limit")
-                            progress.advance(results[job.name])
-                        remaining = set()
-            finally:
-                if own_executor:
-                    executor.shutdown(wait=True, cancel_futures=True)
+    if waiting:
+        _schedule(waiting, results, keys, own_keys, cached, cache, executor, workers, memory, progress)
     progress.finish()
     if own_hasher:        # a caller that passed its hasher saves it once, when it is done with it
         hasher.save()
     return {job.name: results[job.name] for job in jobs}
+
+
+def _dependency_failed(name: str, results: Mapping[str, JobResult]) -> str:
+    found = results.get(name)
+    return f"needs {name}, which failed" + (f": {found.error}" if found is not None and found.error else "")
+
+
+def _schedule(waiting: dict[str, Job], results: dict[str, JobResult], keys: dict[str, str],
+              own_keys: Mapping[str, str], cached: Callable[[Job, str], JobResult | None], cache: Cache,
+              executor: Executor | None, workers: int | None, memory: int | None, progress: Progress) -> None:
+    """Start each waiting job once its dependencies are done, in the order given, until all are done."""
+    live = LiveJobs()
+    own = executor is None
+    if own:
+        context = _forkserver_context(waiting.values())
+        executor = ThreadPoolExecutor(max_workers=max(1, workers or os.cpu_count() or 1),
+                                      thread_name_prefix="cell35-job")
+    root = str(cache.root)
+    running: dict[Future, Job] = {}
+
+    def finish(result: JobResult) -> None:
+        results[result.name] = result
+        progress.advance(result)
+
+    try:
+        while waiting or running:
+            released = False
+            for name, job in list(waiting.items()):
+                if any(dependency not in results for dependency in job.dependencies.values()):
+                    continue
+                del waiting[name]
+                released = True
+                failed_need = next((n for n in job.needs.values() if results[n].status == "failed"), None)
+                if failed_need is not None:
+                    finish(_failed(job, keys[name], _dependency_failed(failed_need, results)))
+                    continue
+                absent = {alias for alias, n in job.wants.items() if results[n].status == "failed"}
+                if absent:            # made without them: a key of its own, perhaps cached
+                    keys[name] = dependent_key(own_keys[name], {alias: None if alias in absent else keys[n]
+                                                                for alias, n in job.dependencies.items()})
+                    hit = cached(job, keys[name])
+                    if hit is not None:
+                        finish(hit)
+                        continue
+                inputs = {alias: None if alias in absent else dict(results[n].outputs)
+                          for alias, n in job.dependencies.items()}
+                if own:
+                    future = executor.submit(contained_fork, context, job, keys[name], root, memory, inputs, live)
+                else:
+                    future = executor.submit(contained_subprocess, job, keys[name], root, memory, inputs)
+                running[future] = job
+            if not running:
+                if not released:      # cannot happen: cycles and unplanned dependencies failed above
+                    raise RuntimeError(f"jobs wait for each other: {', '.join(waiting)}")
+                continue              # a failure above may have released more jobs
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = running.pop(future)
+                try:
+                    result = future.result()
+                except Exception as exc:  # a lost worker, an unpicklable job
+                    result = _failed(job, keys[job.name], f"{type(exc).__name__}: {exc}")
+                finish(result)
+    finally:
+        if own:
+            live.kill_all()           # an interrupted build leaves no job behind
+            executor.shutdown(wait=True, cancel_futures=True)
