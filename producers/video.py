@@ -622,6 +622,14 @@ def finish_audio(pieces: Sequence[NarrationPiece], total: float, work: Path, mus
     return out
 
 
+def silent_track(total: float, out_path: Path) -> None:
+    """``total`` seconds of silence as AAC, the soundtrack of a video with nothing to hear: its MP4 still
+    carries an audio track, as the shapes with sound do."""
+    tools.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-t", f"{total:.3f}",
+               "-i", f"anullsrc=r={SAMPLE_RATE}:cl=mono", "-c:a", "aac", "-b:a", "32k", out_path],
+              outputs=[Path(out_path)], timeout=600, what="ffmpeg (silence)")
+
+
 def mux(video: Path, soundtrack: Path | None, out_path: Path, total: float) -> None:
     """Video and AAC into the final MP4 (stream copy; silence when there is no soundtrack)."""
     args: list[str | Path] = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", video]

@@ -146,6 +146,10 @@ def test_zip_holds_the_captioned_series_and_the_captions(rendered):
         assert "alt: Alt text of photo 3" in captions
         zipped = archive.read("photo-02.jpg")
     assert zipped == rendered.page.media["photo-02-share.jpg"].read_bytes()   # same image as on the page
+    # made from the photo jobs' outputs, not from the originals again
+    [series] = [job for job in PhotoSeriesProducer().plan(rendered.ctx) if job.name.endswith(":series")]
+    assert series.files == () and series.wants == {f"photo-0{n}": rendered.ctx.job_name(f"photo-0{n}")
+                                                   for n in range(1, 5)}
 
 
 def test_contact_sheet_shows_the_whole_series(rendered):
@@ -178,6 +182,8 @@ def test_a_bad_photo_fails_its_own_job_naming_product_and_photo(tree, tmp_path, 
     assert result.results[f"{FOLDER}/{STEM}:photo-01"].status == "rendered"
     series = result.results[f"{FOLDER}/{STEM}:series"]
     assert series.status == "rendered" and any("photo 2" in w for w in series.warnings)
+    with zipfile.ZipFile(series.outputs["photos.zip"]) as archive:
+        assert archive.namelist() == ["photo-01.jpg", "captions.txt"]
 
 
 def test_an_image_bomb_is_refused_with_its_size(tree, tmp_path):
