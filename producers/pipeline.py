@@ -8,7 +8,6 @@ temporary folder and renamed into place, so a killed build never leaves a half-w
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import multiprocessing
@@ -306,53 +305,50 @@ def _timed_out(job: Job) -> str:
             "make its input smaller (a shorter recording or video, fewer photos or slides)")
 
 
-def _prctl_death_signal(signum: int) -> None:
-    """Linux: the kernel sends ``signum`` to this process when the thread that started it ends."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signum)   # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def _kill_group(*_signal_args) -> None:
+def _kill_group() -> None:
     os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
-def _contain(memory: int | None, runner: int) -> None:
-    """In a job's own process, before its action runs: a session (and process group) of its own,
-    so the runner can kill it with every tool it started; death with the build; the memory limit.
+def _watch_lifeline(fd: int) -> None:
+    """Kill this process group, tools included, once the read end ``fd`` of the lifeline reaches its
+    end: the runner holds the only write end until the job is done, so the end means it died, even by
+    SIGKILL. (The kernel's parent-death signal would name the fork server, which outlives the build
+    as long as a job holds its descriptor.)"""
+    try:
+        while os.read(fd, 1):
+            pass
+    except OSError:
+        pass
+    _kill_group()
 
-    The job's parent may die by SIGKILL (the build killed), which nobody can catch: the kernel then
-    sends this process SIGTERM, and the handler kills the whole group, tools included."""
+
+def _contain(memory: int | None, lifeline: int) -> None:
+    """In a job's own process, before its action runs: a session (and process group) of its own,
+    so the runner can kill it with every tool it started; death with the runner; the memory limit."""
     if os.getsid(0) != os.getpid():
         os.setsid()
-    signal.signal(signal.SIGTERM, _kill_group)
-    _prctl_death_signal(signal.SIGTERM)
-    try:
-        os.kill(runner, 0)             # the build died before the death signal was armed
-    except ProcessLookupError:
-        _kill_group()
+    threading.Thread(target=_watch_lifeline, args=(lifeline,), name="cell35-lifeline", daemon=True).start()
     if memory:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
 
-def _job_process(job: Job, key: str, cache_root: str, memory: int | None, inputs, runner: int, conn) -> None:
+def _job_process(job: Job, key: str, cache_root: str, memory: int | None, inputs, lifeline, conn) -> None:
     """A job's process, forked by the fork server (multiprocessing target)."""
-    _contain(memory, runner)
+    _contain(memory, lifeline.fileno())
     conn.send(execute(job, key, cache_root, inputs))
     conn.close()
 
 
 def job_main() -> None:
     """A job's process started as a fresh interpreter: ``python -c 'from producers.pipeline import job_main;
-    job_main()' PAYLOAD``, where the file PAYLOAD holds the pickled (job, key, cache root, memory, inputs,
-    runner pid). Writes one byte to stdout once it is ready to run the job, then the pickled JobResult.
-    Stray prints of an action go to stderr."""
+    job_main()' PAYLOAD LIFELINE``, where the file PAYLOAD holds the pickled (job, key, cache root, memory,
+    inputs) and LIFELINE is the descriptor of the lifeline's read end. Writes one byte to stdout once it
+    is ready to run the job, then the pickled JobResult. Stray prints of an action go to stderr."""
     with open(sys.argv[1], "rb") as handle:
-        job, key, cache_root, memory, inputs, runner = pickle.load(handle)
+        job, key, cache_root, memory, inputs = pickle.load(handle)
     channel = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)
-    _contain(memory, runner)
+    _contain(memory, int(sys.argv[2]))
     channel.write(b"+")
     pickle.dump(execute(job, key, cache_root, inputs), channel)
     channel.close()
@@ -426,14 +422,17 @@ def contained_fork(context, job: Job, key: str, cache_root: str, memory: int | N
     """Run a job in a process forked by the fork server; kill its group at its time limit."""
     started = time.monotonic()
     reader, writer = context.Pipe(duplex=False)
+    lifeline, keep = context.Pipe(duplex=False)
     process = context.Process(target=_job_process, name=f"cell35 job {job.name}",
-                              args=(job, key, cache_root, memory, inputs, os.getpid(), writer))
+                              args=(job, key, cache_root, memory, inputs, lifeline, writer))
     try:
         process.start()
     except Exception as exc:          # an unpicklable job
+        keep.close()
         return _failed(job, key, f"cannot start the job: {type(exc).__name__}: {exc}")
     finally:
         writer.close()
+        lifeline.close()
     live.add(process.pid)
     try:
         ready = multiprocessing.connection.wait([reader, process.sentinel], timeout=job.timeout)
@@ -453,6 +452,7 @@ def contained_fork(context, job: Job, key: str, cache_root: str, memory: int | N
         live.discard(process.pid)
         kill_job(process.pid)         # whatever the job left running in its group
         reader.close()
+        keep.close()
         if process.exitcode != 0:     # killed, or died: its scratch folder stays behind
             Cache(Path(cache_root)).sweep()
 
@@ -468,10 +468,18 @@ def contained_subprocess(job: Job, key: str, cache_root: str, memory: int | None
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
     fd, payload = tempfile.mkstemp(prefix="cell35-job.")
     with os.fdopen(fd, "wb") as handle:
-        pickle.dump((job, key, cache_root, memory, inputs, os.getpid()), handle)
-    process = subprocess.Popen([sys.executable, "-c", f"from {__name__} import job_main; job_main()", payload],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               start_new_session=True, env=env)
+        pickle.dump((job, key, cache_root, memory, inputs), handle)
+    lifeline, keep = os.pipe()
+    try:
+        process = subprocess.Popen([sys.executable, "-c", f"from {__name__} import job_main; job_main()", payload,
+                                    str(lifeline)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, start_new_session=True, env=env, pass_fds=(lifeline,))
+    except BaseException:
+        os.close(keep)
+        os.unlink(payload)
+        raise
+    finally:
+        os.close(lifeline)
     try:
         ready = multiprocessing.connection.wait([process.stdout], timeout=STARTUP_LIMIT)
         if ready and os.read(process.stdout.fileno(), 1) == b"+":
@@ -496,6 +504,7 @@ def contained_subprocess(job: Job, key: str, cache_root: str, memory: int | None
                        seconds=time.monotonic() - started)
     finally:
         kill_job(process.pid)         # whatever the job left running in its group
+        os.close(keep)
         os.unlink(payload)
         if process.returncode != 0:   # killed, or died: its scratch folder stays behind
             Cache(Path(cache_root)).sweep()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 import wave
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -128,6 +132,58 @@ def test_a_tool_that_never_finishes_is_killed_at_the_job_limit_and_the_others_re
         time.sleep(0.1)
     assert _processes_running(str(wav)) == []       # ffmpeg died with its job
     assert not list((tmp_path / "cache" / "tmp").iterdir())   # the killed job's scratch is gone
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                children = [int(child) for child in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+RUNNER = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from producers.pipeline import Cache, Job, run_jobs
+from tests import pipeline_support as actions
+job = Job("stuck", "video", actions.never_ending_tool, {"wav": sys.argv[1]}, (), ("x.wav",), "1", timeout=600)
+run_jobs([job], Cache(Path(sys.argv[2])), workers=1, executor=ThreadPoolExecutor(1) if sys.argv[3] == "any" else None)
+"""
+
+
+@pytest.mark.parametrize("executor", ["own", "any"])
+def test_a_killed_runner_takes_its_jobs_and_their_tools_with_it(tmp_path, executor):
+    """SIGKILL (nothing can catch it) of the process running the jobs: no job, tool or helper outlives it."""
+    wav = tmp_path / "never.wav"
+    runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(wav), str(tmp_path / "cache"), executor],
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)})
+    deadline = time.monotonic() + 60
+    while not (wav.is_file() and wav.stat().st_size > 0) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert wav.stat().st_size > 0, "the tool never started"
+    family = _descendants(runner.pid)
+    assert len(family) >= 2                          # the job's process and its ffmpeg, at least
+    runner.send_signal(signal.SIGKILL)
+    runner.wait()
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in family) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [pid for pid in family if _alive(pid)] == []
+    assert _processes_running(str(wav)) == []
 
 
 def test_a_job_over_the_memory_limit_fails_alone_naming_the_limit(tmp_path):
