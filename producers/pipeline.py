@@ -377,15 +377,14 @@ class LiveJobs:
 
 
 def kill_job(pid: int) -> None:
-    """SIGKILL to the job's process group (its tools included), or to the process if it has not made
-    its group yet."""
+    """SIGKILL to the job's process group: its process (the group's leader) and every tool it started.
+
+    Nothing is sent by process id alone: the fork server reaps a finished job at once, so its id may
+    already be another process's."""
     try:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        pass
 
 
 def start_fork_server(modules: Iterable[str]) -> Any:
@@ -438,6 +437,8 @@ def contained_fork(context, job: Job, key: str, cache_root: str, memory: int | N
         ready = multiprocessing.connection.wait([reader, process.sentinel], timeout=job.timeout)
         if not ready:
             kill_job(process.pid)
+            if process.exitcode is None:  # past its limit before it made its group (a tiny limit)
+                process.kill()
             process.join(KILL_GRACE)
             return _failed(job, key, _timed_out(job), seconds=time.monotonic() - started)
         try:
@@ -495,7 +496,7 @@ def contained_subprocess(job: Job, key: str, cache_root: str, memory: int | None
                 pass
         else:
             late = process.poll() is None
-            kill_job(process.pid)
+            process.kill()            # our own child, not reaped yet: its id is still its own
             out, err = process.communicate()
             if late:
                 return _failed(job, key, f"its process did not start within {STARTUP_LIMIT:g} s",
