@@ -75,6 +75,7 @@ class JobResult:
     key: str
     status: str                      # "rendered" | "cached" | "failed"
     seconds: float = 0.0
+    cpu: float = 0.0                 # CPU seconds of the render, its tools included (rendered jobs)
     outputs: dict[str, Path] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     error: str = ""
@@ -82,7 +83,7 @@ class JobResult:
 
     def as_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "key": self.key, "status": self.status,
-                "seconds": round(self.seconds, 4), "outputs": sorted(self.outputs),
+                "seconds": round(self.seconds, 4), "cpu": round(self.cpu, 4), "outputs": sorted(self.outputs),
                 "warnings": self.warnings, "error": self.error, "detail": self.detail}
 
 
@@ -240,12 +241,18 @@ class Cache:
             return None
 
 
+def _cpu_seconds() -> float:
+    """User and system time of this process and of the tools it has waited for."""
+    own, tools_used = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + tools_used.ru_utime + tools_used.ru_stime
+
+
 def execute(job: Job, key: str, cache_root: str, inputs: Mapping[str, Mapping[str, Path] | None] | None = None
             ) -> JobResult:
     """Run one job into a temporary folder and publish it to the cache atomically. Worker-side."""
     cache = Cache(Path(cache_root))
     work = cache.scratch(key[:12])
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     result = JobResult(job.name, job.kind, key, "failed")
     try:
         extra = (inputs or {},) if job.dependencies else ()
@@ -271,6 +278,7 @@ def execute(job: Job, key: str, cache_root: str, inputs: Mapping[str, Mapping[st
         result.detail = tools.tail(traceback.format_exc())
     finally:
         result.seconds = time.perf_counter() - started
+        result.cpu = _cpu_seconds() - cpu
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
     return result
