@@ -59,3 +59,11 @@ def maybe(params, files, out: Path, inputs):
     found = inputs["maybe"]
     (out / "maybe.txt").write_text("absent" if found is None else found["upper.txt"].read_text(encoding="utf-8"))
     return []
+
+
+def note(params, files, out: Path, inputs=None):
+    """Appends the job's name to a log shared by the jobs of a test: the order they ran in."""
+    with open(params["log"], "a", encoding="utf-8") as log:
+        log.write(params["name"] + "\n")
+    (out / "note.txt").write_text(params["name"])
+    return []

@@ -224,6 +224,19 @@ def test_a_job_reads_the_outputs_of_the_job_it_needs_and_its_key_follows_them(tm
     assert changed["count"].outputs["count.txt"].read_text().startswith("9 letters")
 
 
+def test_one_slot_runs_what_others_need_first_then_the_longest_limit(tmp_path):
+    log = tmp_path / "order.txt"
+
+    def job(name: str, limit: float, **needs) -> Job:
+        return Job(name, "video", actions.note, {"name": name, "log": str(log)}, (), ("note.txt",), "1",
+                   timeout=limit, needs=needs)
+
+    jobs = [job("card", 10), job("video", 100), job("shape", 50, sound="sound"), job("sound", 5)]
+    results = run_jobs(jobs, Cache(tmp_path / "cache"), workers=1)
+    assert {r.status for r in results.values()} == {"rendered"}
+    assert log.read_text().split() == ["sound", "video", "shape", "card"]
+
+
 def test_a_failed_dependency_fails_its_dependents_naming_it(tmp_path):
     lazy = Job("lazy", "video", actions.forgets_output, {}, (), ("upper.txt",), "1")
     results = run_jobs([lazy, count_job("lazy")], Cache(tmp_path / "cache"))
