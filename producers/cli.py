@@ -155,12 +155,12 @@ def build(content: Path = ContentOption,
           scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler, tcp://HOST:PORT."),
           cache: Optional[Path] = typer.Option(None, "--cache", help="Render cache (default: .cache beside the "
                                                                      "content folder)."),
-          job_memory: str = typer.Option(f"{JOB_MEMORY_LIMIT // 1024 ** 3}G", "--job-memory",
+          job_memory: str = typer.Option(f"{JOB_MEMORY_LIMIT // 1024 ** 3}G", "--job-memory", callback=parse_size,
                                          help="Memory each process of a render job may map, e.g. 3G or 1536M; "
                                               "a job needing more fails alone, its product left out."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors and the summary.")) -> None:
     """Build the site. Invalid sessions are left out and reported; the exit status is then 1."""
-    raise typer.Exit(_build(content, out, preview, jobs, quiet, scheduler, cache, parse_size(job_memory)))
+    raise typer.Exit(_build(content, out, preview, jobs, quiet, scheduler, cache, job_memory))
 
 
 @app.command()

@@ -200,6 +200,46 @@ def test_a_job_over_the_memory_limit_fails_alone_naming_the_limit(tmp_path):
     assert run_jobs([hog], Cache(tmp_path / "cache"))["hog"].status == "rendered"
 
 
+def test_a_build_leaves_out_only_the_product_whose_job_ran_out_of_memory(tmp_path):
+    """A 59-megapixel photo (under the 60 MP cap) needs over 600 MiB to render; every other job of the
+    build, under 450 MiB."""
+    from PIL import Image
+
+    from producers.site import BuildOptions, build_site
+    from tests.conftest import REPO, Tree
+
+    tree = Tree(tmp_path / "content")
+    series = "---\ntype: photo-series\ntitle: Huge\nphotos:\n- {file: media/huge.png, caption: Big, alt: Big}\n---\n"
+    folder = tree.session(products={"01-article.md": "---\ntype: article\ntitle: An article\n---\nText.\n",
+                                    "02-photo-series.md": series})
+    (folder / "media").mkdir()
+    Image.new("RGB", (7700, 7700), "#336699").save(folder / "media" / "huge.png")
+    result = build_site(BuildOptions(content=tree.root, out=tmp_path / "site", cache_dir=tmp_path / "cache",
+                                     mkdocs_config=REPO / "mkdocs.yml", jobs=2, job_memory=512 * 1024 ** 2))
+    products = {p["kind"]: p for session in result.report["sessions"] for p in session["products"]}
+    assert products["article"]["status"] == "published"
+    assert (tmp_path / "site/sessions/2024-q4/ha-long-sanitation/01-article/index.html").is_file()
+    assert products["photo-series"]["status"] == "left out"
+    [error] = products["photo-series"]["errors"]
+    assert error.endswith("sessions/2024-q4/ha-long-sanitation/02-photo-series.md: ran out of memory: the job "
+                          "memory limit is 512 MiB per process (--job-memory); make its input smaller (fewer or "
+                          "smaller photos, scenes or slides), or raise the limit"), error
+    assert not (tmp_path / "site/sessions/2024-q4/ha-long-sanitation/02-photo-series").exists()
+
+
+def test_job_memory_option_takes_sizes_and_refuses_nonsense(tmp_path):
+    from typer.testing import CliRunner
+
+    from producers.cli import app, parse_size
+
+    assert parse_size("3G") == 3 * 1024 ** 3 and parse_size("1536M") == 1536 * 1024 ** 2
+    assert parse_size("1.5GiB") == 1536 * 1024 ** 2 and parse_size("536870912") == 512 * 1024 ** 2
+    for bad, said in (("12", "is below the least a job can run in, 256 MiB"), ("lots", "is not a size")):
+        result = CliRunner().invoke(app, ["build", "--content", str(tmp_path), "--job-memory", bad])
+        shown = " ".join(result.output.replace("│", " ").split())       # the error box wraps its lines
+        assert result.exit_code == 2 and f"Invalid value for '--job-memory': '{bad}' {said}" in shown, shown
+
+
 # --- dependencies ------------------------------------------------------------------------------
 
 def count_job(needs: str) -> Job:
