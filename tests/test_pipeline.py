@@ -323,10 +323,14 @@ def test_dask_distributed_runs_the_same_jobs_with_dependencies_and_limits(tmp_pa
     jobs += [upper_job(source), count_job(f"upper:{source.name}")]
     wav = tmp_path / "never.wav"
     stuck = Job("stuck", "video", actions.never_ending_tool, {"wav": str(wav)}, (), ("x.wav",), "1", timeout=3)
+    limit = 512 * 1024 ** 2
+    hog = Job("hog", "photo-series", actions.hog, {"bytes": 2 * limit}, (), ("hog.txt",), "1")
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
-        results = run_jobs(jobs + [stuck], Cache(tmp_path / "cache"), executor=client.get_executor())
+        results = run_jobs(jobs + [stuck, hog], Cache(tmp_path / "cache"), executor=client.get_executor(),
+                           memory=limit)
     assert results.pop("stuck").error.startswith("ran past its 3 s time limit and was stopped")
+    assert results.pop("hog").error.startswith("ran out of memory: the job memory limit is 512 MiB per process")
     assert wav.stat().st_size > 0 and _processes_running(str(wav)) == []
     assert {r.status for r in results.values()} == {"rendered"}
     assert results["count"].outputs["count.txt"].read_text().startswith("7 letters")
