@@ -92,7 +92,7 @@ def check(directory: Path = typer.Argument(Path("content"), help="Content folder
     raise typer.Exit(1 if errors else 0)
 
 
-MIN_JOB_MEMORY = 256 * 1024 ** 2    # a job's process starts at ~100 MB, ffmpeg's at ~150 MB
+MIN_JOB_MEMORY = 512 * 1024 ** 2    # a job process starts at ~100 MB; ffmpeg maps 200-300 MB of libraries (measured)
 SIZE_UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
 
 

@@ -234,7 +234,7 @@ def test_job_memory_option_takes_sizes_and_refuses_nonsense(tmp_path):
 
     assert parse_size("3G") == 3 * 1024 ** 3 and parse_size("1536M") == 1536 * 1024 ** 2
     assert parse_size("1.5GiB") == 1536 * 1024 ** 2 and parse_size("536870912") == 512 * 1024 ** 2
-    for bad, said in (("12", "is below the least a job can run in, 256 MiB"), ("lots", "is not a size")):
+    for bad, said in (("12", "is below the least a job can run in, 512 MiB"), ("lots", "is not a size")):
         result = CliRunner().invoke(app, ["build", "--content", str(tmp_path), "--job-memory", bad])
         shown = " ".join(result.output.replace("│", " ").split())       # the error box wraps its lines
         assert result.exit_code == 2 and f"Invalid value for '--job-memory': '{bad}' {said}" in shown, shown
