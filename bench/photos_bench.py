@@ -13,14 +13,13 @@ import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from producers.kinds.photos import render_photo, render_series  # noqa: E402
+from producers.kinds.photos import photo_stem, render_photo, render_series  # noqa: E402
 from producers.pipeline import Cache, Job, run_jobs  # noqa: E402
 
 
@@ -91,8 +90,11 @@ def main() -> None:
         common = {k: v for k, v in params_for(1, len(inputs), "").items() if k != "photo"}
         series_params = {**common, "photos": [{**params_for(n, len(inputs), p.name)["photo"], "alt": "alt"}
                                               for n, p in enumerate(inputs, start=1)]}
+        rendered = {photo_stem(n): {name: work / f"ours-{n}" / name for name in
+                                    (f"{photo_stem(n)}-share.jpg", f"{photo_stem(n)}-thumb.jpg", f"{photo_stem(n)}.jpg")}
+                    for n in range(1, len(inputs) + 1)}
         started = time.perf_counter()
-        render_series(series_params, tuple(inputs), series_dir)
+        render_series(series_params, (), series_dir, rendered)     # from the photo jobs' outputs
         series_seconds = time.perf_counter() - started
         series_bytes = sum(p.stat().st_size for p in series_dir.iterdir())
 
@@ -100,8 +102,7 @@ def main() -> None:
                     params=params_for(n, len(inputs), p.name), files=(p,),
                     outputs=(f"photo-{n:02d}.jpg",)) for n, p in enumerate(inputs, start=1)]
         started = time.perf_counter()
-        with ProcessPoolExecutor(max_workers=args.workers) as executor:
-            results = run_jobs(jobs, Cache(work / "cache"), executor=executor)
+        results = run_jobs(jobs, Cache(work / "cache"), workers=args.workers)
         pool_seconds = time.perf_counter() - started
         assert all(r.status == "rendered" for r in results.values()), [r.error for r in results.values()]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Callable, Optional
@@ -12,7 +13,7 @@ from typing import Callable, Optional
 import typer
 
 from .errors import Cell35Error
-from .pipeline import KEEP_BUILDS, JobResult, Progress
+from .pipeline import JOB_MEMORY_LIMIT, KEEP_BUILDS, JobResult, Progress, size_text
 
 app = typer.Typer(help="cell35: check, build and serve the cells' session content.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -90,12 +91,28 @@ def check(directory: Path = typer.Argument(Path("content"), help="Content folder
     raise typer.Exit(1 if errors else 0)
 
 
+MIN_JOB_MEMORY = 512 * 1024 ** 2    # a job process starts at ~100 MB; ffmpeg maps 200-300 MB of libraries (measured)
+SIZE_UNITS = {"": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3}
+
+
+def parse_size(text: str) -> int:
+    """``--job-memory``: bytes, or a number with K, M or G (KiB, MiB, GiB), e.g. ``3G`` or ``1536M``."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?)(?:i?B)?\s*", text, re.IGNORECASE)
+    if match is None:
+        raise typer.BadParameter(f"{text!r} is not a size; write it like 3G, 1536M or 3221225472 (bytes)")
+    size = int(float(match.group(1)) * SIZE_UNITS[match.group(2).upper()])
+    if size < MIN_JOB_MEMORY:
+        raise typer.BadParameter(f"{text!r} is below the least a job can run in, {size_text(MIN_JOB_MEMORY)}")
+    return size
+
+
 def _say(message: str) -> None:
     typer.echo(message, err=True)
 
 
 def _build(content: Path, out: Path, preview: bool, jobs: Optional[int], quiet: bool,
-           scheduler: Optional[str] = None, cache: Optional[Path] = None, wait: bool = True) -> int:
+           scheduler: Optional[str] = None, cache: Optional[Path] = None, wait: bool = True,
+           job_memory: int = JOB_MEMORY_LIMIT) -> int:
     """Build once; 0 all published, 1 published with something left out, 2 nothing published."""
     from .site import BuildOptions, build_site, describe_failure
 
@@ -109,7 +126,7 @@ def _build(content: Path, out: Path, preview: bool, jobs: Optional[int], quiet: 
         result = build_site(BuildOptions(content=content, out=out, preview=preview,
                                          jobs=jobs if jobs is not None else os.cpu_count(),
                                          executor=executor, cache_dir=cache, progress=_progress(quiet),
-                                         wait=wait, notify=_say))
+                                         wait=wait, notify=_say, job_memory=job_memory))
     except Cell35Error as exc:
         _say(f"build failed, {out} left unchanged: {exc}")
         return 2
@@ -154,10 +171,13 @@ def build(content: Path = ContentOption,
                                                                      "content folder)."),
           wait: bool = typer.Option(True, "--wait/--no-wait", help="When another build is writing the same output "
                                                                   "or cache: wait for it (default), or give up."),
+          job_memory: str = typer.Option(f"{JOB_MEMORY_LIMIT // 1024 ** 3}G", "--job-memory", callback=parse_size,
+                                         help="Memory each process of a render job may map, e.g. 3G or 1536M; "
+                                              "a job needing more fails alone, its product left out."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors and the summary.")) -> None:
     """Build the site. Anything invalid or failed is left out and reported; the exit status is then 1
     (2: nothing was published)."""
-    raise typer.Exit(_build(content, out, preview, jobs, quiet, scheduler, cache, wait))
+    raise typer.Exit(_build(content, out, preview, jobs, quiet, scheduler, cache, wait, job_memory))
 
 
 def _rebuilder(content: Path, out: Path, preview: bool, cache: Optional[Path] = None) -> Callable[[], None]:

@@ -16,6 +16,13 @@ Cache layout (``.cache/``)::
     tmp/                 scratch folders, named after their owner process
 
 A job output that none of the last ``KEEP_BUILDS`` builds used is pruned at the end of a build.
+
+Jobs run in dependency order (``Job.needs``/``wants``), each in a process group of its own under a
+time and a memory limit. Why not ``concurrent.futures.ProcessPoolExecutor``: it cannot stop one task
+(killing a worker breaks the whole pool), so an overdue job could only be labelled failed while its
+worker, and the pool's shutdown, still waited for it. Here a few threads each start one job at a time
+from multiprocessing's fork server (~20 ms of CPU per job, measured on the demo machine, against
+~3-7 ms per job in the old pool: 1 s in a 93-CPU-second demo build) and kill its group at its limit.
 """
 
 from __future__ import annotations
@@ -23,15 +30,23 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import multiprocessing
+import multiprocessing.connection
+import multiprocessing.forkserver
 import os
+import pickle
+import resource
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 import traceback
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -51,6 +66,12 @@ class Job:
 
     ``action`` must be a module-level function (it is pickled to worker processes); it returns a
     list of warning strings.
+
+    A job that reads other jobs' outputs names them: ``needs`` and ``wants`` map an alias to a job
+    name. It runs after them and is called ``action(params, files, out_dir, inputs)``, where
+    ``inputs[alias]`` maps each output name of that job to its file. A failed ``needs`` fails the
+    job (naming it); a failed ``wants`` gives ``inputs[alias] = None``. The dependencies' keys are
+    part of the job's key, so it is as content-addressed as its own files.
     """
 
     name: str
@@ -61,6 +82,13 @@ class Job:
     outputs: tuple[str, ...]
     tools: tuple[str, ...] = ()
     timeout: float = 900.0
+    needs: Mapping[str, str] = field(default_factory=dict)
+    wants: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def dependencies(self) -> dict[str, str]:
+        """Alias -> job name, ``needs`` and ``wants`` together."""
+        return {**self.needs, **self.wants}
 
 
 @dataclass
@@ -70,6 +98,7 @@ class JobResult:
     key: str
     status: str                      # "rendered" | "cached" | "failed"
     seconds: float = 0.0
+    cpu: float = 0.0                 # CPU seconds of the render, its tools included (rendered jobs)
     outputs: dict[str, Path] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     error: str = ""
@@ -77,7 +106,7 @@ class JobResult:
 
     def as_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "key": self.key, "status": self.status,
-                "seconds": round(self.seconds, 4), "outputs": sorted(self.outputs),
+                "seconds": round(self.seconds, 4), "cpu": round(self.cpu, 4), "outputs": sorted(self.outputs),
                 "warnings": self.warnings, "error": self.error, "detail": self.detail}
 
 
@@ -434,21 +463,29 @@ class Cache:
             return None
 
 
-def execute(job: Job, key: str, cache_root: str) -> JobResult:
+def _cpu_seconds() -> float:
+    """User and system time of this process and of the tools it has waited for."""
+    own, tools_used = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + tools_used.ru_utime + tools_used.ru_stime
+
+
+def execute(job: Job, key: str, cache_root: str, inputs: Mapping[str, Mapping[str, Path] | None] | None = None
+            ) -> JobResult:
     """Run one job unless another build rendered it meanwhile (it holds the key's lock while it
     renders; this one waits and then takes its output as cached). Worker-side."""
     cache = Cache(Path(cache_root))
     with cache.job_lock(key):
-        return cache.cached_result(job, key) or _render(job, key, cache)
+        return cache.cached_result(job, key) or _render(job, key, cache, inputs)
 
 
-def _render(job: Job, key: str, cache: Cache) -> JobResult:
+def _render(job: Job, key: str, cache: Cache, inputs: Mapping[str, Mapping[str, Path] | None] | None) -> JobResult:
     """Run one job into a temporary folder and publish it to the cache atomically."""
     work = cache.scratch(key[:12])
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     result = JobResult(job.name, job.kind, key, "failed")
     try:
-        warnings = job.action(job.params, job.files, work) or []
+        extra = (inputs or {},) if job.dependencies else ()
+        warnings = job.action(job.params, job.files, work, *extra) or []
         missing = [name for name in job.outputs if not (work / name).is_file()]
         if missing:
             raise ProducerError(f"render finished without writing {', '.join(missing)}")
@@ -463,29 +500,286 @@ def _render(job: Job, key: str, cache: Cache) -> JobResult:
     except Cell35Error as exc:
         result.error = getattr(exc, "message", str(exc))
         result.detail = getattr(exc, "detail", "")
+    except MemoryError:
+        result.error = _out_of_memory()
     except Exception as exc:  # a producer bug must not take the other jobs down
         result.error = f"{type(exc).__name__}: {exc}"
         result.detail = tools.tail(traceback.format_exc())
     finally:
         result.seconds = time.perf_counter() - started
+        result.cpu = _cpu_seconds() - cpu
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
     return result
 
 
-def _die_with_parent() -> None:
-    """Worker initializer: on Linux, a worker gets SIGKILL when the build that started it dies, so a
-    killed build never leaves orphan renders behind."""
+# --- containment: every job in a process group of its own, under a time and a memory limit -----
+
+JOB_MEMORY_LIMIT = 3 * 1024 ** 3
+"""Bytes of address space each process of a job may map (``--job-memory``): a 12 MP photo decodes to
+36 MB and a 1080p x264 encode maps well under 1 GB; a job needing more is a runaway or an input to
+split. The job's process starts at ~100 MB."""
+
+KILL_GRACE = 10.0      # seconds a killed job's process gets to be reaped before the runner moves on
+
+
+def size_text(size: int) -> str:
+    for unit, scale in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:g} {unit}"
+    return f"{size} bytes"
+
+
+def _out_of_memory() -> str:
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    cap = f"{size_text(limit)} per process" if limit != resource.RLIM_INFINITY else "what the machine has"
+    return (f"ran out of memory: the job memory limit is {cap} (--job-memory); "
+            "make its input smaller (fewer or smaller photos, scenes or slides), or raise the limit")
+
+
+def _timed_out(job: Job) -> str:
+    return (f"ran past its {job.timeout:g} s time limit and was stopped, with every tool it started; "
+            "make its input smaller (a shorter recording or video, fewer photos or slides)")
+
+
+def _kill_group() -> None:
+    os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
+def _watch_lifeline(fd: int) -> None:
+    """Kill this process group, tools included, once the read end ``fd`` of the lifeline reaches its
+    end: the runner holds the only write end until the job is done, so the end means it died, even by
+    SIGKILL. (The kernel's parent-death signal would name the fork server, which outlives the build
+    as long as a job holds its descriptor.)"""
     try:
-        import ctypes
-        import signal
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
+        while os.read(fd, 1):
+            pass
+    except OSError:
+        pass
+    _kill_group()
+
+
+def _contain(memory: int | None, lifeline: int) -> None:
+    """In a job's own process, before its action runs: a session (and process group) of its own,
+    so the runner can kill it with every tool it started; death with the runner; the memory limit."""
+    if os.getsid(0) != os.getpid():
+        os.setsid()
+    threading.Thread(target=_watch_lifeline, args=(lifeline,), name="cell35-lifeline", daemon=True).start()
+    if memory:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+
+def _job_process(job: Job, key: str, cache_root: str, memory: int | None, inputs, lifeline, conn) -> None:
+    """A job's process, forked by the fork server (multiprocessing target)."""
+    _contain(memory, lifeline.fileno())
+    conn.send(execute(job, key, cache_root, inputs))
+    conn.close()
+
+
+def job_main() -> None:
+    """A job's process started as a fresh interpreter: ``python -c 'from producers.pipeline import job_main;
+    job_main()' PAYLOAD LIFELINE``, where the file PAYLOAD holds the pickled (job, key, cache root, memory,
+    inputs) and LIFELINE is the descriptor of the lifeline's read end. Writes one byte to stdout once it
+    is ready to run the job, then the pickled JobResult. Stray prints of an action go to stderr."""
+    with open(sys.argv[1], "rb") as handle:
+        job, key, cache_root, memory, inputs = pickle.load(handle)
+    channel = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    _contain(memory, int(sys.argv[2]))
+    channel.write(b"+")
+    pickle.dump(execute(job, key, cache_root, inputs), channel)
+    channel.close()
+
+
+class LiveJobs:
+    """Process groups of the jobs running now, so an interrupted runner can kill them all."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._groups: set[int] = set()
+
+    def add(self, pid: int) -> None:
+        with self._lock:
+            self._groups.add(pid)
+
+    def discard(self, pid: int) -> None:
+        with self._lock:
+            self._groups.discard(pid)
+
+    def kill_all(self) -> None:
+        with self._lock:
+            groups = list(self._groups)
+        for pid in groups:
+            kill_job(pid)
+
+
+def kill_job(pid: int) -> None:
+    """SIGKILL to the job's process group: its process (the group's leader) and every tool it started.
+
+    Nothing is sent by process id alone: the fork server reaps a finished job at once, so its id may
+    already be another process's."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
         pass
 
 
-def worker_pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent)
+def start_fork_server(modules: Iterable[str]) -> Any:
+    """multiprocessing's fork server, started once per process with ``modules`` (and the main script
+    and this module) imported, so that a job's process costs a fork (~20 ms of CPU, measured) rather
+    than a new interpreter (~700 ms to import the producers). Modules named after the server started
+    are imported by each job's process instead: a process that runs jobs of many modules (the test
+    suite) starts it early with all of them. (A main module run with ``python -m`` is re-run in each
+    job's process, as multiprocessing does: ~30 ms for ``-m producers.cli``; the ``cell35`` script
+    is imported once, by the server.)"""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__] + sorted(set(modules)))
+    multiprocessing.forkserver.ensure_running()
+    return context
+
+
+def _failed(job: Job, key: str, error: str, detail: str = "", seconds: float = 0.0) -> JobResult:
+    return JobResult(job.name, job.kind, key, "failed", seconds=seconds, error=error, detail=detail)
+
+
+def _exit_problem(code: int | None) -> str:
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name
+        hint = " (the kernel kills a process that runs the machine out of memory)" if -code == signal.SIGKILL else ""
+        return f"its process was killed by {name}{hint}"
+    return f"its process ended (exit status {code}) without a result"
+
+
+def contained_fork(context, job: Job, key: str, cache_root: str, memory: int | None, inputs,
+                   live: LiveJobs) -> JobResult:
+    """Run a job in a process forked by the fork server; kill its group at its time limit."""
+    started = time.monotonic()
+    reader, writer = context.Pipe(duplex=False)
+    lifeline, keep = context.Pipe(duplex=False)
+    process = context.Process(target=_job_process, name=f"cell35 job {job.name}",
+                              args=(job, key, cache_root, memory, inputs, lifeline, writer))
+    try:
+        process.start()
+    except Exception as exc:          # an unpicklable job
+        keep.close()
+        return _failed(job, key, f"cannot start the job: {type(exc).__name__}: {exc}")
+    finally:
+        writer.close()
+        lifeline.close()
+    live.add(process.pid)
+    try:
+        ready = multiprocessing.connection.wait([reader, process.sentinel], timeout=job.timeout)
+        if not ready:
+            kill_job(process.pid)
+            if process.exitcode is None:  # past its limit before it made its group (a tiny limit)
+                process.kill()
+            process.join(KILL_GRACE)
+            return _failed(job, key, _timed_out(job), seconds=time.monotonic() - started)
+        try:
+            result = reader.recv() if reader.poll() else None
+        except (EOFError, OSError):
+            result = None
+        process.join(KILL_GRACE)
+        if result is None:
+            return _failed(job, key, _exit_problem(process.exitcode), seconds=time.monotonic() - started)
+        return result
+    finally:
+        live.discard(process.pid)
+        kill_job(process.pid)         # whatever the job left running in its group
+        reader.close()
+        keep.close()
+        if process.exitcode != 0:     # killed, or died: its scratch folder stays behind
+            Cache(Path(cache_root)).sweep()
+
+
+STARTUP_LIMIT = 120.0   # seconds a fresh interpreter may take to import the job's modules
+
+
+def contained_subprocess(job: Job, key: str, cache_root: str, memory: int | None, inputs) -> JobResult:
+    """Run a job in a fresh interpreter; kill its group at its time limit, counted once it has started.
+    For executors this module does not own: Dask workers are daemon processes, which may not start
+    multiprocessing children."""
+    started = time.monotonic()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+    fd, payload = tempfile.mkstemp(prefix="cell35-job.")
+    with os.fdopen(fd, "wb") as handle:
+        pickle.dump((job, key, cache_root, memory, inputs), handle)
+    lifeline, keep = os.pipe()
+    try:
+        process = subprocess.Popen([sys.executable, "-c", f"from {__name__} import job_main; job_main()", payload,
+                                    str(lifeline)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, start_new_session=True, env=env, pass_fds=(lifeline,))
+    except BaseException:
+        os.close(keep)
+        os.unlink(payload)
+        raise
+    finally:
+        os.close(lifeline)
+    try:
+        ready = multiprocessing.connection.wait([process.stdout], timeout=STARTUP_LIMIT)
+        if ready and os.read(process.stdout.fileno(), 1) == b"+":
+            try:
+                out, err = process.communicate(timeout=job.timeout)
+            except subprocess.TimeoutExpired:
+                kill_job(process.pid)
+                process.communicate()
+                return _failed(job, key, _timed_out(job), seconds=time.monotonic() - started)
+            try:
+                return pickle.loads(out)
+            except Exception:
+                pass
+        else:
+            late = process.poll() is None
+            process.kill()            # our own child, not reaped yet: its id is still its own
+            out, err = process.communicate()
+            if late:
+                return _failed(job, key, f"its process did not start within {STARTUP_LIMIT:g} s",
+                               seconds=time.monotonic() - started)
+        return _failed(job, key, _exit_problem(process.returncode), tools.tail(err.decode("utf-8", "replace")),
+                       seconds=time.monotonic() - started)
+    finally:
+        kill_job(process.pid)         # whatever the job left running in its group
+        os.close(keep)
+        os.unlink(payload)
+        if process.returncode != 0:   # killed, or died: its scratch folder stays behind
+            Cache(Path(cache_root)).sweep()
+
+
+def dependent_key(key: str, dependencies: Mapping[str, str | None]) -> str:
+    """The key of a job that reads other jobs' outputs: its own key and theirs (None: absent)."""
+    if not dependencies:
+        return key
+    return hashlib.sha256(canonical_json({"job": key, "dependencies": dict(dependencies)}).encode()).hexdigest()
+
+
+def _dependency_order(jobs: list[Job]) -> tuple[list[Job], dict[str, str]]:
+    """Jobs with each after the jobs it depends on (otherwise in the given order), and the problem
+    of each job that cannot run: a dependency on a job that is not planned, or a cycle."""
+    named = {job.name: job for job in jobs}
+    problems: dict[str, str] = {}
+    order: list[Job] = []
+    state: dict[str, str] = {}           # "visiting" | "done"
+
+    def visit(job: Job, path: list[str]) -> None:
+        if state.get(job.name) == "done":
+            return
+        if state.get(job.name) == "visiting":
+            cycle = path[path.index(job.name):] + [job.name]
+            for name in cycle:
+                problems.setdefault(name, "its dependencies form a cycle: " + " -> ".join(cycle))
+            return
+        state[job.name] = "visiting"
+        for name in job.dependencies.values():
+            if name not in named:
+                problems.setdefault(job.name, f"needs {name}, which is not planned in this build")
+            else:
+                visit(named[name], path + [job.name])
+        state[job.name] = "done"
+        order.append(job)
+
+    for job in jobs:
+        visit(job, [])
+    return order, problems
 
 
 class Progress:
@@ -498,77 +792,137 @@ class Progress:
 
 def run_jobs(jobs: Iterable[Job], cache: Cache, executor: Executor | None = None,
              hasher: FileHasher | None = None, progress: Progress | None = None,
-             workers: int | None = None) -> dict[str, JobResult]:
-    """Run what is stale, reuse what is cached. Any ``concurrent.futures.Executor`` works."""
+             workers: int | None = None, memory: int | None = JOB_MEMORY_LIMIT) -> dict[str, JobResult]:
+    """Run what is stale, reuse what is cached; each job after the jobs whose outputs it reads.
+
+    Each job runs in a process of its own (also with ``workers=1``), killed with its tools at its
+    time limit, under ``memory`` bytes of address space per process. Without ``executor``, ``workers``
+    jobs (default: the cores) run at once from a fork server; with one (Dask's, say), each of its
+    tasks starts the job as a fresh interpreter on the worker's machine.
+    """
     own_hasher = hasher is None
     hasher = hasher or FileHasher()
     progress = progress or Progress()
-    results: dict[str, JobResult] = {}
-    pending: dict[str, tuple[Job, str]] = {}
     jobs = list(jobs)
+    results: dict[str, JobResult] = {}
     identity = CodeIdentity(hasher, _read_json(cache.root / IDENTITY_MEMO))
-    keys: dict[str, str] = {}
+    own_keys: dict[str, str] = {}
     for job in jobs:
         try:
-            keys[job.name] = job_key(job, hasher, identity)
+            own_keys[job.name] = job_key(job, hasher, identity)
         except (OSError, Cell35Error) as exc:
-            results[job.name] = JobResult(job.name, job.kind, "", "failed", error=f"cannot read inputs: {exc}")
+            results[job.name] = _failed(job, "", f"cannot read inputs: {exc}")
     learnt = identity.learnt()
     if learnt is not None:
         atomic_write_text(cache.root / IDENTITY_MEMO, json.dumps(learnt, ensure_ascii=False))
+    order, problems = _dependency_order(jobs)
+    keys: dict[str, str] = {}
+    for job in order:                 # keys in dependency order: a dependency's key is known first
+        if job.name in results:
+            continue
+        if job.name in problems:
+            results[job.name] = _failed(job, own_keys[job.name], problems[job.name])
+            continue
+        unknown = [name for name in job.needs.values() if name not in keys]
+        if unknown:                   # a dependency that could not even be keyed: fail now
+            results[job.name] = _failed(job, own_keys[job.name], _dependency_failed(unknown[0], results))
+            continue
+        keys[job.name] = dependent_key(own_keys[job.name],
+                                       {alias: keys.get(name) for alias, name in job.dependencies.items()})
+    waiting: dict[str, Job] = {}
     with cache.used_by_build(keys.values()):
-        for job in jobs:
+        for job in order:
             if job.name not in keys:
                 continue
-            cached = cache.cached_result(job, keys[job.name])
-            if cached is not None:
-                results[job.name] = cached
+            hit = cache.cached_result(job, keys[job.name])
+            if hit is not None:
+                results[job.name] = hit
             else:
-                pending[job.name] = (job, keys[job.name])
+                waiting[job.name] = job
     counts: dict[str, int] = {}
-    for job, _ in pending.values():
+    for job in waiting.values():
         counts[job.kind] = counts.get(job.kind, 0) + 1
     progress.start(counts)
-    if pending:
-        own_executor = executor is None
-        if own_executor and (len(pending) == 1 or workers == 1):
-            for job, key in pending.values():           # in this process: no pool to start
-                results[job.name] = execute(job, key, str(cache.root))
-                progress.advance(results[job.name])
-        else:
-            executor = executor or worker_pool(workers or os.cpu_count() or 1)
-            try:
-                futures: dict[Future, Job] = {executor.submit(execute, job, key, str(cache.root)): job
-                                              for job, key in pending.values()}
-                # Jobs queue behind each other, so a job's limit counts from the run's start plus the
-                # limits of the jobs that may run before it on as many workers as the executor has.
-                started = time.monotonic()
-                budget = sum(job.timeout for job in futures.values())
-                remaining = set(futures)
-                while remaining:
-                    done, remaining = wait(remaining, timeout=min(budget, 5.0), return_when=FIRST_COMPLETED)
-                    for future in done:
-                        job = futures[future]
-                        try:
-                            result = future.result()
-                        except Exception as exc:  # a dead worker, an unpicklable job
-                            result = JobResult(job.name, job.kind, pending[job.name][1], "failed",
-                                               error=f"{type(exc).__name__}: {exc}")
-                        results[job.name] = result
-                        progress.advance(result)
-                    if remaining and time.monotonic() - started > budget:
-                        for future in remaining:
-                            job = futures[future]
-                            future.cancel()
-                            results[job.name] = JobResult(job.name, job.kind, pending[job.name][1], "failed",
-                                                          error=f"job ran past its {job.timeout:.0f} s time limit")
-                            progress.advance(results[job.name])
-                        remaining = set()
-            finally:
-                if own_executor:
-                    executor.shutdown(wait=True, cancel_futures=True)
+    if waiting:
+        _schedule(waiting, results, keys, own_keys, cache.cached_result, cache, executor, workers, memory, progress)
     progress.finish()
     cache.build_done()
     if own_hasher:        # a caller that passed its hasher saves it once, when it is done with it
         hasher.save()
     return {job.name: results[job.name] for job in jobs}
+
+
+def _dependency_failed(name: str, results: Mapping[str, JobResult]) -> str:
+    found = results.get(name)
+    return f"needs {name}, which failed" + (f": {found.error}" if found is not None and found.error else "")
+
+
+def _schedule(waiting: dict[str, Job], results: dict[str, JobResult], keys: dict[str, str],
+              own_keys: Mapping[str, str], cached: Callable[[Job, str], JobResult | None], cache: Cache,
+              executor: Executor | None, workers: int | None, memory: int | None, progress: Progress) -> None:
+    """Start each waiting job once its dependencies are done, until all are done: a job that others
+    wait for first, then the longest time limit first (a limit is the planner's measure of how long a
+    job may take, and a long job started last trails the pool: on the demo content, from each job's
+    measured CPU time, 2 slots finish in 47 s this way and in 54 s in the planned order), then in the
+    order given. Our own pool takes a job only when a slot is free, so a job released late (its
+    dependency done) does not queue behind every job that was ready."""
+    live = LiveJobs()
+    own = executor is None
+    slots = None
+    if own:
+        context = start_fork_server(job.action.__module__ for job in waiting.values())
+        slots = max(1, workers or os.cpu_count() or 1)
+        executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix="cell35-job")
+    root = str(cache.root)
+    running: dict[Future, Job] = {}
+
+    def finish(job: Job, result: JobResult) -> None:
+        del waiting[job.name]
+        results[result.name] = result
+        progress.advance(result)
+
+    try:
+        while waiting or running:
+            before = len(waiting)
+            needed = {name for job in waiting.values() for name in job.dependencies.values()}
+            ready = [job for job in waiting.values() if all(name in results for name in job.dependencies.values())]
+            for job in sorted(ready, key=lambda job: (job.name not in needed, -job.timeout)):
+                failed_need = next((n for n in job.needs.values() if results[n].status == "failed"), None)
+                if failed_need is not None:
+                    finish(job, _failed(job, keys[job.name], _dependency_failed(failed_need, results)))
+                    continue
+                absent = {alias for alias, n in job.wants.items() if results[n].status == "failed"}
+                if absent:            # made without them: a key of its own, perhaps cached
+                    keys[job.name] = dependent_key(own_keys[job.name], {
+                        alias: None if alias in absent else keys[n] for alias, n in job.dependencies.items()})
+                    hit = cached(job, keys[job.name])
+                    if hit is not None:
+                        finish(job, hit)
+                        continue
+                if slots is not None and len(running) >= slots:
+                    continue
+                inputs = {alias: None if alias in absent else dict(results[n].outputs)
+                          for alias, n in job.dependencies.items()}
+                if own:
+                    future = executor.submit(contained_fork, context, job, keys[job.name], root, memory, inputs, live)
+                else:
+                    future = executor.submit(contained_subprocess, job, keys[job.name], root, memory, inputs)
+                del waiting[job.name]
+                running[future] = job
+            if not running:
+                if len(waiting) == before:   # cannot happen: cycles and unplanned dependencies failed above
+                    raise RuntimeError(f"jobs wait for each other: {', '.join(waiting)}")
+                continue              # a failure above may have released more jobs
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = running.pop(future)
+                try:
+                    result = future.result()
+                except Exception as exc:  # a lost worker, an unpicklable job
+                    result = _failed(job, keys[job.name], f"{type(exc).__name__}: {exc}")
+                results[job.name] = result
+                progress.advance(result)
+    finally:
+        if own:
+            live.kill_all()           # an interrupted build leaves no job behind
+            executor.shutdown(wait=True, cancel_futures=True)

@@ -42,8 +42,8 @@ from .images import fit_within
 from .loader import ContentTree, SessionRecord, check_media_path, load_content
 from .model import SiteConfig
 from .pages import Page, SiteView, all_pages, nav, product_page, section_page
-from .pipeline import (Cache, FileHasher, Job, JobResult, Progress, atomic_write_text, discard, run_jobs,
-                       worker_pool)
+from .pipeline import (JOB_MEMORY_LIMIT, Cache, FileHasher, Job, JobResult, Progress, atomic_write_text,
+                       discard, run_jobs)
 from .render import THEME_OVERRIDES, Asset, page_hashes, render, write_docs
 from .search import INDEX_DIR, build_index
 from .trees import TreeLinker
@@ -75,6 +75,7 @@ class BuildOptions:
     preview: bool = False
     jobs: int | None = None
     executor: Executor | None = None
+    job_memory: int | None = JOB_MEMORY_LIMIT      # bytes of address space per process of a render job
     cache_dir: Path | None = None
     mkdocs_config: Path | None = None
     progress: Progress | None = None
@@ -328,18 +329,10 @@ def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) ->
     cache.sweep()
     MARKDOWN.load(cache.root / "markdown.json")
     hasher = FileHasher(cache.root / "filehash.json")
-    executor = options.executor
-    own_executor = None
-    if executor is None and options.jobs and options.jobs > 1:
-        executor = own_executor = worker_pool(options.jobs)
-    try:
-        jobs_started = time.perf_counter()
-        results = run_jobs(all_jobs, cache, executor=executor, hasher=hasher, progress=options.progress,
-                           workers=options.jobs)
-        phases["jobs"] = time.perf_counter() - jobs_started
-    finally:
-        if own_executor:
-            own_executor.shutdown()
+    jobs_started = time.perf_counter()
+    results = run_jobs(all_jobs, cache, executor=options.executor, hasher=hasher, progress=options.progress,
+                       workers=options.jobs, memory=options.job_memory)
+    phases["jobs"] = time.perf_counter() - jobs_started
 
     pages_done: dict[str, ProductPage] = {}
     for ctx in contexts:

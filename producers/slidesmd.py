@@ -35,6 +35,7 @@ COLUMNS_RE = re.compile(r"^\s*\|\|\|\s*$")
 NOTE_RE = re.compile(r"^\s*notes?:\s?(.*)$", re.IGNORECASE)
 IMAGE_MODES = ("fit", "cover")
 SUB_INDENT = 2   # spaces before a bullet that make it second level
+PICTURES_STEP = "slides"   # the job step of a slides product that draws slide-NN.png (video scenes read them)
 
 Mode = Literal["fit", "cover"]
 
@@ -167,6 +168,11 @@ def split_sections(body: str) -> list[tuple[int, list[str]]]:
     while sections and not "".join(sections[-1][1]).strip():
         sections.pop()
     return sections
+
+
+def slide_name(number: int) -> str:
+    """The picture of slide ``number`` (1 is the title slide) that the slides job draws."""
+    return f"slide-{number:02d}.png"
 
 
 def parse_deck(body: str, body_line: int = 1) -> Deck:

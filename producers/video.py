@@ -48,7 +48,12 @@ SAMPLE_RATE = 48_000
 TARGET_LUFS = -16.0
 TRUE_PEAK = -1.5               # dBTP; the requirement is <= -1, AAC can overshoot by a few tenths
 MUSIC_LEVEL_DB = -14.0         # music under speech before ducking
-X264 = ["-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage", "-crf", "23", "-pix_fmt", "yuv420p",
+# x264 starts 1.5 threads per core (as here, below the cap) and maps ~100 MB of address space per thread
+# at 1080×1920 (measured: under 1.5 GB with 8 threads, 2.5 GB with 24): uncapped, a many-core machine's
+# encode would pass the job memory limit (pipeline.JOB_MEMORY_LIMIT). Other cores run other jobs.
+X264_THREADS = min(8, (os.cpu_count() or 1) * 3 // 2)
+X264 = ["-c:v", "libx264", "-threads", str(X264_THREADS), "-preset", "veryfast", "-tune", "stillimage", "-crf", "23",
+        "-pix_fmt", "yuv420p",
         "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"]
 
 # RGB -> limited-range BT.709 Y'CbCr (what players assume for HD yuv420p), as Pillow's 12-tuple
@@ -643,6 +648,14 @@ def finish_audio(pieces: Sequence[NarrationPiece], total: float, work: Path, mus
                "-c:a", "aac", "-aac_coder", "fast", "-b:a", "96k" if music else "64k", out],
               outputs=[out], timeout=600, what="ffmpeg (AAC)")
     return out
+
+
+def silent_track(total: float, out_path: Path) -> None:
+    """``total`` seconds of silence as AAC, the soundtrack of a video with nothing to hear: its MP4 still
+    carries an audio track, as the shapes with sound do."""
+    tools.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-t", f"{total:.3f}",
+               "-i", f"anullsrc=r={SAMPLE_RATE}:cl=mono", "-c:a", "aac", "-b:a", "32k", out_path],
+              outputs=[Path(out_path)], timeout=600, what="ffmpeg (silence)")
 
 
 def mux(video: Path, soundtrack: Path | None, out_path: Path, total: float) -> None:

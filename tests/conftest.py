@@ -75,6 +75,15 @@ def product_context(root: Path, stem: str):
     return found[0]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fork_server():
+    """Every job process forks from one server with all the job actions imported: started by whichever
+    test ran jobs first, it would make the other tests' job processes import their producers each."""
+    from producers.pipeline import start_fork_server
+
+    start_fork_server(["producers.site", "tests.pipeline_support"])
+
+
 @pytest.fixture
 def tree(tmp_path: Path) -> Tree:
     return Tree(tmp_path / "content")

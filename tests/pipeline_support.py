@@ -47,4 +47,38 @@ def logged_sleep(params, files, out: Path):
 
 def tag(params, files, out: Path):
     (out / "tag.txt").write_text(params["tag"])
+
+
+def never_ending_tool(params, files, out: Path):
+    """A real tool that never finishes by itself (ffmpeg writing silence at its real-time pace), run
+    with a tool limit far beyond the job's."""
+    tools.run(["ffmpeg", "-nostdin", "-v", "error", "-re", "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo",
+               "-f", "wav", "-flush_packets", "1", "-y", params["wav"]], timeout=3600)
+
+
+def hog(params, files, out: Path):
+    """Asks for more memory than a job may have."""
+    block = bytearray(params["bytes"])
+    (out / "hog.txt").write_text(str(len(block)))
+
+
+def count_letters(params, files, out: Path, inputs):
+    """A dependent job: reads the output of the job it needs."""
+    text = inputs["text"]["upper.txt"].read_text(encoding="utf-8")
+    (out / "count.txt").write_text(f"{sum(c.isalpha() for c in text)} letters from {inputs['text']['upper.txt']}")
+    return []
+
+
+def maybe(params, files, out: Path, inputs):
+    """A job that uses another job's output if it rendered."""
+    found = inputs["maybe"]
+    (out / "maybe.txt").write_text("absent" if found is None else found["upper.txt"].read_text(encoding="utf-8"))
+    return []
+
+
+def note(params, files, out: Path, inputs=None):
+    """Appends the job's name to a log shared by the jobs of a test: the order they ran in."""
+    with open(params["log"], "a", encoding="utf-8") as log:
+        log.write(params["name"] + "\n")
+    (out / "note.txt").write_text(params["name"])
     return []

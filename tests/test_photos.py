@@ -146,6 +146,10 @@ def test_zip_holds_the_captioned_series_and_the_captions(rendered):
         assert "alt: Alt text of photo 3" in captions
         zipped = archive.read("photo-02.jpg")
     assert zipped == rendered.page.media["photo-02-share.jpg"].read_bytes()   # same image as on the page
+    # made from the photo jobs' outputs, not from the originals again
+    [series] = [job for job in PhotoSeriesProducer().plan(rendered.ctx) if job.name.endswith(":series")]
+    assert series.files == () and series.wants == {f"photo-0{n}": rendered.ctx.job_name(f"photo-0{n}")
+                                                   for n in range(1, 5)}
 
 
 def test_contact_sheet_shows_the_whole_series(rendered):

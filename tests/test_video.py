@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import shutil
+import subprocess
 
 import pytest
 import webvtt
@@ -14,8 +15,9 @@ from producers import audio, speech, video
 from producers.captions import Cue, checked, srt, webvtt as vtt_text
 from producers.errors import ProducerError
 from producers.i18n import Labels
+from producers.kinds.slides import SlidesProducer
 from producers.kinds.video import (END_SECONDS, NARRATION_LEAD, NARRATION_TAIL, SRT_NAME, TITLE_SECONDS, VTT_NAME,
-                                   VideoProducer, poster_name, render_video, slides_video_jobs, video_name)
+                                   VideoProducer, poster_name, render_soundtrack, slides_video_jobs, video_name)
 from producers.loader import load_content
 
 from video_support import FOLDER, context, frame_at, probe, render, write_tree
@@ -24,14 +26,21 @@ SMALL = {"16:9": [320, 180], "9:16": [180, 320]}
 
 
 def small(jobs, **changes):
-    """The same jobs at a tiny frame size (and any other param changes)."""
+    """The video jobs at a tiny frame size (and any other param changes to the shapes)."""
     out = []
     for job in jobs:
         if job.kind != "video":
             continue
-        params = dict(job.params, size=SMALL[job.params["shape"]], **changes)
-        out.append(dataclasses.replace(job, params=params))
+        if "shape" in job.params:
+            job = dataclasses.replace(job, params=dict(job.params, size=SMALL[job.params["shape"]], **changes))
+        out.append(job)
     return out
+
+
+def deck_pictures(root, stem: str = "01-slides"):
+    """The slides job that draws a deck's PNGs (slide scenes need it)."""
+    deck_ctx = context(root, stem)
+    return [job for job in SlidesProducer().plan(deck_ctx) if job.name == deck_ctx.job_name("slides")]
 
 
 def video_md(scenes: str, extra: str = "", shapes: str = '["16:9"]') -> str:
@@ -158,13 +167,14 @@ def test_storyboard_renders_a_720p_mp4_with_captions_poster_and_loud_enough_audi
     loudness = audio.measure_loudness(mp4)
     assert abs(loudness.integrated - (-16.0)) <= 1.0 and loudness.true_peak <= -1.0
 
-    cues = list(webvtt.read(str(result.outputs[VTT_NAME])))
+    soundtrack = results[ctx.job_name("soundtrack")]
+    cues = list(webvtt.read(str(soundtrack.outputs[VTT_NAME])))
     assert [c.text for c in cues] == ["Chúng tôi dọn kênh mỗi sáng thứ bảy.", "यह एक परीक्षण है"]
     starts = [_seconds(c.start) for c in cues]
     assert starts == sorted(starts) and all(_seconds(c.end) <= expected + 0.05 for c in cues)
     assert abs(starts[0] - TITLE_SECONDS) < 0.01
     assert abs(starts[1] - (TITLE_SECONDS + scene_one)) < 0.01
-    assert "यह एक परीक्षण है" in result.outputs[SRT_NAME].read_text(encoding="utf-8")
+    assert "यह एक परीक्षण है" in soundtrack.outputs[SRT_NAME].read_text(encoding="utf-8")
 
     poster = Image.open(result.outputs[poster_name("16:9")])
     assert poster.format == "JPEG" and poster.size == (1280, 720)
@@ -202,6 +212,12 @@ def test_both_shapes_and_the_page_plays_in_chromium_with_its_captions(tmp_path, 
     expected = TITLE_SECONDS + 2 + END_SECONDS
     assert abs(float(portrait["format"]["duration"]) - expected) <= 0.2
     assert any(s["codec_type"] == "audio" for s in portrait["streams"])     # silence, but a track
+    # one soundtrack job, needed by both shapes: both carry its very bytes
+    [soundtrack] = [job for job in jobs if job.name == ctx.job_name("soundtrack")]
+    assert all(job.needs == {"soundtrack": soundtrack.name} for job in jobs if "shape" in job.params)
+    sound = results[soundtrack.name].outputs["soundtrack.m4a"]
+    assert _audio_packets(results[ctx.job_name("video-9x16")].outputs[video_name("9:16")]) == \
+        _audio_packets(results[ctx.job_name("video-16x9")].outputs[video_name("16:9")]) == _audio_packets(sound)
 
     rendered = producer.page(ctx, results, Labels("vi"))
     assert 'kind="captions"' in rendered.html and 'srclang="en"' in rendered.html
@@ -218,6 +234,12 @@ def test_both_shapes_and_the_page_plays_in_chromium_with_its_captions(tmp_path, 
     tracks = page.evaluate("Array.from(document.querySelector('video').textTracks)"
                            ".map(t => [t.kind, t.language, t.mode])")
     assert tracks == [["captions", "en", "showing"]]
+
+
+def _audio_packets(path) -> bytes:
+    """The AAC stream of a file as it is stored (no decoding)."""
+    return subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0", "-c", "copy",
+                           "-f", "adts", "-"], capture_output=True, check=True).stdout
 
 
 def test_recorded_narration_span_and_ducked_music(tmp_path):
@@ -273,24 +295,54 @@ def test_a_slide_scene_is_drawn_by_the_slides_code_and_a_slides_deck_becomes_a_n
     scenes = "- slide: 01-slides#2\n  caption: From the deck\n  duration: 1\n"
     root = write_tree(tmp_path / "content", video_md(scenes), extra={"01-slides.md": slides_md})
     ctx = context(root)
-    results = ok(render(small(VideoProducer().plan(ctx)), tmp_path / "cache"))
+    jobs = small(VideoProducer().plan(ctx))
+    [shape_job] = [job for job in jobs if "shape" in job.params]
+    assert shape_job.needs["deck:01-slides"] == context(root, "01-slides").job_name("slides")
+    results = ok(render(deck_pictures(root) + jobs, tmp_path / "cache"))
     mp4 = results[ctx.job_name("video-16x9")].outputs[video_name("16:9")]
     frame = frame_at(mp4, TITLE_SECONDS + 0.5, tmp_path / "slide.png")
     # the slide's white paper and the theme-coloured title band are both in the frame
     paper, band = frame.getpixel((160, 100)), frame.getpixel((160, 8))
     assert min(paper) > 200 and band[0] > 120 and band[1] < 80
+    # the scene is the slides job's own PNG: the same picture, scaled to the frame
+    drawn = Image.open(results[context(root, "01-slides").job_name("slides")].outputs["slide-02.png"])
+    expected_frame = drawn.convert("RGB").resize(SMALL["16:9"], Image.Resampling.LANCZOS)
+    top = sum(ImageStat.Stat(ImageChops.difference(frame, expected_frame).crop((0, 0, 320, 100))).mean) / 3
+    assert top < 6, top
 
     deck_ctx = context(root, "01-slides")
     jobs = small(slides_video_jobs(deck_ctx, shapes=("16:9",)))
-    deck_results = ok(render(jobs, tmp_path / "cache"))
+    deck_results = ok(render(deck_pictures(root) + jobs, tmp_path / "cache"))
     deck_mp4 = deck_results[deck_ctx.job_name("video-16x9")].outputs[video_name("16:9")]
     notes = speech.synthesize("Boil water before drinking.", "en", tmp_path / "notes.wav")
     expected = 4.0 + (NARRATION_LEAD + notes + NARRATION_TAIL) + 4.0 + END_SECONDS   # title slide, 2, 3, end
     assert abs(float(probe(deck_mp4)["format"]["duration"]) - expected) <= 0.2
     # no captions written: the sidecar carries the speaker notes as they are spoken
-    cues = list(webvtt.read(str(deck_results[deck_ctx.job_name("video-16x9")].outputs[VTT_NAME])))
+    cues = list(webvtt.read(str(deck_results[deck_ctx.job_name("soundtrack")].outputs[VTT_NAME])))
     assert [c.text for c in cues] == ["Boil water before drinking."]
     assert abs(_seconds(cues[0].start) - (4.0 + NARRATION_LEAD)) < 0.01
+
+
+def test_a_slide_scene_follows_its_deck_through_the_slides_job_and_fails_with_it(tmp_path):
+    slides_md = "---\ntype: slides\ntitle: Our deck\n---\n# Clean water\n- Boil it\n"
+    root = write_tree(tmp_path / "content", video_md("- slide: 01-slides#2\n  duration: 1\n"),
+                      extra={"01-slides.md": slides_md, "media/bad.jpg": "not a picture\n"})
+    ctx = context(root)
+    name, deck_job = ctx.job_name("video-16x9"), context(root, "01-slides").job_name("slides")
+    before = small(VideoProducer().plan(ctx))
+    first = ok(render(deck_pictures(root) + before, tmp_path / "cache"))
+    (root / FOLDER / "01-slides.md").write_text(slides_md.replace("Boil it", "Filter it"), encoding="utf-8")
+    after = small(VideoProducer().plan(context(root)))
+    assert [job.params for job in after] == [job.params for job in before]    # the deck is not in its params
+    second = ok(render(deck_pictures(root) + after, tmp_path / "cache"))
+    assert second[name].status == "rendered" and second[name].key != first[name].key   # but in its key
+    assert second[ctx.job_name("soundtrack")].status == "cached"                       # the sound did not change
+
+    (root / FOLDER / "01-slides.md").write_text(slides_md + "![A picture](media/bad.jpg)\n", encoding="utf-8")
+    broken = render(deck_pictures(root) + small(VideoProducer().plan(context(root))), tmp_path / "cache")
+    assert broken[deck_job].status == "failed" and "bad.jpg" in broken[deck_job].error
+    assert broken[name].status == "failed"
+    assert broken[name].error == f"needs {deck_job}, which failed: {broken[deck_job].error}"
 
 
 # --- bad input ---------------------------------------------------------------------------------------
@@ -351,7 +403,7 @@ def test_empty_storyboards_and_overlong_durations_are_refused(tmp_path):
     root = write_tree(tmp_path / "few", video_md("- title: Part 1\n  duration: 20\n"))
     job = small(VideoProducer().plan(context(root)))[0]
     with pytest.raises(ProducerError, match=r"02-video\.md: the storyboard has no scenes"):
-        render_video(dict(job.params, scenes=[]), job.files, tmp_path)
+        render_soundtrack(dict(job.params, scenes=[]), job.files, tmp_path)
 
 
 def test_overlong_recorded_narration_is_refused_with_the_scene_number(tmp_path):
@@ -369,14 +421,14 @@ def test_narration_in_a_language_without_a_voice_names_the_scene(tmp_path):
     root = write_tree(tmp_path / "content", video_md(scenes))
     job = small(VideoProducer().plan(context(root)))[0]
     with pytest.raises(ProducerError, match=r"02-video\.md: scene 2: narration: speech in language 'fr'"):
-        render_video(dict(job.params, language="fr"), job.files, tmp_path)
+        render_soundtrack(dict(job.params, language="fr"), job.files, tmp_path)
 
 
 def test_vietnamese_and_hindi_narration_are_spoken(tmp_path):
     scenes = "- title: Xin chào\n  caption: Xin chào các đồng chí\n  narration: Xin chào các đồng chí.\n"
     root = write_tree(tmp_path / "vi", video_md(scenes), language="vi")
     results = ok(render(small(VideoProducer().plan(context(root))), tmp_path / "cache"))
-    mp4 = next(iter(results.values())).outputs[video_name("16:9")]
+    mp4 = results[context(root).job_name("video-16x9")].outputs[video_name("16:9")]
     assert audio.measure_loudness(mp4).integrated > -20
     scenes = "- title: नमस्ते\n  narration: नमस्ते साथियों।\n"
     root = write_tree(tmp_path / "hi", video_md(scenes), language="hi")
@@ -388,7 +440,7 @@ def test_jobs_are_cached_by_content(tmp_path):
     jobs = small(VideoProducer().plan(context(root)))
     first = ok(render(jobs, tmp_path / "cache"))
     again = render(jobs, tmp_path / "cache")
-    assert [r.status for r in first.values()] == ["rendered"] and [r.status for r in again.values()] == ["cached"]
+    assert [r.status for r in first.values()] == ["rendered"] * 2 and [r.status for r in again.values()] == ["cached"] * 2
 
 
 def test_a_slide_reference_to_nothing_names_the_scene_and_what_exists(tmp_path):

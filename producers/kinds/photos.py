@@ -1,14 +1,15 @@
 """photo-series: web images, captioned share images, a gallery page, a zip and a contact sheet.
 
 One job per photo (web sizes, thumbnail, captioned share image) so a series renders in parallel and
-a changed caption re-renders one photo; one series job (zip of the captioned images, contact sheet)
-that re-draws the share images from the originals, because jobs cannot read each other's outputs.
-The drawing is deterministic, so both jobs produce the same captioned images.
+a changed caption re-renders one photo; one series job (zip of the captioned images, contact sheet,
+share card) made from the photo jobs' outputs: it stores their share images as they are and draws
+the sheet from their thumbnails.
 
 One photo that cannot be read (damaged, truncated, not an image, too many pixels) is left out of
 the series with a warning that names it, and the rest is published, as sigal does. Its job still
 succeeds: it records why in ``photo-NN.json`` and writes empty stand-ins for the files ``plan``
-declares, which the page never publishes. A series with no readable photo is left out whole.
+declares, which neither the page nor the series job publishes. A series with no readable photo is
+left out whole.
 """
 
 from __future__ import annotations
@@ -167,8 +168,10 @@ def _entry(name: str, stamp: tuple) -> zipfile.ZipInfo:
     return info
 
 
-def render_series(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
-    """The zip of captioned images (plus a captions file) and the contact sheet."""
+def render_series(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path,
+                  inputs: Mapping[str, Mapping[str, Path] | None]) -> list[str]:
+    """The zip of captioned images (plus a captions file), the contact sheet and the share card, from
+    the photo jobs' outputs (``inputs`` by photo stem; None for a photo whose job failed)."""
     notes: list[str] = []
     unreadable: list[str] = []
     card_source: Image.Image | None = None
@@ -178,26 +181,24 @@ def render_series(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: P
     stamp = (date.year, date.month, date.day, 0, 0, 0)   # fixed zip times: same inputs, same bytes
     total = params["total"]
     with zipfile.ZipFile(out_dir / ZIP_NAME, "w") as archive:
-        for photo, path in zip(params["photos"], files):
+        for photo in params["photos"]:
+            stem = photo_stem(photo["number"])
+            rendered = inputs[stem]
             label = photo_label(params["display"], photo["number"], total, photo["file"])
-            try:
-                opened = images.open_photo(path, label, max_edge=images.WEB_LONG_EDGE)
-            except ProducerError as exc:
-                # The photo's own job warns about it; the series just goes on without it.
-                unreadable.append(exc.message)
+            reason = (f"{label}: it did not render" if rendered is None
+                      else json.loads(rendered[f"{stem}.json"].read_text()).get("left_out"))
+            if reason:
+                # The photo's own job reports it in full; the series just goes on without it.
+                unreadable.append(reason)
                 continue
-            credit = images.Credit(photo.get("credit"), photo.get("copyright"))
-            share, _ = draw_share_image(opened.image, photo["caption"], _credit_line(photo, params["credit_label"]),
-                                        params["footer"], params["accent"])
-            jpeg = out_dir / ".share.jpg"
-            images.save_jpeg(share, jpeg, quality=86, credit=credit, max_bytes=SHARE_MAX_BYTES)
-            name = f"{photo_stem(photo['number'])}.jpg"
             # JPEG does not deflate: store it, saving CPU on the phones that unzip it.
-            archive.writestr(_entry(name, stamp), jpeg.read_bytes(), compress_type=zipfile.ZIP_STORED)
-            jpeg.unlink()
+            archive.writestr(_entry(f"{stem}.jpg", stamp), rendered[f"{stem}-share.jpg"].read_bytes(),
+                             compress_type=zipfile.ZIP_STORED)
+            with Image.open(rendered[f"{stem}-thumb.jpg"]) as thumb:
+                thumbs.append((photo["number"], thumb.convert("RGB")))
             if card_source is None:
-                card_source = opened.image
-            thumbs.append((photo["number"], images.fit_within(opened.image, max(SHEET_CELL))))
+                with Image.open(rendered[f"{stem}.jpg"]) as large:
+                    card_source = large.convert("RGB")
             line = f"{photo['number']:02d}. {photo['caption']}"
             if photo.get("credit"):
                 line += f" ({_credit_line(photo, params['credit_label'])})"
@@ -238,10 +239,8 @@ class PhotoSeriesProducer:
         common = self._common(ctx)
         photos = ctx.record.product.photos
         jobs = []
-        paths = []
         for number, photo in enumerate(photos, start=1):
             path = ctx.media(photo.file)
-            paths.append(path)
             stem = photo_stem(number)
             params = {**common, "photo": self._photo_params(number, photo)}
             del params["photo"]["alt"]   # alt text is page-only: changing it must not re-render pixels
@@ -251,8 +250,10 @@ class PhotoSeriesProducer:
                             timeout=300))
         series = {**common, "photos": [self._photo_params(n, p) for n, p in enumerate(photos, start=1)]}
         jobs.append(Job(name=ctx.job_name("series"), kind="photo-series", action=render_series, params=series,
-                        files=tuple(paths), outputs=(ZIP_NAME, SHEET_NAME, CARD_NAME),
-                        timeout=120 + 30 * len(photos)))
+                        files=(), outputs=(ZIP_NAME, SHEET_NAME, CARD_NAME),
+                        timeout=120 + 5 * len(photos),
+                        wants={photo_stem(number): ctx.job_name(photo_stem(number))
+                               for number in range(1, len(photos) + 1)}))
         return jobs
 
     def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:

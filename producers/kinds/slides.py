@@ -35,13 +35,14 @@ from typing import Any, Mapping
 from PIL import Image, ImageDraw, PdfParser
 
 from .. import cards, fonts
+from . import video
 from ..errors import ProducerError
 from ..html import escape
 from ..i18n import Labels
 from ..images import cover_box, fit_box, open_photo
 from ..pipeline import Job, JobResult
 from ..producer import ProductContext, ProductPage
-from ..slidesmd import Deck, Item, Slide, item_paragraphs, parse_deck
+from ..slidesmd import PICTURES_STEP, Deck, Item, Slide, item_paragraphs, parse_deck, slide_name
 from ..text import Layout, Paragraph, Span, TextStyle, draw_layout, draw_text, fit_paragraphs
 
 WIDTH, HEIGHT = 1920, 1080
@@ -58,10 +59,6 @@ TITLE_STYLE = dict(size=76, min_size=40, bold=True, line_spacing=1.15)
 BODY_STYLE = TextStyle(size=64, min_size=28, colour=TEXT_COLOUR, line_spacing=1.25)
 NUMBER_STYLE = TextStyle(size=28, min_size=20, colour="#6b6b6b", align="right")
 LANG_TAGS = {"en": "en-US", "vi": "vi-VN", "hi": "hi-IN"}
-
-
-def slide_name(number: int) -> str:
-    return f"slide-{number:02d}.png"
 
 
 # --- planning ------------------------------------------------------------------------------------
@@ -101,19 +98,18 @@ class SlidesProducer:
         params, files = deck_params(ctx)
         pictures = tuple(slide_name(n) for n in range(1, params["slides"] + 1))
         jobs = [
-            Job(ctx.job_name("slides"), "slides", render_pictures, params, files, pictures + ("deck.pdf",)),
+            Job(ctx.job_name(PICTURES_STEP), "slides", render_pictures, params, files, pictures + ("deck.pdf",)),
             Job(ctx.job_name("pptx"), "slides", render_pptx, params, files, ("deck.pptx",)),
             cards.card_job(ctx),
         ]
         if ctx.record.product.video:
-            from . import video   # late: the video producer imports this module for slide scenes
             jobs += video.slides_video_jobs(ctx)
         return jobs
 
     def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:
         deck = parse_deck(ctx.record.body, ctx.record.body_line)
         media: dict[str, Path] = {}
-        for step in ("slides", "pptx", "card"):
+        for step in (PICTURES_STEP, "pptx", "card"):
             result = results.get(ctx.job_name(step))
             if result is not None:
                 media.update(result.outputs)
@@ -122,7 +118,6 @@ class SlidesProducer:
                               deck, labels, ctx.record.language, has_card=cards.CARD_NAME in media)
         warnings: list[str] = []
         if ctx.record.product.video:
-            from . import video
             section, video_media, warnings = video.slides_video_page(ctx, results, labels)
             html += "\n" + section
             media.update(video_media)

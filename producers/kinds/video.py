@@ -1,19 +1,23 @@
 """Videos: a storyboard (or a slide deck with ``video: true``) -> MP4 16:9 and 9:16, captions, poster.
 
-One job per shape renders everything of that shape from the storyboard: narration (espeak-ng in the
-product language, or a span of a recorded file), the timeline (a scene lasts as long as its
-narration unless a duration is given), stills with the caption burned in by the text engine, Ken
-Burns motion on photos, crossfades, the title and end cards, the ducked and normalised soundtrack,
-the MP4, a JPEG poster and the WebVTT/SRT captions. See producers/video.py for why it is fast.
+A soundtrack job renders what every shape shares: the narration (espeak-ng in the product language,
+or a span of a recorded file), the timeline it sets (a scene lasts as long as its narration unless a
+duration is given), the ducked and normalised soundtrack (AAC) and the WebVTT/SRT captions. One job
+per shape then draws the stills with the caption burned in by the text engine (a slide scene is the
+slides job's own PNG), moves photos (Ken Burns), crossfades, adds the title and end cards, encodes
+the MP4 and muxes the soundtrack in, and saves a JPEG poster. See producers/video.py for why it is fast.
 
-A slides product with ``video: true`` becomes the same kind of job through ``slides_video_jobs``:
+A slides product with ``video: true`` becomes the same kind of jobs through ``slides_video_jobs``:
 one scene per slide, its speaker notes read aloud; ``slides_video_page`` gives the page section.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import json
+import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -28,7 +32,7 @@ from ..images import open_photo
 from ..model import MAX_SCENE_SECONDS, VideoProduct
 from ..pipeline import Job, JobResult
 from ..producer import ProductContext, ProductPage
-from ..slidesmd import parse_deck
+from ..slidesmd import PICTURES_STEP, parse_deck, slide_name
 
 TITLE_SECONDS = 3.0
 END_SECONDS = 3.0
@@ -52,8 +56,15 @@ def poster_name(shape_name: str) -> str:
 
 # --- planning ----------------------------------------------------------------------------------
 
+SOUNDTRACK_STEP = "soundtrack"
+SOUNDTRACK_NAME, TIMELINE_NAME = "soundtrack.m4a", "timeline.json"
+SOUND_ONLY = ("language", "max_seconds", "subtitles", "music", "music_path")   # params the pictures never read
+SOUND_SCENE = ("item", "caption", "narration", "duration", "audio")
+PICTURE_SCENE = ("item", "visual", "caption", "file", "path", "slide", "title")
+
+
 class _Files:
-    """The job's input files, each listed once; params refer to them by index."""
+    """A job's input files, each listed once; params refer to them by index."""
 
     def __init__(self):
         self.paths: list[Path] = []
@@ -72,11 +83,9 @@ def _media(ctx: ProductContext, relative: str, where: str, files: _Files) -> int
         raise ProducerError(f"{ctx.record.display}: {where}: {exc}") from None
 
 
-def _deck(ctx: ProductContext, stem: str, where: str, files: _Files, decks: dict[str, dict]) -> dict:
-    """The render params of a slides product of the same session, its files merged into ours."""
-    if stem in decks:
-        return decks[stem]
-    from . import slides   # imported late: the slides producer may import this module back
+def _deck(ctx: ProductContext, stem: str, where: str) -> tuple[str, int]:
+    """A slides product of the same session: the name of the job that draws its slides, and how many
+    slides it has (the title slide included)."""
     records = {r.stem: r for r in ctx.session.products if r.kind == "slides"}
     record = records.get(stem)
     if record is None:
@@ -84,9 +93,7 @@ def _deck(ctx: ProductContext, stem: str, where: str, files: _Files, decks: dict
         raise ProducerError(f"{ctx.record.display}: {where}: slide reference {stem!r} names no slides product "
                             f"in this session; slides products here: {found}")
     deck_ctx = ProductContext(ctx.site, ctx.cell, ctx.session, record, ctx.content_root)
-    params, deck_files = slides.deck_params(deck_ctx)
-    decks[stem] = {"params": params, "files": [files.add(path) for path in deck_files], "stem": stem}
-    return decks[stem]
+    return deck_ctx.job_name(PICTURES_STEP), len(parse_deck(record.body, record.body_line).slides) + 1
 
 
 def _common(ctx: ProductContext) -> dict[str, Any]:
@@ -103,26 +110,33 @@ def _common(ctx: ProductContext) -> dict[str, Any]:
     }
 
 
-def storyboard_params(ctx: ProductContext) -> tuple[dict[str, Any], tuple[Path, ...]]:
-    """A video product's storyboard as JSON-able params plus the files it reads."""
+@dataclass(frozen=True)
+class Storyboard:
+    params: dict[str, Any]            # JSON-able: the soundtrack's and the pictures' params together
+    pictures: tuple[Path, ...]        # what the shape jobs read: scene["file"] indexes it
+    sounds: tuple[Path, ...]          # what the soundtrack reads: scene["audio"]["file"] and "music" index it
+    decks: Mapping[str, str]          # deck stem -> the job that draws its slides
+
+
+def storyboard_params(ctx: ProductContext) -> Storyboard:
+    """A video product's storyboard as JSON-able params plus the files and slide decks it reads."""
     product: VideoProduct = ctx.record.product
-    files = _Files()
-    decks: dict[str, dict] = {}
+    pictures, sounds = _Files(), _Files()
+    decks: dict[str, str] = {}
     scenes = []
     for number, scene in enumerate(product.scenes, start=1):
         where = f"scene {number}"
         entry: dict[str, Any] = {"item": where, "caption": scene.caption, "narration": scene.narration,
-                                 "duration": scene.duration, "audio": None, "file": None, "slide": None,
-                                 "title": scene.title}
+                                 "duration": scene.duration, "audio": None, "file": None, "path": None,
+                                 "slide": None, "title": scene.title}
         if scene.image:
             entry["visual"] = "image"
-            entry["file"] = _media(ctx, scene.image, f"{where}: image", files)
+            entry["file"] = _media(ctx, scene.image, f"{where}: image", pictures)
             entry["path"] = scene.image
         elif scene.slide:
             entry["visual"] = "slide"
             stem, slide_number = scene.slide.split("#")
-            deck = _deck(ctx, stem, where, files, decks)
-            total = deck["params"]["slides"]
+            decks[stem], total = _deck(ctx, stem, where)
             if not 1 <= int(slide_number) <= total:
                 raise ProducerError(f"{ctx.record.display}: {where}: slide {scene.slide!r} does not exist; "
                                     f"{stem} has slides 1 to {total}")
@@ -131,31 +145,43 @@ def storyboard_params(ctx: ProductContext) -> tuple[dict[str, Any], tuple[Path, 
             entry["visual"] = "title"
         if scene.narration_audio:
             span = scene.narration_audio
-            entry["audio"] = {"file": _media(ctx, span.file, f"{where}: narration_audio", files),
+            entry["audio"] = {"file": _media(ctx, span.file, f"{where}: narration_audio", sounds),
                               "path": span.file, "start": span.start, "end": span.end}
         scenes.append(entry)
     params = _common(ctx)
-    params.update({"scenes": scenes, "decks": decks, "resolution": product.resolution,
-                   "music": _media(ctx, product.music, "music", files) if product.music else None,
+    params.update({"scenes": scenes, "resolution": product.resolution,
+                   "music": _media(ctx, product.music, "music", sounds) if product.music else None,
                    "music_path": product.music})
-    return params, tuple(files.paths)
+    return Storyboard(params, tuple(pictures.paths), tuple(sounds.paths), decks)
 
 
-def render_jobs(ctx: ProductContext, params: Mapping[str, Any], files: tuple[Path, ...],
-                shapes: Sequence[str]) -> list[Job]:
-    jobs = []
+def render_jobs(ctx: ProductContext, board: Storyboard, shapes: Sequence[str]) -> list[Job]:
+    """The soundtrack job, and one job per shape that needs it (and the slides jobs of its decks)."""
+    scenes = board.params["scenes"]
+    sound = {key: value for key, value in board.params.items() if key in SOUND_ONLY or key in ("label", "cards")}
+    sound["scenes"] = [{key: scene[key] for key in SOUND_SCENE} for scene in scenes]
+    soundtrack = Job(ctx.job_name(SOUNDTRACK_STEP), "video", render_soundtrack, sound, board.sounds,
+                     (SOUNDTRACK_NAME, TIMELINE_NAME, VTT_NAME, SRT_NAME), tools=("ffmpeg", "ffprobe", "espeak-ng"),
+                     timeout=1800)
+    pictures = {key: value for key, value in board.params.items() if key not in SOUND_ONLY}
+    pictures["scenes"] = [{key: scene[key] for key in PICTURE_SCENE} for scene in scenes]
+    needs = {SOUNDTRACK_STEP: soundtrack.name, **{_deck_alias(stem): name for stem, name in board.decks.items()}}
+    jobs = [soundtrack]
     for shape_name in shapes:
-        outputs = (video_name(shape_name), poster_name(shape_name), VTT_NAME, SRT_NAME)
-        job_params = dict(params, shape=shape_name)
-        jobs.append(Job(ctx.job_name(f"video-{shape_name.replace(':', 'x')}"), "video", render_video, job_params,
-                        files, outputs, tools=("ffmpeg", "ffprobe", "espeak-ng"), timeout=3600))
+        outputs = (video_name(shape_name), poster_name(shape_name))
+        jobs.append(Job(ctx.job_name(f"video-{shape_name.replace(':', 'x')}"), "video", render_video,
+                        dict(pictures, shape=shape_name), board.pictures, outputs, tools=("ffmpeg", "ffprobe"),
+                        timeout=3600, needs=needs))
     return jobs
+
+
+def _deck_alias(stem: str) -> str:
+    return f"deck:{stem}"
 
 
 class VideoProducer:
     def plan(self, ctx: ProductContext) -> list[Job]:
-        params, files = storyboard_params(ctx)
-        return render_jobs(ctx, params, files, ctx.record.product.shapes) + [cards.card_job(ctx)]
+        return render_jobs(ctx, storyboard_params(ctx), ctx.record.product.shapes) + [cards.card_job(ctx)]
 
     def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:
         product: VideoProduct = ctx.record.product
@@ -180,22 +206,20 @@ def slides_video_jobs(ctx: ProductContext, shapes: Sequence[str] = SLIDES_VIDEO_
 
     The slide deck's own title slide opens the video, so there is no separate title card.
     """
-    files = _Files()
-    decks: dict[str, dict] = {}
-    deck = _deck(ctx, ctx.record.stem, "video", files, decks)
+    pictures_job, total = _deck(ctx, ctx.record.stem, "video")
     parsed = parse_deck(ctx.record.body, ctx.record.body_line)
     notes = {slide.number: speech.plain_text(slide.notes).strip() for slide in parsed.slides}
     scenes = []
-    for number in range(1, deck["params"]["slides"] + 1):
+    for number in range(1, total + 1):
         narration = notes.get(number, "")
         scenes.append({"item": f"slide {number}", "visual": "slide", "caption": "", "narration": narration,
                        "duration": None if narration else SLIDE_SECONDS, "audio": None, "file": None,
-                       "title": None, "slide": {"deck": ctx.record.stem, "number": number}})
+                       "path": None, "title": None, "slide": {"deck": ctx.record.stem, "number": number}})
     params = _common(ctx)
-    params.update({"scenes": scenes, "decks": decks, "resolution": "720p", "music": None, "music_path": None,
+    params.update({"scenes": scenes, "resolution": "720p", "music": None, "music_path": None,
                    "cards": {"title": 0.0, "end": END_SECONDS}, "motion": False,
                    "max_seconds": MAX_SLIDE_VIDEO_SECONDS, "subtitles": "narration"})
-    return render_jobs(ctx, params, tuple(files.paths), shapes)
+    return render_jobs(ctx, Storyboard(params, (), (), {ctx.record.stem: pictures_job}), shapes)
 
 
 def slides_video_page(ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels,
@@ -213,22 +237,22 @@ def _megabytes(path: Path) -> str:
 def video_section(ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels,
                   shapes: Sequence[str], resolution: str = "720p") -> tuple[str, dict[str, Path], list[str]]:
     rendered = []
-    for shape_name in shapes:
-        result = results.get(ctx.job_name(f"video-{shape_name.replace(':', 'x')}"))
+    for step in [SOUNDTRACK_STEP] + [f"video-{shape_name.replace(':', 'x')}" for shape_name in shapes]:
+        result = results.get(ctx.job_name(step))
         if result is None or result.status == "failed":
-            raise ProducerError(f"{ctx.record.display}: the {shape_name} video did not render"
+            what = "soundtrack" if step == SOUNDTRACK_STEP else f"{step.removeprefix('video-').replace('x', ':')} video"
+            raise ProducerError(f"{ctx.record.display}: the {what} did not render"
                                 + (f": {result.error}" if result else ""))
-        rendered.append((shape_name, result))
-    media: dict[str, Path] = {}
+        rendered.append(result)
+    sound, shaped = rendered[0], list(zip(shapes, rendered[1:]))
+    media: dict[str, Path] = {VTT_NAME: sound.outputs[VTT_NAME], SRT_NAME: sound.outputs[SRT_NAME]}
     warnings: list[str] = []
-    for shape_name, result in rendered:
+    for result in rendered:
+        warnings += [w for w in result.warnings if w not in warnings]
+    for shape_name, result in shaped:
         media[video_name(shape_name)] = result.outputs[video_name(shape_name)]
         media[poster_name(shape_name)] = result.outputs[poster_name(shape_name)]
-        warnings += [w for w in result.warnings if w not in warnings]
-    first_name, first = rendered[0]
-    media[VTT_NAME] = first.outputs[VTT_NAME]
-    media[SRT_NAME] = first.outputs[SRT_NAME]
-    return page_html(ctx.record.language, first_name, [(name, media[video_name(name)]) for name, _ in rendered],
+    return page_html(ctx.record.language, shapes[0], [(name, media[video_name(name)]) for name in shapes],
                      labels, resolution), media, warnings
 
 
@@ -333,30 +357,15 @@ def _durations(params: Mapping[str, Any], narration: list) -> tuple[list[float],
     return durations, warnings
 
 
-class _Decks:
-    """Slide pictures drawn by the slides producer's own code, each deck parsed once."""
-
-    def __init__(self, params: Mapping[str, Any], files: tuple[Path, ...]):
-        self.params, self.files = params, files
-        self._parsed: dict[str, Any] = {}
-
-    def picture(self, stem: str, number: int, where: str) -> tuple[Image.Image, list[str]]:
-        from . import slides
-        deck_info = self.params["decks"][stem]
-        deck_params = deck_info["params"]
-        deck_files = tuple(self.files[i] for i in deck_info["files"])
-        try:
-            if stem not in self._parsed:
-                logo, warnings = slides.deck_logo(deck_params, deck_files)
-                self._parsed[stem] = (slides.strict_deck(deck_params), logo)
-            deck, logo = self._parsed[stem]
-            if number == 1:
-                return slides.draw_title_slide(deck_params, logo), []
-            slide = deck.slides[number - 2]
-            picture = slides.slide_image(deck_params, deck_files, slide)
-            return slides.draw_slide(deck_params, slide, len(deck.slides) + 1, logo, picture)
-        except ProducerError as exc:
-            raise _fail(self.params, where, f"slide {stem}#{number}: {exc.message}", exc.detail) from None
+def _slide_picture(params: Mapping[str, Any], inputs: Mapping[str, Any], slide: Mapping[str, Any],
+                   where: str) -> Image.Image:
+    """The slide as the slides job drew it (1920×1080 PNG)."""
+    pictures = inputs.get(_deck_alias(slide["deck"])) or {}
+    path = pictures.get(slide_name(slide["number"]))
+    if path is None:
+        raise _fail(params, where, f"slide {slide['deck']}#{slide['number']}: the deck has no such slide")
+    with Image.open(path) as image:
+        return image.convert("RGB")
 
 
 def _card_colours(primary: str) -> dict[str, str]:
@@ -365,13 +374,14 @@ def _card_colours(primary: str) -> dict[str, str]:
 
 
 def clip_makers(params: Mapping[str, Any], files: tuple[Path, ...], frame: video.Shape,
-                durations: Sequence[float]) -> list[tuple[float, bool, Callable[[], tuple[Any, list[str]]]]]:
+                durations: Sequence[float], inputs: Mapping[str, Any] | None = None
+                ) -> list[tuple[float, bool, Callable[[], tuple[Any, list[str]]]]]:
     """(duration, moving, make) per clip: title card, one per scene (caption burned in), end card.
 
     ``make()`` returns the clip ready to stream (its YUV already converted) and its warnings.
+    ``inputs`` holds the slides jobs' outputs (by ``_deck_alias``), for slide scenes.
     """
     colours = _card_colours(params["primary"])
-    decks = _Decks(params, files)
     fade = params["fade"]
     label = params["label"]
 
@@ -403,8 +413,7 @@ def clip_makers(params: Mapping[str, Any], files: tuple[Path, ...], frame: video
                                               lead=fade / 2, tail=fade / 2), warnings
                 picture = video.picture_canvas(photo.image, frame)
             elif scene["visual"] == "slide":
-                slide, found = decks.picture(scene["slide"]["deck"], scene["slide"]["number"], where)
-                warnings += found
+                slide = _slide_picture(params, inputs or {}, scene["slide"], where)
                 picture = video.picture_canvas(slide, frame, backdrop="#111111")
             else:
                 picture, cut = video.card_image(frame, scene["title"], [], params["primary"], params["accent"],
@@ -434,10 +443,10 @@ def _ready(clip: video.StillClip) -> video.StillClip:
 
 
 def build_clips(params: Mapping[str, Any], files: tuple[Path, ...], frame: video.Shape,
-                durations: Sequence[float]) -> tuple[list, list[str]]:
+                durations: Sequence[float], inputs: Mapping[str, Any] | None = None) -> tuple[list, list[str]]:
     """Every clip drawn now, in order (the benchmark's pre-drawn stills; tests)."""
     clips, warnings = [], []
-    for _, _, make in clip_makers(params, files, frame, durations):
+    for _, _, make in clip_makers(params, files, frame, durations, inputs):
         clip, found = make()
         clips.append(clip)
         warnings += found
@@ -454,12 +463,12 @@ def timeline(params: Mapping[str, Any], durations: Sequence[float]) -> tuple[lis
     return starts, clock + params["cards"]["end"]
 
 
-def render_video(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
-    """Job action: video-<shape>.mp4, poster-<shape>.jpg, captions.vtt and captions.srt."""
+def render_soundtrack(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
+    """Job action: what every shape shares. soundtrack.m4a (narration and music, ducked and normalised),
+    timeline.json (each scene's length, the total) and captions.vtt/.srt."""
     label = params["label"]
     if not params["scenes"]:
         raise ProducerError(f"{label}: the storyboard has no scenes; a video needs at least one")
-    frame = video.shape(params["shape"], params["resolution"], params["size"])
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".work.") as temp:
         work = Path(temp)
         narration = _narrate(params, files, work)
@@ -477,22 +486,11 @@ def render_video(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Pa
                 raise ProducerError(f"{label}: music {params['music_path']!r}: {exc.message}", exc.detail) from None
         pieces = [video.NarrationPiece(spoken[0], start + NARRATION_LEAD, spoken[1], spoken[2])
                   for spoken, start in zip(narration, starts) if spoken]
-        # The soundtrack (mix + loudness passes, ffmpeg processes) and the drawing of the stills run
-        # beside the encode: x264 on stills keeps barely one core busy.
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as sound, \
-                video.Drawer(clip_makers(params, files, frame, durations)) as drawer:
-            soundtrack = sound.submit(video.finish_audio, pieces, total, work, music, label)
-            encoded = work / "video.mp4"
-            try:
-                video.encode_video(drawer.clips, frame.size, encoded, fps=params["fps"], fade=params["fade"])
-            finally:
-                drawer.close()
-            track = soundtrack.result()
-            warnings += drawer.warnings
-            first = drawer.clips[0].clip
-        video.mux(encoded, track, out_dir / video_name(frame.name), total)
-        poster = first.image if isinstance(first, video.StillClip) else first.still(0.0)
-        video.save_jpeg(poster, out_dir / poster_name(frame.name))
+        track = video.finish_audio(pieces, total, work, music, label)
+        if track is None:
+            video.silent_track(total, out_dir / SOUNDTRACK_NAME)
+        else:
+            os.replace(track, out_dir / SOUNDTRACK_NAME)
     cues = []
     for scene, start, seconds, spoken in zip(params["scenes"], starts, durations, narration):
         if scene["caption"].strip():
@@ -502,5 +500,30 @@ def render_video(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Pa
             cues += [Cue(at + begin, at + end, sentence) for begin, end, sentence in spoken[4]]
     write_webvtt(out_dir / VTT_NAME, cues, total)
     write_srt(out_dir / SRT_NAME, cues, total)
+    (out_dir / TIMELINE_NAME).write_text(json.dumps({"durations": durations, "starts": starts, "total": total}))
     return warnings
 
+
+def render_video(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path,
+                 inputs: Mapping[str, Any]) -> list[str]:
+    """Job action: video-<shape>.mp4 and poster-<shape>.jpg, on the soundtrack job's timeline and audio."""
+    label = params["label"]
+    if not params["scenes"]:
+        raise ProducerError(f"{label}: the storyboard has no scenes; a video needs at least one")
+    sound = inputs[SOUNDTRACK_STEP]
+    timing = json.loads(sound[TIMELINE_NAME].read_text(encoding="utf-8"))
+    durations, total = timing["durations"], timing["total"]
+    frame = video.shape(params["shape"], params["resolution"], params["size"])
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".work.") as temp:
+        encoded = Path(temp) / "video.mp4"
+        with video.Drawer(clip_makers(params, files, frame, durations, inputs)) as drawer:
+            try:
+                video.encode_video(drawer.clips, frame.size, encoded, fps=params["fps"], fade=params["fade"])
+            finally:
+                drawer.close()
+            warnings = list(drawer.warnings)
+            first = drawer.clips[0].clip
+        video.mux(encoded, sound[SOUNDTRACK_NAME], out_dir / video_name(frame.name), total)
+        poster = first.image if isinstance(first, video.StillClip) else first.still(0.0)
+        video.save_jpeg(poster, out_dir / poster_name(frame.name))
+    return warnings
