@@ -473,7 +473,7 @@ def _logo_jobs(tree: ContentTree, site: SiteConfig) -> list[Job]:
         raise ConfigError(f"site.yml: logo: {message}")
     return [Job(name="site:logo", kind="site", action=logo_action,
                 params={"label": f"site.yml: logo ({site.logo})", "edge": LOGO_EDGE},
-                files=(source,), outputs=("logo.png",), version="1")]
+                files=(source,), outputs=("logo.png",))]
 
 
 def _logo(site_jobs: dict[str, list[Job]], results: Mapping[str, JobResult], sections: Sections) -> Path | None:
