@@ -543,6 +543,8 @@ def _timed_out(job: Job) -> str:
 
 
 def _kill_group() -> None:
+    """This job's session (its tools run in process groups of their own inside it), then itself."""
+    tools.kill_session(os.getsid(0), spare=os.getpid())
     os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
@@ -614,14 +616,16 @@ class LiveJobs:
 
 
 def kill_job(pid: int) -> None:
-    """SIGKILL to the job's process group: its process (the group's leader) and every tool it started.
+    """SIGKILL to the job's session: its process (the session's and group's leader) and every tool it
+    started, each tool in a process group of its own within the session.
 
     Nothing is sent by process id alone: the fork server reaps a finished job at once, so its id may
-    already be another process's."""
+    already be another process's; as a group or session id it stays the job's while a member lives."""
     try:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+    tools.kill_session(pid)
 
 
 def start_fork_server(modules: Iterable[str]) -> Any:

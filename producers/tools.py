@@ -4,9 +4,11 @@ It keeps the tail of stderr for the error message, enforces a time limit that ev
 choose, and deletes partial output files when the tool fails, so a half-written file can never be
 mistaken for a result.
 
-Each tool runs as the leader of its own process group (a new session), and the whole group is
-killed when the limit passes or the caller is interrupted: a tool's helpers (LibreOffice's
-soffice.bin, a shell script's children) must not outlive it and keep burning the CPU.
+Each tool runs as the leader of its own process group, and the whole group is killed when the limit
+passes or the caller is interrupted: a tool's helpers (LibreOffice's soffice.bin, a shell script's
+children) must not outlive it and keep burning the CPU. The group stays inside the caller's session:
+a render job is a session of its own, and the runner stops an overdue job by killing that session
+(``kill_session``), every tool group in it included.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def tail(text: str, lines: int = STDERR_TAIL_LINES) -> str:
 
 
 def kill_group(process: subprocess.Popen) -> None:
-    """SIGKILL every process in ``process``'s group (it was started as a session leader).
+    """SIGKILL every process in ``process``'s group (it was started as a group leader).
 
     Only called while the leader is not yet reaped (still running, or a zombie): its pid, which is
     the group id, cannot have been given to another process.
@@ -60,6 +62,39 @@ def kill_group(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass   # the group is already gone
+
+
+def _session_members(sid: int) -> list[int]:
+    members = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue                  # gone meanwhile
+        fields = stat[stat.rindex(b")") + 2:].split()   # after "pid (comm)": state ppid pgrp session
+        if int(fields[3]) == sid:
+            members.append(int(entry.name))
+    return members
+
+
+def kill_session(sid: int, *, spare: int | None = None) -> None:
+    """SIGKILL every process of session ``sid`` (but ``spare``), whatever process group it is in.
+
+    Linux keeps a session id allocated while any member lives, so the id cannot name another session
+    meanwhile. Members can fork while they are killed, so this repeats until none is left."""
+    for _ in range(20):
+        members = [pid for pid in _session_members(sid) if pid != spare]
+        if not members:
+            return
+        for pid in members:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.01)
 
 
 def run(args: list[str | Path], *, timeout: float, outputs: list[Path] = (), what: str = "",
@@ -75,7 +110,7 @@ def run(args: list[str | Path], *, timeout: float, outputs: list[Path] = (), wha
     argv[0] = executable(argv[0])
     label = what or Path(argv[0]).name
     process = subprocess.Popen(argv, stdin=subprocess.PIPE if input_bytes is not None else subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, process_group=0)
     try:
         stdout, stderr = process.communicate(input_bytes, timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -520,7 +520,7 @@ def encode_video(clips: Sequence[Clip], size: tuple[int, int], out_path: Path, *
     pending: deque = deque()
     with tempfile.TemporaryFile() as errors, ThreadPoolExecutor(max_workers=FRAME_THREADS) as pool:
         process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors,
-                                   start_new_session=True)
+                                   process_group=0)
         # The frames are written as they are drawn, so the limit covers the whole run: a watchdog kills
         # the encoder's group when it passes, which also unblocks a write to a stalled encoder.
         expired = threading.Event()

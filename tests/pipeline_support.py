@@ -82,3 +82,13 @@ def note(params, files, out: Path, inputs=None):
         log.write(params["name"] + "\n")
     (out / "note.txt").write_text(params["name"])
     return []
+
+
+def broken_report_chart(params, files, out: Path):
+    """Stands in for the report job's action: a bug in drawing its charts."""
+    raise RuntimeError("the report's chart broke")
+
+
+def disk_full_subsetting(params, files, out: Path):
+    """Stands in for a web font job's action: the disk fills up."""
+    raise OSError("disk full while subsetting")

@@ -30,6 +30,7 @@ from producers.buildlock import build_lock
 from producers.pipeline import Progress
 from producers.serve import Preview, content_fingerprint, watch
 from producers.site import BuildOptions, build_site, report_path
+from tests import pipeline_support as actions
 from tests.conftest import REPO, Tree, free_port, session_md
 from tests.podcast_support import artwork
 
@@ -105,10 +106,8 @@ def test_every_section_is_published_when_nothing_fails(tree, cache, tmp_path):
 
 
 def test_a_failing_report_job_leaves_out_the_report_only(tree, cache, tmp_path, monkeypatch):
-    def broken(params, files, out_dir):
-        raise RuntimeError("the report's chart broke")
-
-    monkeypatch.setattr(report_module, "report_action", broken)
+    # a module-level stand-in: jobs run in processes of their own, which get the action by name
+    monkeypatch.setattr(report_module, "report_action", actions.broken_report_chart)
     result = build(tree, tmp_path / "site", cache)
     assert_left_out(result, "report", "report/", "RuntimeError: the report's chart broke")
     assert (result.out / "podcast/feed.xml").is_file() and list((result.out / "assets/fonts").glob("*.woff2"))
@@ -126,10 +125,7 @@ def test_a_failing_feed_build_leaves_out_the_podcast_section_only(tree, cache, t
 
 
 def test_failing_font_jobs_leave_out_the_web_fonts_only(tree, cache, tmp_path, monkeypatch):
-    def broken(params, files, out_dir):
-        raise OSError("disk full while subsetting")
-
-    monkeypatch.setattr(webfonts_module, "subset_action", broken)
+    monkeypatch.setattr(webfonts_module, "subset_action", actions.disk_full_subsetting)
     run = CliRunner().invoke(cli.app, ["build", "--content", str(tree.root), "--out", str(tmp_path / "site"),
                                        "--cache", str(cache), "-j", "1", "-q", "--preview"])
     assert run.exit_code == 1, run.output

@@ -204,7 +204,7 @@ def render_series(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: P
                 line += f" ({_credit_line(photo, params['credit_label'])})"
             captions.append(line + f"\n    alt: {photo['alt']}")
         if not thumbs:
-            raise ProducerError(f"{params['display']}: none of the {total} photo(s) can be read, so the series is "
+            raise ProducerError(f"none of the {total} photo(s) can be read, so the series is "
                                 f"left out; " + "; ".join(unreadable))
         archive.writestr(_entry("captions.txt", stamp), (params["title"] + "\n" + params["footer"] + "\n\n" + "\n".join(captions) + "\n")
                          .encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)

@@ -23,14 +23,13 @@ from ..errors import ProducerError
 from ..feeds import Episode, artwork_bytes, check_artwork, clip_utf8, episode_guid, episode_pub_date
 from ..html import escape, markdown_to_html
 from ..i18n import Labels
-from ..model import PodcastProduct
+from ..model import MAX_EPISODE_SECONDS, MAX_SCRIPT_CHARS, PodcastProduct
 from ..pipeline import Job, JobResult
 from ..producer import ProductContext, ProductPage
 
 ACCEPTED_AUDIO = (".mp3", ".m4a", ".wav", ".ogg", ".opus", ".flac")
-MAX_SECONDS = 3 * 3600            # longer is surely a mistake (a phone left recording), and ~85 MB of MP3
+MAX_SECONDS = MAX_EPISODE_SECONDS  # the model's cap, checked again on the real duration of a recording
 MAX_MUSIC_SECONDS = 120           # intro/outro music is a sting, not a programme
-MAX_SCRIPT_CHARS = 150_000        # ~3 hours of espeak-ng at its default rate
 MIN_SECONDS = 1.0
 TARGET_STEREO, TARGET_MONO = -16.0, -19.0     # LUFS integrated; mono is 3 LU lower (AES TD1004)
 MUSIC_BELOW_SPEECH = 3.0                      # LU: music sits under the voice
@@ -90,6 +89,7 @@ class PodcastProducer:
             "roles": roles,
             "outputs": outputs,
             "guid": episode_guid(ctx.session.id, ctx.record.stem),
+            "max_seconds": MAX_SECONDS,       # the cap travels with the job: it runs in another process
         }
         tool_names = ("ffmpeg", "ffprobe") + (() if product.audio else ("espeak-ng",))
         return [Job(name=ctx.job_name("episode"), kind="podcast", action=render_episode, params=params,
@@ -262,7 +262,7 @@ def render_episode(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: 
         if info.has_video:
             raise ProducerError(f"{name} is a video file ({info.format_name}); a podcast needs the sound only: "
                                 f"upload an audio file ({', '.join(ACCEPTED_AUDIO)})", field="audio")
-        _check_length(info.duration, name)
+        _check_length(info.duration, name, params["max_seconds"])
         channels = 1 if info.channels == 1 else 2
         if "transcript" in inputs:
             transcript = inputs["transcript"]
@@ -297,7 +297,7 @@ def render_episode(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: 
         if not chapters:
             chapters = [(timings[i][0] if i < len(timings) else timings[-1][1], title) for i, title in heading_at]
         speech_duration = speech.wav_seconds(source)
-        _check_length(speech_duration, f"{product} script read aloud")
+        _check_length(speech_duration, f"{product} script read aloud", params["max_seconds"])
         channels = 1
         name = f"{product} script"
 
@@ -379,9 +379,9 @@ def _probe(path: Path, name: str) -> audio.AudioInfo:
         raise ProducerError(exc.message, exc.detail, field="audio") from None
 
 
-def _check_length(seconds: float, name: str) -> None:
-    if seconds > MAX_SECONDS:
-        raise ProducerError(f"{name} lasts {_mmss(seconds)}; an episode may be at most {_mmss(MAX_SECONDS)}. "
+def _check_length(seconds: float, name: str, max_seconds: float) -> None:
+    if seconds > max_seconds:
+        raise ProducerError(f"{name} lasts {_mmss(seconds)}; an episode may be at most {_mmss(max_seconds)}. "
                             "Split it into several episodes, or trim the silence at the end", field="audio")
     if seconds < MIN_SECONDS:
         raise ProducerError(f"{name} lasts only {seconds:.2f} s; is the right file attached?", field="audio")
