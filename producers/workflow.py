@@ -176,17 +176,22 @@ def _dump_block(key: str, value) -> list[str]:
     return dumped.rstrip("\n").split("\n")
 
 
-def edit_front_matter(text: str, shown: str, status: str, entry: HistoryEntry) -> str:
-    """``text`` with ``status`` set and ``entry`` appended to ``history``; every other line kept as is."""
+def _front_mapping(text: str, shown: str):
+    """The file's parts, its front matter lines, and the mapping they hold."""
     parts = _split(text, shown)
     front = list(parts.front)
-    front_text = "\n".join(front)
     try:
-        data = parse_yaml(front_text, line_offset=1).data or {}
+        data = parse_yaml("\n".join(front), line_offset=1).data or {}
     except YamlProblem as exc:
         raise WorkflowError(f"{shown}:{exc.line or 1}: {exc.message}") from None
     if not isinstance(data, dict):
         raise WorkflowError(f"{shown}: the front matter must be a mapping of 'field: value' lines")
+    return parts, front, data
+
+
+def edit_front_matter(text: str, shown: str, status: str, entry: HistoryEntry) -> str:
+    """``text`` with ``status`` set and ``entry`` appended to ``history``; every other line kept as is."""
+    parts, front, data = _front_mapping(text, shown)
     history = data.get("history") or []
     if not isinstance(history, list):
         raise WorkflowError(f"{shown}: 'history' must be a list of entries, found {type(history).__name__}")
@@ -194,7 +199,7 @@ def edit_front_matter(text: str, shown: str, status: str, entry: HistoryEntry) -
     if entry.reason:
         new_entry["reason"] = entry.reason
     history = [*history, new_entry]
-    spans, block_style, values = _top_level_spans(front_text, len(front), shown)
+    spans, block_style, values = _top_level_spans("\n".join(front), len(front), shown)
     if not block_style:
         # A one-line {flow: mapping} has no lines to keep: write it out in block style.
         data = {**data, "status": status, "history": history}
@@ -240,19 +245,11 @@ def drop_sender_fields(text: str, shown: str, keep_lines: bool = False) -> tuple
     """``text`` without the top-level fields only the system writes (``status``, ``history``), and what
     they held. Every other line stays as the cell wrote it; with ``keep_lines`` the dropped lines
     become blank lines, so the line numbers of error messages still match the file the cell sent."""
-    parts = _split(text, shown)
-    front = list(parts.front)
-    front_text = "\n".join(front)
-    try:
-        data = parse_yaml(front_text, line_offset=1).data or {}
-    except YamlProblem as exc:
-        raise WorkflowError(f"{shown}:{exc.line or 1}: {exc.message}") from None
-    if not isinstance(data, dict):
-        raise WorkflowError(f"{shown}: the front matter must be a mapping of 'field: value' lines")
+    parts, front, data = _front_mapping(text, shown)
     dropped = {key: data[key] for key in SYSTEM_FIELDS if key in data}
     if not dropped:
         return text, {}
-    spans, block_style, _ = _top_level_spans(front_text, len(front), shown)
+    spans, block_style, _ = _top_level_spans("\n".join(front), len(front), shown)
     if not block_style:
         kept = {key: value for key, value in data.items() if key not in SYSTEM_FIELDS}
         front = yaml.safe_dump(kept, allow_unicode=True, sort_keys=False, width=4096).rstrip("\n").split("\n")
