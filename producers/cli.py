@@ -112,7 +112,7 @@ def _say(message: str) -> None:
 
 def _build(content: Path, out: Path, preview: bool, jobs: Optional[int], quiet: bool,
            scheduler: Optional[str] = None, cache: Optional[Path] = None, wait: bool = True,
-           job_memory: int = JOB_MEMORY_LIMIT) -> int:
+           job_memory: int = JOB_MEMORY_LIMIT, keep_builds: int = KEEP_BUILDS) -> int:
     """Build once; 0 all published, 1 published with something left out, 2 nothing published."""
     from .site import BuildOptions, build_site, describe_failure
 
@@ -126,7 +126,8 @@ def _build(content: Path, out: Path, preview: bool, jobs: Optional[int], quiet: 
         result = build_site(BuildOptions(content=content, out=out, preview=preview,
                                          jobs=jobs if jobs is not None else os.cpu_count(),
                                          executor=executor, cache_dir=cache, progress=_progress(quiet),
-                                         wait=wait, notify=_say, job_memory=job_memory))
+                                         wait=wait, notify=_say, job_memory=job_memory,
+                                         keep_builds=keep_builds))
     except Cell35Error as exc:
         _say(f"build failed, {out} left unchanged: {exc}")
         return 2
@@ -174,10 +175,12 @@ def build(content: Path = ContentOption,
           job_memory: str = typer.Option(f"{JOB_MEMORY_LIMIT // 1024 ** 3}G", "--job-memory", callback=parse_size,
                                          help="Memory each process of a render job may map, e.g. 3G or 1536M; "
                                               "a job needing more fails alone, its product left out."),
+          keep_builds: int = typer.Option(KEEP_BUILDS, "--keep-builds", min=1,
+                                          help="Prune job outputs that none of the last N builds used."),
           quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors and the summary.")) -> None:
     """Build the site. Anything invalid or failed is left out and reported; the exit status is then 1
     (2: nothing was published)."""
-    raise typer.Exit(_build(content, out, preview, jobs, quiet, scheduler, cache, wait, job_memory))
+    raise typer.Exit(_build(content, out, preview, jobs, quiet, scheduler, cache, wait, job_memory, keep_builds))
 
 
 def _rebuilder(content: Path, out: Path, preview: bool, cache: Optional[Path] = None) -> Callable[[], None]:

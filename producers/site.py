@@ -42,7 +42,7 @@ from .images import fit_within
 from .loader import ContentTree, SessionRecord, check_media_path, load_content
 from .model import SiteConfig
 from .pages import Page, SiteView, all_pages, nav, product_page, section_page
-from .pipeline import (JOB_MEMORY_LIMIT, Cache, FileHasher, Job, JobResult, Progress, atomic_write_text,
+from .pipeline import (JOB_MEMORY_LIMIT, KEEP_BUILDS, Cache, FileHasher, Job, JobResult, Progress, atomic_write_text,
                        discard, run_jobs)
 from .render import THEME_OVERRIDES, Asset, page_hashes, render, write_docs
 from .search import INDEX_DIR, build_index
@@ -76,6 +76,7 @@ class BuildOptions:
     jobs: int | None = None
     executor: Executor | None = None
     job_memory: int | None = JOB_MEMORY_LIMIT      # bytes of address space per process of a render job
+    keep_builds: int = KEEP_BUILDS       # job outputs none of the last N builds used are pruned
     cache_dir: Path | None = None
     mkdocs_config: Path | None = None
     progress: Progress | None = None
@@ -325,7 +326,7 @@ def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) ->
     # site jobs first: the fonts take seconds each, and started last they would trail the pool
     all_jobs = [job for jobs in site_jobs.values() for job in jobs] + all_jobs
 
-    cache = Cache(cache_root)
+    cache = Cache(cache_root, keep_builds=options.keep_builds)
     cache.sweep()
     MARKDOWN.load(cache.root / "markdown.json")
     hasher = FileHasher(cache.root / "filehash.json")

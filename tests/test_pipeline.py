@@ -639,3 +639,31 @@ def test_sweep_removes_scratch_of_an_owner_that_died_but_is_not_reaped_yet(tmp_p
     finally:
         child.stdout.close()
         child.wait()
+
+
+def test_cell35_build_prunes_what_the_last_n_builds_did_not_use(tmp_path):
+    """--keep-builds 1: the card of a title that changed is gone after the build that no longer uses it."""
+    from typer.testing import CliRunner
+
+    from producers.cli import app
+    from tests.conftest import ARTICLE_MD, Tree
+
+    tree = Tree(tmp_path / "content")
+    tree.session(products={"01-article.md": ARTICLE_MD})
+    cache = tmp_path / "cache"
+
+    def build() -> dict[str, str]:
+        run = CliRunner().invoke(app, ["build", "--content", str(tree.root), "--out", str(tmp_path / "site"),
+                                       "--cache", str(cache), "-q", "-j", "1", "--keep-builds", "1"])
+        assert run.exit_code == 0, run.output
+        report = json.loads((tmp_path / "site.build-report.json").read_text())
+        return {job["name"]: job["key"] for job in report["jobs"]}
+
+    card = "2024-q4/ha-long-sanitation/01-article:card"
+    first = build()
+    assert Cache(cache).entry(first[card]).is_dir()
+    tree.write("sessions/2024-q4/ha-long-sanitation/01-article.md", ARTICLE_MD.replace("An article", "Renamed"))
+    second = build()
+    assert second[card] != first[card]
+    assert not Cache(cache).entry(first[card]).exists() and Cache(cache).entry(second[card]).is_dir()
+    assert all(Cache(cache).entry(key).is_dir() for key in second.values())
