@@ -71,7 +71,8 @@ def episode_params(**extra) -> dict:
     params = {"product": "bench/01-podcast.md", "title": "Bench episode", "summary": "A long one.",
               "cell": "ha-long", "cell_name": "Ha Long cell", "show": "Bench", "date": "2024-10-12",
               "language": "en", "script": "", "chapters": [], "authors": [], "roles": [],
-              "outputs": list(podcast.OUTPUTS), "guid": feeds.episode_guid("2024-q4/bench", "01-podcast")}
+              "outputs": list(podcast.OUTPUTS), "guid": feeds.episode_guid("2024-q4/bench", "01-podcast"),
+              "max_seconds": podcast.MAX_SECONDS}
     params.update(extra)
     return params
 
