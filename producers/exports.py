@@ -189,8 +189,7 @@ def _picture_bytes(path: Path, label: str) -> io.BytesIO:
     """Re-encoded to JPEG: any accepted format the cell sent, opened only as what its bytes are
     (images.open_photo), no location (or any) metadata, at most MAX_IMAGE_SIDE px."""
     photo = open_photo(path, label, max_edge=MAX_IMAGE_SIDE)
-    image = photo.image.convert("RGB")
-    image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
+    image = photo.image.convert("RGB")     # open_photo already fitted it within MAX_IMAGE_SIDE
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=88)
     buffer.seek(0)

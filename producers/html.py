@@ -173,6 +173,8 @@ class MarkdownMemo:
         self.lock = threading.Lock()
         self.converter, self.media_step = _converter(rewrite=True)
         self.finder, self.finder_step = _converter(rewrite=False)
+        # a body's references are asked for by the loader, the plan and the page: parsed once per process
+        self.found_references: dict[str, tuple[BodyReference, ...]] = {}
 
     def load(self, path: Path) -> None:
         try:
@@ -211,6 +213,10 @@ class MarkdownMemo:
     def references(self, text: str) -> list[BodyReference]:
         if not _MAY_REFER_RE.search(text):
             return []
+        key = hashlib.sha256(text.encode()).hexdigest()
+        known = self.found_references.get(key)
+        if known is not None:
+            return list(known)
         with self.lock:
             self.finder_step.found = []
             try:
@@ -231,6 +237,7 @@ class MarkdownMemo:
             if kind in ("image", "link"):       # Markdown references come in document order
                 cursor = line - 1
             references.append(BodyReference(kind, url, label, line))
+        self.found_references[key] = tuple(references)
         return references
 
 

@@ -50,7 +50,8 @@ class Hasher(Protocol):
     def __call__(self, path: Path) -> str: ...
 
 
-def _canonical(value) -> str:
+def canonical_json(value) -> str:
+    """The one JSON spelling every key hashes: sorted keys, no spaces, UTF-8 as is."""
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
@@ -295,7 +296,7 @@ class CodeIdentity:
 
     def of(self, module: str) -> str:
         if module not in self.digests:
-            self.digests[module] = hashlib.sha256(_canonical(self.describe(module)).encode()).hexdigest()
+            self.digests[module] = hashlib.sha256(canonical_json(self.describe(module)).encode()).hexdigest()
         return self.digests[module]
 
     def learnt(self) -> dict | None:

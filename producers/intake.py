@@ -544,9 +544,9 @@ def intake(zip_path: Path, content: Path, by: str | None = None, when: dt.dateti
         else:
             target = live
         reason += _dropped_note(dropped)
-        if dropped:
-            (folder / "session.md").write_bytes(original)
-            _drop_sender_fields(folder, keep_lines=False)
+        if dropped:      # now without the blank lines: the file as filed
+            text, _ = drop_sender_fields(original.decode("utf-8"), "session.md")
+            (folder / "session.md").write_bytes(text.encode("utf-8"))
         record_step(folder / "session.md", "submitted", who, reason, at=when, content=None, check=True)
         _arrive(folder, target)
         ledger.append(content, ledger.Step(at=when, action="submitted", by=who, session=session_id,

@@ -27,7 +27,7 @@ from .model import (FILE_NAME_RE, MAX_SCRIPT_CHARS, MAX_SLIDES, PRODUCT_MODELS, 
                     Cell, CellsFile, ProductBase, Session, SiteConfig, cap_message)
 from .probe import refusal
 from .validation import one_of, validate
-from .yamlsafe import (Document, NotContent, file_kind, open_regular, read_front_matter,
+from .yamlsafe import (Document, NotContent, file_kind, nfc, open_regular, read_front_matter,
                        read_yaml_file)
 
 MAX_PRODUCTS = 3
@@ -42,10 +42,6 @@ MEDIA_LIMITS = {
 MEDIA_KEYS = frozenset({"file", "image", "audio", "transcript", "music", "cover", "logo", "intro_music",
                         "outro_music"})
 BODY_IMAGE_PREFIX = "body-"
-
-
-def nfc(name: str) -> str:
-    return unicodedata.normalize("NFC", name)
 
 
 def body_image_stem(path: str) -> str:
@@ -247,23 +243,18 @@ def _read_config(path: Path, root: Path, what: str) -> tuple[Document | None, li
     return read_yaml_file(path, shown, root=root)
 
 
-def load_site(root: Path) -> tuple[SiteConfig | None, dict[str, Cell], list[Problem]]:
-    problems: list[Problem] = []
-    site = None
-    cells: dict[str, Cell] = {}
-    site_path = root / "site.yml"
+def _guarded(load, path: Path, root: Path, empty):
+    """``load(path, root)``, where one broken file is one problem, never a traceback."""
     try:
-        site, found = _load_site_file(site_path, root)
-    except Exception as exc:        # one broken file is one problem, never a traceback
-        site, found = None, [_unexpected(site_path, root, exc)]
-    problems += found
-    cells_path = root / "cells.yml"
-    try:
-        cells, found = _load_cells_file(cells_path, root)
+        return load(path, root)
     except Exception as exc:
-        cells, found = {}, [_unexpected(cells_path, root, exc)]
-    problems += found
-    return site, cells, problems
+        return empty, [_unexpected(path, root, exc)]
+
+
+def load_site(root: Path) -> tuple[SiteConfig | None, dict[str, Cell], list[Problem]]:
+    site, site_problems = _guarded(_load_site_file, root / "site.yml", root, None)
+    cells, cell_problems = _guarded(_load_cells_file, root / "cells.yml", root, {})
+    return site, cells, site_problems + cell_problems
 
 
 def _load_site_file(path: Path, root: Path) -> tuple[SiteConfig | None, list[Problem]]:

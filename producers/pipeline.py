@@ -53,7 +53,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import tools
 from .errors import Cell35Error, ProducerError
-from .identity import CodeIdentity
+from .identity import CodeIdentity, canonical_json
 
 JOB_META = "job.json"
 IDENTITY_MEMO = "identity.json"
@@ -110,10 +110,6 @@ class JobResult:
                 "warnings": self.warnings, "error": self.error, "detail": self.detail}
 
 
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
 class FileHasher:
     """SHA-256 of file bytes, memoised on (size, mtime_ns, inode, ctime_ns) like git's index.
 
@@ -122,12 +118,7 @@ class FileHasher:
 
     def __init__(self, memo_path: Path | None = None):
         self.memo_path = memo_path
-        self.memo: dict[str, list] = {}
-        if memo_path and memo_path.is_file():
-            try:
-                self.memo = json.loads(memo_path.read_text())
-            except (OSError, ValueError):
-                self.memo = {}
+        self.memo: dict[str, list] = (_read_json(memo_path) if memo_path else None) or {}
 
     def __call__(self, path: Path) -> str:
         stat = path.stat()
@@ -266,6 +257,7 @@ class CacheUsage:
     builds: int                   # usage records kept
     keep_builds: int
     kept: set[str]                # keys pruning keeps: used by the last keep_builds builds or a running one
+    stale_records: list[Path] = field(default_factory=list)   # usage records older than those, of finished builds
 
     def prunable(self) -> list[CacheEntry]:
         if self.builds < self.keep_builds:       # fewer builds than that have run: nothing is that old
@@ -290,10 +282,7 @@ def tree_bytes(folder: Path, seen: set[tuple[int, int]] | None = None) -> int:
 
 
 def _entry_name(entry: Path) -> str:
-    try:
-        return json.loads((entry / JOB_META).read_text()).get("name", "")
-    except (OSError, ValueError):
-        return ""
+    return (_read_json(entry / JOB_META) or {}).get("name", "")
 
 
 class Cache:
@@ -382,10 +371,8 @@ class Cache:
     def _records(self) -> list[tuple[Path, dict]]:
         records = []
         for path in sorted(self.builds.glob("*.json")) if self.builds.is_dir() else []:
-            try:
-                records.append((path, json.loads(path.read_text())))
-            except (OSError, ValueError):
-                records.append((path, {}))       # written atomically, so only a hand edit gets here
+            # written atomically, so only a hand edit makes one unreadable
+            records.append((path, _read_json(path) or {}))
         return records
 
     def usage(self, keep_builds: int | None = None, details: bool = False) -> CacheUsage:
@@ -398,9 +385,12 @@ class Cache:
             for key in record.get("keys", []):
                 last_used.setdefault(key, age)
         kept = {key for key, age in last_used.items() if age < keep}
+        stale_records = []
         for path, record in records[:-keep]:
             if self._running_build(path):              # a long build still running: its outputs stay
                 kept.update(record.get("keys", []))
+            else:
+                stale_records.append(path)
         entries = []
         seen: set[tuple[int, int]] = set()
         for shard in sorted(self.jobs.iterdir()) if self.jobs.is_dir() else []:
@@ -409,7 +399,7 @@ class Cache:
                 if details:
                     entry.name, entry.bytes = _entry_name(path), tree_bytes(path, seen)
                 entries.append(entry)
-        return CacheUsage(entries, len(records), keep, kept)
+        return CacheUsage(entries, len(records), keep, kept, stale_records)
 
     def prune(self, keep_builds: int | None = None) -> list[CacheEntry]:
         """Remove the job outputs none of the last ``keep_builds`` builds (nor a running one) used,
@@ -423,10 +413,8 @@ class Cache:
             for entry in removed:
                 entry.name, entry.bytes = _entry_name(entry.path), tree_bytes(entry.path)
                 os.rename(entry.path, trash / entry.key)
-            records = self._records()
-            for path, _ in records[:-usage.keep_builds]:
-                if not self._running_build(path):
-                    path.unlink(missing_ok=True)
+            for path in usage.stale_records:
+                path.unlink(missing_ok=True)
         shutil.rmtree(trash, ignore_errors=True)
         return removed
 
@@ -454,13 +442,7 @@ class Cache:
         return removed
 
     def lookup(self, key: str) -> dict | None:
-        meta = self.entry(key) / JOB_META
-        if not meta.is_file():
-            return None
-        try:
-            return json.loads(meta.read_text())
-        except (OSError, ValueError):
-            return None
+        return _read_json(self.entry(key) / JOB_META)
 
 
 def _cpu_seconds() -> float:

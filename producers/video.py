@@ -658,16 +658,13 @@ def silent_track(total: float, out_path: Path) -> None:
               outputs=[Path(out_path)], timeout=600, what="ffmpeg (silence)")
 
 
-def mux(video: Path, soundtrack: Path | None, out_path: Path, total: float) -> None:
-    """Video and AAC into the final MP4 (stream copy; silence when there is no soundtrack)."""
+def mux(video: Path, soundtrack: Path, out_path: Path) -> None:
+    """Video and the soundtrack job's AAC (silence when there is nothing to hear) into the final MP4,
+    by stream copy."""
     args: list[str | Path] = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-                              *audio.input_args(video)]
-    if soundtrack is not None:
-        args += [*audio.input_args(soundtrack), "-map", "0:v:0", "-map", "1:a:0", "-c", "copy"]
-    else:
-        args += ["-f", "lavfi", "-t", f"{total:.3f}", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=mono",
-                 "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "32k"]
-    args += ["-map_metadata", "-1", "-movflags", "+faststart", out_path]
+                              *audio.input_args(video), *audio.input_args(soundtrack),
+                              "-map", "0:v:0", "-map", "1:a:0", "-c", "copy",
+                              "-map_metadata", "-1", "-movflags", "+faststart", out_path]
     tools.run(args, outputs=[Path(out_path)], timeout=600, what="ffmpeg (mux)")
 
 

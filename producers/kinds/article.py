@@ -16,6 +16,7 @@ from typing import Any, Mapping
 from PIL import Image
 
 from .. import images
+from ..errors import ProducerError
 from ..html import body_references, escape, local_path, markdown_to_html, url_kind
 from ..i18n import Labels
 from ..loader import IMAGE_SUFFIXES, body_image_stem
@@ -102,10 +103,13 @@ class ArticleProducer:
         shown: dict[str, dict] = {}
         for written, path in body_images(ctx.record.body).items():
             stem = body_image_stem(path)
-            result = results[ctx.job_name(stem)]
+            result = results.get(ctx.job_name(stem))
+            if result is None or result.status == "failed":
+                raise ProducerError(f"{ctx.record.display}: image {path!r} was not rendered"
+                                    + (f": {result.error}" if result else ""))
             jpeg = f"{stem}.jpg"
             media[jpeg] = result.outputs[jpeg]
-            with Image.open(result.outputs[jpeg]) as opened:   # the header only: width/height keep the layout still
+            with Image.open(result.outputs[jpeg], formats=["JPEG"]) as opened:   # the header only: width/height keep the layout still
                 width, height = opened.size
             shown[written] = {"src": jpeg, "width": width, "height": height}
         parts.append(markdown_to_html(ctx.record.body, media=shown))

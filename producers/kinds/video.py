@@ -512,7 +512,7 @@ def render_video(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Pa
         raise ProducerError(f"{label}: the storyboard has no scenes; a video needs at least one")
     sound = inputs[SOUNDTRACK_STEP]
     timing = json.loads(sound[TIMELINE_NAME].read_text(encoding="utf-8"))
-    durations, total = timing["durations"], timing["total"]
+    durations = timing["durations"]
     frame = video.shape(params["shape"], params["resolution"], params["size"])
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".work.") as temp:
         encoded = Path(temp) / "video.mp4"
@@ -523,7 +523,7 @@ def render_video(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Pa
                 drawer.close()
             warnings = list(drawer.warnings)
             first = drawer.clips[0].clip
-        video.mux(encoded, sound[SOUNDTRACK_NAME], out_dir / video_name(frame.name), total)
+        video.mux(encoded, sound[SOUNDTRACK_NAME], out_dir / video_name(frame.name))
         poster = first.image if isinstance(first, video.StillClip) else first.still(0.0)
         video.save_jpeg(poster, out_dir / poster_name(frame.name))
     return warnings
