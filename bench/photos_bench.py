@@ -20,7 +20,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from producers.kinds.photos import photo_stem, render_photo, render_series  # noqa: E402
-from producers.pipeline import Cache, Job, run_jobs  # noqa: E402
+from producers.jobs.pipeline import Cache, Job, run_jobs  # noqa: E402
 
 
 def camera_like(index: int, width: int = 4000, height: int = 3000) -> Image.Image:

@@ -26,9 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from feedgen.feed import FeedGenerator  # noqa: E402
 
-from producers import audio, feeds, speech, tools  # noqa: E402
+from producers.build import feeds  # noqa: E402
+from producers.media import audio, speech, tools  # noqa: E402
 from producers.kinds import podcast  # noqa: E402
-from producers.model import Cell, PodcastChannel, SiteConfig  # noqa: E402
+from producers.content.model import Cell, PodcastChannel, SiteConfig  # noqa: E402
 
 TEXT = ("Good evening, everyone, and welcome to this session of our cell. Tonight we talk about how false "
         "information spreads in our neighbourhood chat groups, and what each of us can do before sharing a "
@@ -71,7 +72,7 @@ def episode_params(**extra) -> dict:
     params = {"product": "bench/01-podcast.md", "title": "Bench episode", "summary": "A long one.",
               "cell": "ha-long", "cell_name": "Ha Long cell", "show": "Bench", "date": "2024-10-12",
               "language": "en", "script": "", "chapters": [], "authors": [], "roles": [],
-              "outputs": list(podcast.OUTPUTS), "guid": feeds.episode_guid("2024-q4/bench", "01-podcast"),
+              "outputs": list(podcast.OUTPUTS), "guid": podcast.episode_guid("2024-q4/bench", "01-podcast"),
               "max_seconds": podcast.MAX_SECONDS}
     params.update(extra)
     return params
@@ -121,11 +122,11 @@ def bench_feeds(count: int) -> None:
     episodes = []
     for i in range(count):
         page = f"https://example.org/sessions/2024-q{1 + i % 4}/cell-{i % 40}-s{i}/01-podcast/"
-        episodes.append(feeds.Episode(
+        episodes.append(podcast.Episode(
             title=f"Episode {i}", page_url=page, enclosure_url=page + "e.mp3", length=5_000_000 + i,
-            duration=600 + i % 900, pub_date=feeds.episode_pub_date(dt.date(2015, 1, 1) + dt.timedelta(days=i % 3650),
+            duration=600 + i % 900, pub_date=podcast.episode_pub_date(dt.date(2015, 1, 1) + dt.timedelta(days=i % 3650),
                                                                     "01-podcast"),
-            guid=feeds.episode_guid(f"q/s{i}", "01-podcast"), language=("vi", "en", "hi")[i % 3],
+            guid=podcast.episode_guid(f"q/s{i}", "01-podcast"), language=("vi", "en", "hi")[i % 3],
             cell=f"cell-{i % 40}", cell_name=f"Cell {i % 40}", description="Tiếng Việt có dấu. " * 20,
             transcript_url=page + "e.vtt", transcript_srt_url=page + "e.srt", chapters_url=page + "c.json",
             chapters=((0.0, "Start"), (120.0, "Middle")), persons=(("Host", "host"),)))

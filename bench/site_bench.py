@@ -95,7 +95,7 @@ def main() -> None:
     noop = min(noop, noop2)
     noop_phases = json.loads((work / "site.build-report.json").read_text())["phases"]
     # the same generated pages, built by bare mkdocs (the keep_docs dump of one more build)
-    from producers.site import BuildOptions, build_site
+    from producers.build.site import BuildOptions, build_site
     build_site(BuildOptions(content=work / "content", out=work / "site", cache_dir=work / ".cache",
                             keep_docs=work / "docs-copy"))
     bare, _ = timed([PYTHON, "-m", "mkdocs", "build", "-q", "-f", str(work / "docs-copy" / "mkdocs.yml"),

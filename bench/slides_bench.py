@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from producers.kinds.slides import SlidesProducer  # noqa: E402
-from producers.pipeline import Cache, run_jobs  # noqa: E402
+from producers.jobs.pipeline import Cache, run_jobs  # noqa: E402
 from slides_support import context, write_tree  # noqa: E402
 
 SLIDES = 20

@@ -28,9 +28,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from producers import video  # noqa: E402
+from producers.media import video  # noqa: E402
 from producers.kinds import video as video_kind  # noqa: E402
-from producers.pipeline import Cache, run_jobs  # noqa: E402
+from producers.jobs.pipeline import Cache, run_jobs  # noqa: E402
 
 from video_support import context, photo, write_tree  # noqa: E402
 

@@ -12,8 +12,8 @@ from typing import Callable, Optional
 
 import typer
 
-from .errors import Cell35Error
-from .pipeline import JOB_MEMORY_LIMIT, KEEP_BUILDS, JobResult, Progress, size_text
+from producers.errors import Cell35Error
+from producers.jobs.pipeline import JOB_MEMORY_LIMIT, KEEP_BUILDS, JobResult, Progress, size_text
 
 app = typer.Typer(help="cell35: check, build and serve the cells' session content.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -78,7 +78,7 @@ def _progress(quiet: bool) -> Progress:
 @app.command()
 def check(directory: Path = typer.Argument(Path("content"), help="Content folder to check.")) -> None:
     """Check content and say exactly what to fix: one `path:line: field: message` per problem."""
-    from .loader import load_content
+    from producers.content.loader import load_content
 
     tree = load_content(directory)
     for problem in tree.problems:
@@ -114,7 +114,7 @@ def _build(content: Path, out: Path, preview: bool, jobs: Optional[int], quiet: 
            scheduler: Optional[str] = None, cache: Optional[Path] = None, wait: bool = True,
            job_memory: int = JOB_MEMORY_LIMIT, keep_builds: int = KEEP_BUILDS) -> int:
     """Build once; 0 all published, 1 published with something left out, 2 nothing published."""
-    from .site import BuildOptions, build_site, describe_failure
+    from producers.build.site import BuildOptions, build_site, describe_failure
 
     executor = None
     client = None
@@ -210,7 +210,7 @@ def cache(cache: Path = typer.Option(Path(".cache"), "--cache", help="The render
           keep_builds: int = typer.Option(KEEP_BUILDS, "--keep-builds", min=1,
                                           help="N: how many of the last builds keep their job outputs.")) -> None:
     """Show the render cache's size and what the last builds used; --prune removes the rest."""
-    from .pipeline import Cache, tree_bytes
+    from producers.jobs.pipeline import Cache, tree_bytes
 
     if not cache.is_dir():
         typer.echo(f"no cache at {cache} (a build creates it; see --cache)", err=True)
@@ -248,7 +248,7 @@ def serve(content: Path = ContentOption,
           preview: bool = typer.Option(False, "--preview", help="Show every session with a status badge."),
           watch: bool = typer.Option(True, "--watch/--no-watch", help="Rebuild when content changes.")) -> None:
     """Build, serve on http://HOST:PORT (HEAD and byte ranges), rebuild when content changes."""
-    from .serve import Preview, content_fingerprint
+    from producers.serve import Preview, content_fingerprint
 
     since = content_fingerprint(content)          # an edit made during the first build is seen
     status = _build(content, out, preview, None, quiet=True)
@@ -297,8 +297,8 @@ def new_session_command(
     """Scaffold a valid session folder with a template per product kind (prompts in a terminal)."""
     from pydantic import ValidationError
 
-    from .loader import load_site
-    from .scaffold import new_session, slugify
+    from producers.content.loader import load_site
+    from producers.content.scaffold import new_session, slugify
 
     _, cells, problems = load_site(content)
     if not cells:
@@ -306,7 +306,7 @@ def new_session_command(
         raise typer.Exit(1)
     cell = _ask(cell, "Cell", default=next(iter(cells)) if len(cells) == 1 else None)
     if cell not in cells:
-        from .validation import one_of
+        from producers.content.validation import one_of
         typer.echo(f"cell: {one_of(cell, sorted(cells))}", err=True)
         raise typer.Exit(1)
     title = _ask(title, "Title")
@@ -332,7 +332,7 @@ def new_session_command(
 @app.command()
 def schema(out: Path = typer.Option(Path("schema"), "--out", help="Folder for the JSON Schema files.")) -> None:
     """Write JSON Schema files for editors' autocompletion (site.yml, cells.yml, sessions, each product kind)."""
-    from .model import PRODUCT_MODELS, CellsFile, Session, SiteConfig
+    from producers.content.model import PRODUCT_MODELS, CellsFile, Session, SiteConfig
 
     out.mkdir(parents=True, exist_ok=True)
     models = {"site": SiteConfig, "cells": CellsFile, "session": Session,
@@ -343,7 +343,7 @@ def schema(out: Path = typer.Option(Path("schema"), "--out", help="Folder for th
     typer.echo(f"wrote {len(models)} schemas to {out}/")
 
 
-from .editorial_cli import editorial_app  # noqa: E402  (commands defined there, listed here)
+from producers.editorial_cli import editorial_app  # noqa: E402  (commands defined there, listed here)
 
 app.registered_commands.extend(editorial_app.registered_commands)
 

@@ -13,7 +13,7 @@ from typing import List, Optional
 
 import typer
 
-from .errors import Cell35Error
+from producers.errors import Cell35Error
 
 editorial_app = typer.Typer(help="Editorial workflow, submissions, the evaluation report and exports.",
                             no_args_is_help=True, add_completion=False)
@@ -35,7 +35,7 @@ def review(content: Path = CONTENT_OPTION,
            all_statuses: bool = typer.Option(False, "--all", help="List every session, whatever its status."),
            as_json: bool = typer.Option(False, "--json", help="Print the queue as JSON.")) -> None:
     """List the review queue: submitted sessions and pending revisions, by quarter, cell and age."""
-    from .workflow import review_queue
+    from producers.editorial.workflow import review_queue
     items = review_queue(content, statuses=None if all_statuses else ("submitted",), quarter=quarter, cell=cell)
     if as_json:
         typer.echo(json.dumps([i.as_dict() for i in items], ensure_ascii=False, indent=2))
@@ -61,7 +61,7 @@ def approve(session: str = typer.Argument(..., help="QUARTER/FOLDER, e.g. 2024-q
                                                               "session, which is kept as a revision)."),
             note: Optional[str] = typer.Option(None, help="An optional note kept in the history.")) -> None:
     """Approve a submitted session; who and when go into its history."""
-    from .workflow import approve as do_approve
+    from producers.editorial.workflow import approve as do_approve
     try:
         folder = do_approve(content, session, by=by, reason=note, revision=revision)
     except (Cell35Error, OSError) as exc:
@@ -74,7 +74,7 @@ def reject(session: str = typer.Argument(..., help="QUARTER/FOLDER, e.g. 2024-q4
            reason: str = typer.Option(..., "--reason", help="What the cell must change; kept in the history."),
            content: Path = CONTENT_OPTION, by: Optional[str] = BY_OPTION) -> None:
     """Reject a session with a reason the cell can act on (also takes a published session down)."""
-    from .workflow import reject as do_reject
+    from producers.editorial.workflow import reject as do_reject
     try:
         folder = do_reject(content, session, reason, by=by)
     except (Cell35Error, OSError) as exc:
@@ -87,7 +87,7 @@ def publish(sessions: Optional[List[str]] = typer.Argument(None, help="Sessions 
                                                                       "approved one."),
             content: Path = CONTENT_OPTION, by: Optional[str] = BY_OPTION) -> None:
     """Mark approved sessions as published (the next public build shows them)."""
-    from .workflow import publish as do_publish
+    from producers.editorial.workflow import publish as do_publish
     try:
         done, problems = do_publish(content, sessions or None, by=by)
     except (Cell35Error, OSError) as exc:
@@ -106,7 +106,7 @@ def publish(sessions: Optional[List[str]] = typer.Argument(None, help="Sessions 
 def intake(zip_file: Path = typer.Argument(..., help="The cell's zipped session folder."),
            content: Path = CONTENT_OPTION, by: Optional[str] = BY_OPTION) -> None:
     """Take a cell's zipped session: refuse hostile zips, file valid ones as submitted, quarantine the rest."""
-    from .intake import IntakeRefused, intake as do_intake
+    from producers.editorial.intake import IntakeRefused, intake as do_intake
     try:
         result = do_intake(zip_file, content, by=by)
     except IntakeRefused as exc:
@@ -135,8 +135,8 @@ def report(content: Path = CONTENT_OPTION,
                                                          "index.html into this folder."),
            fmt: str = typer.Option("table", "--format", help="What to print: table, csv or json.")) -> None:
     """The evaluation report: per cell and quarter, held or not, products by kind, attendance, on time, status."""
-    from .loader import load_content
-    from .report import DEADLINE_DAYS, build_report, report_csv, report_json, report_table, write_report_folder
+    from producers.content.loader import load_content
+    from producers.editorial.report import (DEADLINE_DAYS, build_report, report_csv, report_json, report_table, write_report_folder)
     if quarter and not year:
         _fail(Cell35Error("--quarter needs --year"))
     if fmt not in ("table", "csv", "json"):
@@ -159,8 +159,8 @@ def export(what: str = typer.Argument(..., help="What to export: contest."),
            include_unapproved: bool = typer.Option(False, help="Also export articles of sessions not yet approved.")
            ) -> None:
     """Export the articles marked for the contest channel as DOCX files in one zip with an index."""
-    from .exports import export_contest
-    from .loader import load_content
+    from producers.editorial.exports import export_contest
+    from producers.content.loader import load_content
     if what != "contest":
         _fail(Cell35Error(f"unknown export {what!r}; available: (contest)"))
     tree = load_content(content)
@@ -181,7 +181,7 @@ def bundle(session: str = typer.Argument(..., help="QUARTER/FOLDER, e.g. 2024-q4
            out: Optional[Path] = typer.Option(None, help="The zip to write; default: <folder>.zip (split into "
                                                          "<folder>-partN.zip when over the limit).")) -> None:
     """Zip a session's finished products for chat groups: every file under the size limit, videos at 720p."""
-    from .exports import bundle_session
+    from producers.editorial.exports import bundle_session
     try:
         result = bundle_session(site, session, out, limit_bytes=int(limit_mb * 1_000_000), content=content)
     except (Cell35Error, OSError) as exc:

@@ -61,8 +61,8 @@ class Tree:
 
 def product_contexts_in(root: Path, kind: str | None = None) -> list:
     """Every product's context in a content tree that must load without errors."""
-    from producers.loader import load_content
-    from producers.producer import product_contexts
+    from producers.content.loader import load_content
+    from producers.kinds.base import product_contexts
 
     loaded = load_content(root)
     assert not loaded.errors, [str(p) for p in loaded.errors]
@@ -79,9 +79,9 @@ def product_context(root: Path, stem: str):
 def fork_server():
     """Every job process forks from one server with all the job actions imported: started by whichever
     test ran jobs first, it would make the other tests' job processes import their producers each."""
-    from producers.pipeline import start_fork_server
+    from producers.jobs.pipeline import start_fork_server
 
-    start_fork_server(["producers.site", "tests.pipeline_support"])
+    start_fork_server(["producers.build.site", "tests.pipeline_support"])
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def demo_site(tmp_path_factory) -> Path:
     """The real demo content built once per test module (public build)."""
-    from producers.site import BuildOptions, build_site
+    from producers.build.site import BuildOptions, build_site
 
     work = tmp_path_factory.mktemp("demo")
     result = build_site(BuildOptions(content=REPO / "content", out=work / "site", cache_dir=work / "cache", jobs=2))

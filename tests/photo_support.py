@@ -9,9 +9,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from producers.i18n import Labels
-from producers.pipeline import Cache, JobResult, run_jobs
-from producers.producer import ProductContext, ProductPage
+from producers.web.i18n import Labels
+from producers.jobs.pipeline import Cache, JobResult, run_jobs
+from producers.kinds.base import ProductContext, ProductPage
 from tests.conftest import product_context
 
 PHOTOS = Path(__file__).parent / "photos"

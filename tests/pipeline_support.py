@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from producers import tools
+from producers.media import tools
 
 
 def tone(params, files, out: Path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from producers import speech
+from producers.media import speech
 from tests.conftest import product_contexts_in
 
 FFMPEG = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
@@ -109,7 +109,7 @@ def contexts(root: Path, kind: str = "podcast"):
 
 def render(ctx, cache: Path):
     from producers.kinds.podcast import PodcastProducer
-    from producers.pipeline import Cache, run_jobs
+    from producers.jobs.pipeline import Cache, run_jobs
 
     producer = PodcastProducer()
     return producer, run_jobs(producer.plan(ctx), Cache(cache))

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from producers.i18n import Labels
+from producers.web.i18n import Labels
 from producers.kinds.slides import SlidesProducer
-from producers.pipeline import Cache, JobResult, run_jobs
-from producers.producer import ProductContext, ProductPage
+from producers.jobs.pipeline import Cache, JobResult, run_jobs
+from producers.kinds.base import ProductContext, ProductPage
 from tests.conftest import product_context
 
 FOLDER = "sessions/2024-q4/ha-long-security"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from producers import audio
+from producers.media import audio
 from producers.errors import ProducerError
 
 from podcast_support import silence, spoken, tone, video_only, video_with_sound
@@ -54,7 +54,7 @@ def test_measure_loudness_of_a_reference_tone(tmp_path):
 @pytest.mark.parametrize("channels, target, bitrate", [(1, -19.0, "64k"), (2, -16.0, "96k")])
 def test_espeak_speech_reaches_the_target_loudness(tmp_path, channels, target, bitrate):
     source = tmp_path / "espeak.wav"
-    from producers import speech
+    from producers.media import speech
     speech.speech_timings(["Welcome to the podcast of our cell.", "Today we talk about safety online.",
                            "Check every claim before you share it!"], "en", source)
     out = tmp_path / "out.mp3"

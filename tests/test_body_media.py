@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from producers.loader import body_image_stem, load_content
-from producers.site import BuildOptions, build_site
+from producers.content.loader import body_image_stem, load_content
+from producers.build.site import BuildOptions, build_site
 from tests.conftest import Tree, session_md
 
 S = "content/sessions/2024-q4/ha-long-sanitation"

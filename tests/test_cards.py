@@ -6,8 +6,8 @@ import json
 
 from PIL import Image, ImageChops
 
-from producers import cards
-from producers.pipeline import Cache, run_jobs
+from producers.kinds import cards
+from producers.jobs.pipeline import Cache, run_jobs
 from slides_support import context, write_tree
 
 

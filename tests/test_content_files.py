@@ -13,8 +13,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from producers.cli import app
-from producers.loader import check_media_path, load_content
-from producers.yamlsafe import MAX_YAML_DEPTH
+from producers.content.loader import check_media_path, load_content
+from producers.content.yamlsafe import MAX_YAML_DEPTH
 from tests.conftest import ARTICLE_MD, session_md
 
 S = "content/sessions/2024-q4/ha-long-sanitation"
@@ -190,7 +190,7 @@ def test_nesting_within_the_cap_is_read(tree):
 
 def test_an_unexpected_exception_is_that_sessions_problem(tree, monkeypatch):
     """Any exception from one session's files names the file and leaves the other sessions alone."""
-    from producers import loader
+    from producers.content import loader
 
     tree.session("2024-q4/ha-long-good")
     tree.session(products={"01-article.md": ARTICLE_MD, "02-podcast.md": "---\ntype: podcast\ntitle: P\n---\nText\n"})
@@ -219,7 +219,7 @@ def test_intake_quarantines_nested_brackets_instead_of_crashing(tmp_path):
     import datetime as dt
 
     from editorial_support import session_zip_files, write_site, zip_bytes
-    from producers.intake import intake
+    from producers.editorial.intake import intake
 
     content = write_site(tmp_path / "content")
     files = session_zip_files()

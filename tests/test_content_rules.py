@@ -8,9 +8,9 @@ import typing
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from producers import model
-from producers.loader import load_content
-from producers.model import (MAX_EPISODE_MINUTES, MAX_PHOTOS, MAX_SCENES, MAX_SCRIPT_CHARS, MAX_SLIDES,
+from producers.content import model
+from producers.content.loader import load_content
+from producers.content.model import (MAX_EPISODE_MINUTES, MAX_PHOTOS, MAX_SCENES, MAX_SCRIPT_CHARS, MAX_SLIDES,
                              MAX_VIDEO_SECONDS, TEXT_ALLOWED, TEXT_VALIDATOR, Session, text_problem)
 from tests.conftest import CELLS_YML, SITE_YML, session_md
 

@@ -50,7 +50,7 @@ def test_search_finds_the_right_session(page, base_url, word, expected):
 
 
 def _fold(text):
-    from producers.search import fold
+    from producers.build.search import fold
     return fold(text)
 
 
@@ -67,7 +67,7 @@ def test_search_query_in_the_address_and_no_results_message(page, base_url):
 
 def test_search_tokeniser_agrees_with_the_index(page, base_url):
     """search.js must cut and fold words exactly as search.py does, or typed words miss the index."""
-    from producers.search import fold, words
+    from producers.build.search import fold, words
     samples = ["ऑनलाइन ठगी से बचाव", "Phúng viếng, ĐÁM CƯỚI", "Phu\u0301ng (NFD) 2024-q4", "क्\u200dष त्‍र",
                "don't  stop—now", "Cưới gọn, tang nghiêm: giữ nét đẹp Huế"]
     page.goto(base_url + "search/", wait_until="load")

@@ -11,7 +11,7 @@ import feedparser
 import podcastparser
 from PIL import Image
 
-from producers.site import report_path
+from producers.build.site import report_path
 
 BASE = "https://cell35.example.org/"
 
@@ -29,7 +29,7 @@ def test_demo_builds_cleanly_with_every_kind_published(demo_site):
 
 
 def test_cell35_check_is_clean_on_the_demo_content():
-    from producers.loader import load_content
+    from producers.content.loader import load_content
     tree = load_content(Path(__file__).resolve().parent.parent / "content")
     assert tree.problems == [] and len(tree.sessions) >= 8
 

@@ -18,10 +18,10 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from editorial_support import write_session, write_site
-from producers import tools
+from producers.media import tools
 from producers.editorial_cli import editorial_app
-from producers.exports import ExportError, bundle_session, export_contest
-from producers.loader import load_content
+from producers.editorial.exports import ExportError, bundle_session, export_contest
+from producers.content.loader import load_content
 
 runner = CliRunner()
 HINDI_TITLE = "गंगा की सफ़ाई में हमारी भूमिका"
@@ -181,7 +181,7 @@ def built_site(tmp_path_factory):
 def _probe(data: bytes, tmp_path) -> tuple[int, int]:
     path = tmp_path / "probe.mp4"
     path.write_bytes(data)
-    from producers.exports import video_size
+    from producers.editorial.exports import video_size
     return video_size(path)
 
 

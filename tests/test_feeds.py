@@ -10,11 +10,13 @@ import lxml.etree
 import podcastparser
 import pytest
 
-from producers import feeds
+from producers.build import feeds
+from producers.kinds import podcast as podcast_kind
+from producers.media import artwork as artwork_rules
 from producers.errors import ProducerError
-from producers.i18n import Labels
-from producers.model import Cell, PodcastChannel, SiteConfig
-from producers.podcast_ns import PODCAST_NS, podcast_guid
+from producers.web.i18n import Labels
+from producers.content.model import Cell, PodcastChannel, SiteConfig
+from producers.build.podcast_ns import PODCAST_NS, podcast_guid
 
 from podcast_support import artwork
 
@@ -27,17 +29,17 @@ CELLS = {"ha-long": Cell(id="ha-long", name="Ha Long cell", committee="QN", area
          "varanasi": Cell(id="varanasi", name="वाराणसी इकाई", committee="UP", area="Varanasi", language="hi")}
 
 
-def episode(session: str, stem: str, cell: str, language: str, date: dt.date, **extra) -> feeds.Episode:
+def episode(session: str, stem: str, cell: str, language: str, date: dt.date, **extra) -> podcast_kind.Episode:
     page = f"{SITE.base_url}sessions/{session}/{stem}/"
     values = dict(
         title=f"Episode {session}/{stem}", page_url=page, enclosure_url=page + "episode.mp3", length=123_456,
-        duration=754.4, pub_date=feeds.episode_pub_date(date, stem), guid=feeds.episode_guid(session, stem),
+        duration=754.4, pub_date=podcast_kind.episode_pub_date(date, stem), guid=podcast_kind.episode_guid(session, stem),
         language=language, cell=cell, cell_name=CELLS[cell].name, description="What we talked about.",
         transcript_url=page + "episode.vtt", transcript_srt_url=page + "episode.srt",
         chapters_url=page + "episode.chapters.json", chapters=((0.0, "Hello"), (61.5, "Trees")),
         persons=(("Hoàng Minh Anh", "host"), ("Guest", "guest")))
     values.update(extra)
-    return feeds.Episode(**values)
+    return podcast_kind.Episode(**values)
 
 
 EPISODES = [
@@ -144,7 +146,7 @@ def test_two_builds_are_byte_identical_and_guids_never_depend_on_content(built):
     original = feedparser.parse(built["podcast/feed.xml"])
     assert [e.id for e in rebuilt.entries] == [e.id for e in original.entries]
     assert [e.published for e in rebuilt.entries] == [e.published for e in original.entries]
-    assert feeds.episode_guid("2024-q4/ha-long-forest", "02-podcast") == EPISODES[0].guid
+    assert podcast_kind.episode_guid("2024-q4/ha-long-forest", "02-podcast") == EPISODES[0].guid
 
 
 def test_descriptions_are_clipped_to_4000_bytes_at_a_character_boundary():
@@ -184,11 +186,11 @@ def test_non_square_artwork_is_refused(tmp_path):
     path = tmp_path / "wide.jpg"
     Image.new("RGB", (2000, 1500), (10, 20, 30)).save(path)
     with pytest.raises(ProducerError, match="2000x1500 px; it must be square"):
-        feeds.check_artwork(path, "02-podcast.md cover")
+        artwork_rules.check_artwork(path, "02-podcast.md cover")
 
 
 def test_a_cell_named_like_a_language_is_refused_before_feeds_collide():
-    clash = feeds.Episode(**{**EPISODES[0].__dict__, "cell": "vi"})
+    clash = podcast_kind.Episode(**{**EPISODES[0].__dict__, "cell": "vi"})
     with pytest.raises(ProducerError, match="also a language code"):
         feeds.build_feeds([clash], CHANNEL, SITE)
 
@@ -252,8 +254,8 @@ def active_markup(fragment: str) -> list[str]:
 def test_hostile_show_notes_reach_the_feed_only_as_sanitised_html():
     """Podcast apps render <description> and <content:encoded> as HTML: read back without
     feedparser's own sanitiser (as a careless app would), nothing active is left."""
-    from producers import speech
-    from producers.html import markdown_to_html
+    from producers.media import speech
+    from producers.web.html import markdown_to_html
 
     notes_html = markdown_to_html(HOSTILE_NOTES)
     raw_html = "<p>raw <script>alert(1)</script><b onmouseover=alert(2)>bold</b></p>"   # feeds.py cleans again

@@ -1,4 +1,4 @@
-"""producers.images on real camera files and on every kind of bad or unusual input."""
+"""producers.media.images on real camera files and on every kind of bad or unusual input."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from photo_support import PHOTOS, gradient, jpeg_bytes
-from producers import images
+from producers.media import images
 from producers.errors import ProducerError
 
 LABEL = "content/sessions/2024-q4/x/03-photos.md: photo 2 of 3 (media/p.jpg)"

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 from editorial_support import (product_text, session_text, session_zip_files, tree_snapshot, write_session, write_site,
                                zip_bytes)
 from producers.editorial_cli import editorial_app
-from producers.intake import IntakeRefused, intake
-from producers.loader import load_content
+from producers.editorial.intake import IntakeRefused, intake
+from producers.content.loader import load_content
 
 WHEN = dt.datetime(2024, 11, 20, 8, 30, tzinfo=dt.timezone.utc)
 runner = CliRunner()
@@ -299,7 +299,7 @@ FORGED = ("history:\n"
 
 
 def _ledger(content):
-    from producers import ledger
+    from producers.content import ledger
     steps, problems = ledger.read(content)
     assert problems == []
     return steps
@@ -345,7 +345,7 @@ def test_errors_name_the_lines_of_the_file_as_sent(content, tmp_path):
 # --- caps: per submission, per cell and quarter --------------------------------------------------------
 
 def test_a_compressible_bomb_is_refused_at_the_default_cap(content, tmp_path):
-    from producers.model import MAX_SUBMISSION_BYTES
+    from producers.content.model import MAX_SUBMISSION_BYTES
     files = session_zip_files()
     files.update({f"ha-long-sanitation/media/{n:03d}.png": b"\0" * 900_000 for n in range(120)})
     data = zip_bytes(files)

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from producers.site import report_path
+from producers.build.site import report_path
 from tests.conftest import Tree, session_md
 
 CELL35 = [sys.executable, "-m", "producers.cli"]

@@ -21,11 +21,12 @@ from typer.testing import CliRunner
 from editorial_support import session_text, write_site, zip_bytes
 from media_hostile import hostile_texts, with_external_track
 from podcast_support import PodcastTree, contexts, ffmpeg, render, spoken, tone
-from producers import audio, feeds, images, probe, tools
+from producers.media import audio, images, probe, tools
+from producers.media import artwork as artwork_rules
 from producers.cli import app
 from producers.errors import ProducerError, ToolError
-from producers.intake import intake
-from producers.loader import load_content
+from producers.editorial.intake import intake
+from producers.content.loader import load_content
 
 KINDS = list(hostile_texts(Path("/x")))
 EXPECTED = {"m3u playlist": "M3U playlist", "hls m3u8": "HLS playlist", "ffconcat list": "ffconcat list",
@@ -110,7 +111,7 @@ def test_pillow_opens_only_the_sniffed_format(tmp_path):
     with pytest.raises(ProducerError, match="PostScript/EPS"):
         images.open_photo(eps, "03-photos.md: photo 1 (media/photo.jpg)")
     with pytest.raises(ProducerError, match="PostScript/EPS"):
-        feeds.check_artwork(eps, "02-podcast.md cover")
+        artwork_rules.check_artwork(eps, "02-podcast.md cover")
 
 
 # --- check, intake, build -----------------------------------------------------------------------
@@ -187,7 +188,7 @@ def test_intake_refuses_an_unreferenced_disguised_file(tmp_path, secret):
 
 
 def test_build_leaves_the_hostile_session_out_and_publishes_the_rest(tmp_path, secret):
-    from producers.site import BuildOptions, build_site, report_path
+    from producers.build.site import BuildOptions, build_site, report_path
 
     site = PodcastTree(tmp_path / "content")
     good = site.session("ha-long-forest")
@@ -302,7 +303,7 @@ def test_a_pipeline_past_its_limit_is_stopped_whole(never_ends):
 def test_the_streaming_h264_encoder_is_stopped_at_its_limit(tmp_path, monkeypatch):
     from PIL import Image
 
-    from producers import video
+    from producers.media import video
 
     _stuck_tool(tmp_path, "ffmpeg", monkeypatch)
     try:

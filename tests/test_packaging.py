@@ -16,11 +16,19 @@ import pytest
 from tests.conftest import REPO, Tree
 
 # What the package reads at run time besides its modules.
-DATA_FILES = {"producers/theme/main.html", "producers/mkdocs.yml",
-              *(f"producers/assets/{p.name}" for p in (REPO / "producers/assets").iterdir() if p.is_file())}
+DATA_FILES = {"producers/build/theme/main.html", "producers/build/mkdocs.yml",
+              *(f"producers/build/assets/{p.name}" for p in (REPO / "producers/build/assets").iterdir() if p.is_file())}
 # Everything a wheel build needs from the checkout, and nothing it must not see.
-BUILD_IGNORE = shutil.ignore_patterns(".git", ".venv*", "__pycache__", "*.egg-info", "build", "dist", "site",
-                                      ".site.d", ".cache", "content", "tests", "bench", "*.build-report.json")
+_IGNORE_ANYWHERE = shutil.ignore_patterns(".git", ".venv*", "__pycache__", "*.egg-info", "*.build-report.json")
+_IGNORE_AT_TOP = {"build", "dist", "site", ".site.d", ".cache", "content", "tests", "bench"}
+
+
+def BUILD_IGNORE(folder: str, names: list[str]) -> set[str]:
+    """The checkout's own outputs and data are left out; ``producers/build/`` is code and stays."""
+    ignored = _IGNORE_ANYWHERE(folder, names)
+    if Path(folder).resolve() == REPO.resolve():
+        ignored |= _IGNORE_AT_TOP & set(names)
+    return ignored
 
 
 @pytest.fixture(scope="module")

@@ -159,7 +159,7 @@ def test_contact_sheet_shows_the_whole_series(rendered):
 
 
 def test_a_second_build_is_all_cache_hits(rendered):
-    from producers.pipeline import Cache, run_jobs
+    from producers.jobs.pipeline import Cache, run_jobs
 
     jobs = PhotoSeriesProducer().plan(rendered.ctx)
     cache_root = next(iter(rendered.results.values())).outputs
@@ -217,7 +217,7 @@ def test_one_truncated_photo_in_a_real_build_leaves_out_that_photo_only(tmp_path
     """Through build_site: the series is published without the damaged photo; the build report names
     it; a series whose only photo is damaged is left out with an error that names it."""
     from conftest import Tree
-    from producers.site import BuildOptions, build_site
+    from producers.build.site import BuildOptions, build_site
 
     tree = Tree(tmp_path / "content")
     truncated = (PHOTOS / "landscape_2.jpg").read_bytes()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from producers.pipeline import KEEP_BUILDS, Cache, FileHasher, Job, job_key, run_jobs
+from producers.jobs.pipeline import KEEP_BUILDS, Cache, FileHasher, Job, job_key, run_jobs
 from tests import pipeline_support as actions
 from tests.conftest import REPO
 
@@ -53,7 +53,7 @@ def test_key_follows_bytes_and_params_not_mtime(tmp_path):
 
 
 KEY_SCRIPT = """
-from producers.pipeline import FileHasher, Job, job_key
+from producers.jobs.pipeline import FileHasher, Job, job_key
 from keyproj.actions import draw
 print(job_key(Job("draw", "article", draw, {}, (), ("out.txt",)), FileHasher()))
 """
@@ -121,13 +121,13 @@ def test_the_key_follows_the_code_its_libraries_and_data_files_without_a_version
 def test_a_drawing_job_s_identity_holds_its_libraries_native_layout_and_fonts():
     from PIL import features
 
-    from producers.fonts import KEY_FILES
-    from producers.identity import CodeIdentity
+    from producers.media.fonts import KEY_FILES
+    from producers.jobs.identity import CodeIdentity
 
     described = CodeIdentity(FileHasher()).describe("producers.kinds.slides")
-    assert {"producers.kinds.slides", "producers.cards", "producers.text", "producers.fonts"} <= set(
+    assert {"producers.kinds.slides", "producers.kinds.cards", "producers.media.text", "producers.media.fonts"} <= set(
         described["modules"])
-    assert "producers.site" not in described["modules"] and "producers.cli" not in described["modules"]
+    assert "producers.build.site" not in described["modules"] and "producers.cli" not in described["modules"]
     versions = described["distributions"]
     assert versions["pillow"] == importlib.metadata.version("pillow")
     assert versions["python-pptx"] == importlib.metadata.version("python-pptx")
@@ -136,7 +136,7 @@ def test_a_drawing_job_s_identity_holds_its_libraries_native_layout_and_fonts():
     for layout in ("raqm", "harfbuzz", "fribidi", "freetype2"):
         assert described["native"]["pillow"][layout] == features.version(layout) is not None
     assert set(described["files"]) == {str(path) for path in KEY_FILES} and len(KEY_FILES) == 6
-    fonts_only = CodeIdentity(FileHasher()).describe("producers.webfonts")
+    fonts_only = CodeIdentity(FileHasher()).describe("producers.build.webfonts")
     assert "pillow" not in fonts_only["distributions"] and fonts_only["files"] == {}
 
 
@@ -208,7 +208,7 @@ def test_concurrent_builds_render_a_job_once(tmp_path):
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from producers.pipeline import Cache, Job, run_jobs\n"
+        "from producers.jobs.pipeline import Cache, Job, run_jobs\n"
         "from tests import pipeline_support as actions\n"
         "cache, log, go, ready = sys.argv[1:]\n"
         "Path(ready).touch()\n"
@@ -396,7 +396,7 @@ RUNNER = """
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from producers.pipeline import Cache, Job, run_jobs
+from producers.jobs.pipeline import Cache, Job, run_jobs
 from tests import pipeline_support as actions
 job = Job("stuck", "video", actions.never_ending_tool, {"wav": sys.argv[1]}, (), ("x.wav",), timeout=600)
 run_jobs([job], Cache(Path(sys.argv[2])), workers=1, executor=ThreadPoolExecutor(1) if sys.argv[3] == "any" else None)
@@ -443,7 +443,7 @@ def test_a_build_leaves_out_only_the_product_whose_job_ran_out_of_memory(tmp_pat
     build, under 450 MiB."""
     from PIL import Image
 
-    from producers.site import BuildOptions, build_site
+    from producers.build.site import BuildOptions, build_site
     from tests.conftest import Tree
 
     tree = Tree(tmp_path / "content")
@@ -623,7 +623,7 @@ def test_sweep_removes_scratch_of_an_owner_that_died_but_is_not_reaped_yet(tmp_p
     or two here): until then they are zombies, with their /proc entries and start times. The next
     build's sweep must count them dead, or their scratch outlives it."""
     cache = Cache(tmp_path / "cache")
-    script = "import sys; from pathlib import Path; from producers.pipeline import Cache; " \
+    script = "import sys; from pathlib import Path; from producers.jobs.pipeline import Cache; " \
              "print(Cache(Path(sys.argv[1])).scratch('render'), flush=True)"
     child = subprocess.Popen([sys.executable, "-c", script, str(cache.root)], cwd=REPO, stdout=subprocess.PIPE,
                              text=True, env={**os.environ, "PYTHONPATH": str(REPO)})

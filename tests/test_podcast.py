@@ -9,10 +9,10 @@ import webvtt
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
-from producers import audio
-from producers.i18n import Labels
+from producers.media import audio
+from producers.web.i18n import Labels
 from producers.kinds import podcast
-from producers.loader import load_content
+from producers.content.loader import load_content
 
 from podcast_support import (PodcastTree, artwork, contexts, render, silence, spoken, tone,
                              video_with_sound)

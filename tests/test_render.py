@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from producers.errors import ConfigError
-from producers.pages import Page
-from producers.pipeline import Cache, FileHasher
-from producers.render import page_hashes, render
-from producers.site import DEFAULT_MKDOCS_CONFIG
+from producers.build.render import Page
+from producers.jobs.pipeline import Cache, FileHasher
+from producers.build.render import page_hashes, render
+from producers.build.site import DEFAULT_MKDOCS_CONFIG
 
 CONFIG = {"site_name": "T", "site_url": "https://example.org/", "nav": [{"Home": "index.md"}]}
 

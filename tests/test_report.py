@@ -13,10 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from editorial_support import product_text, write_session, write_site
-from producers import ledger
+from producers.content import ledger
 from producers.editorial_cli import editorial_app
-from producers.loader import load_content
-from producers.report import (build_report, quarter_deadline, report_csv, report_from_data, report_json, report_page,
+from producers.content.loader import load_content
+from producers.editorial.report import (build_report, quarter_deadline, report_csv, report_from_data, report_json, report_page,
                               report_table)
 
 TODAY = dt.date(2025, 3, 1)
@@ -160,7 +160,7 @@ def test_cli_report(content, tmp_path):
 
 @pytest.mark.browser
 def test_report_page_shows_its_charts_in_chromium(report, tmp_path, page):
-    from producers.report import write_report_folder
+    from producers.editorial.report import write_report_folder
     write_report_folder(report, tmp_path, "hi")
     page.goto((tmp_path / "index.html").as_uri(), wait_until="load")
     images = page.evaluate("[...document.images].map(i => [i.getAttribute('src'), i.naturalWidth, i.alt])")
@@ -171,8 +171,8 @@ def test_report_page_shows_its_charts_in_chromium(report, tmp_path, page):
 
 
 def test_report_as_a_pipeline_job(content, tmp_path):
-    from producers.pipeline import Cache, run_jobs
-    from producers.report import report_job
+    from producers.jobs.pipeline import Cache, run_jobs
+    from producers.editorial.report import report_job
     job = report_job(load_content(content), "en", today=TODAY)
     results = run_jobs([job], Cache(tmp_path / "cache"))
     result = results["report"]
@@ -215,7 +215,7 @@ def test_a_forged_history_in_a_file_never_through_intake_is_not_trusted(tmp_path
 
 def test_a_forged_history_sent_through_intake_is_dropped_and_the_receipt_date_counts(tmp_path):
     from editorial_support import session_zip_files, zip_bytes
-    from producers.intake import intake
+    from producers.editorial.intake import intake
 
     root = write_site(tmp_path / "content")
     files = session_zip_files(folder="ha-long-forged", date="2024-08-10", status="published", history=FORGED)

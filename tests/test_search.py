@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from producers.pages import Page, front_matter
-from producers.pipeline import Cache
-from producers.render import page_hashes
-from producers.search import (FIRST_BLOCK, MORE_BLOCK, SHARD_TARGET, build_index, document, fold, index_files,
+from producers.build.pages import front_matter
+from producers.build.render import Page
+from producers.jobs.pipeline import Cache
+from producers.build.render import page_hashes
+from producers.build.search import (FIRST_BLOCK, MORE_BLOCK, SHARD_TARGET, build_index, document, fold, index_files,
                               plain_text, reference, words)
 
 
@@ -146,7 +147,7 @@ def test_titles_are_stored_as_text_for_the_page_to_show_as_text(title):
 @pytest.fixture(scope="module")
 def small_site(tmp_path_factory, served):
     """A site whose common word needs the more-files (tiny blocks), with one hostile session."""
-    from producers.site import BuildOptions, build_site
+    from producers.build.site import BuildOptions, build_site
     from tests.conftest import Tree, session_md
 
     root = tmp_path_factory.mktemp("search-site")
@@ -159,7 +160,7 @@ def small_site(tmp_path_factory, served):
             cell="varanasi", date=f"2025-01-{index + 1:02d}", title=f"Session {index}",
             summary=" ".join(["zanzibar"] * (index + 1))))
     with pytest.MonkeyPatch.context() as patch:
-        import producers.search as search
+        import producers.build.search as search
         patch.setattr(search, "FIRST_BLOCK", 4)
         patch.setattr(search, "MORE_BLOCK", 3)
         result = build_site(BuildOptions(content=tree.root, out=root / "site", cache_dir=root / "cache"))

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from producers.cli import app
 from producers.errors import ConfigError
-from producers.site import BuildOptions, build_site
+from producers.build.site import BuildOptions, build_site
 from tests.conftest import REPO, Tree, session_md
 
 HOSTILE_SESSION = session_md(
@@ -220,7 +220,7 @@ def test_site_language_and_no_google_fonts(built):
 
 
 def test_generated_labels_exist_in_every_language():
-    from producers.i18n import missing_labels
+    from producers.web.i18n import missing_labels
     assert missing_labels() == {}
 
 
@@ -290,7 +290,7 @@ def test_server_answers_head_and_byte_ranges(tmp_path, served):
 
 
 def test_new_session_scaffold_passes_the_checker(tree):
-    from producers.loader import load_content
+    from producers.content.loader import load_content
     result = CliRunner().invoke(app, ["new", "session", "--content", str(tree.root), "--cell", "ha-long",
                                       "--title", "Đám cưới văn minh", "--date", "2025-02-03", "--group", "build",
                                       "--members", "20", "--present", "18", "--summary", "Tóm tắt.",

@@ -14,10 +14,10 @@ import lxml.etree
 import pytest
 from PIL import Image
 
-import producers.site as site_module
+import producers.build.site as site_module
 from producers.errors import ConfigError
-from producers.model import PodcastChannel, PodcastOwner, SiteConfig, Theme
-from producers.site import BuildOptions, build_site
+from producers.content.model import PodcastChannel, PodcastOwner, SiteConfig, Theme
+from producers.build.site import BuildOptions, build_site
 from tests.conftest import REPO, Tree
 from tests.podcast_support import spoken
 

@@ -21,15 +21,15 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-import producers.feeds as feeds_module
-import producers.report as report_module
-import producers.site as site_module
-import producers.webfonts as webfonts_module
+import producers.build.feeds as feeds_module
+import producers.editorial.report as report_module
+import producers.build.site as site_module
+import producers.build.webfonts as webfonts_module
 from producers import cli
-from producers.buildlock import build_lock
-from producers.pipeline import Progress
+from producers.jobs.buildlock import build_lock
+from producers.jobs.pipeline import Progress
 from producers.serve import Preview, content_fingerprint, watch
-from producers.site import BuildOptions, build_site, report_path
+from producers.build.site import BuildOptions, build_site, report_path
 from tests import pipeline_support as actions
 from tests.conftest import REPO, Tree, free_port, session_md
 from tests.podcast_support import artwork

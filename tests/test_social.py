@@ -13,7 +13,7 @@ from PIL import Image
 from photo_support import FOLDER, PHOTOS, render
 from producers.kinds.social import (ELLIPSIS, SocialPostProducer, compose, measure, plain_text, utf16_length,
                                     x_length)
-from producers.text import clusters
+from producers.media.text import clusters
 
 ASSETS = Path(__file__).resolve().parent.parent / "producers" / "assets"
 STEM = "02-social-post"

@@ -6,7 +6,7 @@ import wave
 
 import pytest
 
-from producers import speech
+from producers.media import speech
 from producers.errors import ProducerError
 
 

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageChops, ImageFont
 
-from producers import fonts
-from producers.fonts import Script
-from producers.text import FitResult, Paragraph, Span, TextStyle, draw_layout, draw_text, fit_paragraphs, fit_text
+from producers.media import fonts
+from producers.media.fonts import Script
+from producers.media.text import FitResult, Paragraph, Span, TextStyle, draw_layout, draw_text, fit_paragraphs, fit_text
 
 MARGIN = 40
 
@@ -268,7 +268,7 @@ FLAGS = "\U0001F1FB\U0001F1F3\U0001F1EE\U0001F1F3"               # 🇻🇳🇮�
     ("a \u093fb", ["a", " ", "\u093f", "b"]),          # a vowel sign after a space is an orphan, not the space's
 ])
 def test_clusters_keep_user_perceived_characters_whole(text, expected):
-    from producers.text import clusters
+    from producers.media.text import clusters
     assert clusters(text) == expected
     assert "".join(clusters(text)) == text
 

@@ -22,9 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from producers.loader import load_content
-from producers.model import describe_character, forbidden_characters
-from producers.site import BuildOptions, build_site
+from producers.content.loader import load_content
+from producers.content.model import describe_character, forbidden_characters
+from producers.build.site import BuildOptions, build_site
 from tests.podcast_support import artwork, tone
 
 def forbidden(text: str) -> bool:

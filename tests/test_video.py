@@ -11,14 +11,14 @@ import pytest
 import webvtt
 from PIL import Image, ImageChops, ImageStat
 
-from producers import audio, speech, video
-from producers.captions import Cue, checked, srt, webvtt as vtt_text
+from producers.media import audio, speech, video
+from producers.media.captions import Cue, checked, srt, webvtt as vtt_text
 from producers.errors import ProducerError
-from producers.i18n import Labels
+from producers.web.i18n import Labels
 from producers.kinds.slides import SlidesProducer
 from producers.kinds.video import (END_SECONDS, NARRATION_LEAD, NARRATION_TAIL, SRT_NAME, TITLE_SECONDS, VTT_NAME,
                                    VideoProducer, poster_name, render_soundtrack, slides_video_jobs, video_name)
-from producers.loader import load_content
+from producers.content.loader import load_content
 
 from video_support import FOLDER, context, frame_at, probe, render, write_tree
 
@@ -447,7 +447,7 @@ def test_a_slide_reference_to_nothing_names_the_scene_and_what_exists(tmp_path):
     slides_md = "---\ntype: slides\ntitle: Our deck\n---\n# Only slide\n"
     root = write_tree(tmp_path / "content", video_md("- title: Intro\n  duration: 1\n- slide: 01-slides#7\n"
                                                      "  duration: 1\n"), extra={"01-slides.md": slides_md})
-    from producers.loader import load_content
+    from producers.content.loader import load_content
     # `cell35 check` says it before any render: the scene, the deck and what exists
     [problem] = load_content(root).errors
     assert str(problem).endswith("02-video.md:8: scenes[2].slide: 01-slides has slides 1 to 2 (1 is the title "

@@ -13,10 +13,10 @@ from fontTools.ttLib import TTFont, newTable
 from fontTools.ttLib.tables import ttProgram
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-from producers import webfonts
+from producers.build import webfonts
 from producers.errors import ConfigError
-from producers.pipeline import Cache, run_jobs
-from producers.webfonts import NOTO_DIR, font_faces, font_jobs, parse_range
+from producers.jobs.pipeline import Cache, run_jobs
+from producers.build.webfonts import NOTO_DIR, font_faces, font_jobs, parse_range
 
 
 def web_fonts(cache_root: Path):

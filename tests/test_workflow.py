@@ -9,11 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from editorial_support import product_text, session_text, write_session, write_site
-from producers import ledger, workflow
+from producers.content import ledger
+from producers.editorial import workflow
 from producers.editorial_cli import editorial_app
 from producers.errors import ContentError
-from producers.loader import load_content
-from producers.workflow import WorkflowError
+from producers.content.loader import load_content
+from producers.editorial.workflow import WorkflowError
 
 runner = CliRunner()
 SUBMITTED_HISTORY = "history:\n  - action: submitted\n    by: ha-long\n    at: 2024-11-03T10:00:00Z\n"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from producers.pipeline import Cache, run_jobs
-from producers.producer import ProductContext
+from producers.jobs.pipeline import Cache, run_jobs
+from producers.kinds.base import ProductContext
 from tests.conftest import product_context
 
 SITE_YML = "title: Test site\nbase_url: https://example.org/\nlanguage: en\n"

@@ -1,1 +1,1 @@
-"""One module per product kind, each the same small shape (see producers/producer.py)."""
+"""One module per product kind, each the same small shape (see producers/kinds/base.py)."""

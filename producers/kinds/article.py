@@ -15,17 +15,17 @@ from typing import Any, Mapping
 
 from PIL import Image
 
-from .. import images
-from ..errors import ProducerError
-from ..html import body_references, escape, local_path, markdown_to_html, url_kind
-from ..i18n import Labels
-from ..loader import IMAGE_SUFFIXES, body_image_stem
-from ..pipeline import Job, JobResult
-from ..producer import ProductContext, ProductPage
-from .social import credit_text
+from producers.media import images
+from producers.errors import ProducerError
+from producers.web.html import body_references, escape, local_path, markdown_to_html, url_kind
+from producers.web.i18n import Labels
+from producers.content.loader import IMAGE_SUFFIXES, body_image_stem
+from producers.jobs.pipeline import Job, JobResult
+from producers.kinds.base import ProductContext, ProductPage
+from producers.kinds.cards import credit_text
 
 try:  # the share card module belongs to the slides work; the article page stands without it
-    from .. import cards
+    from producers.kinds import cards
 except ImportError:  # pragma: no cover
     cards = None
 

@@ -22,14 +22,14 @@ from typing import Any, Mapping
 
 from PIL import Image, ImageDraw
 
-from .. import images
-from ..errors import ProducerError
-from ..html import escape
-from ..i18n import Labels
-from ..pipeline import Job, JobResult
-from ..producer import ProductContext, ProductPage
-from ..text import TextStyle, draw_text, fit_text
-from .social import block_height, credit_text, draw_share_card, without_emoji
+from producers.media import images
+from producers.errors import ProducerError
+from producers.web.html import escape
+from producers.web.i18n import Labels
+from producers.jobs.pipeline import Job, JobResult
+from producers.kinds.base import ProductContext, ProductPage
+from producers.media.text import TextStyle, draw_text, fit_text
+from producers.kinds.cards import block_height, credit_text, draw_share_card, format_date, without_emoji
 
 SHARE_WIDTH = 1080
 SHARE_MAX_PHOTO_HEIGHT = 1350        # 4:5, the tallest shape feeds and chat previews show whole
@@ -54,11 +54,6 @@ def photo_stem(number: int) -> str:
 
 def photo_label(display: str, number: int, total: int, file: str) -> str:
     return f"{display}: photo {number} of {total} ({file})"
-
-
-def format_date(date: dt.date, language: str) -> str:
-    # Vietnamese and Indian readers write day/month/year; ISO keeps English unambiguous.
-    return date.isoformat() if language == "en" else date.strftime("%d/%m/%Y")
 
 
 # --- drawing ------------------------------------------------------------------------------------

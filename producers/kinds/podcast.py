@@ -8,24 +8,27 @@ chapters, cues) from which the page and the feed entries are made without touchi
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TLEN, TPE1, TPE2, TXXX,
                          CTOCFlags)
 
-from .. import audio, speech, tools
-from ..captions import Cue, write_srt, write_webvtt
-from ..errors import ProducerError
-from ..feeds import Episode, artwork_bytes, check_artwork, clip_utf8, episode_guid, episode_pub_date
-from ..html import escape, markdown_to_html
-from ..i18n import Labels
-from ..model import MAX_EPISODE_SECONDS, MAX_SCRIPT_CHARS, PodcastProduct
-from ..pipeline import Job, JobResult
-from ..producer import ProductContext, ProductPage
+from producers.media import audio, speech, tools
+from producers.media.captions import Cue, write_srt, write_webvtt
+from producers.errors import ProducerError
+from producers.media.artwork import artwork_bytes, check_artwork
+from producers.web.html import escape, markdown_to_html
+from producers.web.i18n import Labels
+from producers.content.model import MAX_EPISODE_SECONDS, MAX_SCRIPT_CHARS, PodcastProduct
+from producers.jobs.pipeline import Job, JobResult
+from producers.kinds.base import ProductContext, ProductPage
 
 ACCEPTED_AUDIO = (".mp3", ".m4a", ".wav", ".ogg", ".opus", ".flac")
 MAX_SECONDS = MAX_EPISODE_SECONDS  # the model's cap, checked again on the real duration of a recording
@@ -39,6 +42,65 @@ ARTWORK_ID3_SIZE = 600            # px: cover art inside the MP3 stays small for
 INTRO_TITLE = {"en": "Intro", "vi": "Nhạc mở đầu", "hi": "परिचय संगीत"}
 ID3_LANGUAGE = {"en": "eng", "vi": "vie", "hi": "hin"}
 OUTPUTS = ("episode.mp3", "episode.json")
+
+
+MAX_DESCRIPTION_BYTES = 4000
+# Fixed forever: changing it would change every episode GUID ever published.
+EPISODE_GUID_NAMESPACE = uuid.UUID("5b8e3c1e-2f4a-5d6b-9c7e-0a1b2c3d4e5f")
+EPISODE_HOUR_UTC = 12                        # pubDate = session date at noon UTC + product number minutes
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One published episode, as every feed that lists it sees it. URLs are absolute."""
+
+    title: str
+    page_url: str
+    enclosure_url: str
+    length: int                              # bytes of the MP3
+    duration: float                          # seconds
+    pub_date: dt.datetime                    # timezone-aware
+    guid: str
+    language: str
+    cell: str                                # cell id
+    description: str                         # plain text (escaped on its way into the feed)
+    cell_name: str = ""
+    transcript_url: str | None = None        # WebVTT
+    transcript_srt_url: str | None = None
+    chapters_url: str | None = None          # Podcasting 2.0 JSON chapters
+    chapters: tuple[tuple[float, str], ...] = ()
+    persons: tuple[tuple[str, str], ...] = ()   # (name, role)
+    image_url: str | None = None
+    episode: int | None = None
+    season: int | None = None
+    explicit: bool = False
+    author: str = ""
+    notes_html: str = ""                     # show notes as HTML (sanitised again on its way into the feed)
+
+
+def episode_guid(session_id: str, stem: str) -> str:
+    """The episode's permanent GUID, from its identity: '2024-q4/ha-long-security' + '02-podcast'."""
+    return str(uuid.uuid5(EPISODE_GUID_NAMESPACE, f"{session_id}/{stem}"))
+
+
+def episode_pub_date(date: dt.date, stem: str) -> dt.datetime:
+    """The session date at noon UTC, plus a minute per product number so a session's episodes keep order."""
+    number = int(stem[:2]) if stem[:2].isdigit() else 0
+    return dt.datetime(date.year, date.month, date.day, EPISODE_HOUR_UTC, number, tzinfo=dt.timezone.utc)
+
+
+def clip_utf8(text: str, limit: int = MAX_DESCRIPTION_BYTES) -> str:
+    """``text`` within ``limit`` UTF-8 bytes, cut at a character (and if possible word) boundary."""
+    encoded = text.encode("utf-8")
+    if len(encoded) <= limit:
+        return text
+    room = limit - len("…".encode("utf-8"))
+    cut = encoded[:room].decode("utf-8", "ignore")
+    space = cut.rfind(" ")
+    if space > len(cut) * 0.8:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
 
 
 class PodcastProducer:

@@ -34,16 +34,17 @@ from typing import Any, Mapping
 
 from PIL import Image, ImageDraw, PdfParser
 
-from .. import cards, fonts
-from . import video
-from ..errors import ProducerError
-from ..html import escape
-from ..i18n import Labels
-from ..images import cover_box, fit_box, open_photo
-from ..pipeline import Job, JobResult
-from ..producer import ProductContext, ProductPage
-from ..slidesmd import PICTURES_STEP, Deck, Item, Slide, item_paragraphs, parse_deck, slide_name
-from ..text import Layout, Paragraph, Span, TextStyle, draw_layout, draw_text, fit_paragraphs
+from producers.kinds import cards
+from producers.media import fonts
+from producers.kinds import video
+from producers.errors import ProducerError
+from producers.web.html import escape
+from producers.web.i18n import Labels
+from producers.media.images import cover_box, fit_box, open_photo
+from producers.jobs.pipeline import Job, JobResult
+from producers.kinds.base import ProductContext, ProductPage
+from producers.content.slidesmd import (PICTURES_STEP, Deck, Item, Slide, item_paragraphs, parse_deck, slide_name)
+from producers.media.text import Layout, Paragraph, Span, TextStyle, draw_layout, draw_text, fit_paragraphs
 
 WIDTH, HEIGHT = 1920, 1080
 EMU_PER_PX = 12192000 // WIDTH          # a 13.333 in wide PPTX slide: 6350 EMU per design pixel

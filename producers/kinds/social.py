@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import nh3
-from PIL import Image, ImageDraw
 
-from .. import images
-from ..html import escape, markdown_to_html
-from ..i18n import Labels
-from ..pipeline import Job, JobResult
-from ..producer import ProductContext, ProductPage
-from ..text import TextStyle, clusters, draw_text, fit_text
+from producers.media import images
+from producers.web.html import escape, markdown_to_html
+from producers.web.i18n import Labels
+from producers.jobs.pipeline import Job, JobResult
+from producers.kinds.base import ProductContext, ProductPage
+from producers.kinds.cards import credit_text, draw_share_card, format_date
+from producers.media.text import clusters
 
 SQUARE_NAME = "square.jpg"
 CARD_NAME = "card.png"
@@ -54,11 +54,6 @@ ELLIPSIS = "…"
 
 
 # --- counting -----------------------------------------------------------------------------------
-
-def _is_emoji(char: str) -> bool:
-    code = ord(char)
-    return 0x1F000 <= code <= 0x1FAFF or 0x2600 <= code <= 0x27BF
-
 
 @functools.cache
 def _parse_tweet():
@@ -177,68 +172,6 @@ def compose(platform: str, body: str, hashtags: list[str], link: str, has_image:
 
 # --- drawing ------------------------------------------------------------------------------------
 
-def draw_share_card(size: tuple[int, int], photo: Image.Image | None, title: str, excerpt: str, footer: str,
-                    accent: str) -> Image.Image:
-    """A share image: the photo full-bleed under a dark gradient (or the theme colour), the title,
-    an optional excerpt and the cell/date line, all drawn with the text engine."""
-    width, height = size
-    if photo is not None:
-        canvas = images.cover_box(photo, width, height).convert("RGB")
-        shade = Image.new("L", (1, height))
-        for y in range(height):
-            start = height * 0.2
-            shade.putpixel((0, y), 0 if y < start else min(225, int(225 * (y - start) / (height * 0.5))))
-        canvas.paste(Image.new("RGB", size, "#000000"), mask=shade.resize(size))
-    else:
-        canvas = Image.new("RGB", size, accent)
-        ImageDraw.Draw(canvas).rectangle((0, int(height * 0.82), width, height), fill="#111111")
-    pad = round(width * 0.06)
-    text_width = width - 2 * pad
-    footer_size = max(18, round(height * 0.034))
-    footer_top = height - pad - round(footer_size * 1.4)
-    if photo is None:
-        footer_top = int(height * 0.82) + (height - int(height * 0.82) - round(footer_size * 1.4)) // 2
-    draw_text(canvas, (pad, footer_top, width - pad, footer_top + round(footer_size * 1.4)), footer,
-              TextStyle(size=footer_size, min_size=14, bold=True, colour="#ffffff"), max_lines=1)
-    bottom = footer_top - round(height * 0.03) if photo is not None else int(height * 0.82) - round(height * 0.045)
-    excerpt = without_emoji(excerpt)
-    title = without_emoji(title)
-    if excerpt:
-        excerpt_style = TextStyle(size=max(20, round(height * 0.042)), min_size=18, colour="#f2f2f2",
-                                  line_spacing=1.3)
-        fit = fit_text(excerpt, text_width, round(height * 0.22), excerpt_style, max_lines=3)
-        excerpt_height = block_height(fit, excerpt_style)
-        draw_text(canvas, (pad, bottom - excerpt_height, width - pad, bottom), excerpt,
-                  TextStyle(size=fit.size, min_size=fit.size, colour="#f2f2f2", line_spacing=1.3),
-                  valign="bottom", max_lines=3)
-        bottom -= excerpt_height + round(height * 0.025)
-    title_style = TextStyle(size=round(height * 0.085), min_size=round(height * 0.05), bold=True, colour="#ffffff",
-                            line_spacing=1.15)
-    title_top = pad if photo is None else round(height * 0.25)
-    draw_text(canvas, (pad, title_top, width - pad, bottom), title, title_style, valign="bottom", max_lines=4)
-    ImageDraw.Draw(canvas).rectangle((0, 0, width, max(6, height // 100)), fill=accent)
-    return canvas
-
-
-def block_height(fit, style: TextStyle) -> int:
-    """Height that holds a fitted text block: its line boxes or its real ink, whichever is taller
-    (Devanagari vowel signs reach above the ascender line), plus a little air."""
-    lines = round(len(fit.lines) * fit.size * style.line_spacing)
-    ink = fit.bbox[3] if fit.bbox else 0
-    return max(lines, ink) + fit.size // 4
-
-
-def credit_text(label: str, credit: str) -> str:
-    """'Photo: Name', unless the credit already carries its own kind ('Illustration: cell35')."""
-    return credit if ":" in credit else f"{label}: {credit}"
-
-
-def without_emoji(text: str) -> str:
-    """The Noto faces the text engine uses have no emoji: drawn, they would be empty boxes."""
-    kept = [c for c in text if not (_is_emoji(c) or c in "\ufe0f\u200d" or 0x1F3FB <= ord(c) <= 0x1F3FF)]
-    return re.sub(r"[ \t]{2,}", " ", "".join(kept)).strip()
-
-
 def excerpt_of(text: str, limit: int = 220) -> str:
     first = text.split("\n\n", 1)[0].replace("\n", " ")
     if len(first) <= limit:
@@ -276,7 +209,6 @@ def session_link(ctx: ProductContext) -> str:
 class SocialPostProducer:
     def plan(self, ctx: ProductContext) -> list[Job]:
         product = ctx.record.product
-        from .photos import format_date   # one date style for every share image
 
         files: tuple[Path, ...] = ()
         params: dict[str, Any] = {

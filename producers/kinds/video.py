@@ -5,7 +5,7 @@ or a span of a recorded file), the timeline it sets (a scene lasts as long as it
 duration is given), the ducked and normalised soundtrack (AAC) and the WebVTT/SRT captions. One job
 per shape then draws the stills with the caption burned in by the text engine (a slide scene is the
 slides job's own PNG), moves photos (Ken Burns), crossfades, adds the title and end cards, encodes
-the MP4 and muxes the soundtrack in, and saves a JPEG poster. See producers/video.py for why it is fast.
+the MP4 and muxes the soundtrack in, and saves a JPEG poster. See producers/media/video.py for why it is fast.
 
 A slides product with ``video: true`` becomes the same kind of jobs through ``slides_video_jobs``:
 one scene per slide, its speaker notes read aloud; ``slides_video_page`` gives the page section.
@@ -23,16 +23,17 @@ from typing import Any, Callable, Mapping, Sequence
 
 from PIL import Image
 
-from .. import audio, cards, speech, video
-from ..captions import Cue, write_srt, write_webvtt
-from ..errors import ProducerError
-from ..html import escape
-from ..i18n import Labels
-from ..images import open_photo
-from ..model import MAX_SCENE_SECONDS, VideoProduct
-from ..pipeline import Job, JobResult
-from ..producer import ProductContext, ProductPage
-from ..slidesmd import PICTURES_STEP, parse_deck, slide_name
+from producers.media import audio, speech, video
+from producers.kinds import cards
+from producers.media.captions import Cue, write_srt, write_webvtt
+from producers.errors import ProducerError
+from producers.web.html import escape
+from producers.web.i18n import Labels
+from producers.media.images import open_photo
+from producers.content.model import MAX_SCENE_SECONDS, VideoProduct
+from producers.jobs.pipeline import Job, JobResult
+from producers.kinds.base import ProductContext, ProductPage
+from producers.content.slidesmd import PICTURES_STEP, parse_deck, slide_name
 
 TITLE_SECONDS = 3.0
 END_SECONDS = 3.0

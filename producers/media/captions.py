@@ -1,0 +1,101 @@
+"""Timed captions as WebVTT and SRT sidecar files: the one writer for video captions and podcast
+transcripts alike.
+
+Cue text is plain text: it is escaped for WebVTT (``&``, ``<``, ``>``), ``-->`` cannot end a cue
+timing line early, and a blank line inside a cue (which would end the cue early in both formats) is
+folded into a single line break. webvtt-py (a test dependency) reads what this writes back.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from producers.errors import ProducerError
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: float
+    end: float
+    text: str
+
+
+def timestamp(seconds: float, separator: str = ".") -> str:
+    """``HH:MM:SS.mmm`` (WebVTT) or ``HH:MM:SS,mmm`` (SRT), rounded to the millisecond."""
+    millis = max(0, round(seconds * 1000))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def _clean(text: str) -> str:
+    lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def checked(cues: Iterable[Cue], duration: float | None = None, overlap: bool = False) -> list[Cue]:
+    """Cues with text, in order, none overlapping the next (unless ``overlap``: two speakers at once in
+    an uploaded transcript), all inside ``duration``; else an error."""
+    result = [Cue(c.start, c.end, _clean(c.text)) for c in cues]
+    result = [c for c in result if c.text]
+    previous_end = 0.0
+    for number, cue in enumerate(result, start=1):
+        if cue.end <= cue.start:
+            raise ProducerError(f"caption {number} ends ({cue.end:.3f} s) before it starts ({cue.start:.3f} s)")
+        if not overlap and cue.start < previous_end - 1e-6:
+            raise ProducerError(f"caption {number} starts at {cue.start:.3f} s, before caption {number - 1} "
+                                f"ends ({previous_end:.3f} s)")
+        if duration is not None and cue.end > duration + 1e-3:
+            raise ProducerError(f"caption {number} ends at {cue.end:.3f} s, after the end of the media "
+                                f"({duration:.3f} s)")
+        previous_end = cue.end
+    return result
+
+
+def _vtt_text(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"-->", "--&gt;", text)
+
+
+def webvtt(cues: Sequence[Cue], language: str | None = None) -> str:
+    blocks = ["WEBVTT" + (f"\nLanguage: {language}" if language else "")]
+    for number, cue in enumerate(cues, start=1):
+        blocks.append(f"{number}\n{timestamp(cue.start)} --> {timestamp(cue.end)}\n{_vtt_text(cue.text)}")
+    return "\n\n".join(blocks) + "\n"
+
+
+def srt(cues: Sequence[Cue]) -> str:
+    blocks = []
+    for number, cue in enumerate(cues, start=1):
+        # SubRip has no escapes: a "-->" in the text would read as a timing line.
+        text = cue.text.replace("-->", "→")
+        blocks.append(f"{number}\n{timestamp(cue.start, ',')} --> {timestamp(cue.end, ',')}\n{text}")
+    return "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def _write(path: Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+    os.replace(temp, path)
+
+
+def write_webvtt(path: Path, cues: Iterable[Cue], duration: float | None = None, *, overlap: bool = False,
+                 language: str | None = None) -> list[Cue]:
+    final = checked(cues, duration, overlap)
+    _write(path, webvtt(final, language))
+    return final
+
+
+def write_srt(path: Path, cues: Iterable[Cue], duration: float | None = None, *, overlap: bool = False) -> list[Cue]:
+    final = checked(cues, duration, overlap)
+    _write(path, srt(final))
+    return final
