@@ -14,7 +14,7 @@ from PIL import Image, ImageStat
 from photo_support import PHOTOS, FOLDER, gradient, jpeg_bytes, render
 from producers.kinds.photos import PhotoSeriesProducer
 
-ASSETS = Path(__file__).resolve().parent.parent / "producers" / "assets"
+ASSETS = Path(__file__).resolve().parent.parent / "producers" / "build" / "assets"
 STEM = "03-photo-series"
 
 

@@ -165,7 +165,7 @@ def test_a_drawing_change_re_renders_the_jobs_whose_code_holds_it_and_nothing_el
     tree.session(products={"01-article.md": ARTICLE_MD, "02-social-post.md": SOCIAL_MD})
     changed = tmp_path / "changed"
     shutil.copytree(REPO / "producers", changed / "producers", ignore=shutil.ignore_patterns("__pycache__"))
-    with open(changed / "producers" / "cards.py", "a", encoding="utf-8") as cards:
+    with open(changed / "producers" / "kinds" / "cards.py", "a", encoding="utf-8") as cards:
         cards.write(RED_CORNER)
     session_card = "sessions/2024-q4/ha-long-sanitation/card.png"
     article_card = "sessions/2024-q4/ha-long-sanitation/01-article/card.png"

@@ -261,7 +261,7 @@ def test_chapter_buttons_seek_the_player_in_chromium(site, tmp_path, served, pag
     web.mkdir()
     for name, source in product_page.media.items():
         shutil.copy(source, web / name)
-    shutil.copy(Path(podcast.__file__).parent.parent / "assets" / "podcast.js", web / "podcast.js")
+    shutil.copy(Path(podcast.__file__).parent.parent / "build" / "assets" / "podcast.js", web / "podcast.js")
     (web / "index.html").write_text(f'<!doctype html><meta charset="utf-8"><body>{product_page.html}'
                                     f'<script src="podcast.js"></script></body>', encoding="utf-8")
     page.goto(served(web) + "index.html", wait_until="load")

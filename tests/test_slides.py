@@ -19,7 +19,7 @@ from producers.content.model import MAX_SLIDES
 from producers.content.slidesmd import parse_deck
 from slides_support import DECK, FOLDER, render, write_tree
 
-ASSETS = Path(__file__).resolve().parent.parent / "producers" / "assets"
+ASSETS = Path(__file__).resolve().parent.parent / "producers" / "build" / "assets"
 
 
 @pytest.fixture(scope="module")

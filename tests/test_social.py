@@ -15,7 +15,7 @@ from producers.kinds.social import (ELLIPSIS, SocialPostProducer, compose, measu
                                     x_length)
 from producers.media.text import clusters
 
-ASSETS = Path(__file__).resolve().parent.parent / "producers" / "assets"
+ASSETS = Path(__file__).resolve().parent.parent / "producers" / "build" / "assets"
 STEM = "02-social-post"
 LINK = "https://example.org/sessions/2024-q4/ha-long-sanitation/"
 

@@ -22,7 +22,7 @@ from producers.web.i18n import Labels
 from producers.content.loader import IMAGE_SUFFIXES, body_image_stem
 from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import ProductContext, ProductPage
-from producers.kinds.cards import credit_text
+from producers.kinds.sharing import credit_text
 
 try:  # the share card module belongs to the slides work; the article page stands without it
     from producers.kinds import cards

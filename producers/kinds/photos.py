@@ -29,7 +29,7 @@ from producers.web.i18n import Labels
 from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import ProductContext, ProductPage
 from producers.media.text import TextStyle, draw_text, fit_text
-from producers.kinds.cards import block_height, credit_text, draw_share_card, format_date, without_emoji
+from producers.kinds.sharing import block_height, credit_text, draw_share_card, format_date, without_emoji
 
 SHARE_WIDTH = 1080
 SHARE_MAX_PHOTO_HEIGHT = 1350        # 4:5, the tallest shape feeds and chat previews show whole

@@ -24,7 +24,7 @@ from producers.web.html import escape, markdown_to_html
 from producers.web.i18n import Labels
 from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import ProductContext, ProductPage
-from producers.kinds.cards import credit_text, draw_share_card, format_date
+from producers.kinds.sharing import credit_text, draw_share_card, format_date
 from producers.media.text import clusters
 
 SQUARE_NAME = "square.jpg"
