@@ -5,6 +5,7 @@ slideshow pages with the keyboard in Chromium."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -365,3 +366,16 @@ def test_image_syntax_variants_and_inline_images():
     assert (image.path, image.alt, image.mode) == ("media/my photo.jpg", "my alt", "cover")
     assert [(p.slide, p.line) for p in parsed.problems] == [(3, 5)]
     assert "own line" in parsed.problems[0].message
+
+
+def test_the_same_slides_give_the_same_pptx_and_pdf_bytes(tmp_path):
+    """A render is a function of its inputs: two renders a second apart publish identical files
+    (python-pptx stamps zip entries with the time of writing; the job re-stamps them)."""
+    first_root, second_root = tmp_path / "first" / FOLDER, tmp_path / "second" / FOLDER
+    write_tree(first_root)
+    write_tree(second_root)
+    first = render(first_root)
+    time.sleep(2.1)                       # zip times have a resolution of two seconds
+    second = render(second_root)
+    for name in ("deck.pptx", "deck.pdf"):
+        assert first.output(name).read_bytes() == second.output(name).read_bytes(), name

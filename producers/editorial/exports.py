@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from producers.media import audio, tools
+from producers.files import reproducible_zip
 from producers.errors import Cell35Error, ProducerError
 from producers.media.images import open_photo
 from producers.content.loader import ContentTree, ProductRecord, SessionRecord, check_media_path
@@ -235,7 +236,7 @@ def article_docx(session: SessionRecord, record: ProductRecord, cell: Cell, path
     markdown_to_docx(document, record.body, language)
     buffer = io.BytesIO()
     document.save(buffer)
-    path.write_bytes(buffer.getvalue())
+    path.write_bytes(reproducible_zip(buffer.getvalue()))
     return warnings
 
 

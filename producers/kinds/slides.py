@@ -38,6 +38,7 @@ from producers.kinds import cards
 from producers.media import fonts
 from producers.kinds import video
 from producers.errors import ProducerError
+from producers.files import reproducible_zip
 from producers.web.html import escape
 from producers.web.i18n import Labels
 from producers.media.images import cover_box, fit_box, open_photo
@@ -380,7 +381,9 @@ def render_pptx(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Pat
     total = len(deck.slides) + 1
     for slide in deck.slides:
         writer.content_slide(presentation.slides.add_slide(blank), slide, total, slide_image(params, files, slide))
-    presentation.save(out_dir / "deck.pptx")
+    packed = io.BytesIO()
+    presentation.save(packed)
+    (out_dir / "deck.pptx").write_bytes(reproducible_zip(packed.getvalue()))
     return warnings
 
 
