@@ -11,7 +11,7 @@ from other sites are not embedded (html.py); ``cell35 check`` reports all of the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, ClassVar, Literal, Mapping
 
 from PIL import Image
 
@@ -21,7 +21,9 @@ from producers.web.html import body_references, escape, local_path, markdown_to_
 from producers.web.i18n import Labels
 from producers.content.loader import IMAGE_SUFFIXES, body_image_stem
 from producers.jobs.pipeline import Job, JobResult
-from producers.kinds.base import ProductContext, ProductPage
+from producers.kinds.base import Kind, ProductContext, ProductPage
+from producers.content.model import Image as ImageField, ProductBase
+from producers.content.scaffold import Scaffold
 from producers.kinds.sharing import credit_text
 
 try:  # the share card module belongs to the slides work; the article page stands without it
@@ -32,6 +34,16 @@ except ImportError:  # pragma: no cover
 COVER_STEM = "cover"
 COVER_SIZES = (("-small", 800), ("", images.WEB_LONG_EDGE))
 BODY_SIZES = (("", images.WEB_LONG_EDGE),)
+
+
+class ArticleProduct(ProductBase):
+    type: Literal["article"]
+    cover: ImageField | None = None
+
+    BODY_IMAGES: ClassVar[str | None] = "published"
+
+    def needs_body(self) -> bool:
+        return True
 
 
 def render_cover(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
@@ -119,3 +131,15 @@ class ArticleProducer:
             media[cards.CARD_NAME] = card.outputs[cards.CARD_NAME]
             card_name = cards.CARD_NAME
         return ProductPage(html="\n".join(parts), media=media, card=card_name)
+
+
+LABELS = {
+    "en": {"kind.article": "Article"},
+    "vi": {"kind.article": "Bài viết"},
+    "hi": {"kind.article": "लेख"},
+}
+
+SCAFFOLD = Scaffold({"title": "Article"}, "Write the article here.\n")
+
+KIND = Kind("article", model=ArticleProduct, producer=ArticleProducer(), labels=LABELS, scaffold=SCAFFOLD,
+            report_colour="#6a1b9a")

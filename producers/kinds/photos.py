@@ -15,19 +15,23 @@ left out whole.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import zipfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, Literal, Mapping
 
 from PIL import Image, ImageDraw
+from pydantic import Field, field_validator
 
 from producers.media import images
 from producers.errors import ProducerError
 from producers.web.html import escape
 from producers.web.i18n import Labels
 from producers.jobs.pipeline import Job, JobResult
-from producers.kinds.base import ProductContext, ProductPage
+from producers.kinds.base import Kind, ProductContext, ProductPage
+from producers.content.model import Line, MediaPath, ProductBase, Strict, cap_message, text
+from producers.content.scaffold import Scaffold
 from producers.media.text import TextStyle, draw_text, fit_text
 from producers.kinds.sharing import block_height, credit_text, draw_share_card, format_date, without_emoji
 
@@ -46,6 +50,29 @@ SHEET_GAP = 16
 ZIP_NAME = "photos.zip"
 SHEET_NAME = "contact-sheet.jpg"
 CARD_NAME = "card.png"
+MAX_PHOTOS = 60                    # photos per photo series
+
+
+class Photo(Strict):
+    file: MediaPath
+    caption: text(min_length=1, max_length=500)
+    alt: text(min_length=1, max_length=250)
+    credit: Line | None = None
+    copyright: Line | None = None
+
+
+class PhotoSeriesProduct(ProductBase):
+    type: Literal["photo-series"]
+    photos: Annotated[list[Photo], Field(min_length=1)]
+
+    @field_validator("photos")
+    @classmethod
+    def _photo_cap(cls, photos: list[Photo]) -> list[Photo]:
+        if len(photos) > MAX_PHOTOS:
+            raise ValueError(cap_message("the series has", len(photos), MAX_PHOTOS, "photos",
+                                         "per series: split it into two photo series (a second product, like "
+                                         "02-photo-series.md, or a session of its own)"))
+        return photos
 
 
 def photo_stem(number: int) -> str:
@@ -309,3 +336,32 @@ class PhotoSeriesProducer:
         parts.append(downloads)
         return ProductPage(html="\n".join(p for p in parts if p), media=media,
                            card=CARD_NAME if CARD_NAME in media else None)
+
+
+LABELS = {
+    "en": {"kind.photo-series": "Photo series", "captioned_image": "Captioned image",
+           "download_zip": "Download all captioned photos (zip)", "contact_sheet": "Contact sheet",
+           "close": "Close", "photo_n": "Photo {n} of {total}"},
+    "vi": {"kind.photo-series": "Phóng sự ảnh", "captioned_image": "Ảnh kèm chú thích",
+           "download_zip": "Tải tất cả ảnh kèm chú thích (zip)", "contact_sheet": "Bảng ảnh thu nhỏ",
+           "close": "Đóng", "photo_n": "Ảnh {n}/{total}"},
+    "hi": {"kind.photo-series": "फ़ोटो शृंखला", "captioned_image": "कैप्शन वाली फ़ोटो",
+           "download_zip": "कैप्शन वाली सभी फ़ोटो डाउनलोड करें (zip)", "contact_sheet": "कॉन्टैक्ट शीट",
+           "close": "बंद करें", "photo_n": "फ़ोटो {n} / {total}"},
+}
+
+
+def _placeholder_photo() -> bytes:
+    """The grey photo a new photo series names, so the scaffold passes `cell35 check` as written."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 600), (200, 200, 200)).save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+SCAFFOLD = Scaffold({"title": "Photo series",
+                     "photos": [{"file": "media/photo-1.jpg", "caption": "What the photo shows",
+                                 "alt": "A description for people who cannot see it"}]},
+                    media={"photo-1.jpg": _placeholder_photo})
+
+KIND = Kind("photo-series", model=PhotoSeriesProduct, producer=PhotoSeriesProducer(), labels=LABELS,
+            scaffold=SCAFFOLD, report_colour="#ad1457")

@@ -30,7 +30,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping, Sequence
 
 from PIL import Image, ImageDraw, PdfParser
 
@@ -38,11 +38,15 @@ from producers.kinds import cards
 from producers.media import fonts
 from producers.kinds import video
 from producers.errors import ProducerError
-from producers.web.html import escape
+from producers.web.html import escape, local_path, url_kind
 from producers.web.i18n import Labels
 from producers.media.images import cover_box, fit_box, open_photo
 from producers.jobs.pipeline import Job, JobResult
-from producers.kinds.base import ProductContext, ProductPage
+from producers.kinds.base import Kind, ProductContext, ProductPage
+from producers.content.loader import ALLOWED_LINKS, IMAGE_SUFFIXES, ProductRecord, check_media_path
+from producers.content.model import ProductBase, cap_message
+from producers.content.scaffold import Scaffold
+from producers.errors import Problem
 from producers.content.slidesmd import (PICTURES_STEP, Deck, Item, Slide, item_paragraphs, parse_deck, slide_name)
 from producers.media.text import Layout, Paragraph, Span, TextStyle, draw_layout, draw_text, fit_paragraphs
 
@@ -60,6 +64,66 @@ TITLE_STYLE = dict(size=76, min_size=40, bold=True, line_spacing=1.15)
 BODY_STYLE = TextStyle(size=64, min_size=28, colour=TEXT_COLOUR, line_spacing=1.25)
 NUMBER_STYLE = TextStyle(size=28, min_size=20, colour="#6b6b6b", align="right")
 LANG_TAGS = {"en": "en-US", "vi": "vi-VN", "hi": "hi-IN"}
+MAX_SLIDES = 60                          # slides per deck, the generated title slide included
+
+
+class SlidesProduct(ProductBase):
+    type: Literal["slides"]
+    video: bool = False
+    """Also render a narrated video, its speaker notes read aloud."""
+
+    def needs_body(self) -> bool:
+        return True
+
+    @classmethod
+    def session_problems(cls, records: Sequence[ProductRecord], folder: Path) -> list[Problem]:
+        """Slides that would not render: the checker reports them before any build."""
+        problems: list[Problem] = []
+        for record in records:
+            if record.kind != "slides":
+                continue
+            deck = parse_deck(record.body, record.body_line)
+            total = len(deck.slides) + 1          # slide 1 is the generated title slide
+            problems += [Problem(record.display, issue.line, f"slide {issue.slide}" if issue.slide else "(body)",
+                                 issue.message) for issue in deck.problems]
+            if total > MAX_SLIDES:
+                problems.append(Problem(record.display, record.body_line, "(body)", cap_message(
+                    "the deck has", total, MAX_SLIDES, "slides",
+                    "per deck (the title slide included): split it into two decks (a second slides product, "
+                    "like 02-slides.md, or a session of its own)")))
+            problems += _slide_media_problems(record, deck, folder)
+        return problems
+
+
+def _slide_media_problems(record: ProductRecord, deck: Deck, folder: Path) -> list[Problem]:
+    """Slide images are drawn from the session folder only; local link targets must exist in it."""
+    problems = []
+    for slide in deck.slides:
+        where = f"slide {slide.number}"
+        if slide.image is not None:
+            path, kind = slide.image.path, url_kind(slide.image.path)
+            if kind == "external":
+                problems.append(Problem(record.display, slide.image.line, where,
+                                        f"image {path!r} is on another site; a slide shows images of the session "
+                                        "folder only: save the picture into media/ and write "
+                                        "![what it shows](media/photo.jpg)"))
+            else:
+                found, message = check_media_path(folder, local_path(path))
+                if message:
+                    problems.append(Problem(record.display, slide.image.line, where, f"image {path!r}: {message}"))
+                elif found.suffix.lower() not in IMAGE_SUFFIXES:
+                    problems.append(Problem(record.display, slide.image.line, where,
+                                            f"image {path!r} is not an image; allowed: ({', '.join(IMAGE_SUFFIXES)})"))
+        for url, line in slide.links:
+            kind = url_kind(url)
+            if kind in ("local", "empty"):
+                _, message = check_media_path(folder, local_path(url))
+                if message:
+                    problems.append(Problem(record.display, line, where, f"link {url!r}: {message}"))
+            elif kind == "scheme":
+                problems.append(Problem(record.display, line, where, f"link {url!r} is not allowed; allowed: "
+                                        f"{ALLOWED_LINKS}"))
+    return problems
 
 
 # --- planning ------------------------------------------------------------------------------------
@@ -669,3 +733,26 @@ def slideshow_html(title: str, subtitle: str, deck: Deck, labels: Labels, langua
         f'<a href="deck.pptx" download>{escape(labels("slides.download_pptx"))}</a></p>')
     parts.append("</div>")
     return "\n".join(parts)
+
+
+LABELS = {
+    "en": {"kind.slides": "Slides", "slides.slide": "Slide", "slides.slideshow": "slideshow",
+           "slides.notes": "Speaker notes", "slides.fullscreen": "Full screen",
+           "slides.download_pdf": "Download PDF", "slides.download_pptx": "Download PowerPoint (editable)",
+           "slides.image": "Image"},
+    "vi": {"kind.slides": "Bài trình chiếu", "slides.slide": "Trang", "slides.slideshow": "trình chiếu",
+           "slides.notes": "Ghi chú của người trình bày", "slides.fullscreen": "Toàn màn hình",
+           "slides.download_pdf": "Tải về PDF", "slides.download_pptx": "Tải về PowerPoint (sửa được)",
+           "slides.image": "Hình ảnh"},
+    "hi": {"kind.slides": "स्लाइड", "slides.slide": "स्लाइड", "slides.slideshow": "स्लाइड शो",
+           "slides.notes": "वक्ता के नोट्स", "slides.fullscreen": "पूर्ण स्क्रीन",
+           "slides.download_pdf": "PDF डाउनलोड करें",
+           "slides.download_pptx": "PowerPoint डाउनलोड करें (संपादन योग्य)", "slides.image": "चित्र"},
+}
+
+SCAFFOLD = Scaffold({"title": "Slides"},
+                    "# First slide\n\n- A point\n  - A detail\n\nNote: what the speaker says here.\n\n---\n\n"
+                    "# Second slide\n\n- **Bold** and *italic* words\n")
+
+KIND = Kind("slides", model=SlidesProduct, producer=SlidesProducer(), labels=LABELS, scaffold=SCAFFOLD,
+            report_colour="#1565c0")

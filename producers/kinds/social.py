@@ -15,15 +15,18 @@ import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, ClassVar, Literal, Mapping
 
 import nh3
+from pydantic import Field
 
 from producers.media import images
 from producers.web.html import escape, markdown_to_html
 from producers.web.i18n import Labels
 from producers.jobs.pipeline import Job, JobResult
-from producers.kinds.base import ProductContext, ProductPage
+from producers.kinds.base import Kind, ProductContext, ProductPage
+from producers.content.model import Image as ImageField, Platform, ProductBase, text
+from producers.content.scaffold import Scaffold
 from producers.kinds.sharing import credit_text, draw_share_card, format_date
 from producers.media.text import clusters
 
@@ -31,6 +34,15 @@ SQUARE_NAME = "square.jpg"
 CARD_NAME = "card.png"
 IMAGE_STEM = "image"
 IMAGE_SIZES = (("", images.WEB_LONG_EDGE),)
+
+
+class SocialPostProduct(ProductBase):
+    type: Literal["social-post"]
+    hashtags: Annotated[list[text(pattern=r"^#?[\w]+$", max_length=60)], Field(max_length=30)] = []
+    image: ImageField | None = None
+    platforms: Annotated[list[Platform], Field(min_length=1)] = ["facebook", "zalo", "x", "telegram"]
+
+    BODY_IMAGES: ClassVar[str | None] = "not shown"
 
 # Limits, each from the platform's own documentation:
 # - X: 280 "weighted" characters, counted by twitter-text's parse_tweet (config v3): NFC first; a
@@ -275,3 +287,22 @@ class SocialPostProducer:
             f'alt="{escape(product.title)}" loading="lazy"></a><figcaption>{escape(labels("wide_image"))}'
             f'</figcaption></figure></div>')
         return ProductPage(html="\n".join(parts), media=media, warnings=tuple(warnings), card=CARD_NAME)
+
+
+LABELS = {
+    "en": {"kind.social-post": "Social post", "copy_text": "Copy text", "copied": "Copied",
+           "chars_of": "{n} of {limit} characters", "share_images": "Share images",
+           "square_image": "Square image (1080×1080)", "wide_image": "Wide image (1200×630)"},
+    "vi": {"kind.social-post": "Bài đăng mạng xã hội", "copy_text": "Sao chép nội dung", "copied": "Đã sao chép",
+           "chars_of": "{n}/{limit} ký tự", "share_images": "Ảnh để chia sẻ",
+           "square_image": "Ảnh vuông (1080×1080)", "wide_image": "Ảnh ngang (1200×630)"},
+    "hi": {"kind.social-post": "सोशल पोस्ट", "copy_text": "टेक्स्ट कॉपी करें", "copied": "कॉपी हो गया",
+           "chars_of": "{limit} में से {n} अक्षर", "share_images": "साझा करने के लिए चित्र",
+           "square_image": "वर्गाकार चित्र (1080×1080)", "wide_image": "चौड़ा चित्र (1200×630)"},
+}
+
+SCAFFOLD = Scaffold({"title": "Social post", "hashtags": ["#cell35"], "platforms": ["facebook", "zalo", "x", "telegram"]},
+                    "A short post for social networks.\n")
+
+KIND = Kind("social-post", model=SocialPostProduct, producer=SocialPostProducer(), labels=LABELS,
+            scaffold=SCAFFOLD, report_colour="#00838f")
