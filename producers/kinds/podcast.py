@@ -25,8 +25,9 @@ from producers.media import audio, speech, tools
 from producers.media.captions import Cue, write_srt, write_webvtt
 from producers.errors import ProducerError
 from producers.media.artwork import artwork_bytes, check_artwork
-from producers.web.html import escape, markdown_to_html
+from producers.web.html import markdown_to_html
 from producers.web.i18n import Labels
+from producers.web.templates import Markup, fragment
 from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import Kind, ProductContext, ProductPage
 from producers.content.model import Line, MediaPath, ProductBase, Strict, cap_message, text as text_field
@@ -603,42 +604,53 @@ def _size(count: int) -> str:
 def episode_html(ctx: ProductContext, meta: Mapping[str, Any], names: Mapping[str, str], labels: Labels) -> str:
     """Player, download link, chapter buttons that seek (podcast.js), and the transcript as text."""
     product: PodcastProduct = ctx.record.product
-    mp3 = escape(names["episode.mp3"])
-    parts = ['<div class="c35-podcast" data-c35-podcast>']
-    if product.summary:
-        parts.append(f'<p class="c35-lead">{escape(product.summary)}</p>')
-    if "cover.jpg" in meta.get("files", ()):
-        parts.append(f'<img class="c35-podcast-cover" src="{escape(names["cover.jpg"])}" alt="{escape(product.title)}" '
-                     'width="300" height="300" loading="lazy">')
-    parts.append(f'<audio controls preload="metadata" src="{mp3}" data-c35-player>'
-                 f'<a href="{mp3}">{escape(product.title)}</a></audio>')
-    download = labels("podcast_download", size=_size(meta["bytes"]), duration=_mmss(meta["duration"]))
-    links = [f'<a href="{mp3}" download>{escape(download)}</a>']
-    if "transcript.vtt" in names and meta["cues"]:
-        links.append(f'{escape(labels("podcast_transcript"))}: <a href="{escape(names["transcript.vtt"])}" download>'
-                     f'WebVTT</a> · <a href="{escape(names["transcript.srt"])}" download>SRT</a>')
-    parts.append('<p class="c35-podcast-links">' + "<br>".join(links) + "</p>")
+    show_notes = None
     if product.audio and ctx.record.body.strip():
         # A recording's body is its show notes; a script's body is already the transcript below.
-        parts.append(f'<div class="c35-show-notes">{markdown_to_html(ctx.record.body)}</div>')
-    if meta["chapters"]:
-        parts.append(f'<h2>{escape(labels("podcast_chapters"))}</h2>')
-        parts.append('<ol class="c35-chapters">')
-        for chapter in meta["chapters"]:
-            parts.append(f'<li><button type="button" data-start="{chapter["start"]:.3f}">'
-                         f'<span class="c35-time">{_mmss(chapter["start"])}</span> {escape(chapter["title"])}'
-                         f"</button></li>")
-        parts.append("</ol>")
-    if meta["cues"]:
-        parts.append(f'<h2>{escape(labels("podcast_transcript"))}</h2>')
-        parts.append(f'<div class="c35-transcript" lang="{escape(ctx.record.language)}">')
-        for start, _end, text in meta["cues"]:
-            parts.append(f'<p><button type="button" class="c35-time" data-start="{start:.3f}">{_mmss(start)}</button> '
-                         f"{escape(text)}</p>")
-        parts.append("</div>")
-    parts.append("</div>")
-    return "\n".join(parts)
+        show_notes = Markup(markdown_to_html(ctx.record.body))
+    return fragment(PAGE, labels=labels, product=product, names=names, mmss=_mmss,
+                    cover="cover.jpg" in meta.get("files", ()),
+                    download=labels("podcast_download", size=_size(meta["bytes"]), duration=_mmss(meta["duration"])),
+                    transcript_files="transcript.vtt" in names and meta["cues"], show_notes=show_notes,
+                    chapters=meta["chapters"], cues=meta["cues"], language=ctx.record.language)
 
+
+PAGE = """\
+<div class="c35-podcast" data-c35-podcast>
+{% if product.summary %}
+<p class="c35-lead">{{ product.summary }}</p>
+{% endif %}
+{% if cover %}
+<img class="c35-podcast-cover" src="{{ names["cover.jpg"] }}" alt="{{ product.title }}" width="300" height="300" {#- -#}
+{{ " " }}loading="lazy">
+{% endif %}
+<audio controls preload="metadata" src="{{ names["episode.mp3"] }}" data-c35-player>{#- -#}
+<a href="{{ names["episode.mp3"] }}">{{ product.title }}</a></audio>
+<p class="c35-podcast-links"><a href="{{ names["episode.mp3"] }}" download>{{ download }}</a>{#- -#}
+{% if transcript_files %}<br>{{ labels("podcast_transcript") }}: {#- -#}
+{{ " " }}<a href="{{ names["transcript.vtt"] }}" download>WebVTT</a> · {#- -#}
+{{ " " }}<a href="{{ names["transcript.srt"] }}" download>SRT</a>{% endif %}</p>
+{% if show_notes %}
+<div class="c35-show-notes">{{ show_notes }}</div>
+{% endif %}
+{% if chapters %}
+<h2>{{ labels("podcast_chapters") }}</h2>
+<ol class="c35-chapters">
+{% for chapter in chapters %}
+<li><button type="button" data-start="{{ "%.3f" | format(chapter.start) }}">{#- -#}
+<span class="c35-time">{{ mmss(chapter.start) }}</span> {{ chapter.title }}</button></li>
+{% endfor %}
+</ol>
+{% endif %}
+{% if cues %}
+<h2>{{ labels("podcast_transcript") }}</h2>
+<div class="c35-transcript" lang="{{ language }}">
+{% for start, _end, text in cues %}
+<p><button type="button" class="c35-time" data-start="{{ "%.3f" | format(start) }}">{{ mmss(start) }}</button> {{ text }}</p>
+{% endfor %}
+</div>
+{% endif %}
+</div>"""
 
 LABELS = {
     "en": {"kind.podcast": "Podcast", "podcast_download": "Download the episode (MP3, {size}, {duration})",

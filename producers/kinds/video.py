@@ -28,8 +28,8 @@ from producers.media import audio, speech, video
 from producers.kinds import cards
 from producers.media.captions import Cue, write_srt, write_webvtt
 from producers.errors import ProducerError
-from producers.web.html import escape
 from producers.web.i18n import Labels
+from producers.web.templates import fragment
 from producers.media.images import open_photo
 from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import Kind, ProductContext, ProductPage
@@ -285,10 +285,8 @@ class VideoProducer:
 
     def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:
         product: VideoProduct = ctx.record.product
-        html, media, warnings = video_section(ctx, results, labels, product.shapes, product.resolution)
-        summary = ctx.record.product.summary
-        if summary:
-            html = f'<p class="c35-lead">{escape(summary)}</p>\n' + html
+        section, media, warnings = video_section(ctx, results, labels, product.shapes, product.resolution)
+        html = fragment(PAGE, summary=product.summary, section=section)
         card = results.get(ctx.job_name("card"))
         if card is not None and card.status != "failed":
             media.update(card.outputs)
@@ -360,27 +358,31 @@ def page_html(language: str, main_shape: str, files: Sequence[tuple[str, Path]],
               resolution: str = "720p") -> str:
     """``<video>`` with poster and captions track, then download links for every shape."""
     width, height = video.SIZES[(main_shape, resolution)]
-    main = video_name(main_shape)
-    track_label = LANGUAGE_NAMES.get(language, language)
-    parts = [
-        '<figure class="c35-video">',
-        f'<video controls preload="metadata" playsinline poster="{escape(poster_name(main_shape))}" '
-        f'width="{width}" height="{height}" style="max-width:100%;height:auto">',
-        f'<source src="{escape(main)}" type="video/mp4">',
-        f'<track kind="captions" srclang="{escape(language)}" label="{escape(track_label)}" '
-        f'src="{VTT_NAME}" default>',
-        "</video>",
-        "</figure>",
-    ]
-    links = []
-    for shape_name, path in files:
-        w, h = video.SIZES[(shape_name, resolution)]
-        links.append(f'<a href="{escape(video_name(shape_name))}" download>MP4 {escape(shape_name)} '
-                     f'({w}×{h}, {_megabytes(path)})</a>')
-    links.append(f'<a href="{SRT_NAME}" download>SRT</a>')
-    links.append(f'<a href="{VTT_NAME}" download>WebVTT</a>')
-    parts.append(f'<p class="c35-downloads">{escape(labels("download"))}: ' + " · ".join(links) + "</p>")
-    return "\n".join(parts)
+    downloads = [{"name": video_name(shape_name), "shape": shape_name, "size": video.SIZES[(shape_name, resolution)],
+                  "megabytes": _megabytes(path)} for shape_name, path in files]
+    return fragment(SECTION, labels=labels, language=language, track_label=LANGUAGE_NAMES.get(language, language),
+                    poster=poster_name(main_shape), main=video_name(main_shape), width=width, height=height,
+                    downloads=downloads, vtt=VTT_NAME, srt=SRT_NAME)
+
+
+PAGE = """\
+{% if summary %}
+<p class="c35-lead">{{ summary }}</p>
+{% endif %}
+{{ section }}"""
+
+SECTION = """\
+<figure class="c35-video">
+<video controls preload="metadata" playsinline poster="{{ poster }}" width="{{ width }}" height="{{ height }}" {#- -#}
+{{ " " }}style="max-width:100%;height:auto">
+<source src="{{ main }}" type="video/mp4">
+<track kind="captions" srclang="{{ language }}" label="{{ track_label }}" src="{{ vtt }}" default>
+</video>
+</figure>
+<p class="c35-downloads">{{ labels("download") }}: {#- -#}
+{% for file in downloads %}{{ " " if loop.first else " · " }}<a href="{{ file.name }}" download>{#- -#}
+MP4 {{ file.shape }} ({{ file.size[0] }}×{{ file.size[1] }}, {{ file.megabytes }})</a>{% endfor %}{#- -#}
+{{ " · " if downloads else " " }}<a href="{{ srt }}" download>SRT</a> · <a href="{{ vtt }}" download>WebVTT</a></p>"""
 
 
 # --- rendering ---------------------------------------------------------------------------------
