@@ -192,7 +192,8 @@ def test_a_registry_names_each_kind_once_under_its_own_name():
     with pytest.raises(KindError, match=r"registry\['poems'\] holds the kind 'poem': the key must be its name"):
         check_registry({**REGISTRY, "poems": POEM})
     twin = Kind("sonnet", model=type("SonnetProduct", (PoemProduct,), {"__annotations__": {"type": Literal["sonnet"]}}),
-                producer=PoemProducer(), labels={lang: {**words, "kind.sonnet": "S"} for lang, words in LABELS.items()},
+                producer=PoemProducer(), labels={lang: {**{k: v for k, v in words.items() if k != "kind.poem"},
+                                                       "kind.sonnet": "S"} for lang, words in LABELS.items()},
                 scaffold=SCAFFOLD, report_colour="#000000")
     with pytest.raises(KindError, match=r"label 'poem.for' is declared by both 'poem' and 'sonnet'"):
         check_registry({"poem": POEM, "sonnet": twin})
