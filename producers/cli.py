@@ -78,7 +78,7 @@ def _progress(quiet: bool) -> Progress:
 @app.command()
 def check(directory: Path = typer.Argument(Path("content"), help="Content folder to check.")) -> None:
     """Check content and say exactly what to fix: one `path:line: field: message` per problem."""
-    from producers.content.loader import load_content
+    from producers.kinds.registry import load_content
 
     tree = load_content(directory)
     for problem in tree.problems:
@@ -299,6 +299,7 @@ def new_session_command(
 
     from producers.content.loader import load_site
     from producers.content.scaffold import new_session, slugify
+    from producers.kinds.registry import scaffolds
 
     _, cells, problems = load_site(content)
     if not cells:
@@ -322,7 +323,8 @@ def new_session_command(
                              language=_ask(language, "Language", default=cells[cell].language),
                              members=_ask(members, "Members", cast=int), present=_ask(present, "Present", cast=int),
                              summary=_ask(summary, "Summary"),
-                             kinds=[k.strip() for k in _ask(kinds, "Kinds", default="article").split(",") if k.strip()])
+                             kinds=[k.strip() for k in _ask(kinds, "Kinds", default="article").split(",") if k.strip()],
+                             scaffolds=scaffolds())
     except (ValidationError, ValueError, FileExistsError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1)
@@ -332,11 +334,12 @@ def new_session_command(
 @app.command()
 def schema(out: Path = typer.Option(Path("schema"), "--out", help="Folder for the JSON Schema files.")) -> None:
     """Write JSON Schema files for editors' autocompletion (site.yml, cells.yml, sessions, each product kind)."""
-    from producers.content.model import PRODUCT_MODELS, CellsFile, Session, SiteConfig
+    from producers.content.model import CellsFile, Session, SiteConfig
+    from producers.kinds.registry import product_models
 
     out.mkdir(parents=True, exist_ok=True)
     models = {"site": SiteConfig, "cells": CellsFile, "session": Session,
-              **{f"product-{kind}": model for kind, model in PRODUCT_MODELS.items()}}
+              **{f"product-{kind}": model for kind, model in product_models().items()}}
     for name, model in models.items():
         (out / f"{name}.schema.json").write_text(json.dumps(model.model_json_schema(), ensure_ascii=False, indent=2),
                                                  encoding="utf-8")

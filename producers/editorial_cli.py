@@ -135,7 +135,7 @@ def report(content: Path = CONTENT_OPTION,
                                                          "index.html into this folder."),
            fmt: str = typer.Option("table", "--format", help="What to print: table, csv or json.")) -> None:
     """The evaluation report: per cell and quarter, held or not, products by kind, attendance, on time, status."""
-    from producers.content.loader import load_content
+    from producers.kinds.registry import load_content
     from producers.editorial.report import (DEADLINE_DAYS, build_report, report_csv, report_json, report_table, write_report_folder)
     if quarter and not year:
         _fail(Cell35Error("--quarter needs --year"))
@@ -160,7 +160,7 @@ def export(what: str = typer.Argument(..., help="What to export: contest."),
            ) -> None:
     """Export the articles marked for the contest channel as DOCX files in one zip with an index."""
     from producers.editorial.exports import export_contest
-    from producers.content.loader import load_content
+    from producers.kinds.registry import load_content
     if what != "contest":
         _fail(Cell35Error(f"unknown export {what!r}; available: (contest)"))
     tree = load_content(content)

@@ -61,7 +61,7 @@ class Tree:
 
 def product_contexts_in(root: Path, kind: str | None = None) -> list:
     """Every product's context in a content tree that must load without errors."""
-    from producers.content.loader import load_content
+    from producers.kinds.registry import load_content
     from producers.kinds.base import product_contexts
 
     loaded = load_content(root)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from producers.web.i18n import Labels
+from producers.kinds.registry import site_labels
 from producers.jobs.pipeline import Cache, JobResult, run_jobs
 from producers.kinds.base import ProductContext, ProductPage
 from tests.conftest import product_context
@@ -45,7 +45,7 @@ def render(producer, root: Path, stem: str, cache: Path) -> Rendered:
     page, error = None, None
     if not any(r.status == "failed" for r in results.values()):
         try:
-            page = producer.page(ctx, results, Labels(ctx.site.language))
+            page = producer.page(ctx, results, site_labels(ctx.site.language))
         except Exception as exc:  # the test decides whether this is expected
             error = exc
     return Rendered(ctx, results, page, error)

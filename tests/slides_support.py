@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from producers.web.i18n import Labels
+from producers.kinds.registry import site_labels
 from producers.kinds.slides import SlidesProducer
 from producers.jobs.pipeline import Cache, JobResult, run_jobs
 from producers.kinds.base import ProductContext, ProductPage
@@ -92,5 +92,5 @@ def render(root: Path, cache: Path | None = None) -> Rendered:
     ctx = context(root)
     results = run_jobs(producer.plan(ctx), Cache(cache or root.parent / (root.name + "-cache")))
     page = None if any(r.status == "failed" for r in results.values()) else \
-        producer.page(ctx, results, Labels(ctx.site.language))
+        producer.page(ctx, results, site_labels(ctx.site.language))
     return Rendered(ctx, results, page)

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from producers.content.loader import body_image_stem, load_content
+from producers.content.loader import body_image_stem
+from producers.kinds.registry import load_content
 from producers.build.site import BuildOptions, build_site
 from tests.conftest import Tree, session_md
 

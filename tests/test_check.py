@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from producers.cli import app
-from producers.content.loader import load_content
+from producers.kinds.registry import load_content
 from tests.conftest import ARTICLE_MD, session_md
 
 S = "content/sessions/2024-q4/ha-long-sanitation"

@@ -13,7 +13,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from producers.cli import app
-from producers.content.loader import check_media_path, load_content
+from producers.content.loader import check_media_path
+from producers.kinds.registry import load_content
 from producers.content.yamlsafe import MAX_YAML_DEPTH
 from tests.conftest import ARTICLE_MD, session_md
 

@@ -21,7 +21,7 @@ from editorial_support import write_session, write_site
 from producers.media import tools
 from producers.editorial_cli import editorial_app
 from producers.editorial.exports import ExportError, bundle_session, export_contest
-from producers.content.loader import load_content
+from producers.kinds.registry import load_content
 
 runner = CliRunner()
 HINDI_TITLE = "गंगा की सफ़ाई में हमारी भूमिका"

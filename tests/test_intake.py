@@ -19,7 +19,7 @@ from editorial_support import (product_text, session_text, session_zip_files, tr
                                zip_bytes)
 from producers.editorial_cli import editorial_app
 from producers.editorial.intake import IntakeRefused, intake
-from producers.content.loader import load_content
+from producers.kinds.registry import load_content
 
 WHEN = dt.datetime(2024, 11, 20, 8, 30, tzinfo=dt.timezone.utc)
 runner = CliRunner()

@@ -26,7 +26,7 @@ from producers.media import artwork as artwork_rules
 from producers.cli import app
 from producers.errors import ProducerError, ToolError
 from producers.editorial.intake import intake
-from producers.content.loader import load_content
+from producers.kinds.registry import load_content
 
 KINDS = list(hostile_texts(Path("/x")))
 EXPECTED = {"m3u playlist": "M3U playlist", "hls m3u8": "HLS playlist", "ffconcat list": "ffconcat list",

@@ -10,9 +10,9 @@ from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
 from producers.media import audio
-from producers.web.i18n import Labels
+from producers.kinds.registry import site_labels
 from producers.kinds import podcast
-from producers.content.loader import load_content
+from producers.kinds.registry import load_content
 
 from podcast_support import (PodcastTree, artwork, contexts, render, silence, spoken, tone,
                              video_with_sound)
@@ -78,7 +78,7 @@ def test_a_script_is_read_aloud_into_a_tagged_chaptered_episode(site, tmp_path):
     assert captions[-1].end_in_seconds <= info.duration + 0.05
     assert webvtt.from_srt(str(result.outputs["transcript.srt"]))[2].text == captions[2].text
 
-    page = producer.page(ctx, results, Labels("vi"))
+    page = producer.page(ctx, results, site_labels("vi"))
     assert '<audio controls' in page.html and 'data-c35-podcast' in page.html
     assert page.html.count('<li><button type="button" data-start=') == 2
     assert "Xin chào các bạn." in page.html                               # the transcript as text
@@ -121,7 +121,7 @@ chapters:
     captions = webvtt.read(str(result.outputs["transcript.vtt"]))
     assert [c.text for c in captions] == ["Welcome to the show.", "Today we plant trees."]
     assert captions[1].start == "00:00:01.800"
-    page = producer.page(ctx, results, Labels("en"))
+    page = producer.page(ctx, results, site_labels("en"))
     assert "Show notes with a" in page.html and "Today we plant trees." in page.html
     episode = producer.episode(ctx, results)
     assert episode.length == mp3.stat().st_size
@@ -256,7 +256,7 @@ def test_chapter_buttons_seek_the_player_in_chromium(site, tmp_path, served, pag
     site.product(folder, "02-podcast.md", "type: podcast\ntitle: Trồng lại rừng", SCRIPT)
     ctx = only(site.root)
     producer, results = render(ctx, tmp_path / "cache")
-    product_page = producer.page(ctx, results, Labels("vi"))
+    product_page = producer.page(ctx, results, site_labels("vi"))
     web = tmp_path / "web"
     web.mkdir()
     for name, source in product_page.media.items():
@@ -287,7 +287,7 @@ def test_an_episode_cover_is_published_on_the_page_and_in_the_feed_record(site, 
     producer, results = render(ctx, tmp_path / "cache")
     (result,) = results.values()
     assert result.status == "rendered", result.error
-    page = producer.page(ctx, results, Labels("en"))
+    page = producer.page(ctx, results, site_labels("en"))
     assert '<img class="c35-podcast-cover" src="ha-long-forest-podcast.jpg"' in page.html
     assert "ha-long-forest-podcast.jpg" in page.media
     assert producer.episode(ctx, results).image_url.endswith("/01-podcast/ha-long-forest-podcast.jpg")

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from editorial_support import product_text, write_session, write_site
 from producers.content import ledger
 from producers.editorial_cli import editorial_app
-from producers.content.loader import load_content
+from producers.kinds.registry import load_content
 from producers.editorial.report import (build_report, quarter_deadline, report_csv, report_from_data, report_json, report_page,
                               report_table)
 

@@ -290,7 +290,7 @@ def test_server_answers_head_and_byte_ranges(tmp_path, served):
 
 
 def test_new_session_scaffold_passes_the_checker(tree):
-    from producers.content.loader import load_content
+    from producers.kinds.registry import load_content
     result = CliRunner().invoke(app, ["new", "session", "--content", str(tree.root), "--cell", "ha-long",
                                       "--title", "Đám cưới văn minh", "--date", "2025-02-03", "--group", "build",
                                       "--members", "20", "--present", "18", "--summary", "Tóm tắt.",

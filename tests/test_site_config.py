@@ -109,8 +109,8 @@ def hostile(tmp_path_factory):
     gps_square(tree.root / "media/cover.jpg", 1400)
     load = site_module.load_content
 
-    def load_hostile(content):
-        loaded = load(content)
+    def load_hostile(content, kinds):
+        loaded = load(content, kinds)
         channel = PodcastChannel.model_construct(
             title=HOSTILE["podcast_title"], author=HOSTILE["author"], description=HOSTILE["podcast_description"],
             owner=PodcastOwner.model_construct(name=HOSTILE["author"], email="x@example.org"),

@@ -16,7 +16,7 @@ from pptx.oxml.ns import qn
 from pypdf import PdfReader
 
 from producers.media import tools
-from producers.content.model import MAX_SLIDES
+from producers.kinds.slides import MAX_SLIDES
 from producers.content.slidesmd import parse_deck
 from slides_support import DECK, FOLDER, render, write_tree
 
@@ -214,7 +214,7 @@ def test_unchanged_deck_is_not_rendered_again(tmp_path):
 def failure(tmp_path, body, files=None) -> str:
     """The one error a cell sees: from `cell35 check` when the deck itself is wrong (the checker
     parses decks), else from the render (a missing or broken image)."""
-    from producers.content.loader import load_content
+    from producers.kinds.registry import load_content
     root = write_tree(tmp_path / "content", body=body, files=files)
     checked = load_content(root).errors
     if checked:

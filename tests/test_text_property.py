@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from producers.content.loader import load_content
+from producers.kinds.registry import load_content
 from producers.content.model import describe_character, forbidden_characters
 from producers.build.site import BuildOptions, build_site
 from tests.podcast_support import artwork, tone

@@ -14,11 +14,11 @@ from PIL import Image, ImageChops, ImageStat
 from producers.media import audio, speech, video
 from producers.media.captions import Cue, checked, srt, webvtt as vtt_text
 from producers.errors import ProducerError
-from producers.web.i18n import Labels
+from producers.kinds.registry import site_labels
 from producers.kinds.slides import SlidesProducer
 from producers.kinds.video import (END_SECONDS, NARRATION_LEAD, NARRATION_TAIL, SRT_NAME, TITLE_SECONDS, VTT_NAME,
                                    VideoProducer, poster_name, render_soundtrack, slides_video_jobs, video_name)
-from producers.content.loader import load_content
+from producers.kinds.registry import load_content
 
 from video_support import FOLDER, context, frame_at, probe, render, write_tree
 
@@ -179,7 +179,7 @@ def test_storyboard_renders_a_720p_mp4_with_captions_poster_and_loud_enough_audi
     poster = Image.open(result.outputs[poster_name("16:9")])
     assert poster.format == "JPEG" and poster.size == (1280, 720)
 
-    page = producer.page(ctx, results, Labels("en"))
+    page = producer.page(ctx, results, site_labels("en"))
     assert page.card == "card.png" and set(page.media) >= {video_name("16:9"), VTT_NAME, SRT_NAME,
                                                            poster_name("16:9")}
 
@@ -219,7 +219,7 @@ def test_both_shapes_and_the_page_plays_in_chromium_with_its_captions(tmp_path, 
     assert _audio_packets(results[ctx.job_name("video-9x16")].outputs[video_name("9:16")]) == \
         _audio_packets(results[ctx.job_name("video-16x9")].outputs[video_name("16:9")]) == _audio_packets(sound)
 
-    rendered = producer.page(ctx, results, Labels("vi"))
+    rendered = producer.page(ctx, results, site_labels("vi"))
     assert 'kind="captions"' in rendered.html and 'srclang="en"' in rendered.html
     assert f'href="{video_name("9:16")}"' in rendered.html and "Tải về" in rendered.html
     site = tmp_path / "site"
@@ -447,7 +447,7 @@ def test_a_slide_reference_to_nothing_names_the_scene_and_what_exists(tmp_path):
     slides_md = "---\ntype: slides\ntitle: Our deck\n---\n# Only slide\n"
     root = write_tree(tmp_path / "content", video_md("- title: Intro\n  duration: 1\n- slide: 01-slides#7\n"
                                                      "  duration: 1\n"), extra={"01-slides.md": slides_md})
-    from producers.content.loader import load_content
+    from producers.kinds.registry import load_content
     # `cell35 check` says it before any render: the scene, the deck and what exists
     [problem] = load_content(root).errors
     assert str(problem).endswith("02-video.md:8: scenes[2].slide: 01-slides has slides 1 to 2 (1 is the title "

@@ -13,7 +13,7 @@ from producers.content import ledger
 from producers.editorial import workflow
 from producers.editorial_cli import editorial_app
 from producers.errors import ContentError
-from producers.content.loader import load_content
+from producers.kinds.registry import load_content
 from producers.editorial.workflow import WorkflowError
 
 runner = CliRunner()

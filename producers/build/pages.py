@@ -75,6 +75,7 @@ class SiteView:
     labels: Labels
     preview: bool
     product_pages: dict[str, str] = field(default_factory=dict)   # product url -> its title (published ones)
+    kinds: Sequence[str] = ()                                       # the registered kinds, in listing order
     session_cards: frozenset[str] = frozenset()                     # session urls that have a card.png
 
     def badge(self, record: SessionRecord) -> str:
@@ -236,7 +237,7 @@ def listing_pages(view: SiteView) -> list[Page]:
     pages.append(Page("groups/index.md", "\n".join(index) + "\n"))
     # product kinds: lists of products, not sessions
     index = [front_matter(labels("kinds")), f"# {md_text(labels('kinds'))}\n"]
-    for kind in ("slides", "article", "social-post", "video", "podcast", "photo-series"):
+    for kind in view.kinds:
         items = [(r, p) for r in sessions for p in r.products
                  if p.kind == kind and f"{r.url}{p.stem}/" in view.product_pages]
         index.append(f"- {link('kinds/index.md', doc_path(f'kinds/{kind}/'), labels('kind.' + kind))} · {len(items)}")
@@ -277,7 +278,7 @@ def nav(view: SiteView) -> list:
             {labels("cells"): "cells/index.md"}, {labels("groups"): "groups/index.md"},
             {labels("kinds"): "kinds/index.md"}, {labels("report"): "report/index.md"},
             {labels("search"): "search/index.md"}] + (
-        [{labels("kind.podcast"): "podcast/index.md"}] if view.site.podcast else [])
+        [{labels("podcast"): "podcast/index.md"}] if view.site.podcast else [])
 
 
 def all_pages(view: SiteView, product_fragments: Iterable[Page]) -> list[Page]:

@@ -39,7 +39,7 @@ from producers.errors import ConfigError, ProducerError, Problem
 from producers.web.html import MARKDOWN, escape
 from producers.web.i18n import LANGUAGE_NAMES, Labels
 from producers.media.images import fit_within
-from producers.content.loader import ContentTree, SessionRecord, check_media_path, load_content
+from producers.content.loader import ContentTree, SessionRecord, check_media_path
 from producers.content.model import SiteConfig
 from producers.build.render import Page
 from producers.build.pages import SiteView, all_pages, nav, product_page, section_page
@@ -48,8 +48,8 @@ from producers.jobs.pipeline import (JOB_MEMORY_LIMIT, KEEP_BUILDS, Cache, FileH
 from producers.build.render import THEME_OVERRIDES, Asset, page_hashes, render, write_docs
 from producers.build.search import INDEX_DIR, build_index
 from producers.jobs.trees import TreeLinker
-from producers.kinds.base import ProductContext, ProductPage, product_contexts
-from producers.kinds.registry import PRODUCERS
+from producers.kinds.base import Kind, ProductContext, ProductPage, labels_for, product_contexts
+from producers.kinds.registry import REGISTRY, load_content
 from producers.build.webfonts import font_faces, font_jobs
 
 PUBLIC_STATUSES = frozenset({"published"})
@@ -84,6 +84,7 @@ class BuildOptions:
     keep_docs: Path | None = None        # also write the generated docs + mkdocs.yml here (debugging, bench)
     wait: bool = True                    # wait for another build of the same output or cache, or refuse
     notify: Callable[[str], None] | None = None   # hears "waiting for another build" and similar
+    kinds: Mapping[str, Kind] = field(default_factory=lambda: REGISTRY)   # the product kinds this site knows
 
 
 @dataclass
@@ -301,12 +302,13 @@ def build_site(options: BuildOptions) -> BuildResult:
 def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) -> BuildResult:
     started = time.perf_counter()
     phases: dict[str, float] = {}
-    tree = load_content(content)
+    kinds = options.kinds
+    tree = load_content(content, kinds)
     phases["load"] = time.perf_counter() - started
     if tree.site is None or not tree.cells:
         raise ConfigError("cannot build: " + "; ".join(str(p) for p in tree.errors[:5]))
     site = tree.site = _checked_site(tree.site)      # every product sees the escaped values too
-    labels = Labels(site.language)
+    labels = labels_for(site.language, kinds)
     selected = [r for r in tree.sessions if options.preview or r.session.status in PUBLIC_STATUSES]
     contexts = product_contexts(tree, selected)
 
@@ -315,7 +317,7 @@ def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) ->
     all_jobs: list[Job] = []
     for ctx in contexts:
         try:
-            planned = PRODUCERS[ctx.record.kind].plan(ctx)
+            planned = kinds[ctx.record.kind].producer.plan(ctx)
         except (ProducerError, ValueError) as exc:
             outcomes[ctx.url] = ProductOutcome("left out", errors=[f"{ctx.record.display}: {exc}"])
             continue
@@ -323,7 +325,7 @@ def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) ->
         all_jobs += planned
 
     sections = Sections()
-    site_jobs = _site_jobs(tree, site, selected, options.preview, sections)
+    site_jobs = _site_jobs(tree, site, selected, options.preview, sections, kinds)
     # site jobs first: the fonts take seconds each, and started last they would trail the pool
     all_jobs = [job for jobs in site_jobs.values() for job in jobs] + all_jobs
 
@@ -349,7 +351,7 @@ def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) ->
                 errors=[f"{ctx.record.display}: {r.error}" + (f"\n{r.detail}" if r.detail else "") for r in failed])
             continue
         try:
-            page = PRODUCERS[ctx.record.kind].page(ctx, product_results, labels)
+            page = kinds[ctx.record.kind].producer.page(ctx, product_results, labels)
         except (ProducerError, ValueError, OSError) as exc:
             outcomes[ctx.url] = ProductOutcome("left out", warnings=warnings,
                                                errors=[f"{ctx.record.display}: {exc}"])
@@ -365,7 +367,7 @@ def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) ->
             session_cards[record.url] = card.outputs["card.png"]
     view = SiteView(site=site, cells=tree.cells, sessions=selected, labels=labels, preview=options.preview,
                     product_pages={ctx.url: ctx.record.product.title for ctx in contexts if ctx.url in pages_done},
-                    session_cards=frozenset(session_cards))
+                    session_cards=frozenset(session_cards), kinds=tuple(kinds))
     product_docs = [product_page(view, ctx.session, ctx.record, pages_done[ctx.url].html, pages_done[ctx.url].card)
                     for ctx in contexts if ctx.url in pages_done]
     published_media: dict[str, dict[str, Path]] = {ctx.url: dict(pages_done[ctx.url].media)
@@ -378,7 +380,7 @@ def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) ->
         published_media.setdefault("report/", {}).update(report_section[1])
     feed_files: dict[str, bytes] = {}
     podcast = sections.attempt("podcast", lambda: _podcast(tree, site, contexts, pages_done, results,
-                                                           jobs_by_product, labels, sections))
+                                                           jobs_by_product, labels, sections, kinds))
     if podcast is not None:
         feed_files, podcast_page = podcast
         product_docs.append(podcast_page)
@@ -437,7 +439,7 @@ def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) ->
 
 
 def _site_jobs(tree: ContentTree, site: SiteConfig, selected: list[SessionRecord], preview: bool,
-               sections: Sections) -> dict[str, list[Job]]:
+               sections: Sections, kinds: Mapping[str, Kind]) -> dict[str, list[Job]]:
     """Jobs that belong to the site rather than to one product: web fonts, the logo, session share
     cards and (for editors, in a preview build) the evaluation report. A section whose planning
     fails has no jobs and is left out."""
@@ -449,7 +451,7 @@ def _site_jobs(tree: ContentTree, site: SiteConfig, selected: list[SessionRecord
         "cards": [session_card_job(r, tree.cells[r.session.cell].name, site, tree.root) for r in selected],
     }
     if preview:
-        jobs["report"] = sections.attempt("report", lambda: [report_job(tree, site.language)]) or []
+        jobs["report"] = sections.attempt("report", lambda: [report_job(tree, site.language, kinds=kinds)]) or []
     else:
         sections.off("report")    # the evaluation report lists drafts and attendance: editors only
     return jobs
@@ -508,22 +510,23 @@ def _report_section(site_jobs: dict[str, list[Job]], results: Mapping[str, JobRe
 
 def _podcast(tree: ContentTree, site: SiteConfig, contexts: list[ProductContext],
              pages_done: dict[str, ProductPage], results: dict[str, JobResult],
-             jobs_by_product: dict[str, list[Job]], labels: Labels,
-             sections: Sections) -> tuple[dict[str, bytes], Page] | None:
-    """Feeds (site-wide, per cell, per language) and the subscribe page. Only public sessions'
-    episodes reach a feed, even in a preview build: a feed, once read by an app, is forever."""
+             jobs_by_product: dict[str, list[Job]], labels: Labels, sections: Sections,
+             kinds: Mapping[str, Kind]) -> tuple[dict[str, bytes], Page] | None:
+    """Feeds (site-wide, per cell, per language) and the subscribe page, of the products whose kind
+    declares a ``feed_entry``. Only public sessions' episodes reach a feed, even in a preview
+    build: a feed, once read by an app, is forever."""
     from producers.build.feeds import site_podcast
 
     if site.podcast is None:
         sections.off("podcast")
         return None
-    producer = PRODUCERS["podcast"]
     episodes = []
     for ctx in contexts:
-        if ctx.record.kind == "podcast" and ctx.url in pages_done and ctx.session.session.status in PUBLIC_STATUSES:
-            episodes.append(producer.episode(ctx, {job.name: results[job.name] for job in jobs_by_product[ctx.url]}))
+        entry = kinds[ctx.record.kind].feed_entry
+        if entry and ctx.url in pages_done and ctx.session.session.status in PUBLIC_STATUSES:
+            episodes.append(entry(ctx, {job.name: results[job.name] for job in jobs_by_product[ctx.url]}))
     files, subscribe_html = site_podcast(episodes, site, tree.cells, tree.root, labels)
-    return files, section_page("podcast/", labels("kind.podcast"), subscribe_html)
+    return files, section_page("podcast/", labels("podcast"), subscribe_html)
 
 
 def _report(tree: ContentTree, selected: list[SessionRecord], contexts: list[ProductContext],

@@ -9,6 +9,11 @@ without following links, files are opened by ``yamlsafe.open_regular`` (no link,
 blocking), and a link, folder or pipe where content is expected is one error line. Names on disk
 are compared in NFC, as the model stores text: a file named in NFD (as macOS writes names) matches
 its NFC reference, and the other way round.
+
+This layer knows no product kind: the caller passes the models to validate products against
+(``ProductModels``: kind name -> model, from ``producers.kinds.registry``), and each model says
+what else its kind asks of a file (``ProductBase.needs_body``, ``body_problems``,
+``session_problems``, ``BODY_IMAGES``).
 """
 
 from __future__ import annotations
@@ -19,16 +24,17 @@ import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Mapping
 
 from producers.errors import Problem, display_path
 from producers.web.html import BodyReference, body_references, local_path, url_kind
-from producers.content.model import (FILE_NAME_RE, MAX_SCRIPT_CHARS, MAX_SLIDES, PRODUCT_MODELS, QUARTER_DIR_RE, SESSION_DIR_RE, Cell, CellsFile, ProductBase, Session, SiteConfig, cap_message)
+from producers.content.model import (FILE_NAME_RE, QUARTER_DIR_RE, SESSION_DIR_RE, Cell, CellsFile, ProductBase, Session, SiteConfig)
 from producers.media.probe import refusal
 from producers.content.validation import one_of, validate
 from producers.content.yamlsafe import (Document, NotContent, file_kind, nfc, open_regular, read_front_matter, read_yaml_file)
 
 MAX_PRODUCTS = 3
+ProductModels = Mapping[str, type[ProductBase]]
 # Per-file size caps by extension: generous for phones, fatal for accidents and abuse.
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif")
 MEDIA_LIMITS = {
@@ -289,7 +295,7 @@ def _load_cells_file(path: Path, root: Path) -> tuple[dict[str, Cell], list[Prob
 
 # --- products and sessions -----------------------------------------------------------------------------
 
-def load_product(path: Path, root: Path, session: Session | None,
+def load_product(path: Path, root: Path, session: Session | None, models: ProductModels,
                  folder: Path | None = None) -> tuple[ProductRecord | None, list[Problem]]:
     shown = display_path(path, root)
     folder = folder if folder is not None else path.parent
@@ -299,27 +305,23 @@ def load_product(path: Path, root: Path, session: Session | None,
     body_problems = problems
     kind = doc.data.get("type")
     if kind is None:
-        return None, [Problem(shown, 2, "type", f"required field is missing; one of: ({', '.join(PRODUCT_MODELS)})"),
+        return None, [Problem(shown, 2, "type", f"required field is missing; one of: ({', '.join(models)})"),
                       *body_problems]
-    if not isinstance(kind, str) or kind not in PRODUCT_MODELS:
-        return None, [Problem(shown, doc.line_of(("type",)), "type", one_of(kind, list(PRODUCT_MODELS))),
+    if not isinstance(kind, str) or kind not in models:
+        return None, [Problem(shown, doc.line_of(("type",)), "type", one_of(kind, list(models))),
                       *body_problems]
-    product, problems = validate(PRODUCT_MODELS[kind], doc.data, doc, shown)
+    product, problems = validate(models[kind], doc.data, doc, shown)
     if product is None:
         return None, problems + body_problems
     problems, _ = _check_media(product.model_dump(), doc, folder, shown)
     problems += body_problems
-    if kind in ("slides", "article", "podcast") and not doc.body.strip() and not getattr(product, "audio", None):
+    if product.needs_body() and not doc.body.strip():
         problems.append(Problem(shown, doc.body_line, "(body)", "is empty; write the product's text below "
                                                                   "the front matter"))
-    if kind == "podcast" and not product.audio and len(doc.body) > MAX_SCRIPT_CHARS:
-        problems.append(Problem(shown, doc.body_line, "(body)", cap_message(
-            "the script has", len(doc.body), MAX_SCRIPT_CHARS, "characters",
-            "per episode (about 3 hours read aloud): split it into two episodes (a second podcast product, "
-            "like 02-podcast.md, or a session of its own)")))
-    if kind == "article" and not body_problems:
+    problems += product.body_problems(doc.body, doc.body_line, shown)
+    if product.BODY_IMAGES == "published" and not body_problems:
         problems += _body_reference_problems(body_references(doc.body), doc.body_line, folder, shown)
-    elif kind in ("podcast", "social-post") and not body_problems:
+    elif product.BODY_IMAGES == "not shown" and not body_problems:
         problems += _unshown_images(doc.body, doc.body_line, shown, f"a {kind}'s text")
     language = product.language or (session.language if session else "en")
     record = ProductRecord(path=path, display=shown, stem=nfc(path.stem), product=product, language=language,
@@ -396,16 +398,17 @@ def _session_entries(folder: Path) -> tuple[Path | None, list[tuple[str, Path]]]
     return session_path, products
 
 
-def load_session(folder: Path, root: Path, cells: dict[str, Cell]) -> tuple[SessionRecord | None, list[Problem]]:
+def load_session(folder: Path, root: Path, cells: dict[str, Cell],
+                 models: ProductModels) -> tuple[SessionRecord | None, list[Problem]]:
     """One session folder. Whatever goes wrong inside is this session's problem, naming the file."""
     reading = [folder / "session.md"]
     try:
-        return _load_session(folder, root, cells, reading)
+        return _load_session(folder, root, cells, models, reading)
     except Exception as exc:
         return None, [_unexpected(reading[-1], root, exc)]
 
 
-def _load_session(folder: Path, root: Path, cells: dict[str, Cell],
+def _load_session(folder: Path, root: Path, cells: dict[str, Cell], models: ProductModels,
                   reading: list[Path]) -> tuple[SessionRecord | None, list[Problem]]:
     shown_dir = display_path(folder, root)
     folder_name = nfc(folder.name)
@@ -454,7 +457,7 @@ def _load_session(folder: Path, root: Path, cells: dict[str, Cell],
             continue
         topics[topic] = name
         reading.append(path)
-        record, found = load_product(path, root, session, folder)
+        record, found = load_product(path, root, session, models, folder)
         problems += found
         if record is not None:
             products.append(record)
@@ -486,72 +489,11 @@ def _folder_suggestion(name: str, cell: str) -> str:
 
 
 def _cross_checks(products: list[ProductRecord], folder: Path) -> list[Problem]:
-    """What one product file cannot tell alone: slides that would not render, and video scenes
-    pointing at a slide that does not exist. The checker reports them before any build."""
-    from producers.content.slidesmd import parse_deck
-
+    """What one product file cannot tell alone (a deck that would not render, a video scene naming a
+    slide that does not exist): each kind present checks the session's products, before any build."""
     problems: list[Problem] = []
-    decks: dict[str, int] = {}
-    for record in products:
-        if record.kind == "slides":
-            deck = parse_deck(record.body, record.body_line)
-            decks[record.stem] = len(deck.slides) + 1          # slide 1 is the generated title slide
-            problems += [Problem(record.display, issue.line, f"slide {issue.slide}" if issue.slide else "(body)",
-                                 issue.message) for issue in deck.problems]
-            if decks[record.stem] > MAX_SLIDES:
-                problems.append(Problem(record.display, record.body_line, "(body)", cap_message(
-                    "the deck has", decks[record.stem], MAX_SLIDES, "slides",
-                    "per deck (the title slide included): split it into two decks (a second slides product, "
-                    "like 02-slides.md, or a session of its own)")))
-            problems += _slide_media_problems(record, deck, folder)
-    for record in products:
-        if record.kind != "video":
-            continue
-        for index, scene in enumerate(record.product.scenes):
-            if not scene.slide:
-                continue
-            stem, _, number = scene.slide.partition("#")
-            line = record.line_of("scenes", index, "slide")
-            field_name = f"scenes[{index + 1}].slide"
-            if stem not in decks:
-                problems.append(Problem(record.display, line, field_name,
-                                        f"no slides product {stem!r} in this session; slides products here: "
-                                        f"({', '.join(sorted(decks)) or 'none'})"))
-            elif not 1 <= int(number) <= decks[stem]:
-                problems.append(Problem(record.display, line, field_name,
-                                        f"{stem} has slides 1 to {decks[stem]} (1 is the title slide), "
-                                        f"received: {int(number)}"))
-    return problems
-
-
-def _slide_media_problems(record: ProductRecord, deck, folder: Path) -> list[Problem]:
-    """Slide images are drawn from the session folder only; local link targets must exist in it."""
-    problems = []
-    for slide in deck.slides:
-        where = f"slide {slide.number}"
-        if slide.image is not None:
-            path, kind = slide.image.path, url_kind(slide.image.path)
-            if kind == "external":
-                problems.append(Problem(record.display, slide.image.line, where,
-                                        f"image {path!r} is on another site; a slide shows images of the session "
-                                        "folder only: save the picture into media/ and write "
-                                        "![what it shows](media/photo.jpg)"))
-            else:
-                found, message = check_media_path(folder, local_path(path))
-                if message:
-                    problems.append(Problem(record.display, slide.image.line, where, f"image {path!r}: {message}"))
-                elif found.suffix.lower() not in IMAGE_SUFFIXES:
-                    problems.append(Problem(record.display, slide.image.line, where,
-                                            f"image {path!r} is not an image; allowed: ({', '.join(IMAGE_SUFFIXES)})"))
-        for url, line in slide.links:
-            kind = url_kind(url)
-            if kind in ("local", "empty"):
-                _, message = check_media_path(folder, local_path(url))
-                if message:
-                    problems.append(Problem(record.display, line, where, f"link {url!r}: {message}"))
-            elif kind == "scheme":
-                problems.append(Problem(record.display, line, where, f"link {url!r} is not allowed; allowed: "
-                                        f"{ALLOWED_LINKS}"))
+    for model in dict.fromkeys(type(record.product) for record in products):
+        problems += model.session_problems(products, folder)
     return problems
 
 
@@ -595,7 +537,9 @@ def session_folders(root: Path) -> list[Path]:
     return _walk(root)[0]
 
 
-def load_content(root: Path) -> ContentTree:
+def load_content(root: Path, models: ProductModels) -> ContentTree:
+    """The tree under ``root``; each product validated against ``models[its type]`` (usually
+    ``producers.kinds.registry.load_content``, which passes the registered kinds' models)."""
     root = Path(root)
     site, cells, problems = load_site(root)
     tree = ContentTree(root=root, site=site, cells=cells, problems=problems)
@@ -607,7 +551,7 @@ def load_content(root: Path) -> ContentTree:
     for problem in linked:
         tree.invalid[problem.path] = [problem]
     for folder in folders:
-        record, found = load_session(folder, root, cells)
+        record, found = load_session(folder, root, cells, models)
         tree.problems += found
         if record is None:
             tree.invalid[display_path(folder, root)] = [p for p in found if p.severity == "error"]

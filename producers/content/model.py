@@ -1,43 +1,39 @@
 """Typed, frozen content model. Validated once at the edge (loader.py); code past it trusts it.
 
-Every schema is declared here, once: site.yml, cells.yml, session front matter, and each product
-kind's front matter (including kinds whose producer lands later).
+Every schema is declared here, once: site.yml, cells.yml, session front matter, and
+what every product shares (``ProductBase``). Each product kind's own model lives in its module
+under ``producers/kinds/``: this layer never names a kind.
 
 What text is allowed is decided here, once (``text_problem``): every string field of every model
 goes through it (``text()`` / ``Text``), and the loader applies the same rule to whole files and
 Markdown bodies, so ``check`` names the file, line and field of a character that would otherwise
 crash a feed or a page much later. Web addresses are validated as addresses (``BaseUrl``), and every
-cap on how much one product may hold is a named constant here, with a message saying how to split.
+cap on how much one product may hold is a named constant (in the kind's module), with a message
+saying how to split (``cap_message``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Iterator, Literal
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Iterator, Literal, Sequence
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from producers.errors import Problem
 
 Language = Literal["en", "vi", "hi"]
 Status = Literal["draft", "submitted", "approved", "published", "rejected"]
 Group = Literal["build", "fight"]
 Channel = Literal["site", "social", "press", "contest"]
 Platform = Literal["facebook", "zalo", "x", "telegram"]
-ProductType = Literal["slides", "article", "social-post", "video", "podcast", "photo-series"]
 
 SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 HEX_COLOUR_RE = r"^#[0-9a-fA-F]{6}$"
 
-# --- caps: how much one product may hold. Each message names the cap and how to split the work. ---
-
-MAX_SLIDES = 60                   # slides per deck, the generated title slide included
-MAX_PHOTOS = 60                   # photos per photo series
-MAX_SCENES = 60                   # scenes per video
-MAX_SCENE_SECONDS = 120.0         # one scene's declared duration
-MAX_VIDEO_SECONDS = 15 * 60       # a cell's short video; longer is a mistake (or a lecture: use a podcast)
-MAX_EPISODE_MINUTES = 180         # a podcast episode; longer is surely a phone left recording
-MAX_EPISODE_SECONDS = MAX_EPISODE_MINUTES * 60
-MAX_SCRIPT_CHARS = 150_000        # a script episode's text: ~3 hours of espeak-ng at its default rate
+# --- caps: how much one product may hold. Each kind's module names its own caps; every message
+# names the cap and how to split the work, in one wording. ---------------------------------------
 
 
 def cap_message(what: str, found: int | float, cap: int | float, unit: str, split: str) -> str:
@@ -313,12 +309,34 @@ class Session(Strict):
 # --- products ---------------------------------------------------------------------------------
 
 class ProductBase(Strict):
-    type: ProductType
+    """What every product has. Each kind's own model (in its module under ``producers/kinds/``)
+    extends it with ``type: Literal["<kind>"]`` and its fields; the loader is given those models."""
+
+    type: Slug
     title: Line
     language: Language | None = None
     authors: Annotated[list[Line], Field(max_length=20)] = []
     channels: Annotated[list[Channel], Field(min_length=1)] = ["site"]
     summary: text(max_length=1000) = ""
+
+    # How the loader treats images written in the body: "published" (checked against the session
+    # folder, then rendered), "not shown" (a warning: the page shows the description instead) or
+    # None (the kind reads its body itself, or has none).
+    BODY_IMAGES: ClassVar[str | None] = None
+
+    def needs_body(self) -> bool:
+        """An empty body is an error for this product (its text is what it publishes)."""
+        return False
+
+    def body_problems(self, body: str, body_line: int, display: str) -> list[Problem]:
+        """What this kind asks of its Markdown body beyond the text rule (caps, mostly)."""
+        return []
+
+    @classmethod
+    def session_problems(cls, records: Sequence[Any], folder: Path) -> list[Problem]:
+        """What one product file cannot tell alone: the products of this kind among all of the
+        session's ``records`` (loader.ProductRecord), checked together before any build."""
+        return []
 
 
 class Image(Strict):
@@ -328,187 +346,8 @@ class Image(Strict):
     copyright: Line | None = None
 
 
-class SlidesProduct(ProductBase):
-    type: Literal["slides"]
-    video: bool = False
-    """Also render a narrated video, its speaker notes read aloud."""
-
-
-class ArticleProduct(ProductBase):
-    type: Literal["article"]
-    cover: Image | None = None
-
-
-class SocialPostProduct(ProductBase):
-    type: Literal["social-post"]
-    hashtags: Annotated[list[text(pattern=r"^#?[\w]+$", max_length=60)], Field(max_length=30)] = []
-    image: Image | None = None
-    platforms: Annotated[list[Platform], Field(min_length=1)] = ["facebook", "zalo", "x", "telegram"]
-
-
-class NarrationSpan(Strict):
-    file: MediaPath
-    start: Annotated[float, Field(ge=0)]
-    end: Annotated[float, Field(gt=0)]
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "NarrationSpan":
-        if self.end <= self.start:
-            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
-        return self
-
-
-class Scene(Strict):
-    image: MediaPath | None = None
-    slide: text(pattern=r"^[a-z0-9-]+#[0-9]+$") | None = None
-    """``<slides product file stem>#<slide number>``, e.g. ``01-slides#3``."""
-    title: Line | None = None
-    caption: text(max_length=300) = ""
-    narration: text(max_length=2000) = ""
-    narration_audio: NarrationSpan | None = None
-    duration: Annotated[float, Field(gt=0, le=MAX_SCENE_SECONDS)] | None = None
-
-    @model_validator(mode="after")
-    def _one_visual(self) -> "Scene":
-        visuals = [name for name in ("image", "slide", "title") if getattr(self, name)]
-        if len(visuals) != 1:
-            found = ", ".join(visuals) if visuals else "none"
-            raise ValueError(f"a scene needs exactly one visual of (image, slide, title); found: {found}")
-        if self.narration and self.narration_audio:
-            raise ValueError("a scene has either narration text or narration_audio, not both")
-        if not (self.duration or self.narration or self.narration_audio):
-            raise ValueError("a scene without narration needs a duration (seconds)")
-        return self
-
-    @property
-    def declared_seconds(self) -> float:
-        """What the front matter itself says the scene lasts (narration text is timed when spoken)."""
-        if self.duration:
-            return self.duration
-        if self.narration_audio:
-            return self.narration_audio.end - self.narration_audio.start
-        return 0.0
-
-
-class VideoProduct(ProductBase):
-    type: Literal["video"]
-    scenes: Annotated[list[Scene], Field(min_length=1)]
-    music: MediaPath | None = None
-    shapes: Annotated[list[Literal["16:9", "9:16"]], Field(min_length=1)] = ["16:9", "9:16"]
-    resolution: Literal["720p", "1080p"] = "720p"
-
-    @field_validator("scenes")
-    @classmethod
-    def _scene_cap(cls, scenes: list[Scene]) -> list[Scene]:
-        if len(scenes) > MAX_SCENES:
-            raise ValueError(cap_message("the video has", len(scenes), MAX_SCENES, "scenes",
-                                         "per video: split it into two videos (a second video product, "
-                                         "like 02-video.md, or a session of its own)"))
-        seconds = sum(scene.declared_seconds for scene in scenes)
-        if seconds > MAX_VIDEO_SECONDS:
-            raise ValueError(cap_message("the scenes' durations and narration recordings add up to",
-                                         round(seconds), MAX_VIDEO_SECONDS, "seconds",
-                                         f"({MAX_VIDEO_SECONDS // 60} minutes) per video: split it into two "
-                                         "videos (a second video product, like 02-video.md), or make a podcast "
-                                         "of a longer talk"))
-        return scenes
-
-
-def clock_seconds(clock: str) -> float:
-    total = 0.0
-    for part in clock.split(":"):
-        total = total * 60 + float(part)
-    return total
-
-
-class Chapter(Strict):
-    start: text(pattern=r"^(\d+:)?\d{1,2}:\d{2}(\.\d+)?$")
-    title: Line
-
-    @field_validator("start", mode="before")
-    @classmethod
-    def _seconds_to_clock(cls, value):
-        # YAML 1.1 reads an unquoted 1:30 as the base-60 number 90: it meant 90 seconds all along.
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-            minutes, seconds = divmod(float(value), 60)
-            hours, minutes = divmod(int(minutes), 60)
-            clock = f"{minutes:02d}:{seconds:06.3f}".rstrip("0").rstrip(".")
-            return f"{hours}:{clock}" if hours else clock
-        return value
-
-    @field_validator("start")
-    @classmethod
-    def _within_an_episode(cls, value: str) -> str:
-        if clock_seconds(value) >= MAX_EPISODE_SECONDS:
-            raise ValueError(f"starts at {value}, after the end of the longest possible episode; the cap is "
-                             f"{MAX_EPISODE_MINUTES:,} minutes per episode: split the recording into two "
-                             "episodes (a second podcast product, like 02-podcast.md)")
-        return value
-
-    @property
-    def seconds(self) -> float:
-        return clock_seconds(self.start)
-
-
-class Person(Strict):
-    name: Line
-    role: Line = "host"
-
-
-class PodcastProduct(ProductBase):
-    type: Literal["podcast"]
-    audio: MediaPath | None = None
-    transcript: MediaPath | None = None
-    chapters: Annotated[list[Chapter], Field(max_length=100)] = []
-    persons: Annotated[list[Person], Field(max_length=20)] = []
-    episode: Annotated[int, Field(ge=1)] | None = None
-    season: Annotated[int, Field(ge=1)] | None = None
-    explicit: bool = False
-    cover: MediaPath | None = None
-
-    @model_validator(mode="after")
-    def _chapters_ordered(self) -> "PodcastProduct":
-        starts = [c.seconds for c in self.chapters]
-        if starts != sorted(starts):
-            raise ValueError("chapters must be listed in order of their start times")
-        if self.transcript and not self.audio:
-            raise ValueError("an uploaded transcript belongs to a recording; a script episode's "
-                             "transcript is made from its text")
-        return self
-
-
-class Photo(Strict):
-    file: MediaPath
-    caption: text(min_length=1, max_length=500)
-    alt: text(min_length=1, max_length=250)
-    credit: Line | None = None
-    copyright: Line | None = None
-
-
-class PhotoSeriesProduct(ProductBase):
-    type: Literal["photo-series"]
-    photos: Annotated[list[Photo], Field(min_length=1)]
-
-    @field_validator("photos")
-    @classmethod
-    def _photo_cap(cls, photos: list[Photo]) -> list[Photo]:
-        if len(photos) > MAX_PHOTOS:
-            raise ValueError(cap_message("the series has", len(photos), MAX_PHOTOS, "photos",
-                                         "per series: split it into two photo series (a second product, like "
-                                         "02-photo-series.md, or a session of its own)"))
-        return photos
-
-
-PRODUCT_MODELS: dict[str, type[ProductBase]] = {
-    "slides": SlidesProduct,
-    "article": ArticleProduct,
-    "social-post": SocialPostProduct,
-    "video": VideoProduct,
-    "podcast": PodcastProduct,
-    "photo-series": PhotoSeriesProduct,
-}
-MODELS: tuple[type[BaseModel], ...] = (SiteConfig, CellsFile, Session, *PRODUCT_MODELS.values())
-"""Every file-level schema (what ``cell35 schema`` writes and the text rule must cover)."""
+MODELS: tuple[type[BaseModel], ...] = (SiteConfig, CellsFile, Session)
+"""The file-level schemas besides the product kinds' (each kind's module declares its own model)."""
 
 FILE_NAME_RE = re.compile(r"^[0-9]{2}-[a-z0-9]+(?:-[a-z0-9]+)*\.md$")
 SESSION_DIR_RE = re.compile(SLUG_RE)

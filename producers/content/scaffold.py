@@ -1,29 +1,28 @@
-"""`cell35 new session`: a valid session folder with one template per chosen product kind."""
+"""`cell35 new session`: a valid session folder with one template per chosen product kind (each kind
+declares its ``Scaffold`` in its own module)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable, Mapping
 
 import yaml
 
 from producers.content.model import Session
 
-TEMPLATES: dict[str, tuple[dict, str]] = {
-    "slides": ({"title": "Slides"},
-               "# First slide\n\n- A point\n  - A detail\n\nNote: what the speaker says here.\n\n---\n\n"
-               "# Second slide\n\n- **Bold** and *italic* words\n"),
-    "article": ({"title": "Article"}, "Write the article here.\n"),
-    "social-post": ({"title": "Social post", "hashtags": ["#cell35"], "platforms": ["facebook", "zalo", "x", "telegram"]},
-                    "A short post for social networks.\n"),
-    "video": ({"title": "Video", "scenes": [{"title": "Title card", "caption": "A caption", "duration": 4}]}, ""),
-    "podcast": ({"title": "Podcast episode"}, "The script to be read aloud, or add `audio: media/episode.mp3`.\n"),
-    "photo-series": ({"title": "Photo series",
-                      "photos": [{"file": "media/photo-1.jpg", "caption": "What the photo shows",
-                                  "alt": "A description for people who cannot see it"}]}, ""),
-}
+
+@dataclass(frozen=True)
+class Scaffold:
+    """What `cell35 new session` writes for one product kind: front matter (``type`` is added),
+    a body, and the placeholder media files the front matter names (name -> bytes maker)."""
+
+    fields: Mapping[str, Any]
+    body: str = ""
+    media: Mapping[str, Callable[[], bytes]] = field(default_factory=dict)
 
 
 def slugify(text: str) -> str:
@@ -38,15 +37,17 @@ def _front_matter(data: dict, body: str) -> str:
 
 
 def new_session(content: Path, *, cell: str, title: str, topic: str, date: dt.date, group: str, language: str,
-                members: int, present: int, summary: str, kinds: list[str]) -> Path:
-    """Write the folder; refuses to overwrite. Validates through the same model as `cell35 check`."""
+                members: int, present: int, summary: str, kinds: list[str],
+                scaffolds: Mapping[str, Scaffold]) -> Path:
+    """Write the folder; refuses to overwrite. Validates through the same model as `cell35 check`.
+    ``scaffolds`` is each registered kind's template (``producers.kinds.registry.scaffolds``)."""
     data = {"title": title, "cell": cell, "date": date.isoformat(), "group": group, "language": language,
             "attendance": {"present": present, "members": members}, "status": "draft", "summary": summary,
             "tags": []}
     Session.model_validate(data)
-    unknown = [k for k in kinds if k not in TEMPLATES]
+    unknown = [k for k in kinds if k not in scaffolds]
     if unknown or not 1 <= len(kinds) <= 3:
-        raise ValueError(f"choose 1 to 3 kinds of: ({', '.join(TEMPLATES)}), received: {', '.join(kinds) or 'none'}")
+        raise ValueError(f"choose 1 to 3 kinds of: ({', '.join(scaffolds)}), received: {', '.join(kinds) or 'none'}")
     quarter = f"{date.year}-q{(date.month - 1) // 3 + 1}"
     folder = content / "sessions" / quarter / f"{cell}-{topic}"
     if folder.exists():
@@ -54,9 +55,11 @@ def new_session(content: Path, *, cell: str, title: str, topic: str, date: dt.da
     (folder / "media").mkdir(parents=True)
     (folder / "session.md").write_text(_front_matter(data, "Minutes of the session.\n"), encoding="utf-8")
     for number, kind in enumerate(kinds, start=1):
-        fields, body = TEMPLATES[kind]
-        (folder / f"{number:02d}-{kind}.md").write_text(_front_matter({"type": kind, **fields}, body), encoding="utf-8")
-    if "photo-series" in kinds:
-        from PIL import Image
-        Image.new("RGB", (800, 600), (200, 200, 200)).save(folder / "media" / "photo-1.jpg", quality=80)
+        scaffold = scaffolds[kind]
+        (folder / f"{number:02d}-{kind}.md").write_text(_front_matter({"type": kind, **scaffold.fields}, scaffold.body),
+                                                         encoding="utf-8")
+        for name, make in scaffold.media.items():
+            target = folder / "media" / name
+            if not target.exists():
+                target.write_bytes(make())
     return folder

@@ -48,6 +48,7 @@ from pathlib import Path, PurePosixPath
 from producers.content import ledger
 from producers.errors import Cell35Error, Problem
 from producers.content.loader import MEDIA_LIMITS, load_session, load_site
+from producers.kinds.registry import product_models
 from producers.content.model import MAX_SUBMISSION_BYTES, Cell, IntakeLimits
 from producers.media.probe import refusal
 from producers.editorial.workflow import (REVISIONS_DIR, WorkflowError, drop_sender_fields, editor_name, next_revision_number, now_utc, record_step)
@@ -510,7 +511,7 @@ def intake(zip_path: Path, content: Path, by: str | None = None, when: dt.dateti
         original, dropped = _drop_sender_fields(folder, keep_lines=True)
         record = None
         if folder is not None:
-            record, found = load_session(folder, folder, cells)
+            record, found = load_session(folder, folder, cells, product_models())
             problems += [p for p in found if p.severity == "error"]
             problems += _extra_checks(folder)
         cell = _declared_cell(folder, cells)

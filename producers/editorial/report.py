@@ -34,20 +34,20 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from producers.content import ledger
 from producers.web.html import escape
 from producers.web.i18n import Labels
 from producers.content.loader import ContentTree
-from producers.content.model import PRODUCT_MODELS, QUARTER_DIR_RE
+from producers.content.model import QUARTER_DIR_RE
+from producers.kinds.base import Kind
+from producers.kinds.registry import REGISTRY
 
 DEADLINE_DAYS = 15
-KINDS = tuple(PRODUCT_MODELS)
 STATES = ("on time", "late", "not submitted", "missing", "not due")
 STATE_COLOURS = {"on time": "#2e7d32", "late": "#f9a825", "not submitted": "#64b5f6", "missing": "#c62828",
                  "not due": "#e0e0e0"}
-KIND_COLOURS = {"slides": "#1565c0", "article": "#6a1b9a", "social-post": "#00838f", "video": "#ef6c00",
-                "podcast": "#2e7d32", "photo-series": "#ad1457"}
 CHART_FONTS = ["Noto Sans", "Noto Sans Devanagari", "DejaVu Sans", "sans-serif"]
 CHART_FILES = ("coverage.svg", "kinds.svg", "attendance.svg")
 
@@ -184,6 +184,24 @@ class Row:
         return data
 
 
+@dataclass(frozen=True)
+class Column:
+    """A product kind's column: its name (the CSV header), its bars' colour, what it is called."""
+    name: str
+    colour: str
+    titles: Mapping[str, str] = field(default_factory=dict)    # language -> the kind's name
+
+    def title(self, language: str) -> str:
+        return self.titles.get(language, self.name)
+
+
+def report_columns(kinds: Mapping[str, Kind] = REGISTRY) -> tuple[Column, ...]:
+    """One column per registered kind, as each kind declares it."""
+    return tuple(Column(name, kind.report_colour, {language: words[f"kind.{name}"]
+                                                   for language, words in kind.labels.items()})
+                 for name, kind in kinds.items())
+
+
 @dataclass
 class Report:
     quarters: list[str]
@@ -195,6 +213,11 @@ class Report:
     quarter: int | None = None
     cell_names: dict[str, str] = field(default_factory=dict)
     ledger_problems: list[str] = field(default_factory=list)   # unreadable ledger lines, named for the editor
+    columns: tuple[Column, ...] = ()                            # one per product kind, in order
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
 
     def row(self, cell: str, quarter: str) -> Row:
         return next(r for r in self.rows if r.cell == cell and r.quarter == quarter)
@@ -229,7 +252,7 @@ def _unverified(record, steps: list[ledger.Step]) -> int:
                not in recorded)
 
 
-def _session_facts(record, steps: list[ledger.Step]) -> SessionFacts:
+def _session_facts(record, steps: list[ledger.Step], kinds: tuple[str, ...]) -> SessionFacts:
     session = record.session
     submitted, source = _submission_date(record, steps)
     if submitted is None:
@@ -239,7 +262,7 @@ def _session_facts(record, steps: list[ledger.Step]) -> SessionFacts:
     products = Counter(p.kind for p in record.products)
     rate = round(100 * session.attendance.present / session.attendance.members, 1)
     return SessionFacts(record.id, session.cell, record.quarter, session.date, session.status,
-                        {k: products[k] for k in KINDS}, session.attendance.present, session.attendance.members,
+                        {k: products[k] for k in kinds}, session.attendance.present, session.attendance.members,
                         rate, submitted, source, state, _unverified(record, steps))
 
 
@@ -256,11 +279,13 @@ def _invalid_counts(tree: ContentTree) -> Counter:
 
 
 def build_report(tree: ContentTree, year: int | None = None, quarter: int | None = None,
-                 today: dt.date | None = None) -> Report:
+                 today: dt.date | None = None, kinds: Mapping[str, Kind] = REGISTRY) -> Report:
     today = today or dt.datetime.now(dt.timezone.utc).date()
+    columns = report_columns(kinds)
+    names = tuple(kinds)
     recorded, ledger_problems = ledger.read(tree.root)
     steps = ledger.by_session(recorded)
-    facts = sorted((_session_facts(r, steps.get(r.id, [])) for r in tree.sessions if r.session.cell in tree.cells),
+    facts = sorted((_session_facts(r, steps.get(r.id, []), names) for r in tree.sessions if r.session.cell in tree.cells),
                    key=lambda f: (f.quarter, f.cell, f.date, f.id))
     if year and quarter:
         quarters = [f"{year}-q{quarter}"]
@@ -294,19 +319,20 @@ def build_report(tree: ContentTree, year: int | None = None, quarter: int | None
             else:
                 state = "missing" if today > deadline else "not due"
             rows.append(Row(cell_id, cell.name, cell.committee, q, bool(mine), tuple(f.id for f in mine),
-                            {k: products[k] for k in KINDS}, present, members,
+                            {k: products[k] for k in names}, present, members,
                             round(100 * present / members, 1) if members else None, submitted, deadline, state,
                             ", ".join(sorted({f.status for f in mine})), invalid[(cell_id, q)],
                             sum(f.unverified_history for f in mine)))
     return Report(quarters, list(tree.cells), rows, facts, today, year, quarter,
-                  {c.id: c.name for c in tree.cells.values()}, ledger_problems)
+                  {c.id: c.name for c in tree.cells.values()}, ledger_problems, columns)
 
 
 # --- exports ------------------------------------------------------------------------------------
 
-CSV_FIELDS = ["cell", "cell_name", "committee", "quarter", "held", "sessions", *KINDS, "products_total", "present",
-              "members", "attendance_rate", "submitted", "deadline", "submission", "status", "invalid",
-              "unverified_history"]
+def csv_fields(report: Report) -> list[str]:
+    return ["cell", "cell_name", "committee", "quarter", "held", "sessions", *report.kinds, "products_total",
+            "present", "members", "attendance_rate", "submitted", "deadline", "submission", "status", "invalid",
+            "unverified_history"]
 # What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -321,7 +347,7 @@ def csv_safe(value):
 def report_csv(report: Report) -> str:
     buffer = io.StringIO()
     # RFC 4180 line ends: the writer then quotes any value holding a CR or LF, which "\n" alone would not.
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\r\n")
+    writer = csv.DictWriter(buffer, fieldnames=csv_fields(report), lineterminator="\r\n")
     writer.writeheader()
     for row in report.rows:
         data = row.as_dict()
@@ -343,7 +369,7 @@ def report_data(report: Report) -> dict:
         "deadline_days": DEADLINE_DAYS,
         "cells": report.cells,
         "totals": {"expected": report.expected, "held": report.held,
-                   "products": {k: sum(r.products[k] for r in report.rows) for k in KINDS},
+                   "products": {k: sum(r.products[k] for r in report.rows) for k in report.kinds},
                    "submission": {s: sum(1 for r in report.rows if r.submission == s) for s in STATES}},
         "rows": [r.as_dict() for r in report.rows],
         "sessions": [{**asdict(f), "date": f.date.isoformat(),
@@ -424,17 +450,18 @@ def coverage_chart(report: Report, path: Path, text: dict) -> Path:
     return path
 
 
-def kinds_chart(report: Report, path: Path, text: dict, labels: Labels) -> Path:
+def kinds_chart(report: Report, path: Path, text: dict, language: str) -> Path:
     plt = _pyplot()
     with plt.rc_context(_style(plt)):
         fig, ax = plt.subplots(figsize=(max(4.5, 1.5 + 0.8 * len(report.quarters)), 3.2))
         bottoms = [0] * len(report.quarters)
-        for kind in KINDS:
+        for column in report.columns:
+            kind = column.name
             counts = [sum(r.products[kind] for r in report.rows if r.quarter == q) for q in report.quarters]
             if not any(counts):
                 continue
-            bars = ax.bar(report.quarters, counts, bottom=bottoms, color=KIND_COLOURS[kind],
-                          label=labels(f"kind.{kind}"), width=0.6)
+            bars = ax.bar(report.quarters, counts, bottom=bottoms, color=column.colour,
+                          label=column.title(language), width=0.6)
             for bar, quarter, count in zip(bars, report.quarters, counts):
                 bar.set_gid(f"bar-{kind}-{quarter}-{count}")
             bottoms = [b + c for b, c in zip(bottoms, counts)]
@@ -475,9 +502,8 @@ def render_charts(report: Report, out_dir: Path, language: str = "en") -> dict[s
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     text = TEXT[language]
-    labels = Labels(language)
     return {"coverage.svg": coverage_chart(report, out_dir / "coverage.svg", text),
-            "kinds.svg": kinds_chart(report, out_dir / "kinds.svg", text, labels),
+            "kinds.svg": kinds_chart(report, out_dir / "kinds.svg", text, language),
             "attendance.svg": attendance_chart(report, out_dir / "attendance.svg", text)}
 
 
@@ -516,7 +542,8 @@ def report_page(report: Report, out_dir: Path, language: str = "en",
     # report.csv and report.json hold every row.
     shown = set(report.quarters[-table_quarters:]) if table_quarters else set(report.quarters)
     for row in (r for r in report.rows if r.quarter in shown):
-        products = ", ".join(f"{labels('kind.' + k)} {n}" for k, n in row.products.items() if n) or "–"
+        titles = {column.name: column.title(language) for column in report.columns}
+        products = ", ".join(f"{titles.get(k, k)} {n}" for k, n in row.products.items() if n) or "–"
         statuses = ", ".join(labels(f"status.{s.strip()}") for s in row.status.split(",") if s.strip()) or "–"
         rate_text = f"{row.attendance_rate:.1f}%" if row.attendance_rate is not None else "–"
         invalid = f' <small>({escape(text["invalid"])}: {row.invalid})</small>' if row.invalid else ""
@@ -555,8 +582,9 @@ def write_report_folder(report: Report, out_dir: Path, language: str = "en") -> 
 REPORT_OUTPUTS = (*CHART_FILES, "report.csv", "report.json", "fragment.html")
 
 
-def report_from_data(data: dict) -> Report:
-    """Rebuild a Report from ``report_data`` (the JSON form): a job's params carry the figures, not the tree."""
+def report_from_data(data: dict, columns: tuple[Column, ...] | None = None) -> Report:
+    """Rebuild a Report from ``report_data`` (the JSON form): a job's params carry the figures, not the tree.
+    Without ``columns`` (colours and titles), each kind column is named by the kind and drawn grey."""
     def day(text):
         return dt.date.fromisoformat(text) if text else None
     row_fields = set(Row.__dataclass_fields__)
@@ -567,23 +595,27 @@ def report_from_data(data: dict) -> Report:
     period = data["period"]
     return Report(list(period["quarters"]), list(data["cells"]), rows, sessions, day(data["as_of"]),
                   period["year"], period["quarter"], {r.cell: r.cell_name for r in rows},
-                  list(data.get("ledger_problems", [])))
+                  list(data.get("ledger_problems", [])),
+                  columns if columns is not None else tuple(Column(k, "#757575") for k in data["totals"]["products"]))
 
 
 def report_action(params, files, out_dir: Path) -> list[str]:
     """Pipeline job action: the charts, exports and page fragment from the report's figures."""
-    report = report_from_data(params["data"])
+    columns = tuple(Column(name, colour, titles) for name, colour, titles in params["columns"])
+    report = report_from_data(params["data"], columns)
     fragment, _ = report_page(report, Path(out_dir), params["language"], params.get("table_quarters"))
     (Path(out_dir) / "fragment.html").write_text(fragment, encoding="utf-8")
     return []
 
 
-def report_job(tree: ContentTree, language: str, year: int | None = None, today: dt.date | None = None):
+def report_job(tree: ContentTree, language: str, year: int | None = None, today: dt.date | None = None,
+               kinds: Mapping[str, Kind] = REGISTRY):
     """The Job that renders the report page's files; its key changes only when the figures do."""
     from producers.jobs.pipeline import Job
-    report = build_report(tree, year=year, today=today)
+    report = build_report(tree, year=year, today=today, kinds=kinds)
     import matplotlib
     return Job(name="report", kind="report", action=report_action,
                params={"data": report_data(report), "language": language, "table_quarters": 1,
+                       "columns": [[c.name, c.colour, dict(c.titles)] for c in report.columns],
                        "matplotlib": matplotlib.__version__},
                files=(), outputs=REPORT_OUTPUTS)

@@ -33,6 +33,7 @@ import yaml
 from producers.content import ledger
 from producers.errors import Cell35Error, ContentError, Problem, display_path
 from producers.content.loader import load_session, load_site
+from producers.kinds.registry import product_models
 from producers.content.model import QUARTER_DIR_RE, HistoryEntry, Session
 from producers.content.validation import validate
 from producers.content.yamlsafe import YamlProblem, parse_yaml, read_text
@@ -330,7 +331,7 @@ def current_status(session_md: Path) -> str:
 
 def _require_valid(folder: Path, content: Path) -> None:
     _, cells, _ = load_site(content)
-    record, problems = load_session(folder, content, cells)
+    record, problems = load_session(folder, content, cells, product_models())
     errors = [p for p in problems if p.severity == "error"]
     if record is None:
         raise ContentError(errors or [Problem(display_path(folder, content), None, "", "session does not load")])

@@ -11,7 +11,7 @@ from other sites are not embedded (html.py); ``cell35 check`` reports all of the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, ClassVar, Literal, Mapping
 
 from PIL import Image
 
@@ -19,9 +19,12 @@ from producers.media import images
 from producers.errors import ProducerError
 from producers.web.html import body_references, escape, local_path, markdown_to_html, url_kind
 from producers.web.i18n import Labels
+from producers.web.templates import Markup, fragment
 from producers.content.loader import IMAGE_SUFFIXES, body_image_stem
 from producers.jobs.pipeline import Job, JobResult
-from producers.kinds.base import ProductContext, ProductPage
+from producers.kinds.base import Kind, ProductContext, ProductPage
+from producers.content.model import Image as ImageField, ProductBase
+from producers.content.scaffold import Scaffold
 from producers.kinds.sharing import credit_text
 
 try:  # the share card module belongs to the slides work; the article page stands without it
@@ -32,6 +35,16 @@ except ImportError:  # pragma: no cover
 COVER_STEM = "cover"
 COVER_SIZES = (("-small", 800), ("", images.WEB_LONG_EDGE))
 BODY_SIZES = (("", images.WEB_LONG_EDGE),)
+
+
+class ArticleProduct(ProductBase):
+    type: Literal["article"]
+    cover: ImageField | None = None
+
+    BODY_IMAGES: ClassVar[str | None] = "published"
+
+    def needs_body(self) -> bool:
+        return True
 
 
 def render_cover(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
@@ -82,9 +95,7 @@ class ArticleProducer:
     def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:
         product = ctx.record.product
         media: dict[str, Path] = {}
-        parts = []
-        if product.summary:
-            parts.append(f'<p class="c35-lead">{escape(product.summary)}</p>')
+        picture = None
         cover = results.get(ctx.job_name("cover"))
         if product.cover and cover is not None and cover.status != "failed":
             media.update(cover.outputs)
@@ -95,11 +106,9 @@ class ArticleProducer:
                     width, height = opened.size
                 versions.append({"webp": f"{COVER_STEM}{suffix}.webp", "jpeg": f"{COVER_STEM}{suffix}.jpg",
                                  "width": width, "height": height})
-            picture = images.picture_html(versions, escape(product.cover.alt), sizes="(max-width: 900px) 100vw, 900px",
-                                          css_class="c35-article__cover", loading="eager")
-            credit = (f'<figcaption>{escape(credit_text(labels("photo_credit"), product.cover.credit))}</figcaption>'
-                      if product.cover.credit else "")
-            parts.append(f'<figure class="c35-article__figure">{picture}{credit}</figure>')
+            picture = Markup(images.picture_html(versions, escape(product.cover.alt),
+                                                 sizes="(max-width: 900px) 100vw, 900px",
+                                                 css_class="c35-article__cover", loading="eager"))
         shown: dict[str, dict] = {}
         for written, path in body_images(ctx.record.body).items():
             stem = body_image_stem(path)
@@ -112,10 +121,35 @@ class ArticleProducer:
             with Image.open(result.outputs[jpeg], formats=["JPEG"]) as opened:   # the header only: width/height keep the layout still
                 width, height = opened.size
             shown[written] = {"src": jpeg, "width": width, "height": height}
-        parts.append(markdown_to_html(ctx.record.body, media=shown))
+        credit = credit_text(labels("photo_credit"), product.cover.credit) if picture and product.cover.credit else ""
+        html = fragment(PAGE, summary=product.summary, picture=picture, credit=credit,
+                        body=Markup(markdown_to_html(ctx.record.body, media=shown)))
         card_name = None
         card = results.get(ctx.job_name("card"))
         if cards is not None and card is not None and card.status != "failed":
             media[cards.CARD_NAME] = card.outputs[cards.CARD_NAME]
             card_name = cards.CARD_NAME
-        return ProductPage(html="\n".join(parts), media=media, card=card_name)
+        return ProductPage(html=html, media=media, card=card_name)
+
+
+# The summary, the cover (the picture markup comes from images.picture_html, its alt escaped there)
+# and the sanitised body, one per line.
+PAGE = """\
+{% if summary %}
+<p class="c35-lead">{{ summary }}</p>
+{% endif %}
+{% if picture %}
+<figure class="c35-article__figure">{{ picture }}{% if credit %}<figcaption>{{ credit }}</figcaption>{% endif %}</figure>
+{% endif %}
+{{ body }}"""
+
+LABELS = {
+    "en": {"kind.article": "Article"},
+    "vi": {"kind.article": "Bài viết"},
+    "hi": {"kind.article": "लेख"},
+}
+
+SCAFFOLD = Scaffold({"title": "Article"}, "Write the article here.\n")
+
+KIND = Kind("article", model=ArticleProduct, producer=ArticleProducer(), labels=LABELS, scaffold=SCAFFOLD,
+            report_colour="#6a1b9a")

@@ -15,19 +15,24 @@ left out whole.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import zipfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, Literal, Mapping
 
 from PIL import Image, ImageDraw
+from pydantic import Field, field_validator
 
 from producers.media import images
 from producers.errors import ProducerError
 from producers.web.html import escape
 from producers.web.i18n import Labels
+from producers.web.templates import Markup, fragment
 from producers.jobs.pipeline import Job, JobResult
-from producers.kinds.base import ProductContext, ProductPage
+from producers.kinds.base import Kind, ProductContext, ProductPage
+from producers.content.model import Line, MediaPath, ProductBase, Strict, cap_message, text
+from producers.content.scaffold import Scaffold
 from producers.media.text import TextStyle, draw_text, fit_text
 from producers.kinds.sharing import block_height, credit_text, draw_share_card, format_date, without_emoji
 
@@ -46,6 +51,29 @@ SHEET_GAP = 16
 ZIP_NAME = "photos.zip"
 SHEET_NAME = "contact-sheet.jpg"
 CARD_NAME = "card.png"
+MAX_PHOTOS = 60                    # photos per photo series
+
+
+class Photo(Strict):
+    file: MediaPath
+    caption: text(min_length=1, max_length=500)
+    alt: text(min_length=1, max_length=250)
+    credit: Line | None = None
+    copyright: Line | None = None
+
+
+class PhotoSeriesProduct(ProductBase):
+    type: Literal["photo-series"]
+    photos: Annotated[list[Photo], Field(min_length=1)]
+
+    @field_validator("photos")
+    @classmethod
+    def _photo_cap(cls, photos: list[Photo]) -> list[Photo]:
+        if len(photos) > MAX_PHOTOS:
+            raise ValueError(cap_message("the series has", len(photos), MAX_PHOTOS, "photos",
+                                         "per series: split it into two photo series (a second product, like "
+                                         "02-photo-series.md, or a session of its own)"))
+        return photos
 
 
 def photo_stem(number: int) -> str:
@@ -270,42 +298,74 @@ class PhotoSeriesProducer:
             for name in images.web_names(stem) + [meta["share"]["name"]]:
                 media[name] = result.outputs[name]
             versions = meta["versions"]
-            large = versions[-1]
-            alt = escape(photo.alt)
-            picture = images.picture_html(versions, alt, sizes="(max-width: 600px) 45vw, 240px",
-                                          css_class="c35-gallery__thumb")
-            credit = (f' <span class="c35-gallery__credit">{escape(credit_text(labels("photo_credit"), photo.credit))}'
-                      f'</span>') if photo.credit else ""
-            figures.append(
-                f'<figure class="c35-gallery__item" id="{stem}">'
-                f'<a class="c35-gallery__link" href="{large["jpeg"]}" data-webp="{large["webp"]}" '
-                f'data-width="{large["width"]}" data-height="{large["height"]}">{picture}</a>'
-                f'<figcaption><span class="c35-gallery__number">{number}</span> '
-                f'<span class="c35-gallery__caption">{escape(photo.caption)}</span>{credit} '
-                f'<a class="c35-gallery__share" href="{meta["share"]["name"]}" download>'
-                f'{escape(labels("captioned_image"))}</a></figcaption></figure>')
+            figures.append({"stem": stem, "number": number, "large": versions[-1], "photo": photo,
+                            "share": meta["share"]["name"],
+                            "picture": Markup(images.picture_html(versions, escape(photo.alt),
+                                                                  sizes="(max-width: 600px) 45vw, 240px",
+                                                                  css_class="c35-gallery__thumb")),
+                            "credit": credit_text(labels("photo_credit"), photo.credit) if photo.credit else ""})
         if not figures:
             raise ProducerError(f"{ctx.record.display}: none of the {total} photo(s) can be read, so the series is "
                                 f"left out; " + "; ".join(left_out))
         series = results.get(ctx.job_name("series"))
-        downloads = ""
+        size_mb = None
         if series is not None and series.status != "failed":
             media[ZIP_NAME] = series.outputs[ZIP_NAME]
             media[SHEET_NAME] = series.outputs[SHEET_NAME]
             media[CARD_NAME] = series.outputs[CARD_NAME]
             size_mb = series.outputs[ZIP_NAME].stat().st_size / 1e6
-            downloads = (f'<p class="c35-gallery__downloads">'
-                         f'<a href="{ZIP_NAME}" download>{escape(labels("download_zip"))}</a> '
-                         f'<small>({size_mb:.1f} MB)</small> · '
-                         f'<a href="{SHEET_NAME}">{escape(labels("contact_sheet"))}</a></p>')
-        parts = []
-        if product.summary:
-            parts.append(f'<p class="c35-lead">{escape(product.summary)}</p>')
-        parts.append(
-            f'<div class="c35-gallery" data-c35-gallery data-label-close="{escape(labels("close"))}" '
-            f'data-label-previous="{escape(labels("previous"))}" data-label-next="{escape(labels("next"))}" '
-            f'data-label-position="{escape(labels("photo_n", n="{n}", total="{total}"))}">'
-            + "".join(figures) + "</div>")
-        parts.append(downloads)
-        return ProductPage(html="\n".join(p for p in parts if p), media=media,
-                           card=CARD_NAME if CARD_NAME in media else None)
+        html = fragment(PAGE, labels=labels, summary=product.summary, figures=figures, size_mb=size_mb,
+                        zip=ZIP_NAME, sheet=SHEET_NAME)
+        return ProductPage(html=html, media=media, card=CARD_NAME if CARD_NAME in media else None)
+
+
+# The summary, the gallery (its lightbox words in data- attributes for gallery.js; each thumbnail's
+# picture from images.picture_html, its alt escaped there), then the downloads.
+PAGE = """\
+{% if summary %}
+<p class="c35-lead">{{ summary }}</p>
+{% endif %}
+<div class="c35-gallery" data-c35-gallery data-label-close="{{ labels("close") }}" {#- -#}
+{{ " " }}data-label-previous="{{ labels("previous") }}" data-label-next="{{ labels("next") }}" {#- -#}
+{{ " " }}data-label-position="{{ labels("photo_n", n="{n}", total="{total}") }}">{#- -#}
+{% for figure in figures %}{#- -#}
+<figure class="c35-gallery__item" id="{{ figure.stem }}">{#- -#}
+<a class="c35-gallery__link" href="{{ figure.large.jpeg }}" data-webp="{{ figure.large.webp }}" {#- -#}
+{{ " " }}data-width="{{ figure.large.width }}" data-height="{{ figure.large.height }}">{{ figure.picture }}</a>{#- -#}
+<figcaption><span class="c35-gallery__number">{{ figure.number }}</span> {#- -#}
+{{ " " }}<span class="c35-gallery__caption">{{ figure.photo.caption }}</span>{#- -#}
+{% if figure.credit %} <span class="c35-gallery__credit">{{ figure.credit }}</span>{% endif %} {#- -#}
+{{ " " }}<a class="c35-gallery__share" href="{{ figure.share }}" download>{{ labels("captioned_image") }}</a>{#- -#}
+</figcaption></figure>{#- -#}
+{% endfor %}</div>{% if size_mb is not none %}{{ "\\n" }}{#- -#}
+<p class="c35-gallery__downloads"><a href="{{ zip }}" download>{{ labels("download_zip") }}</a> {#- -#}
+{{ " " }}<small>({{ "%.1f" | format(size_mb) }} MB)</small> · <a href="{{ sheet }}">{{ labels("contact_sheet") }}</a></p>{#- -#}
+{% endif %}"""
+
+LABELS = {
+    "en": {"kind.photo-series": "Photo series", "captioned_image": "Captioned image",
+           "download_zip": "Download all captioned photos (zip)", "contact_sheet": "Contact sheet",
+           "close": "Close", "photo_n": "Photo {n} of {total}"},
+    "vi": {"kind.photo-series": "Phóng sự ảnh", "captioned_image": "Ảnh kèm chú thích",
+           "download_zip": "Tải tất cả ảnh kèm chú thích (zip)", "contact_sheet": "Bảng ảnh thu nhỏ",
+           "close": "Đóng", "photo_n": "Ảnh {n}/{total}"},
+    "hi": {"kind.photo-series": "फ़ोटो शृंखला", "captioned_image": "कैप्शन वाली फ़ोटो",
+           "download_zip": "कैप्शन वाली सभी फ़ोटो डाउनलोड करें (zip)", "contact_sheet": "कॉन्टैक्ट शीट",
+           "close": "बंद करें", "photo_n": "फ़ोटो {n} / {total}"},
+}
+
+
+def _placeholder_photo() -> bytes:
+    """The grey photo a new photo series names, so the scaffold passes `cell35 check` as written."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 600), (200, 200, 200)).save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+SCAFFOLD = Scaffold({"title": "Photo series",
+                     "photos": [{"file": "media/photo-1.jpg", "caption": "What the photo shows",
+                                 "alt": "A description for people who cannot see it"}]},
+                    media={"photo-1.jpg": _placeholder_photo})
+
+KIND = Kind("photo-series", model=PhotoSeriesProduct, producer=PhotoSeriesProducer(), labels=LABELS,
+            scaffold=SCAFFOLD, report_colour="#ad1457")

@@ -15,8 +15,9 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, ClassVar, Literal, Mapping
 
+from pydantic import Field, field_validator, model_validator
 from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TLEN, TPE1, TPE2, TXXX,
                          CTOCFlags)
 
@@ -24,12 +25,18 @@ from producers.media import audio, speech, tools
 from producers.media.captions import Cue, write_srt, write_webvtt
 from producers.errors import ProducerError
 from producers.media.artwork import artwork_bytes, check_artwork
-from producers.web.html import escape, markdown_to_html
+from producers.web.html import markdown_to_html
 from producers.web.i18n import Labels
-from producers.content.model import MAX_EPISODE_SECONDS, MAX_SCRIPT_CHARS, PodcastProduct
+from producers.web.templates import Markup, fragment
 from producers.jobs.pipeline import Job, JobResult
-from producers.kinds.base import ProductContext, ProductPage
+from producers.kinds.base import Kind, ProductContext, ProductPage
+from producers.content.model import Line, MediaPath, ProductBase, Strict, cap_message, text as text_field
+from producers.content.scaffold import Scaffold
+from producers.errors import Problem
 
+MAX_EPISODE_MINUTES = 180         # a podcast episode; longer is surely a phone left recording
+MAX_EPISODE_SECONDS = MAX_EPISODE_MINUTES * 60
+MAX_SCRIPT_CHARS = 150_000        # a script episode's text: ~3 hours of espeak-ng at its default rate
 ACCEPTED_AUDIO = (".mp3", ".m4a", ".wav", ".ogg", ".opus", ".flac")
 MAX_SECONDS = MAX_EPISODE_SECONDS  # the model's cap, checked again on the real duration of a recording
 MAX_MUSIC_SECONDS = 120           # intro/outro music is a sting, not a programme
@@ -48,6 +55,82 @@ MAX_DESCRIPTION_BYTES = 4000
 # Fixed forever: changing it would change every episode GUID ever published.
 EPISODE_GUID_NAMESPACE = uuid.UUID("5b8e3c1e-2f4a-5d6b-9c7e-0a1b2c3d4e5f")
 EPISODE_HOUR_UTC = 12                        # pubDate = session date at noon UTC + product number minutes
+
+
+def clock_seconds(clock: str) -> float:
+    total = 0.0
+    for part in clock.split(":"):
+        total = total * 60 + float(part)
+    return total
+
+
+class Chapter(Strict):
+    start: text_field(pattern=r"^(\d+:)?\d{1,2}:\d{2}(\.\d+)?$")
+    title: Line
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _seconds_to_clock(cls, value):
+        # YAML 1.1 reads an unquoted 1:30 as the base-60 number 90: it meant 90 seconds all along.
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+            minutes, seconds = divmod(float(value), 60)
+            hours, minutes = divmod(int(minutes), 60)
+            clock = f"{minutes:02d}:{seconds:06.3f}".rstrip("0").rstrip(".")
+            return f"{hours}:{clock}" if hours else clock
+        return value
+
+    @field_validator("start")
+    @classmethod
+    def _within_an_episode(cls, value: str) -> str:
+        if clock_seconds(value) >= MAX_EPISODE_SECONDS:
+            raise ValueError(f"starts at {value}, after the end of the longest possible episode; the cap is "
+                             f"{MAX_EPISODE_MINUTES:,} minutes per episode: split the recording into two "
+                             "episodes (a second podcast product, like 02-podcast.md)")
+        return value
+
+    @property
+    def seconds(self) -> float:
+        return clock_seconds(self.start)
+
+
+class Person(Strict):
+    name: Line
+    role: Line = "host"
+
+
+class PodcastProduct(ProductBase):
+    type: Literal["podcast"]
+    audio: MediaPath | None = None
+    transcript: MediaPath | None = None
+    chapters: Annotated[list[Chapter], Field(max_length=100)] = []
+    persons: Annotated[list[Person], Field(max_length=20)] = []
+    episode: Annotated[int, Field(ge=1)] | None = None
+    season: Annotated[int, Field(ge=1)] | None = None
+    explicit: bool = False
+    cover: MediaPath | None = None
+
+    @model_validator(mode="after")
+    def _chapters_ordered(self) -> "PodcastProduct":
+        starts = [c.seconds for c in self.chapters]
+        if starts != sorted(starts):
+            raise ValueError("chapters must be listed in order of their start times")
+        if self.transcript and not self.audio:
+            raise ValueError("an uploaded transcript belongs to a recording; a script episode's "
+                             "transcript is made from its text")
+        return self
+
+    BODY_IMAGES: ClassVar[str | None] = "not shown"
+
+    def needs_body(self) -> bool:
+        return not self.audio            # a script episode is its text
+
+    def body_problems(self, body: str, body_line: int, display: str) -> list[Problem]:
+        if self.audio or len(body) <= MAX_SCRIPT_CHARS:
+            return []
+        return [Problem(display, body_line, "(body)", cap_message(
+            "the script has", len(body), MAX_SCRIPT_CHARS, "characters",
+            "per episode (about 3 hours read aloud): split it into two episodes (a second podcast product, "
+            "like 02-podcast.md, or a session of its own)"))]
 
 
 @dataclass(frozen=True)
@@ -521,38 +604,65 @@ def _size(count: int) -> str:
 def episode_html(ctx: ProductContext, meta: Mapping[str, Any], names: Mapping[str, str], labels: Labels) -> str:
     """Player, download link, chapter buttons that seek (podcast.js), and the transcript as text."""
     product: PodcastProduct = ctx.record.product
-    mp3 = escape(names["episode.mp3"])
-    parts = ['<div class="c35-podcast" data-c35-podcast>']
-    if product.summary:
-        parts.append(f'<p class="c35-lead">{escape(product.summary)}</p>')
-    if "cover.jpg" in meta.get("files", ()):
-        parts.append(f'<img class="c35-podcast-cover" src="{escape(names["cover.jpg"])}" alt="{escape(product.title)}" '
-                     'width="300" height="300" loading="lazy">')
-    parts.append(f'<audio controls preload="metadata" src="{mp3}" data-c35-player>'
-                 f'<a href="{mp3}">{escape(product.title)}</a></audio>')
-    download = labels("podcast_download", size=_size(meta["bytes"]), duration=_mmss(meta["duration"]))
-    links = [f'<a href="{mp3}" download>{escape(download)}</a>']
-    if "transcript.vtt" in names and meta["cues"]:
-        links.append(f'{escape(labels("podcast_transcript"))}: <a href="{escape(names["transcript.vtt"])}" download>'
-                     f'WebVTT</a> · <a href="{escape(names["transcript.srt"])}" download>SRT</a>')
-    parts.append('<p class="c35-podcast-links">' + "<br>".join(links) + "</p>")
+    show_notes = None
     if product.audio and ctx.record.body.strip():
         # A recording's body is its show notes; a script's body is already the transcript below.
-        parts.append(f'<div class="c35-show-notes">{markdown_to_html(ctx.record.body)}</div>')
-    if meta["chapters"]:
-        parts.append(f'<h2>{escape(labels("podcast_chapters"))}</h2>')
-        parts.append('<ol class="c35-chapters">')
-        for chapter in meta["chapters"]:
-            parts.append(f'<li><button type="button" data-start="{chapter["start"]:.3f}">'
-                         f'<span class="c35-time">{_mmss(chapter["start"])}</span> {escape(chapter["title"])}'
-                         f"</button></li>")
-        parts.append("</ol>")
-    if meta["cues"]:
-        parts.append(f'<h2>{escape(labels("podcast_transcript"))}</h2>')
-        parts.append(f'<div class="c35-transcript" lang="{escape(ctx.record.language)}">')
-        for start, _end, text in meta["cues"]:
-            parts.append(f'<p><button type="button" class="c35-time" data-start="{start:.3f}">{_mmss(start)}</button> '
-                         f"{escape(text)}</p>")
-        parts.append("</div>")
-    parts.append("</div>")
-    return "\n".join(parts)
+        show_notes = Markup(markdown_to_html(ctx.record.body))
+    return fragment(PAGE, labels=labels, product=product, names=names, mmss=_mmss,
+                    cover="cover.jpg" in meta.get("files", ()),
+                    download=labels("podcast_download", size=_size(meta["bytes"]), duration=_mmss(meta["duration"])),
+                    transcript_files="transcript.vtt" in names and meta["cues"], show_notes=show_notes,
+                    chapters=meta["chapters"], cues=meta["cues"], language=ctx.record.language)
+
+
+PAGE = """\
+<div class="c35-podcast" data-c35-podcast>
+{% if product.summary %}
+<p class="c35-lead">{{ product.summary }}</p>
+{% endif %}
+{% if cover %}
+<img class="c35-podcast-cover" src="{{ names["cover.jpg"] }}" alt="{{ product.title }}" width="300" height="300" {#- -#}
+{{ " " }}loading="lazy">
+{% endif %}
+<audio controls preload="metadata" src="{{ names["episode.mp3"] }}" data-c35-player>{#- -#}
+<a href="{{ names["episode.mp3"] }}">{{ product.title }}</a></audio>
+<p class="c35-podcast-links"><a href="{{ names["episode.mp3"] }}" download>{{ download }}</a>{#- -#}
+{% if transcript_files %}<br>{{ labels("podcast_transcript") }}: {#- -#}
+{{ " " }}<a href="{{ names["transcript.vtt"] }}" download>WebVTT</a> · {#- -#}
+{{ " " }}<a href="{{ names["transcript.srt"] }}" download>SRT</a>{% endif %}</p>
+{% if show_notes %}
+<div class="c35-show-notes">{{ show_notes }}</div>
+{% endif %}
+{% if chapters %}
+<h2>{{ labels("podcast_chapters") }}</h2>
+<ol class="c35-chapters">
+{% for chapter in chapters %}
+<li><button type="button" data-start="{{ "%.3f" | format(chapter.start) }}">{#- -#}
+<span class="c35-time">{{ mmss(chapter.start) }}</span> {{ chapter.title }}</button></li>
+{% endfor %}
+</ol>
+{% endif %}
+{% if cues %}
+<h2>{{ labels("podcast_transcript") }}</h2>
+<div class="c35-transcript" lang="{{ language }}">
+{% for start, _end, text in cues %}
+<p><button type="button" class="c35-time" data-start="{{ "%.3f" | format(start) }}">{{ mmss(start) }}</button> {{ text }}</p>
+{% endfor %}
+</div>
+{% endif %}
+</div>"""
+
+LABELS = {
+    "en": {"kind.podcast": "Podcast", "podcast_download": "Download the episode (MP3, {size}, {duration})",
+           "podcast_transcript": "Transcript", "podcast_chapters": "Chapters"},
+    "vi": {"kind.podcast": "Podcast", "podcast_download": "Tải tập này (MP3, {size}, {duration})",
+           "podcast_transcript": "Bản ghi lời", "podcast_chapters": "Các phần"},
+    "hi": {"kind.podcast": "पॉडकास्ट", "podcast_download": "एपिसोड डाउनलोड करें (MP3, {size}, {duration})",
+           "podcast_transcript": "प्रतिलेख", "podcast_chapters": "अध्याय"},
+}
+
+SCAFFOLD = Scaffold({"title": "Podcast episode"}, "The script to be read aloud, or add `audio: media/episode.mp3`.\n")
+
+PRODUCER = PodcastProducer()
+KIND = Kind("podcast", model=PodcastProduct, producer=PRODUCER, labels=LABELS, scaffold=SCAFFOLD,
+            report_colour="#2e7d32", feed_entry=PRODUCER.episode)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping, Sequence
 
 from PIL import Image, ImageDraw, PdfParser
 
@@ -39,11 +39,16 @@ from producers.media import fonts
 from producers.kinds import video
 from producers.errors import ProducerError
 from producers.files import reproducible_zip
-from producers.web.html import escape
+from producers.web.html import local_path, url_kind
 from producers.web.i18n import Labels
+from producers.web.templates import fragment
 from producers.media.images import cover_box, fit_box, open_photo
 from producers.jobs.pipeline import Job, JobResult
-from producers.kinds.base import ProductContext, ProductPage
+from producers.kinds.base import Kind, ProductContext, ProductPage
+from producers.content.loader import ALLOWED_LINKS, IMAGE_SUFFIXES, ProductRecord, check_media_path
+from producers.content.model import ProductBase, cap_message
+from producers.content.scaffold import Scaffold
+from producers.errors import Problem
 from producers.content.slidesmd import (PICTURES_STEP, Deck, Item, Slide, item_paragraphs, parse_deck, slide_name)
 from producers.media.text import Layout, Paragraph, Span, TextStyle, draw_layout, draw_text, fit_paragraphs
 
@@ -61,6 +66,66 @@ TITLE_STYLE = dict(size=76, min_size=40, bold=True, line_spacing=1.15)
 BODY_STYLE = TextStyle(size=64, min_size=28, colour=TEXT_COLOUR, line_spacing=1.25)
 NUMBER_STYLE = TextStyle(size=28, min_size=20, colour="#6b6b6b", align="right")
 LANG_TAGS = {"en": "en-US", "vi": "vi-VN", "hi": "hi-IN"}
+MAX_SLIDES = 60                          # slides per deck, the generated title slide included
+
+
+class SlidesProduct(ProductBase):
+    type: Literal["slides"]
+    video: bool = False
+    """Also render a narrated video, its speaker notes read aloud."""
+
+    def needs_body(self) -> bool:
+        return True
+
+    @classmethod
+    def session_problems(cls, records: Sequence[ProductRecord], folder: Path) -> list[Problem]:
+        """Slides that would not render: the checker reports them before any build."""
+        problems: list[Problem] = []
+        for record in records:
+            if record.kind != "slides":
+                continue
+            deck = parse_deck(record.body, record.body_line)
+            total = len(deck.slides) + 1          # slide 1 is the generated title slide
+            problems += [Problem(record.display, issue.line, f"slide {issue.slide}" if issue.slide else "(body)",
+                                 issue.message) for issue in deck.problems]
+            if total > MAX_SLIDES:
+                problems.append(Problem(record.display, record.body_line, "(body)", cap_message(
+                    "the deck has", total, MAX_SLIDES, "slides",
+                    "per deck (the title slide included): split it into two decks (a second slides product, "
+                    "like 02-slides.md, or a session of its own)")))
+            problems += _slide_media_problems(record, deck, folder)
+        return problems
+
+
+def _slide_media_problems(record: ProductRecord, deck: Deck, folder: Path) -> list[Problem]:
+    """Slide images are drawn from the session folder only; local link targets must exist in it."""
+    problems = []
+    for slide in deck.slides:
+        where = f"slide {slide.number}"
+        if slide.image is not None:
+            path, kind = slide.image.path, url_kind(slide.image.path)
+            if kind == "external":
+                problems.append(Problem(record.display, slide.image.line, where,
+                                        f"image {path!r} is on another site; a slide shows images of the session "
+                                        "folder only: save the picture into media/ and write "
+                                        "![what it shows](media/photo.jpg)"))
+            else:
+                found, message = check_media_path(folder, local_path(path))
+                if message:
+                    problems.append(Problem(record.display, slide.image.line, where, f"image {path!r}: {message}"))
+                elif found.suffix.lower() not in IMAGE_SUFFIXES:
+                    problems.append(Problem(record.display, slide.image.line, where,
+                                            f"image {path!r} is not an image; allowed: ({', '.join(IMAGE_SUFFIXES)})"))
+        for url, line in slide.links:
+            kind = url_kind(url)
+            if kind in ("local", "empty"):
+                _, message = check_media_path(folder, local_path(url))
+                if message:
+                    problems.append(Problem(record.display, line, where, f"link {url!r}: {message}"))
+            elif kind == "scheme":
+                problems.append(Problem(record.display, line, where, f"link {url!r} is not allowed; allowed: "
+                                        f"{ALLOWED_LINKS}"))
+    return problems
 
 
 # --- planning ------------------------------------------------------------------------------------
@@ -116,16 +181,14 @@ class SlidesProducer:
             if result is not None:
                 media.update(result.outputs)
         session = ctx.session.session
-        html = slideshow_html(ctx.record.product.title, f"{ctx.cell.name} · {session.date.isoformat()}",
-                              deck, labels, ctx.record.language, has_card=cards.CARD_NAME in media)
+        slideshow = slideshow_html(ctx.record.product.title, f"{ctx.cell.name} · {session.date.isoformat()}",
+                                   deck, labels, ctx.record.language, has_card=cards.CARD_NAME in media)
         warnings: list[str] = []
+        section = None
         if ctx.record.product.video:
             section, video_media, warnings = video.slides_video_page(ctx, results, labels)
-            html += "\n" + section
             media.update(video_media)
-        summary = ctx.record.product.summary
-        if summary:
-            html = f'<p class="c35-lead">{escape(summary)}</p>\n' + html
+        html = fragment(PAGE, summary=ctx.record.product.summary, slideshow=slideshow, video=section)
         return ProductPage(html=html, media=media, warnings=tuple(warnings),
                            card=cards.CARD_NAME if cards.CARD_NAME in media else None)
 
@@ -586,41 +649,28 @@ def _script_runs(text: str) -> list[tuple[str, fonts.Script]]:
 
 # --- the page --------------------------------------------------------------------------------------
 
-def _spans_html(spans: tuple[Span, ...]) -> str:
-    out = []
-    for span in spans:
-        piece = escape(span.text)
-        if span.italic:
-            piece = f"<em>{piece}</em>"
-        if span.bold:
-            piece = f"<strong>{piece}</strong>"
-        out.append(piece)
-    return "".join(out)
-
-
-def _items_html(items: list[Item]) -> str:
-    """Paragraphs and two-level lists as plain HTML: the slide's text for screen readers."""
-    out: list[str] = []
+def _item_steps(items: list[Item]) -> list[tuple[str, tuple[Span, ...]]]:
+    """Paragraphs and two-level lists as the steps of plain HTML (the slide's text for screen
+    readers): "open" a list, "close" one, a "p"aragraph, the "next" item, or the item's "text"."""
+    steps: list[tuple[str, tuple[Span, ...]]] = []
     open_levels = 0
     for item in items:
         level = -1 if item.level is None else item.level
         while open_levels > level + 1:
-            out.append("</li></ul>")
+            steps.append(("close", ()))
             open_levels -= 1
         if level < 0:
-            out.append(f"<p>{_spans_html(item.spans)}</p>")
+            steps.append(("p", item.spans))
             continue
         if open_levels == level + 1:
-            out.append(f"</li><li>{_spans_html(item.spans)}")
+            steps.append(("next", item.spans))
         else:
             while open_levels < level + 1:
-                out.append("<ul><li>")
+                steps.append(("open", ()))
                 open_levels += 1
-            out.append(_spans_html(item.spans))
-    while open_levels:
-        out.append("</li></ul>")
-        open_levels -= 1
-    return "".join(out)
+            steps.append(("text", item.spans))
+    steps += [("close", ())] * open_levels
+    return steps
 
 
 def slideshow_html(title: str, subtitle: str, deck: Deck, labels: Labels, language: str,
@@ -628,47 +678,85 @@ def slideshow_html(title: str, subtitle: str, deck: Deck, labels: Labels, langua
     """The slideshow fragment. Works without script (every slide shown in order); slideshow.js
     turns it into one-slide-at-a-time with keys, swipe, full screen and a notes toggle."""
     total = len(deck.slides) + 1
-    slide_word = labels("slides.slide")
-    parts = [f'<div class="c35-slideshow" data-c35-slideshow data-total="{total}" lang="{escape(language)}" '
-             f'role="region" aria-roledescription="{escape(labels("slides.slideshow"))}" '
-             f'aria-label="{escape(title)}" tabindex="0">',
-             '<div class="c35-slideshow__stage">']
-    entries = [(1, title, f"<p>{escape(subtitle)}</p>", "", None)]
+    entries = [{"number": 1, "title": title, "subtitle": subtitle, "steps": [], "image_alt": "", "notes": None}]
     for slide in deck.slides:
-        body = _items_html(slide.items)
-        if slide.image is not None:
-            body += f"<p>{escape(labels('slides.image'))}: {escape(slide.image.alt)}</p>" if slide.image.alt else ""
-        entries.append((slide.number, slide.title, body, slide.notes, slide))
-    for number, slide_title, body, notes, _ in entries:
-        label = f"{slide_word} {number} / {total}" + (f": {slide_title}" if slide_title else "")
-        current = ' aria-current="true"' if number == 1 else ""
-        parts.append(f'<section class="c35-slide" data-slide="{number}" aria-label="{escape(label)}"{current}>')
-        # The picture carries a short alt; the full text follows as real text (hidden visually).
-        parts.append(f'<img class="c35-slide__image" src="{slide_name(number)}" width="{WIDTH}" height="{HEIGHT}" '
-                     f'alt="{escape(label)}" loading="{"eager" if number == 1 else "lazy"}" decoding="async">')
-        heading = f"<h3>{escape(slide_title)}</h3>" if slide_title else ""
-        parts.append(f'<div class="c35-slide__text c35-visually-hidden">{heading}{body}</div>')
-        if notes:
-            notes_html = "".join(f"<p>{escape(line)}</p>" for line in notes.split("\n") if line.strip())
-            parts.append(f'<aside class="c35-slide__notes" aria-label="{escape(labels("slides.notes"))}">'
-                         f'<h4>{escape(labels("slides.notes"))}</h4>{notes_html}</aside>')
-        parts.append("</section>")
-    parts.append("</div>")
-    parts.append(
-        '<div class="c35-slideshow__controls" hidden>'
-        f'<button type="button" class="c35-slideshow__prev" data-c35-prev aria-label="{escape(labels("previous"))}">'
-        '<span aria-hidden="true">&#8249;</span></button>'
-        f'<span class="c35-slideshow__counter" data-c35-counter aria-live="polite">1 / {total}</span>'
-        f'<button type="button" class="c35-slideshow__next" data-c35-next aria-label="{escape(labels("next"))}">'
-        '<span aria-hidden="true">&#8250;</span></button>'
-        f'<button type="button" class="c35-slideshow__notes-toggle" data-c35-notes aria-pressed="false">'
-        f'{escape(labels("slides.notes"))}</button>'
-        f'<button type="button" class="c35-slideshow__fullscreen" data-c35-fullscreen>'
-        f'{escape(labels("slides.fullscreen"))}</button>'
-        '</div>')
-    parts.append(
-        '<p class="c35-slideshow__downloads">'
-        f'<a href="deck.pdf" download>{escape(labels("slides.download_pdf"))}</a> · '
-        f'<a href="deck.pptx" download>{escape(labels("slides.download_pptx"))}</a></p>')
-    parts.append("</div>")
-    return "\n".join(parts)
+        entries.append({"number": slide.number, "title": slide.title, "subtitle": None,
+                        "steps": _item_steps(slide.items), "image_alt": slide.image.alt if slide.image else "",
+                        "notes": [line for line in slide.notes.split("\n") if line.strip()] if slide.notes else None})
+    for entry in entries:
+        entry["label"] = (f"{labels('slides.slide')} {entry['number']} / {total}"
+                          + (f": {entry['title']}" if entry["title"] else ""))
+        entry["image"] = slide_name(entry["number"])
+    return fragment(SLIDESHOW, labels=labels, title=title, language=language, total=total, entries=entries,
+                    width=WIDTH, height=HEIGHT)
+
+
+# The summary, the slideshow, and the narrated video when the deck asks for one.
+PAGE = """\
+{% if summary %}
+<p class="c35-lead">{{ summary }}</p>
+{% endif %}
+{{ slideshow }}{% if video %}{{ "\\n" }}{{ video }}{% endif %}"""
+
+# Every slide as a picture with a short alt, its full text following as real text (hidden
+# visually), and its speaker notes; then the controls slideshow.js shows, and the downloads.
+SLIDESHOW = """\
+{% macro spans(list) %}{% for span in list %}{% if span.bold %}<strong>{% endif %}{% if span.italic %}<em>{% endif %}{#- -#}
+{{ span.text }}{% if span.italic %}</em>{% endif %}{% if span.bold %}</strong>{% endif %}{% endfor %}{% endmacro %}
+<div class="c35-slideshow" data-c35-slideshow data-total="{{ total }}" lang="{{ language }}" {#- -#}
+{{ " " }}role="region" aria-roledescription="{{ labels("slides.slideshow") }}" aria-label="{{ title }}" tabindex="0">
+<div class="c35-slideshow__stage">
+{% for slide in entries %}
+<section class="c35-slide" data-slide="{{ slide.number }}" aria-label="{{ slide.label }}"{#- -#}
+{% if slide.number == 1 %} aria-current="true"{% endif %}>
+<img class="c35-slide__image" src="{{ slide.image }}" width="{{ width }}" height="{{ height }}" {#- -#}
+{{ " " }}alt="{{ slide.label }}" loading="{{ "eager" if slide.number == 1 else "lazy" }}" decoding="async">
+<div class="c35-slide__text c35-visually-hidden">{% if slide.title %}<h3>{{ slide.title }}</h3>{% endif %}{#- -#}
+{% if slide.subtitle is not none %}<p>{{ slide.subtitle }}</p>{% endif %}{#- -#}
+{% for step, content in slide.steps %}{#- -#}
+{% if step == "open" %}<ul><li>{% elif step == "close" %}</li></ul>{% elif step == "p" %}<p>{{ spans(content) }}</p>{#- -#}
+{% elif step == "next" %}</li><li>{{ spans(content) }}{% else %}{{ spans(content) }}{% endif %}{#- -#}
+{% endfor %}{#- -#}
+{% if slide.image_alt %}<p>{{ labels("slides.image") }}: {{ slide.image_alt }}</p>{% endif %}</div>
+{% if slide.notes is not none %}
+<aside class="c35-slide__notes" aria-label="{{ labels("slides.notes") }}"><h4>{{ labels("slides.notes") }}</h4>{#- -#}
+{% for line in slide.notes %}<p>{{ line }}</p>{% endfor %}</aside>
+{% endif %}
+</section>
+{% endfor %}
+</div>
+<div class="c35-slideshow__controls" hidden>{#- -#}
+<button type="button" class="c35-slideshow__prev" data-c35-prev aria-label="{{ labels("previous") }}">{#- -#}
+<span aria-hidden="true">&#8249;</span></button>{#- -#}
+<span class="c35-slideshow__counter" data-c35-counter aria-live="polite">1 / {{ total }}</span>{#- -#}
+<button type="button" class="c35-slideshow__next" data-c35-next aria-label="{{ labels("next") }}">{#- -#}
+<span aria-hidden="true">&#8250;</span></button>{#- -#}
+<button type="button" class="c35-slideshow__notes-toggle" data-c35-notes aria-pressed="false">{#- -#}
+{{ labels("slides.notes") }}</button>{#- -#}
+<button type="button" class="c35-slideshow__fullscreen" data-c35-fullscreen>{{ labels("slides.fullscreen") }}</button>{#- -#}
+</div>
+<p class="c35-slideshow__downloads"><a href="deck.pdf" download>{{ labels("slides.download_pdf") }}</a> · {#- -#}
+{{ " " }}<a href="deck.pptx" download>{{ labels("slides.download_pptx") }}</a></p>
+</div>"""
+
+LABELS = {
+    "en": {"kind.slides": "Slides", "slides.slide": "Slide", "slides.slideshow": "slideshow",
+           "slides.notes": "Speaker notes", "slides.fullscreen": "Full screen",
+           "slides.download_pdf": "Download PDF", "slides.download_pptx": "Download PowerPoint (editable)",
+           "slides.image": "Image"},
+    "vi": {"kind.slides": "Bài trình chiếu", "slides.slide": "Trang", "slides.slideshow": "trình chiếu",
+           "slides.notes": "Ghi chú của người trình bày", "slides.fullscreen": "Toàn màn hình",
+           "slides.download_pdf": "Tải về PDF", "slides.download_pptx": "Tải về PowerPoint (sửa được)",
+           "slides.image": "Hình ảnh"},
+    "hi": {"kind.slides": "स्लाइड", "slides.slide": "स्लाइड", "slides.slideshow": "स्लाइड शो",
+           "slides.notes": "वक्ता के नोट्स", "slides.fullscreen": "पूर्ण स्क्रीन",
+           "slides.download_pdf": "PDF डाउनलोड करें",
+           "slides.download_pptx": "PowerPoint डाउनलोड करें (संपादन योग्य)", "slides.image": "चित्र"},
+}
+
+SCAFFOLD = Scaffold({"title": "Slides"},
+                    "# First slide\n\n- A point\n  - A detail\n\nNote: what the speaker says here.\n\n---\n\n"
+                    "# Second slide\n\n- **Bold** and *italic* words\n")
+
+KIND = Kind("slides", model=SlidesProduct, producer=SlidesProducer(), labels=LABELS, scaffold=SCAFFOLD,
+            report_colour="#1565c0")

@@ -15,15 +15,19 @@ import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, ClassVar, Literal, Mapping
 
 import nh3
+from pydantic import Field
 
 from producers.media import images
-from producers.web.html import escape, markdown_to_html
+from producers.web.html import markdown_to_html
 from producers.web.i18n import Labels
+from producers.web.templates import fragment
 from producers.jobs.pipeline import Job, JobResult
-from producers.kinds.base import ProductContext, ProductPage
+from producers.kinds.base import Kind, ProductContext, ProductPage
+from producers.content.model import Image as ImageField, Platform, ProductBase, text
+from producers.content.scaffold import Scaffold
 from producers.kinds.sharing import credit_text, draw_share_card, format_date
 from producers.media.text import clusters
 
@@ -31,6 +35,15 @@ SQUARE_NAME = "square.jpg"
 CARD_NAME = "card.png"
 IMAGE_STEM = "image"
 IMAGE_SIZES = (("", images.WEB_LONG_EDGE),)
+
+
+class SocialPostProduct(ProductBase):
+    type: Literal["social-post"]
+    hashtags: Annotated[list[text(pattern=r"^#?[\w]+$", max_length=60)], Field(max_length=30)] = []
+    image: ImageField | None = None
+    platforms: Annotated[list[Platform], Field(min_length=1)] = ["facebook", "zalo", "x", "telegram"]
+
+    BODY_IMAGES: ClassVar[str | None] = "not shown"
 
 # Limits, each from the platform's own documentation:
 # - X: 280 "weighted" characters, counted by twitter-text's parse_tweet (config v3): NFC first; a
@@ -237,41 +250,63 @@ class SocialPostProducer:
         result = results[ctx.job_name("images")]
         media = dict(result.outputs)
         warnings = []
-        sections = []
+        posts = []
         for item in self.texts(ctx):
             name = PLATFORMS[item.platform]["name"]
             if item.cut:
                 warnings.append(f"{name}: the post is {item.original_length:,} characters by {name}'s count, over "
                                 f"its limit of {item.limit:,}; the {name} text was cut to {item.length:,} "
                                 f"(the session link is kept)")
-            box = f"c35-post-{item.platform}"
-            rows = min(14, max(4, item.text.count("\n") + len(item.text) // 60 + 1))
-            sections.append(
-                f'<section class="c35-social__platform" data-platform="{item.platform}">'
-                f'<h2 id="{box}-title">{escape(name)}</h2>'
-                f'<p class="c35-social__count">{escape(labels("chars_of", n=f"{item.length:,}", limit=f"{item.limit:,}"))}'
-                f'{" ✂" if item.cut else ""}</p>'
-                f'<textarea id="{box}" class="c35-social__text" readonly rows="{rows}" '
-                f'aria-labelledby="{box}-title">{escape(item.text)}</textarea>'
-                f'<p><button type="button" class="md-button c35-copy" data-c35-copy="{box}" '
-                f'data-copied="{escape(labels("copied"))}">{escape(labels("copy_text"))}</button></p></section>')
-        parts = []
-        if product.summary:
-            parts.append(f'<p class="c35-lead">{escape(product.summary)}</p>')
-        if product.image and f"{IMAGE_STEM}.jpg" in media:
-            credit = (f'<figcaption>{escape(credit_text(labels("photo_credit"), product.image.credit))}</figcaption>'
-                      if product.image.credit else "")
-            parts.append(f'<figure class="c35-social__image"><picture>'
-                         f'<source type="image/webp" srcset="{IMAGE_STEM}.webp">'
-                         f'<img src="{IMAGE_STEM}.jpg" alt="{escape(product.image.alt)}" loading="lazy"></picture>'
-                         f'{credit}</figure>')
-        parts.append('<div class="c35-social">' + "".join(sections) + "</div>")
-        parts.append(
-            f'<h2>{escape(labels("share_images"))}</h2><div class="c35-social__cards">'
-            f'<figure><a href="{SQUARE_NAME}" download><img src="{SQUARE_NAME}" width="1080" height="1080" '
-            f'alt="{escape(product.title)}" loading="lazy"></a><figcaption>{escape(labels("square_image"))}'
-            f'</figcaption></figure>'
-            f'<figure><a href="{CARD_NAME}" download><img src="{CARD_NAME}" width="1200" height="630" '
-            f'alt="{escape(product.title)}" loading="lazy"></a><figcaption>{escape(labels("wide_image"))}'
-            f'</figcaption></figure></div>')
-        return ProductPage(html="\n".join(parts), media=media, warnings=tuple(warnings), card=CARD_NAME)
+            posts.append({"platform": item.platform, "name": name, "box": f"c35-post-{item.platform}",
+                          "rows": min(14, max(4, item.text.count("\n") + len(item.text) // 60 + 1)),
+                          "count": labels("chars_of", n=f"{item.length:,}", limit=f"{item.limit:,}"),
+                          "cut": item.cut, "text": item.text})
+        image = product.image if product.image and f"{IMAGE_STEM}.jpg" in media else None
+        html = fragment(PAGE, labels=labels, product=product, posts=posts, image=image, image_stem=IMAGE_STEM,
+                        credit=credit_text(labels("photo_credit"), image.credit) if image and image.credit else "",
+                        square=SQUARE_NAME, card=CARD_NAME)
+        return ProductPage(html=html, media=media, warnings=tuple(warnings), card=CARD_NAME)
+
+
+# The summary, the post's image, one copyable text per platform, then the share images.
+PAGE = """\
+{% if product.summary %}
+<p class="c35-lead">{{ product.summary }}</p>
+{% endif %}
+{% if image %}
+<figure class="c35-social__image"><picture><source type="image/webp" srcset="{{ image_stem }}.webp">{#- -#}
+<img src="{{ image_stem }}.jpg" alt="{{ image.alt }}" loading="lazy"></picture>{#- -#}
+{% if credit %}<figcaption>{{ credit }}</figcaption>{% endif %}</figure>
+{% endif %}
+<div class="c35-social">{% for post in posts %}{#- -#}
+<section class="c35-social__platform" data-platform="{{ post.platform }}">{#- -#}
+<h2 id="{{ post.box }}-title">{{ post.name }}</h2>{#- -#}
+<p class="c35-social__count">{{ post.count }}{% if post.cut %} ✂{% endif %}</p>{#- -#}
+<textarea id="{{ post.box }}" class="c35-social__text" readonly rows="{{ post.rows }}" {#- -#}
+{{ " " }}aria-labelledby="{{ post.box }}-title">{{ post.text }}</textarea>{#- -#}
+<p><button type="button" class="md-button c35-copy" data-c35-copy="{{ post.box }}" {#- -#}
+{{ " " }}data-copied="{{ labels("copied") }}">{{ labels("copy_text") }}</button></p></section>{#- -#}
+{% endfor %}</div>
+<h2>{{ labels("share_images") }}</h2><div class="c35-social__cards">{#- -#}
+<figure><a href="{{ square }}" download><img src="{{ square }}" width="1080" height="1080" {#- -#}
+{{ " " }}alt="{{ product.title }}" loading="lazy"></a><figcaption>{{ labels("square_image") }}</figcaption></figure>{#- -#}
+<figure><a href="{{ card }}" download><img src="{{ card }}" width="1200" height="630" {#- -#}
+{{ " " }}alt="{{ product.title }}" loading="lazy"></a><figcaption>{{ labels("wide_image") }}</figcaption></figure></div>"""
+
+LABELS = {
+    "en": {"kind.social-post": "Social post", "copy_text": "Copy text", "copied": "Copied",
+           "chars_of": "{n} of {limit} characters", "share_images": "Share images",
+           "square_image": "Square image (1080×1080)", "wide_image": "Wide image (1200×630)"},
+    "vi": {"kind.social-post": "Bài đăng mạng xã hội", "copy_text": "Sao chép nội dung", "copied": "Đã sao chép",
+           "chars_of": "{n}/{limit} ký tự", "share_images": "Ảnh để chia sẻ",
+           "square_image": "Ảnh vuông (1080×1080)", "wide_image": "Ảnh ngang (1200×630)"},
+    "hi": {"kind.social-post": "सोशल पोस्ट", "copy_text": "टेक्स्ट कॉपी करें", "copied": "कॉपी हो गया",
+           "chars_of": "{limit} में से {n} अक्षर", "share_images": "साझा करने के लिए चित्र",
+           "square_image": "वर्गाकार चित्र (1080×1080)", "wide_image": "चौड़ा चित्र (1200×630)"},
+}
+
+SCAFFOLD = Scaffold({"title": "Social post", "hashtags": ["#cell35"], "platforms": ["facebook", "zalo", "x", "telegram"]},
+                    "A short post for social networks.\n")
+
+KIND = Kind("social-post", model=SocialPostProduct, producer=SocialPostProducer(), labels=LABELS,
+            scaffold=SCAFFOLD, report_colour="#00838f")

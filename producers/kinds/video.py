@@ -19,20 +19,24 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Annotated, Any, Callable, Literal, Mapping, Sequence
 
 from PIL import Image
+from pydantic import Field, field_validator, model_validator
 
 from producers.media import audio, speech, video
 from producers.kinds import cards
 from producers.media.captions import Cue, write_srt, write_webvtt
 from producers.errors import ProducerError
-from producers.web.html import escape
 from producers.web.i18n import Labels
+from producers.web.templates import fragment
 from producers.media.images import open_photo
-from producers.content.model import MAX_SCENE_SECONDS, VideoProduct
 from producers.jobs.pipeline import Job, JobResult
-from producers.kinds.base import ProductContext, ProductPage
+from producers.kinds.base import Kind, ProductContext, ProductPage
+from producers.content.loader import ProductRecord
+from producers.content.model import Line, MediaPath, ProductBase, Strict, cap_message, text
+from producers.content.scaffold import Scaffold
+from producers.errors import Problem
 from producers.content.slidesmd import PICTURES_STEP, parse_deck, slide_name
 
 TITLE_SECONDS = 3.0
@@ -41,8 +45,103 @@ NARRATION_LEAD = 0.4           # silence before a scene's narration starts (the 
 NARRATION_TAIL = 0.6           # and after it ends, before the next scene
 MIN_SCENE_SECONDS = 0.5       # shorter is a flash nobody can read (and every scene needs whole frames)
 SLIDE_SECONDS = 4.0            # a slide without speaker notes, in a slides video
-MAX_VIDEO_SECONDS = 15 * 60    # a cell's short video; longer is a mistake (or a lecture: use a podcast)
 MAX_SLIDE_VIDEO_SECONDS = 45 * 60
+MAX_SCENES = 60                # scenes per video
+MAX_VIDEO_SECONDS = 15 * 60    # a cell's short video; longer is a mistake (or a lecture: use a podcast)
+MAX_SCENE_SECONDS = 120.0      # one scene's declared duration
+
+
+class NarrationSpan(Strict):
+    file: MediaPath
+    start: Annotated[float, Field(ge=0)]
+    end: Annotated[float, Field(gt=0)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "NarrationSpan":
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+
+class Scene(Strict):
+    image: MediaPath | None = None
+    slide: text(pattern=r"^[a-z0-9-]+#[0-9]+$") | None = None
+    """``<slides product file stem>#<slide number>``, e.g. ``01-slides#3``."""
+    title: Line | None = None
+    caption: text(max_length=300) = ""
+    narration: text(max_length=2000) = ""
+    narration_audio: NarrationSpan | None = None
+    duration: Annotated[float, Field(gt=0, le=MAX_SCENE_SECONDS)] | None = None
+
+    @model_validator(mode="after")
+    def _one_visual(self) -> "Scene":
+        visuals = [name for name in ("image", "slide", "title") if getattr(self, name)]
+        if len(visuals) != 1:
+            found = ", ".join(visuals) if visuals else "none"
+            raise ValueError(f"a scene needs exactly one visual of (image, slide, title); found: {found}")
+        if self.narration and self.narration_audio:
+            raise ValueError("a scene has either narration text or narration_audio, not both")
+        if not (self.duration or self.narration or self.narration_audio):
+            raise ValueError("a scene without narration needs a duration (seconds)")
+        return self
+
+    @property
+    def declared_seconds(self) -> float:
+        """What the front matter itself says the scene lasts (narration text is timed when spoken)."""
+        if self.duration:
+            return self.duration
+        if self.narration_audio:
+            return self.narration_audio.end - self.narration_audio.start
+        return 0.0
+
+
+class VideoProduct(ProductBase):
+    type: Literal["video"]
+    scenes: Annotated[list[Scene], Field(min_length=1)]
+    music: MediaPath | None = None
+    shapes: Annotated[list[Literal["16:9", "9:16"]], Field(min_length=1)] = ["16:9", "9:16"]
+    resolution: Literal["720p", "1080p"] = "720p"
+
+    @field_validator("scenes")
+    @classmethod
+    def _scene_cap(cls, scenes: list[Scene]) -> list[Scene]:
+        if len(scenes) > MAX_SCENES:
+            raise ValueError(cap_message("the video has", len(scenes), MAX_SCENES, "scenes",
+                                         "per video: split it into two videos (a second video product, "
+                                         "like 02-video.md, or a session of its own)"))
+        seconds = sum(scene.declared_seconds for scene in scenes)
+        if seconds > MAX_VIDEO_SECONDS:
+            raise ValueError(cap_message("the scenes' durations and narration recordings add up to",
+                                         round(seconds), MAX_VIDEO_SECONDS, "seconds",
+                                         f"({MAX_VIDEO_SECONDS // 60} minutes) per video: split it into two "
+                                         "videos (a second video product, like 02-video.md), or make a podcast "
+                                         "of a longer talk"))
+        return scenes
+
+    @classmethod
+    def session_problems(cls, records: Sequence[ProductRecord], folder: Path) -> list[Problem]:
+        """Scenes pointing at a slide that does not exist in the session's decks."""
+        decks = {r.stem: len(parse_deck(r.body, r.body_line).slides) + 1     # 1 is the generated title slide
+                 for r in records if r.kind == "slides"}
+        problems: list[Problem] = []
+        for record in records:
+            if record.kind != "video":
+                continue
+            for index, scene in enumerate(record.product.scenes):
+                if not scene.slide:
+                    continue
+                stem, _, number = scene.slide.partition("#")
+                line = record.line_of("scenes", index, "slide")
+                field_name = f"scenes[{index + 1}].slide"
+                if stem not in decks:
+                    problems.append(Problem(record.display, line, field_name,
+                                            f"no slides product {stem!r} in this session; slides products here: "
+                                            f"({', '.join(sorted(decks)) or 'none'})"))
+                elif not 1 <= int(number) <= decks[stem]:
+                    problems.append(Problem(record.display, line, field_name,
+                                            f"{stem} has slides 1 to {decks[stem]} (1 is the title slide), "
+                                            f"received: {int(number)}"))
+        return problems
 VTT_NAME, SRT_NAME = "captions.vtt", "captions.srt"
 LANGUAGE_NAMES = {"en": "English", "vi": "Tiếng Việt", "hi": "हिन्दी"}
 
@@ -186,10 +285,8 @@ class VideoProducer:
 
     def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:
         product: VideoProduct = ctx.record.product
-        html, media, warnings = video_section(ctx, results, labels, product.shapes, product.resolution)
-        summary = ctx.record.product.summary
-        if summary:
-            html = f'<p class="c35-lead">{escape(summary)}</p>\n' + html
+        section, media, warnings = video_section(ctx, results, labels, product.shapes, product.resolution)
+        html = fragment(PAGE, summary=product.summary, section=section)
         card = results.get(ctx.job_name("card"))
         if card is not None and card.status != "failed":
             media.update(card.outputs)
@@ -261,27 +358,31 @@ def page_html(language: str, main_shape: str, files: Sequence[tuple[str, Path]],
               resolution: str = "720p") -> str:
     """``<video>`` with poster and captions track, then download links for every shape."""
     width, height = video.SIZES[(main_shape, resolution)]
-    main = video_name(main_shape)
-    track_label = LANGUAGE_NAMES.get(language, language)
-    parts = [
-        '<figure class="c35-video">',
-        f'<video controls preload="metadata" playsinline poster="{escape(poster_name(main_shape))}" '
-        f'width="{width}" height="{height}" style="max-width:100%;height:auto">',
-        f'<source src="{escape(main)}" type="video/mp4">',
-        f'<track kind="captions" srclang="{escape(language)}" label="{escape(track_label)}" '
-        f'src="{VTT_NAME}" default>',
-        "</video>",
-        "</figure>",
-    ]
-    links = []
-    for shape_name, path in files:
-        w, h = video.SIZES[(shape_name, resolution)]
-        links.append(f'<a href="{escape(video_name(shape_name))}" download>MP4 {escape(shape_name)} '
-                     f'({w}×{h}, {_megabytes(path)})</a>')
-    links.append(f'<a href="{SRT_NAME}" download>SRT</a>')
-    links.append(f'<a href="{VTT_NAME}" download>WebVTT</a>')
-    parts.append(f'<p class="c35-downloads">{escape(labels("download"))}: ' + " · ".join(links) + "</p>")
-    return "\n".join(parts)
+    downloads = [{"name": video_name(shape_name), "shape": shape_name, "size": video.SIZES[(shape_name, resolution)],
+                  "megabytes": _megabytes(path)} for shape_name, path in files]
+    return fragment(SECTION, labels=labels, language=language, track_label=LANGUAGE_NAMES.get(language, language),
+                    poster=poster_name(main_shape), main=video_name(main_shape), width=width, height=height,
+                    downloads=downloads, vtt=VTT_NAME, srt=SRT_NAME)
+
+
+PAGE = """\
+{% if summary %}
+<p class="c35-lead">{{ summary }}</p>
+{% endif %}
+{{ section }}"""
+
+SECTION = """\
+<figure class="c35-video">
+<video controls preload="metadata" playsinline poster="{{ poster }}" width="{{ width }}" height="{{ height }}" {#- -#}
+{{ " " }}style="max-width:100%;height:auto">
+<source src="{{ main }}" type="video/mp4">
+<track kind="captions" srclang="{{ language }}" label="{{ track_label }}" src="{{ vtt }}" default>
+</video>
+</figure>
+<p class="c35-downloads">{{ labels("download") }}: {#- -#}
+{% for file in downloads %}{{ " " if loop.first else " · " }}<a href="{{ file.name }}" download>{#- -#}
+MP4 {{ file.shape }} ({{ file.size[0] }}×{{ file.size[1] }}, {{ file.megabytes }})</a>{% endfor %}{#- -#}
+{{ " · " if downloads else " " }}<a href="{{ srt }}" download>SRT</a> · <a href="{{ vtt }}" download>WebVTT</a></p>"""
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -528,3 +629,15 @@ def render_video(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Pa
         poster = first.image if isinstance(first, video.StillClip) else first.still(0.0)
         video.save_jpeg(poster, out_dir / poster_name(frame.name))
     return warnings
+
+
+LABELS = {
+    "en": {"kind.video": "Video"},
+    "vi": {"kind.video": "Video"},
+    "hi": {"kind.video": "वीडियो"},
+}
+
+SCAFFOLD = Scaffold({"title": "Video", "scenes": [{"title": "Title card", "caption": "A caption", "duration": 4}]})
+
+KIND = Kind("video", model=VideoProduct, producer=VideoProducer(), labels=LABELS, scaffold=SCAFFOLD,
+            report_colour="#ef6c00")

@@ -1,4 +1,8 @@
-"""The generator's own words, in every site language (en, vi, hi)."""
+"""The generator's own words, in every site language (en, vi, hi).
+
+Site-wide words only: each product kind declares its own (its name, ``kind.<name>``, and its
+page's words) in its module, and whoever makes the ``Labels`` adds them
+(``producers.kinds.base.labels_for``). This layer never names a kind."""
 
 from __future__ import annotations
 
@@ -15,17 +19,11 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "no_sessions": "No sessions yet.", "page_n": "Page {n} of {total}", "next": "Next", "previous": "Previous",
         "all_quarters": "All quarters", "more": "More", "download": "Download", "session": "Session",
         "group.build": "Protecting the foundation", "group.fight": "Countering false and harmful information",
-        "kind.slides": "Slides", "kind.article": "Article", "kind.social-post": "Social post",
-        "kind.video": "Video", "kind.podcast": "Podcast", "kind.photo-series": "Photo series",
         "status.draft": "Draft", "status.submitted": "Submitted", "status.approved": "Approved",
         "status.published": "Published", "status.rejected": "Rejected",
         "preview_notice": "Preview build: every session is shown, whatever its status.",
         "photo_credit": "Photo", "sessions_count": "{n} sessions",
-        "slides.slide": "Slide", "slides.slideshow": "slideshow", "slides.notes": "Speaker notes",
-        "slides.fullscreen": "Full screen", "slides.download_pdf": "Download PDF",
-        "slides.download_pptx": "Download PowerPoint (editable)", "slides.image": "Image",
-        "podcast_download": "Download the episode (MP3, {size}, {duration})", "podcast_transcript": "Transcript",
-        "podcast_chapters": "Chapters", "podcast_subscribe": "Subscribe to the podcast",
+        "podcast": "Podcast", "podcast_subscribe": "Subscribe to the podcast",
         "podcast_subscribe_intro": "Follow our podcast in any podcast app: new episodes arrive by themselves.",
         "podcast_subscribe_step1": "Copy the address of a feed below (press and hold it on a phone).",
         "podcast_subscribe_step2": "In your podcast app, find “Add podcast by URL” (AntennaPod: + then “Add podcast by URL”; Apple Podcasts: Library, then “Follow a show by URL”).",
@@ -35,11 +33,6 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "search": "Search", "search_placeholder": "Search sessions and products",
         "search_none": "Nothing found. Check the spelling, or try fewer words.", "search_more": "More results",
         "search_count": "{n} pages found", "report": "Report",
-        "captioned_image": "Captioned image", "download_zip": "Download all captioned photos (zip)",
-        "contact_sheet": "Contact sheet", "close": "Close", "photo_n": "Photo {n} of {total}",
-        "copy_text": "Copy text", "copied": "Copied", "chars_of": "{n} of {limit} characters",
-        "share_images": "Share images", "square_image": "Square image (1080×1080)",
-        "wide_image": "Wide image (1200×630)",
     },
     "vi": {
         "home": "Trang chủ", "latest_sessions": "Sinh hoạt mới nhất", "sessions": "Buổi sinh hoạt",
@@ -52,17 +45,11 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "previous": "Trước", "all_quarters": "Tất cả các quý", "more": "Xem thêm", "download": "Tải về",
         "session": "Buổi sinh hoạt",
         "group.build": "Bảo vệ nền tảng tư tưởng", "group.fight": "Đấu tranh phản bác thông tin sai trái, độc hại",
-        "kind.slides": "Bài trình chiếu", "kind.article": "Bài viết", "kind.social-post": "Bài đăng mạng xã hội",
-        "kind.video": "Video", "kind.podcast": "Podcast", "kind.photo-series": "Phóng sự ảnh",
         "status.draft": "Bản nháp", "status.submitted": "Đã gửi", "status.approved": "Đã duyệt",
         "status.published": "Đã đăng", "status.rejected": "Bị từ chối",
         "preview_notice": "Bản xem trước: hiển thị mọi buổi sinh hoạt, ở mọi trạng thái.",
         "photo_credit": "Ảnh", "sessions_count": "{n} buổi sinh hoạt",
-        "slides.slide": "Trang", "slides.slideshow": "trình chiếu", "slides.notes": "Ghi chú của người trình bày",
-        "slides.fullscreen": "Toàn màn hình", "slides.download_pdf": "Tải về PDF",
-        "slides.download_pptx": "Tải về PowerPoint (sửa được)", "slides.image": "Hình ảnh",
-        "podcast_download": "Tải tập này (MP3, {size}, {duration})", "podcast_transcript": "Bản ghi lời",
-        "podcast_chapters": "Các phần", "podcast_subscribe": "Theo dõi podcast",
+        "podcast": "Podcast", "podcast_subscribe": "Theo dõi podcast",
         "podcast_subscribe_intro": "Theo dõi podcast của chúng tôi trên bất kỳ ứng dụng podcast nào: tập mới sẽ tự về máy.",
         "podcast_subscribe_step1": "Sao chép địa chỉ một nguồn tin bên dưới (trên điện thoại: chạm và giữ).",
         "podcast_subscribe_step2": "Trong ứng dụng podcast, chọn “Thêm podcast bằng URL” (AntennaPod: dấu + rồi “Thêm podcast bằng URL”; Apple Podcasts: Thư viện, rồi “Theo dõi chương trình bằng URL”).",
@@ -72,11 +59,6 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "search": "Tìm kiếm", "search_placeholder": "Tìm buổi sinh hoạt và sản phẩm",
         "search_none": "Không tìm thấy. Hãy kiểm tra chính tả, hoặc thử ít từ hơn.", "search_more": "Thêm kết quả",
         "search_count": "Tìm thấy {n} trang", "report": "Báo cáo",
-        "captioned_image": "Ảnh kèm chú thích", "download_zip": "Tải tất cả ảnh kèm chú thích (zip)",
-        "contact_sheet": "Bảng ảnh thu nhỏ", "close": "Đóng", "photo_n": "Ảnh {n}/{total}",
-        "copy_text": "Sao chép nội dung", "copied": "Đã sao chép", "chars_of": "{n}/{limit} ký tự",
-        "share_images": "Ảnh để chia sẻ", "square_image": "Ảnh vuông (1080×1080)",
-        "wide_image": "Ảnh ngang (1200×630)",
     },
     "hi": {
         "home": "मुखपृष्ठ", "latest_sessions": "नवीनतम सत्र", "sessions": "सत्र", "cells": "इकाइयाँ",
@@ -89,17 +71,11 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "previous": "पिछला", "all_quarters": "सभी तिमाहियाँ", "more": "और देखें", "download": "डाउनलोड",
         "session": "सत्र",
         "group.build": "नींव की रक्षा", "group.fight": "झूठी और हानिकारक जानकारी का खंडन",
-        "kind.slides": "स्लाइड", "kind.article": "लेख", "kind.social-post": "सोशल पोस्ट",
-        "kind.video": "वीडियो", "kind.podcast": "पॉडकास्ट", "kind.photo-series": "फ़ोटो शृंखला",
         "status.draft": "मसौदा", "status.submitted": "जमा", "status.approved": "स्वीकृत",
         "status.published": "प्रकाशित", "status.rejected": "अस्वीकृत",
         "preview_notice": "पूर्वावलोकन: हर सत्र दिखाया गया है, उसकी स्थिति चाहे जो हो।",
         "photo_credit": "फ़ोटो", "sessions_count": "{n} सत्र",
-        "slides.slide": "स्लाइड", "slides.slideshow": "स्लाइड शो", "slides.notes": "वक्ता के नोट्स",
-        "slides.fullscreen": "पूर्ण स्क्रीन", "slides.download_pdf": "PDF डाउनलोड करें",
-        "slides.download_pptx": "PowerPoint डाउनलोड करें (संपादन योग्य)", "slides.image": "चित्र",
-        "podcast_download": "एपिसोड डाउनलोड करें (MP3, {size}, {duration})", "podcast_transcript": "प्रतिलेख",
-        "podcast_chapters": "अध्याय", "podcast_subscribe": "पॉडकास्ट की सदस्यता लें",
+        "podcast": "पॉडकास्ट", "podcast_subscribe": "पॉडकास्ट की सदस्यता लें",
         "podcast_subscribe_intro": "किसी भी पॉडकास्ट ऐप में हमारा पॉडकास्ट फ़ॉलो करें: नए एपिसोड अपने-आप आ जाएँगे।",
         "podcast_subscribe_step1": "नीचे किसी फ़ीड का पता कॉपी करें (फ़ोन पर उसे दबाकर रखें)।",
         "podcast_subscribe_step2": "अपने पॉडकास्ट ऐप में “URL से पॉडकास्ट जोड़ें” चुनें (AntennaPod: + फिर “Add podcast by URL”; Apple Podcasts: Library, फिर “Follow a show by URL”)।",
@@ -109,11 +85,6 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "search": "खोजें", "search_placeholder": "सत्र और उत्पाद खोजें",
         "search_none": "कुछ नहीं मिला। वर्तनी जाँचें, या कम शब्दों से खोजें।", "search_more": "और परिणाम",
         "search_count": "{n} पृष्ठ मिले", "report": "रिपोर्ट",
-        "captioned_image": "कैप्शन वाली फ़ोटो", "download_zip": "कैप्शन वाली सभी फ़ोटो डाउनलोड करें (zip)",
-        "contact_sheet": "कॉन्टैक्ट शीट", "close": "बंद करें", "photo_n": "फ़ोटो {n} / {total}",
-        "copy_text": "टेक्स्ट कॉपी करें", "copied": "कॉपी हो गया", "chars_of": "{limit} में से {n} अक्षर",
-        "share_images": "साझा करने के लिए चित्र", "square_image": "वर्गाकार चित्र (1080×1080)",
-        "wide_image": "चौड़ा चित्र (1200×630)",
     },
 }
 
@@ -123,14 +94,19 @@ LANGUAGE_NAMES = {"en": "English", "vi": "Tiếng Việt", "hi": "हिन्�
 class Labels:
     """``labels("present_of", present=3, members=4, rate=75)`` in the site's language."""
 
-    def __init__(self, language: str):
+    def __init__(self, language: str, extra: Mapping[str, str] | None = None):
         if language not in _LABELS:
             raise KeyError(f"no labels for language {language!r}; have: {', '.join(_LABELS)}")
         self.language = language
-        self._table = _LABELS[language]
+        self._table = {**_LABELS[language], **extra} if extra else _LABELS[language]
 
     def __call__(self, key: str, **values) -> str:
         return self._table[key].format(**values) if values else self._table[key]
+
+
+def site_label_keys() -> frozenset[str]:
+    """The site-wide keys (a kind's own words must not reuse one)."""
+    return frozenset(_LABELS["en"])
 
 
 def missing_labels() -> dict[str, set[str]]:
