@@ -86,7 +86,7 @@ PAGEFIND_SEARCH = """<!doctype html><html lang="vi"><head><meta charset="utf-8">
 
 def _front(text: str) -> tuple[dict, str]:
     _, head, body = text.split("---\n", 2)
-    return yaml.safe_load(head), body
+    return yaml.load(head, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), body
 
 
 def generated_pages(content: Path) -> list[Page]:

@@ -13,7 +13,7 @@ from producers.build.pages import front_matter
 from producers.build.render import Page
 from producers.jobs.pipeline import Cache
 from producers.build.render import page_hashes
-from producers.build.search import (FIRST_BLOCK, MORE_BLOCK, SHARD_TARGET, build_index, document, fold, index_files,
+from producers.build.search import (FIRST_BLOCK, GROUP_CHARS, MORE_BLOCK, SHARD_TARGET, build_index, document, fold, index_files,
                               plain_text, reference, words)
 
 
@@ -87,8 +87,24 @@ def test_every_posting_is_reachable_best_first_through_the_more_files():
     assert len(entry[2]) == 3 * FIRST_BLOCK and entry[4] == -(-(len(expected) - FIRST_BLOCK) // MORE_BLOCK)
     assert entry[1] == len(refs) == len(expected) and set(refs) == expected
     assert scores == sorted(scores, reverse=True)
+    # the same postings split by reference: file n holds the references whose first bits are n
+    chunks = [json.loads(files[f"r/{entry[3]}-{n}.json"]) for n in range(2 ** entry[5])]
+    assert sorted(ref for chunk in chunks for ref in chunk[0::3]) == sorted(refs)
+    assert all(int(ref[:8], 16) >> (32 - entry[5]) == n for n, chunk in enumerate(chunks) for ref in chunk[0::3])
+    assert dict(zip(refs, scores)) == {ref: score for chunk in chunks for ref, score in zip(chunk[0::3], chunk[1::3])}
     words_in_order = [e[0] for shard in shards for e in shard]
     assert words_in_order == sorted(words_in_order, key=lambda w: w.encode("utf-16-be"))
+
+
+def test_a_posting_says_which_parts_of_a_long_page_hold_the_word():
+    """So a result reads only the part whose passage its excerpt shows."""
+    doc = document(page("a/", "Long", "opening words " * 400 + "needle here"))
+    assert len(doc.groups) == 3 and all(len(group) <= GROUP_CHARS for group in doc.groups)
+    assert " ".join(doc.groups) == ("opening words " * 400 + "needle here").strip()
+    assert doc.masks["needle"] == 0b100 and doc.masks["opening"] == 0b111 and doc.masks["long"] == 0
+    files = index_files([doc])
+    assert json.loads(files[f"d/{reference('a/')}-2.json"]) == {"url": "a/", "title": "Long",
+                                                                "text": doc.groups[2]}
 
 
 def test_a_word_typed_without_tone_marks_finds_the_marked_word():

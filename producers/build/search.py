@@ -15,9 +15,9 @@ page (15 s at 10,768 pages). Here:
   from its rarest word's pages and asks each other word only about those pages, reading only the
   files their references fall in, so pages holding every word come first even when they are in no
   word's best 40, and a common word's full list is not downloaded.
-- ``d/<ref>.json`` hold each page's title, URL and first text group; ``d/<ref>-<g>.json`` its later
-  groups. A result reads the group where most query words are (from the postings' masks), so the
-  excerpt shows the matching passage, not the page's opening.
+- ``d/<ref>.json`` hold each page's title, URL and first text group; ``d/<ref>-<g>.json`` the same
+  with its later groups. A result reads the one group where most query words are (from the
+  postings' masks), so the excerpt shows the matching passage, not the page's opening.
 
 Every file depends on as little as possible, so an edit rewrites few files and the rest are hard
 links to the previous index: a page's reference is a hash of its URL (adding a page renumbers
@@ -62,6 +62,7 @@ FIRST_BLOCK = 40           # postings a query reads per word: ~0.9 KB
 MORE_BLOCK = 200           # postings per "more results" file
 REF_CHUNK = 32             # mean postings per by-reference file (a power of two of them per word)
 SHARD_TARGET = 8_000       # mean shard bytes (content-defined, so sizes vary around it)
+SHARD_MAX = 16_000         # and at most this, plus one entry
 GROUP_CHARS = 2_000        # page text per result file; a posting marks which of these hold its word
 MASK_GROUPS = 31           # groups a posting's mask covers (a JavaScript bit operation's 32 bits)
 TITLE_WEIGHT = 4           # a word in the title counts as this many in the body
@@ -154,7 +155,7 @@ def document(page: Page) -> SearchDoc | None:
     groups = text_groups(text)
     masks: dict[str, int] = {}
     for number, group in enumerate(groups[:MASK_GROUPS]):
-        for word in set(words(group)):
+        for word in set(body_words if len(groups) == 1 else words(group)):
             for key in index_keys(word):
                 masks[key] = masks.get(key, 0) | 1 << number
     counts: dict[str, float] = {}
@@ -201,12 +202,10 @@ def _name(word: str, length: int) -> str:
 
 
 def _fragments(doc: SearchDoc) -> dict[str, bytes]:
-    """The page's result files: title, URL and first text group, then one file per later group."""
+    """The page's result files, one per text group, each with the title and URL: a result reads one."""
     ref = reference(doc.url)
-    files = {f"d/{ref}.json": _dumps({"url": doc.url, "title": doc.title, "text": doc.groups[0],
-                                      "groups": len(doc.groups)})}
-    files.update((f"d/{ref}-{number}.json", _dumps(group)) for number, group in enumerate(doc.groups[1:], 1))
-    return files
+    return {f"d/{ref}-{number}.json" if number else f"d/{ref}.json":
+            _dumps({"url": doc.url, "title": doc.title, "text": group}) for number, group in enumerate(doc.groups)}
 
 
 Posting = tuple[int, str, int]       # (-score, ref, mask): sorts best first, then by reference
@@ -253,12 +252,16 @@ def _is_cut(entry: list) -> bool:
 
 
 def _chunk(entries: list[list]) -> list[list[list]]:
-    shards, current = [], []
+    """Shards cut where ``_is_cut`` says, and where one grows past SHARD_MAX: such a cut depends on
+    the entries since the last content-defined cut only, so an update that re-chunks from there
+    (``update_files``) still makes what a clean build makes."""
+    shards, current, size = [], [], 0
     for entry in entries:
         current.append(entry)
-        if _is_cut(entry):
+        size += len(_dumps(entry))
+        if _is_cut(entry) or size >= SHARD_MAX:
             shards.append(current)
-            current = []
+            current, size = [], 0
     return shards + ([current] if current else [])
 
 

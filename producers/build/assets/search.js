@@ -248,10 +248,8 @@
       var count = hit.masks.filter(function (mask) { return (mask >>> bit) & 1; }).length;
       if (count > bestCount) { best = bit; bestCount = count; }
     }
-    var doc = await this.file("d/" + hit.ref + ".json");
-    if (best === 0 || best >= doc.groups) return doc;
-    var text = await this.file("d/" + hit.ref + "-" + best + ".json");
-    return { url: doc.url, title: doc.title, text: text, later: true };
+    var doc = await this.file("d/" + hit.ref + (best ? "-" + best : "") + ".json");
+    return { url: doc.url, title: doc.title, text: doc.text, later: best > 0 };
   };
 
   // Which query word a token of the page is (-1 for none): itself, typed without its marks, or
