@@ -40,7 +40,7 @@ def planted_site(tmp_path_factory, served):
     docs = [doc for doc in map(document, generated_pages(content)) if doc is not None]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(search, "FIRST_BLOCK", 4)
-        patch.setattr(search, "MORE_BLOCK", 5)
+        patch.setattr(search, "MORE_BLOCK", 20)
         write_index(docs, root / "site")
     return served(root / "site"), root / "site", docs
 
@@ -102,3 +102,17 @@ def test_more_results_finish_the_conjunction_then_add_partial_matches(planted_si
     best_first = {path[2:].rsplit("-", 1)[0] for path in files if path.startswith("m/")}
     by_reference = {path[2:].rsplit("-", 1)[0] for path in files if path.startswith("r/")}
     assert len(best_first) == len(by_reference) == 1 and best_first != by_reference, files
+
+
+@pytest.mark.browser
+def test_words_that_never_meet_give_the_pages_holding_either_after_a_bounded_search(planted_site, browser):
+    """No page holds both (one is English, one Vietnamese): after a few blocks of the rarer word's
+    pages the search stops looking for both and shows pages holding one of them."""
+    base, _, docs = planted_site
+    assert not any("fraud" in d.scores and "thành" in d.scores for d in docs)
+    read = query_ours(browser, base, "fraud thành")
+    by_url = {d.url: d for d in docs}
+    assert len(read["results"]) == 10
+    assert all({"fraud", "thành"} & by_url[r["url"]].scores.keys() for r in read["results"])
+    best_first = [url for url, _ in read["files"] if "/m/" in url]
+    assert len(best_first) <= 4, best_first

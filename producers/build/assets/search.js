@@ -12,6 +12,7 @@
   var SHOWN_PER_STEP = 10;
   var MAX_PREFIX_WORDS = 20;
   var EXCERPT_WINDOW = 260;
+  var MAX_ROUNDS_PER_STEP = 3;    // the rarest word's first block and two more-files: up to 440 pages
 
   function normalise(text) { return text.replace(INVISIBLE, "").normalize("NFC").toLowerCase(); }
   function fold(word) {
@@ -196,7 +197,10 @@
   Search.prototype.showMore = async function () {
     var generation = this.generation, self = this, plan = this.conjunction;
     var wanted = this.shown + SHOWN_PER_STEP;
-    while (plan && !plan.exhausted && plan.found.length < wanted) {
+    for (var round = 0; plan && !plan.exhausted && plan.found.length < wanted; round++) {
+      // words that seldom meet: stop after a few blocks of candidates, so a step's bytes stay
+      // bounded by the candidates checked, not by the words' document counts
+      if (round === MAX_ROUNDS_PER_STEP) { plan.exhausted = true; break; }
       await this.conjoin(plan);
       if (generation !== this.generation) return;
     }
