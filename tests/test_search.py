@@ -240,3 +240,20 @@ def test_going_back_to_an_earlier_state_and_editing_is_still_an_update(tmp_path)
             for h in json.loads((entry / ".cell35-search.json").read_text())["pages"].values()}
     stored = {p.stem for p in (cache.root / "search-docs").rglob("*.json")}
     assert stored == kept
+
+
+def test_a_page_that_grows_and_shrinks_keeps_exactly_its_text_parts(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    short = site_pages(12)
+    long = short[:3] + [page("sessions/s002/", "Session 2", "growing words " * 400 + "tail")] + short[4:]
+    shrunk = site_pages(12, edited=5)          # page 2 short again, another page edited: an update
+    results = [build_index(state, page_hashes(state), cache) for state in (short, long, shrunk)]
+    parts = f"d/{reference('sessions/s002/')}-"
+    assert not any(name.startswith(parts) for name in tree_bytes(results[0].folder))
+    assert {name for name in tree_bytes(results[1].folder) if name.startswith(parts)} == {parts + "1.json", parts + "2.json"}
+    assert results[1].incremental
+    clean = build_index(long, page_hashes(long), Cache(tmp_path / "clean"))
+    assert tree_bytes(results[1].folder) == tree_bytes(clean.folder)
+    assert results[2].incremental and not any(name.startswith(parts) for name in tree_bytes(results[2].folder))
+    assert tree_bytes(results[2].folder) == tree_bytes(build_index(shrunk, page_hashes(shrunk),
+                                                                   Cache(tmp_path / "clean2")).folder)
