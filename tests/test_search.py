@@ -13,7 +13,7 @@ from producers.build.pages import front_matter
 from producers.build.render import Page
 from producers.jobs.pipeline import Cache
 from producers.build.render import page_hashes
-from producers.build.search import (FIRST_BLOCK, MORE_BLOCK, SHARD_TARGET, build_index, document, fold, index_files,
+from producers.build.search import (FIRST_BLOCK, GROUP_CHARS, MORE_BLOCK, SHARD_TARGET, build_index, document, fold, index_files,
                               plain_text, reference, words)
 
 
@@ -62,7 +62,7 @@ def query_bytes(files: dict[str, bytes], word: str, shown: int = 10) -> tuple[in
     name = manifest["shards"][bisect.bisect_right(firsts, word) - 1][1]
     shard = files[f"s/{name}.json"]
     entry = next(e for e in json.loads(shard) if e[0] == word)
-    refs = entry[2][0::2][:shown]
+    refs = entry[2][0::3][:shown]
     return len(files["index.json"]) + len(shard) + sum(len(files[f"d/{r}.json"]) for r in refs), refs
 
 
@@ -82,13 +82,29 @@ def test_every_posting_is_reachable_best_first_through_the_more_files():
     shards = [json.loads(files[f"s/{name}.json"]) for _, name in manifest["shards"]]
     entry = next(e for shard in shards for e in shard if e[0] == "ठगी")
     flat = entry[2] + [v for n in range(1, entry[4] + 1) for v in json.loads(files[f"m/{entry[3]}-{n}.json"])]
-    refs, scores = flat[0::2], flat[1::2]
+    refs, scores = flat[0::3], flat[1::3]
     expected = {reference(d.url) for d in docs if "ठगी" in d.scores}
-    assert len(entry[2]) == 2 * FIRST_BLOCK and entry[4] == -(-(len(expected) - FIRST_BLOCK) // MORE_BLOCK)
+    assert len(entry[2]) == 3 * FIRST_BLOCK and entry[4] == -(-(len(expected) - FIRST_BLOCK) // MORE_BLOCK)
     assert entry[1] == len(refs) == len(expected) and set(refs) == expected
     assert scores == sorted(scores, reverse=True)
+    # the same postings split by reference: file n holds the references whose first bits are n
+    chunks = [json.loads(files[f"r/{entry[3]}-{n}.json"]) for n in range(2 ** entry[5])]
+    assert sorted(ref for chunk in chunks for ref in chunk[0::3]) == sorted(refs)
+    assert all(int(ref[:8], 16) >> (32 - entry[5]) == n for n, chunk in enumerate(chunks) for ref in chunk[0::3])
+    assert dict(zip(refs, scores)) == {ref: score for chunk in chunks for ref, score in zip(chunk[0::3], chunk[1::3])}
     words_in_order = [e[0] for shard in shards for e in shard]
     assert words_in_order == sorted(words_in_order, key=lambda w: w.encode("utf-16-be"))
+
+
+def test_a_posting_says_which_parts_of_a_long_page_hold_the_word():
+    """So a result reads only the part whose passage its excerpt shows."""
+    doc = document(page("a/", "Long", "opening words " * 400 + "needle here"))
+    assert len(doc.groups) == 3 and all(len(group) <= GROUP_CHARS for group in doc.groups)
+    assert " ".join(doc.groups) == ("opening words " * 400 + "needle here").strip()
+    assert doc.masks["needle"] == 0b100 and doc.masks["opening"] == 0b111 and doc.masks["long"] == 0
+    files = index_files([doc])
+    assert json.loads(files[f"d/{reference('a/')}-2.json"]) == {"url": "a/", "title": "Long",
+                                                                "text": doc.groups[2]}
 
 
 def test_a_word_typed_without_tone_marks_finds_the_marked_word():
@@ -118,9 +134,10 @@ def test_an_edit_rewrites_few_files_and_equals_a_clean_index(tmp_path):
     assert again.cached and again.folder == first.folder
     edited = site_pages(300, edited=7)
     result = build_index(edited, page_hashes(edited), cache)
-    # the page's file, the manifest, and per word of the page its shard and at most one more-file
+    # the page's file, the manifest, and per word of the page its shard, at most one more-file and
+    # the by-reference file its reference falls in
     words_of_page = len(document(edited[8]).scores)
-    assert not result.cached and result.files_written <= 2 + 2 * words_of_page, (result, words_of_page)
+    assert not result.cached and result.files_written <= 2 + 3 * words_of_page, (result, words_of_page)
     assert result.files_written < result.files_total / 10
     clean = build_index(edited, page_hashes(edited), Cache(tmp_path / "clean"))
     assert tree_bytes(result.folder) == tree_bytes(clean.folder)
@@ -223,3 +240,20 @@ def test_going_back_to_an_earlier_state_and_editing_is_still_an_update(tmp_path)
             for h in json.loads((entry / ".cell35-search.json").read_text())["pages"].values()}
     stored = {p.stem for p in (cache.root / "search-docs").rglob("*.json")}
     assert stored == kept
+
+
+def test_a_page_that_grows_and_shrinks_keeps_exactly_its_text_parts(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    short = site_pages(12)
+    long = short[:3] + [page("sessions/s002/", "Session 2", "growing words " * 400 + "tail")] + short[4:]
+    shrunk = site_pages(12, edited=5)          # page 2 short again, another page edited: an update
+    results = [build_index(state, page_hashes(state), cache) for state in (short, long, shrunk)]
+    parts = f"d/{reference('sessions/s002/')}-"
+    assert not any(name.startswith(parts) for name in tree_bytes(results[0].folder))
+    assert {name for name in tree_bytes(results[1].folder) if name.startswith(parts)} == {parts + "1.json", parts + "2.json"}
+    assert results[1].incremental
+    clean = build_index(long, page_hashes(long), Cache(tmp_path / "clean"))
+    assert tree_bytes(results[1].folder) == tree_bytes(clean.folder)
+    assert results[2].incremental and not any(name.startswith(parts) for name in tree_bytes(results[2].folder))
+    assert tree_bytes(results[2].folder) == tree_bytes(build_index(shrunk, page_hashes(shrunk),
+                                                                   Cache(tmp_path / "clean2")).folder)

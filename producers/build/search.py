@@ -6,10 +6,18 @@ page (15 s at 10,768 pages). Here:
 
 - ``index.json`` lists the shard boundaries (one entry per shard, not per page or word).
 - ``s/<name>.json`` shards hold, for a range of words in sorted order, each word's document count
-  and its best ``FIRST_BLOCK`` postings (page, score), best first. A query reads one shard per word,
-  so a common word costs as much as a rare one; ``m/<word-hash>-<n>.json`` hold the rest, read only
-  when a visitor asks for more results.
-- ``d/<ref>.json`` hold each page's title, URL and text for the excerpt, read for shown results only.
+  and its best ``FIRST_BLOCK`` postings, best first. A posting is (page, score, passages): the
+  passages are a bit mask of the page's text groups (``GROUP_CHARS`` each) that hold the word. A
+  query reads one shard per word, so a common word costs as much as a rare one;
+  ``m/<word-hash>-<n>.json`` hold the rest best first, read only when a visitor asks for more.
+- ``r/<word-hash>-<n>.json`` hold a word's postings again, split by page reference: file ``n``
+  holds the pages whose reference's first ``bits`` bits are ``n``. A query of several words starts
+  from its rarest word's pages and asks each other word only about those pages, reading only the
+  files their references fall in, so pages holding every word come first even when they are in no
+  word's best 40, and a common word's full list is not downloaded.
+- ``d/<ref>.json`` hold each page's title, URL and first text group; ``d/<ref>-<g>.json`` the same
+  with its later groups. A result reads the one group where most query words are (from the
+  postings' masks), so the excerpt shows the matching passage, not the page's opening.
 
 Every file depends on as little as possible, so an edit rewrites few files and the rest are hard
 links to the previous index: a page's reference is a hash of its URL (adding a page renumbers
@@ -48,12 +56,15 @@ from producers.jobs.trees import SEARCH_MARKER as MARKER, TreeLinker
 
 from producers.build.render import Page
 
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 INDEX_DIR = "search-index"
-FIRST_BLOCK = 40           # postings a query reads per word: ~0.7 KB
+FIRST_BLOCK = 40           # postings a query reads per word: ~0.9 KB
 MORE_BLOCK = 200           # postings per "more results" file
+REF_CHUNK = 32             # mean postings per by-reference file (a power of two of them per word)
 SHARD_TARGET = 8_000       # mean shard bytes (content-defined, so sizes vary around it)
-EXCERPT_CHARS = 2_000      # page text kept for the result's excerpt
+SHARD_MAX = 16_000         # and at most this, plus one entry
+GROUP_CHARS = 2_000        # page text per result file; a posting marks which of these hold its word
+MASK_GROUPS = 31           # groups a posting's mask covers (a JavaScript bit operation's 32 bits)
 TITLE_WEIGHT = 4           # a word in the title counts as this many in the body
 LENGTH_PIVOT = 300         # words; fixed, so a page's scores do not depend on the other pages
 KEEP_INDEXES = 3
@@ -87,8 +98,9 @@ def index_keys(word: str) -> set[str]:
 class SearchDoc:
     url: str
     title: str
-    text: str
+    groups: list[str]            # the page's text in pieces of at most GROUP_CHARS, cut between words
     scores: dict[str, int]
+    masks: dict[str, int]        # bit g: text group g holds the word (title-only words: 0)
 
 
 # -- a page's text -------------------------------------------------------------------------------
@@ -140,6 +152,12 @@ def document(page: Page) -> SearchDoc | None:
     if text.startswith(title):                 # the page's own heading
         text = text[len(title):].lstrip()
     body_words = words(text)
+    groups = text_groups(text)
+    masks: dict[str, int] = {}
+    for number, group in enumerate(groups[:MASK_GROUPS]):
+        for word in set(body_words if len(groups) == 1 else words(group)):
+            for key in index_keys(word):
+                masks[key] = masks.get(key, 0) | 1 << number
     counts: dict[str, float] = {}
     for weight, occurrences in ((1, Counter(body_words)), (TITLE_WEIGHT, Counter(words(title)))):
         for word, times in occurrences.items():
@@ -147,7 +165,21 @@ def document(page: Page) -> SearchDoc | None:
                 counts[key] = counts.get(key, 0) + weight * times
     length = 0.5 + 0.5 * len(body_words) / LENGTH_PIVOT
     scores = {key: max(1, round(1000 * count / (count + 1.2 * length))) for key, count in counts.items()}
-    return SearchDoc(page_url(page), title, text[:EXCERPT_CHARS], scores)
+    return SearchDoc(page_url(page), title, groups, scores, {key: masks.get(key, 0) for key in scores})
+
+
+_LAST_SPACE = re.compile(r"\s(?=\S*\Z)")
+
+
+def text_groups(text: str) -> list[str]:
+    """The text cut into pieces of at most GROUP_CHARS, between words where it can be."""
+    groups = []
+    while len(text) > GROUP_CHARS:
+        space = _LAST_SPACE.search(text, 0, GROUP_CHARS + 1)
+        cut = space.start() if space and space.start() > GROUP_CHARS // 2 else GROUP_CHARS
+        groups.append(text[:cut])
+        text = text[cut:].lstrip()
+    return groups + [text]
 
 
 # -- the files ------------------------------------------------------------------------------------
@@ -169,21 +201,47 @@ def _name(word: str, length: int) -> str:
     return hashlib.sha256(word.encode()).hexdigest()[:length]
 
 
-def _fragment(doc: SearchDoc) -> tuple[str, bytes]:
-    return f"d/{reference(doc.url)}.json", _dumps({"url": doc.url, "title": doc.title, "text": doc.text})
+def _fragments(doc: SearchDoc) -> dict[str, bytes]:
+    """The page's result files, one per text group, each with the title and URL: a result reads one."""
+    ref = reference(doc.url)
+    return {f"d/{ref}-{number}.json" if number else f"d/{ref}.json":
+            _dumps({"url": doc.url, "title": doc.title, "text": group}) for number, group in enumerate(doc.groups)}
 
 
-def _entry(word: str, ranked: list[tuple[int, str]]) -> tuple[list, dict[str, bytes]]:
-    """A word's shard entry and its more-files, from its postings sorted best first as (-score, ref)."""
-    flat = [value for score, ref in ranked for value in (ref, -score)]
-    entry = [word, len(ranked), flat[:FIRST_BLOCK * 2]]
+Posting = tuple[int, str, int]       # (-score, ref, mask): sorts best first, then by reference
+
+
+def _ref_bits(count: int) -> int:
+    return max(1, (count - 1) // REF_CHUNK).bit_length()
+
+
+def _ref_chunk(ref: str, bits: int) -> int:
+    return int(ref[:8], 16) >> (32 - bits)
+
+
+def _entry(word: str, ranked: list[Posting]) -> tuple[list, dict[str, bytes]]:
+    """A word's shard entry and its other files, from its postings sorted best first."""
+    flat = [value for score, ref, mask in ranked for value in (ref, -score, mask)]
+    entry = [word, len(ranked), flat[:FIRST_BLOCK * 3]]
     more = {}
-    blocks = [flat[start:start + MORE_BLOCK * 2] for start in range(FIRST_BLOCK * 2, len(flat), MORE_BLOCK * 2)]
+    blocks = [flat[start:start + MORE_BLOCK * 3] for start in range(FIRST_BLOCK * 3, len(flat), MORE_BLOCK * 3)]
     if blocks:
         name = _name(word, 16)
-        entry += [name, len(blocks)]
+        bits = _ref_bits(len(ranked))
+        entry += [name, len(blocks), bits]
         more = {f"m/{name}-{number}.json": _dumps(block) for number, block in enumerate(blocks, 1)}
+        chunks: list[list] = [[] for _ in range(1 << bits)]
+        for score, ref, mask in sorted(ranked, key=lambda posting: posting[1]):
+            chunks[_ref_chunk(ref, bits)] += [ref, -score, mask]
+        more.update((f"r/{name}-{number}.json", _dumps(chunk)) for number, chunk in enumerate(chunks))
     return entry, more
+
+
+def _entry_files(entry: list) -> list[str]:
+    if len(entry) <= 3:
+        return []
+    name, blocks, bits = entry[3:6]
+    return [f"m/{name}-{n}.json" for n in range(1, blocks + 1)] + [f"r/{name}-{n}.json" for n in range(1 << bits)]
 
 
 def _is_cut(entry: list) -> bool:
@@ -194,12 +252,16 @@ def _is_cut(entry: list) -> bool:
 
 
 def _chunk(entries: list[list]) -> list[list[list]]:
-    shards, current = [], []
+    """Shards cut where ``_is_cut`` says, and where one grows past SHARD_MAX: such a cut depends on
+    the entries since the last content-defined cut only, so an update that re-chunks from there
+    (``update_files``) still makes what a clean build makes."""
+    shards, current, size = [], [], 0
     for entry in entries:
         current.append(entry)
-        if _is_cut(entry):
+        size += len(_dumps(entry))
+        if _is_cut(entry) or size >= SHARD_MAX:
             shards.append(current)
-            current = []
+            current, size = [], 0
     return shards + ([current] if current else [])
 
 
@@ -223,10 +285,9 @@ def index_files(docs: list[SearchDoc]) -> dict[str, bytes]:
         if ref in refs:
             raise ConfigError(f"search: pages {refs[ref]} and {doc.url} have the same reference {ref}")
         refs[ref] = doc.url
-        path, data = _fragment(doc)
-        files[path] = data
+        files.update(_fragments(doc))
         for key, score in doc.scores.items():
-            postings.setdefault(key, []).append((-score, ref))
+            postings.setdefault(key, []).append((-score, ref, doc.masks[key]))
     entries = []
     for word in sorted(postings, key=_sort_key):
         entry, more = _entry(word, sorted(postings[word]))
@@ -249,16 +310,17 @@ def update_files(read, manifest: dict, old_docs: dict[str, SearchDoc | None],
     written: dict[str, bytes] = {}
     removed: set[str] = set()
     gone_refs = {reference(url) for url in old_docs}
-    added: dict[str, list[tuple[int, str]]] = {}
+    added: dict[str, list[Posting]] = {}
     touched: set[str] = set()
     for url, doc in old_docs.items():
         if doc is not None:
             touched.update(doc.scores)
-            removed.add(f"d/{reference(url)}.json")
+            removed.update(_fragments(doc))
     for url, doc in new_docs.items():
         if doc is None:
             continue
-        path, data = _fragment(doc)
+        fragments = _fragments(doc)
+        path = f"d/{reference(url)}.json"
         if old_docs[url] is None:
             try:
                 other = json.loads(read(path))["url"]
@@ -266,10 +328,10 @@ def update_files(read, manifest: dict, old_docs: dict[str, SearchDoc | None],
                 other = None
             if other is not None and other not in old_docs:
                 raise ConfigError(f"search: pages {other} and {url} have the same reference {reference(url)}")
-        written[path] = data
-        removed.discard(path)
+        written.update(fragments)
+        removed.difference_update(fragments)
         for key, score in doc.scores.items():
-            added.setdefault(key, []).append((-score, reference(url)))
+            added.setdefault(key, []).append((-score, reference(url), doc.masks[key]))
     touched.update(added)
 
     boundaries = manifest["shards"]
@@ -287,11 +349,12 @@ def update_files(read, manifest: dict, old_docs: dict[str, SearchDoc | None],
             ranked = list(added.get(word, ()))
             if old is not None:
                 flat = list(old[2])
-                for number in range(1, (old[4] if len(old) > 3 else 0) + 1):
-                    path = f"m/{old[3]}-{number}.json"
-                    flat += json.loads(read(path))
+                for path in _entry_files(old):
+                    if path.startswith("m/"):
+                        flat += json.loads(read(path))
                     removed.add(path)
-                ranked += [(-flat[i + 1], flat[i]) for i in range(0, len(flat), 2) if flat[i] not in gone_refs]
+                ranked += [(-flat[i + 1], flat[i], flat[i + 2]) for i in range(0, len(flat), 3)
+                           if flat[i] not in gone_refs]
             if ranked:
                 entries[word], more = _entry(word, sorted(ranked))
                 written.update(more)
@@ -345,16 +408,16 @@ class _DocumentMemo:
 
     def get(self, url: str, page_hash: str) -> SearchDoc | None:
         try:
-            title, text, scores = json.loads(self._path(page_hash).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            title, groups, scores, masks = json.loads(self._path(page_hash).read_text(encoding="utf-8"))
+        except (OSError, ValueError):        # missing, or written by an earlier version
             return None
-        return SearchDoc(url, title, text, scores)
+        return SearchDoc(url, title, groups, scores, masks)
 
     def document(self, page: Page, page_hash: str) -> SearchDoc:
         doc = self.get(page_url(page), page_hash)
         if doc is None:
             doc = document(page)
-            atomic_write_text(self._path(page_hash), _dumps([doc.title, doc.text, doc.scores]).decode())
+            atomic_write_text(self._path(page_hash), _dumps([doc.title, doc.groups, doc.scores, doc.masks]).decode())
         return doc
 
     def forget(self, page_hashes: set[str]) -> None:
