@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from producers.errors import Problem, display_path
-from producers.web.html import BodyReference, body_references, local_path, url_kind
+from producers.content.markdown import BodyReference, body_references, local_path, url_kind
 from producers.content.model import (FILE_NAME_RE, MAX_SCRIPT_CHARS, MAX_SLIDES, PRODUCT_MODELS, QUARTER_DIR_RE, SESSION_DIR_RE, Cell, CellsFile, ProductBase, Session, SiteConfig, cap_message)
 from producers.media.probe import refusal
 from producers.content.validation import one_of, validate
