@@ -165,8 +165,9 @@ class Run:
     image: bool = False
 
 
-def inline_runs(children: list[Token] | tuple[Token, ...], breaks: str = " ") -> list[Run]:
-    """Inline tokens as runs of text with emphasis, for writers that are not HTML (slides, DOCX)."""
+def inline_runs(children: list[Token] | tuple[Token, ...], breaks: str = " ", raw_html: bool = False) -> list[Run]:
+    """Inline tokens as runs of text with emphasis, for writers that are not HTML (slides, DOCX).
+    Raw HTML is dropped, or kept as the text it is written as (``raw_html``)."""
     runs: list[Run] = []
     bold = italic = 0
     link: list[str] = []
@@ -185,8 +186,8 @@ def inline_runs(children: list[Token] | tuple[Token, ...], breaks: str = " ") ->
         elif kind == "link_close":
             if link:
                 link.pop()
-        elif kind in ("text", "code_inline", "softbreak", "hardbreak", "image"):
-            text = (child.content if kind in ("text", "code_inline") else
+        elif kind in ("text", "code_inline", "softbreak", "hardbreak", "image") or (raw_html and kind == "html_inline"):
+            text = (child.content if kind in ("text", "code_inline", "html_inline") else
                     inline_text(child.children or ()) if kind == "image" else breaks)
             if text:
                 runs.append(Run(text, bool(bold), bool(italic), kind == "code_inline", link[-1] if link else None,
