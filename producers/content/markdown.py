@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Iterator
@@ -363,7 +364,7 @@ def spoken_blocks(text: str) -> list[tuple[str, bool]]:
         else:
             blocks.append((spoken, heading))
         previous_end, previous_heading = end, heading
-    return blocks
+    return [(unicodedata.normalize("NFC", spoken), heading) for spoken, heading in blocks]
 
 
 def spoken_text(text: str) -> str:
