@@ -350,6 +350,10 @@ def _body_reference_problems(references: list[BodyReference], body_line: int, fo
             problems.append(Problem(shown, line, "(body)", f"an HTML <img> tag is not published (other sites' "
                                     f"images are never embedded: they track readers), received {ref.url!r}; "
                                     "save the picture into media/ and write ![what it shows](media/photo.jpg)"))
+        elif ref.kind == "unread-image":
+            problems.append(Problem(shown, line, "(body)", f"![{ref.text}]({ref.url}) is not read as an image: an "
+                                    "address with spaces must be written in <...>, like "
+                                    f"![{ref.text}](<{ref.url}>)"))
         elif ref.kind == "image" and kind == "external":
             problems.append(Problem(shown, line, "(body)", f"image {ref.url!r} is on another site: it is shown "
                                     "as a link, not embedded (other sites' images track readers); save the "

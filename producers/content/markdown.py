@@ -36,6 +36,8 @@ _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]+:", re.IGNORECASE)      # two letter
 # most bodies, whose references are then not walked at all.
 _MAY_REFER_RE = re.compile(r"!\[|<img|<a\s|\]\(\s*<?(?!https?://|mailto:|#)|\]:\s*<?(?!https?://|mailto:|#)",
                            re.IGNORECASE)
+# What a writer meant as an image but CommonMark reads as text: an address with spaces not in <...>.
+UNREAD_IMAGE_RE = re.compile(r"!\[(?P<alt>[^\]]*)\]\(\s*(?P<url>[^)<>]*?)\s*\)")
 MEMO_SIZE = 1024
 
 
@@ -200,7 +202,8 @@ def inline_runs(children: list[Token] | tuple[Token, ...], breaks: str = " ", ra
 
 @dataclass(frozen=True)
 class BodyReference:
-    kind: str           # "image" | "link" (Markdown) or "html-image" | "html-link" (raw HTML)
+    kind: str           # "image" | "link" (Markdown), "html-image" | "html-link" (raw HTML), or
+                        # "unread-image": written like an image, read as text (e.g. spaces in the address)
     url: str            # as written: the key of ``media`` in web.html.markdown_to_html
     text: str           # alt text or link text
     line: int           # 1-based line in the body
@@ -252,6 +255,9 @@ def references_in(stream: tuple[Token, ...] | list[Token]) -> list[BodyReference
                                            inline_text([t for t in label if t.type != "image"]), line + 1))
             elif child.type == "html_inline":
                 found += _raw_references(child.content, line + 1)
+            elif child.type == "text":
+                found += [BodyReference("unread-image", unread["url"], unread["alt"], line + 1)
+                          for unread in UNREAD_IMAGE_RE.finditer(child.content)]
     return found
 
 

@@ -24,14 +24,13 @@ from typing import Literal
 from markdown_it.rules_block.state_block import StateBlock
 from markdown_it.token import Token
 
-from producers.content.markdown import MEMO_SIZE, Run, inline_lines, inline_runs, inline_text, new_parser
+from producers.content.markdown import MEMO_SIZE, UNREAD_IMAGE_RE, Run, inline_lines, inline_runs, inline_text, new_parser
 from producers.media.text import Paragraph, Span
 
 SEPARATOR_RE = re.compile(r"^\s{0,3}-{3,}\s*$")
 COLUMNS_RE = re.compile(r"^\|\|\|\s*$")
 NOTE_RE = re.compile(r"^notes?:\s?(.*)$", re.IGNORECASE)
 MODE_RE = re.compile(r"^\s*\{(?P<mode>[a-z]+)\}\s*$")
-UNREAD_IMAGE_RE = re.compile(r"!\[[^\]]*\]\(")
 IMAGE_MODES = ("fit", "cover")
 SUB_INDENT = 2   # spaces before a bullet that make it second level
 PICTURES_STEP = "slides"   # the job step of a slides product that draws slide-NN.png (video scenes read them)
@@ -238,6 +237,7 @@ class _SlideReader:
         self.lists: list[int] = []          # depth of open lists
         self.item: tuple[int, str] | None = None    # (level, marker) of a list item whose first text is due
         self.in_heading = False
+        self.row: list[tuple[Span, ...]] | None = None      # cells of a table row being read
 
     def problem(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.slide.number, self.body_line + line, message))
@@ -265,6 +265,15 @@ class _SlideReader:
                 self.item = (level, marker)
             elif kind == "list_item_close":
                 self.item = None
+            elif kind == "tr_open":
+                self.row = []
+            elif kind == "tr_close" and self.row is not None:
+                cells = [cell for cell in self.row if cell]
+                spans = tuple(span for index, cell in enumerate(cells)
+                              for span in ((Span(" | "),) if index else ()) + cell)
+                if spans:
+                    slide.columns[-1].append(Item(spans))
+                self.row = None
             elif kind == "heading_open":
                 self.in_heading = True
             elif kind == "heading_close":
@@ -323,6 +332,9 @@ class _SlideReader:
                     text.append(Token("softbreak", "br", 0))
                 text += children
         spans = spans_of(inline_runs(text, raw_html=True), bold=self.in_heading)
+        if self.row is not None:
+            self.row.append(spans)
+            return
         if not spans:
             return
         if self.in_heading and not slide.title and not slide.items:
