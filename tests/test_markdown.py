@@ -143,6 +143,17 @@ def test_slide_image_in_a_list_item_must_stand_alone_and_notes_end_at_the_next_s
     assert spoken_text(deck.slides[0].notes) == "say this\nand that"
 
 
+def test_an_image_line_right_under_a_bullet_is_the_slide_image():
+    # as slides.py shows writers: CommonMark continues the bullet's paragraph, the deck reads a line
+    deck = parse_deck("# What?\n- *Misinformation*: shared\n![A chat](media/chat.png){cover}\nNote: ask\n", 1)
+    slide = deck.slides[0]
+    assert not deck.problems
+    assert [(i.marker, i.text) for i in slide.items] == [("•", "Misinformation: shared")]
+    assert (slide.image.path, slide.image.alt, slide.image.mode, slide.image.line) == ("media/chat.png", "A chat",
+                                                                                     "cover", 3)
+    assert slide.notes == "ask"
+
+
 def test_slide_links_and_table_rows():
     deck = parse_deck("# One\n\n| a | [b](media/b.jpg) |\n|---|---|\n| c | d |\n", 1)
     assert deck.slides[0].links == [("media/b.jpg", 3)]

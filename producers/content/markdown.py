@@ -19,7 +19,7 @@ import copy
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from html.parser import HTMLParser
 from typing import Iterator
 from urllib.parse import unquote
@@ -192,9 +192,12 @@ def inline_runs(children: list[Token] | tuple[Token, ...], breaks: str = " ", ra
         elif kind in ("text", "code_inline", "softbreak", "hardbreak", "image") or (raw_html and kind == "html_inline"):
             text = (child.content if kind in ("text", "code_inline", "html_inline") else
                     inline_text(child.children or ()) if kind == "image" else breaks)
-            if text:
-                runs.append(Run(text, bool(bold), bool(italic), kind == "code_inline", link[-1] if link else None,
-                                kind == "image"))
+            run = Run(text, bool(bold), bool(italic), kind == "code_inline", link[-1] if link else None,
+                      kind == "image")
+            if runs and not run.image and astuple(runs[-1])[1:] == astuple(run)[1:]:
+                runs[-1] = Run(runs[-1].text + text, *astuple(run)[1:])      # e.g. a line break inside emphasis
+            elif text:
+                runs.append(run)
     return runs
 
 

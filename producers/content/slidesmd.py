@@ -10,7 +10,9 @@
     Note: what to say             everything after a "Note:" line is speaker notes
     ---                           a line of three (or more) dashes starts the next slide
 
-The parser never raises: it returns slides with the problems it found, each naming the slide and
+The body is read by the one Markdown parser (``content.markdown``, CommonMark) with three block
+rules added for '---', '|||' and 'Note:'; an address with spaces is written in <...>:
+``![alt](<media/my photo.jpg>)``. The parser never raises: it returns slides with the problems it found, each naming the slide and
 the line, so ``plan`` can read image references leniently and the render job can refuse strictly.
 """
 
@@ -314,11 +316,13 @@ class _SlideReader:
             if child.type == "link_open":
                 slide.links.append((str(child.attrGet("href") or ""), self.body_line + line))
         text: list[Token] = []
-        stand_alone = not self.in_heading and self.item is None
-        for line, children in lines:
+        for index, (line, children) in enumerate(lines):
             images = [child for child in children if child.type == "image"]
             rest = [child for child in children if child.type != "image"]
             mode = MODE_RE.match(inline_text(rest)) if rest else None
+            # An image line right under a bullet continues the bullet's paragraph in CommonMark: it is
+            # still a line of its own, as writers mean it. The bullet's or heading's first line is not.
+            stand_alone = not self.in_heading and (self.item is None or index > 0)
             if images and stand_alone and len(images) == 1 and (not rest or mode):
                 self.image(images[0], mode.group("mode") if mode else "fit", line)
             elif images:
