@@ -15,7 +15,6 @@ by ``typographic_tokens`` to a copy, so search, speech and exports read the text
 
 from __future__ import annotations
 
-import copy
 import functools
 import re
 import unicodedata
@@ -97,7 +96,9 @@ def _dashes_and_ellipses(state: StateCore) -> None:
 def typographic_tokens(text: str) -> tuple[Token, ...]:
     """A copy of the body's tokens with curly quotes, en and em dashes and ellipses."""
     state = StateCore(text, PARSER, {})
-    state.tokens = copy.deepcopy(list(tokens(text)))
+    # Only the text of inline children changes: they are copied, the shared block tokens are not.
+    state.tokens = [token.copy(children=[child.copy() for child in token.children]) if token.children else token
+                    for token in tokens(text)]
     _dashes_and_ellipses(state)
     smartquotes(state)
     return tuple(state.tokens)
