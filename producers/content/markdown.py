@@ -49,7 +49,8 @@ def _any_link(url: str) -> bool:
 
 
 def new_parser() -> MarkdownIt:
-    """CommonMark with tables, raw HTML kept as tokens, addresses as written."""
+    """CommonMark with tables, raw HTML kept as tokens, addresses as written. (``typographer`` only
+    lets ``typographic_tokens`` run markdown-it's smartquotes rule: no typography rule is enabled.)"""
     parser = MarkdownIt("commonmark", {"typographer": True}).enable("table")
     parser.normalizeLink = _as_written           # the checker and the media map key on the address as written
     parser.normalizeLinkText = _as_written
@@ -67,6 +68,7 @@ def tokens(text: str) -> tuple[Token, ...]:
 
 
 def tree(text: str) -> SyntaxTreeNode:
+    """The body's tokens as a tree (sections, lists, items), for readers that want nesting."""
     return SyntaxTreeNode(list(tokens(text)))
 
 
