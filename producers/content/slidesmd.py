@@ -182,16 +182,6 @@ def spans_of(runs: list[Run], bold: bool = False) -> tuple[Span, ...]:
     return tuple(spans)
 
 
-def inline_spans(text: str) -> tuple[Span, ...]:
-    """Bold/italic spans of one line of inline Markdown."""
-    inline = next((t for t in slide_tokens(text) if t.type == "inline"), None)
-    return spans_of(inline_runs(inline.children or (), raw_html=True)) if inline is not None else ()
-
-
-def plain(text: str) -> str:
-    return "".join(span.text for span in inline_spans(text))
-
-
 # --- slides ---------------------------------------------------------------------------------------
 
 def slide_name(number: int) -> str:
@@ -236,7 +226,7 @@ class _SlideReader:
 
     def __init__(self, slide: Slide, problems: list[Problem], body_line: int, lines: list[str]):
         self.slide, self.problems, self.body_line, self.lines = slide, problems, body_line, lines
-        self.lists: list[int] = []          # depth of open lists
+        self.depth = 0                      # of nested lists
         self.item: tuple[int, str] | None = None    # (level, marker) of a list item whose first text is due
         self.in_heading = False
         self.row: list[tuple[Span, ...]] | None = None      # cells of a table row being read
@@ -256,13 +246,13 @@ class _SlideReader:
                 else:
                     slide.columns.append([])
             elif kind in ("bullet_list_open", "ordered_list_open"):
-                self.lists.append(len(self.lists))
+                self.depth += 1
             elif kind in ("bullet_list_close", "ordered_list_close"):
-                self.lists.pop()
+                self.depth -= 1
             elif kind == "list_item_open":
                 raw = token.map and self.raw_line(token.map[0])
                 indent = len(raw.expandtabs(4)) - len(raw.expandtabs(4).lstrip()) if raw else 0
-                level = 1 if len(self.lists) > 1 or indent >= SUB_INDENT else 0
+                level = 1 if self.depth > 1 or indent >= SUB_INDENT else 0
                 marker = f"{token.info}{token.markup}" if token.info else ("•" if level == 0 else "–")
                 self.item = (level, marker)
             elif kind == "list_item_close":
@@ -280,9 +270,9 @@ class _SlideReader:
                 self.in_heading = True
             elif kind == "heading_close":
                 self.in_heading = False
-            elif kind == "hr" and self.lists:
-                self.problem(token.map[0], "a '---' line indented under a bullet does not start a new slide: "
-                                           "write it at the start of the line")
+            elif kind == "hr" and self.depth:
+                self.problem(token.map[0], f"a '{token.markup}' line indented under a bullet does not start a new "
+                                           "slide: write '---' at the start of the line")
             elif kind in ("fence", "code_block", "html_block"):       # shown as written
                 text = " ".join(token.content.split())
                 if text:
