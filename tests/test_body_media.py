@@ -87,8 +87,26 @@ def test_raw_html_image_is_refused(tree):
                               "; save the picture into media/ and write ![what it shows](media/photo.jpg)"]
 
 
+def test_image_address_with_a_space_is_named_not_dropped(tree):
+    tree.session(products=article("Intro.\n\n- ![The canal](media/my canal.jpg)\n"))
+    assert problems(tree) == [f"{S}/01-article.md:7: (body): ![The canal](media/my canal.jpg) is not read as an "
+                              "image: an address with spaces must be written in <...>, like "
+                              "![The canal](<media/my canal.jpg>)"]
+
+
+def test_image_in_a_list_item_and_a_link_in_a_table_are_checked(tree):
+    tree.session(products=article("- one\n- ![The canal](media/canal.jpg)\n\n| a | b |\n|---|---|\n"
+                                  "| [plan](media/plan.jpg) | x |\n"))
+    assert problems(tree) == [
+        f"{S}/01-article.md:6: (body): image 'media/canal.jpg': file not found: 'media/canal.jpg' (looked in "
+        "ha-long-sanitation/)",
+        f"{S}/01-article.md:10: (body): link 'media/plan.jpg': file not found: 'media/plan.jpg' (looked in "
+        "ha-long-sanitation/)"]
+
+
 def test_image_in_a_code_block_is_text_not_an_image(tree):
-    tree.session(products=article("Write an image like this:\n\n    ![what it shows](media/photo.jpg)\n"))
+    tree.session(products=article("Write an image like this:\n\n    ![what it shows](media/photo.jpg)\n\n"
+                                  "```\n![what it shows](media/photo.jpg)\n```\n"))
     assert problems(tree) == []
 
 

@@ -98,6 +98,22 @@ def test_docx_text_and_script_fonts(contest):
     assert any(p.style.name == "Quote" and p.text == "Giữ gìn vịnh là trách nhiệm chung." for p in vietnamese.paragraphs)
 
 
+def test_docx_reads_the_body_as_the_page_does():
+    """Lists, tables, code, a '---' rule and emphasis over a line break, from the one parser."""
+    from producers.editorial.exports import markdown_to_docx
+    document = Document()
+    markdown_to_docx(document, "Intro *one\ntwo* and [the plan](https://example.org/p).\n\n---\n\n"
+                               "1. first\n   - inner ![Chart](media/c.png)\n\n| Who | What |\n|---|---|\n"
+                               "| Anh | `code` |\n\n```\n# not a heading\n```\n", "en")
+    assert [(p.style.name, p.text) for p in document.paragraphs] == [
+        ("Normal", "Intro one two and the plan (https://example.org/p)."), ("List Number", "first"),
+        ("List Bullet", "inner [Chart]"), ("Normal", "# not a heading")]
+    italic = [run.text for run in document.paragraphs[0].runs if run.italic]
+    assert italic == ["one two"]
+    [table] = document.tables
+    assert [[cell.text for cell in row.cells] for row in table.rows] == [["Who", "What"], ["Anh", "code"]]
+
+
 WRITER = Path("/usr/lib/libreoffice/program/libswlo.so")
 
 

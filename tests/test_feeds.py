@@ -254,13 +254,13 @@ def active_markup(fragment: str) -> list[str]:
 def test_hostile_show_notes_reach_the_feed_only_as_sanitised_html():
     """Podcast apps render <description> and <content:encoded> as HTML: read back without
     feedparser's own sanitiser (as a careless app would), nothing active is left."""
-    from producers.media import speech
+    from producers.content.markdown import spoken_text
     from producers.web.html import markdown_to_html
 
     notes_html = markdown_to_html(HOSTILE_NOTES)
     raw_html = "<p>raw <script>alert(1)</script><b onmouseover=alert(2)>bold</b></p>"   # feeds.py cleans again
     items = [episode("2025-q1/ha-long-scams", "01-podcast", "ha-long", "en", dt.date(2025, 2, 1),
-                     description=speech.plain_text(HOSTILE_NOTES), notes_html=notes_html),
+                     description=spoken_text(HOSTILE_NOTES), notes_html=notes_html),
              episode("2025-q1/ha-long-scams", "02-podcast", "ha-long", "en", dt.date(2025, 2, 1),
                      description="<img src=x onerror=alert(3)>", notes_html=raw_html)]
     xml = feeds.build_feeds(items, CHANNEL, SITE, cells=CELLS)["podcast/feed.xml"]

@@ -19,8 +19,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "producers"
 LAYERS = [
     ("base", ["producers", "producers.errors", "producers.files"]),
     ("media", ["producers.media"]),
-    ("web", ["producers.web"]),
     ("content", ["producers.content"]),
+    ("web", ["producers.web"]),
     ("jobs", ["producers.jobs"]),
     ("kinds", ["producers.kinds"]),
     ("editorial", ["producers.editorial"]),

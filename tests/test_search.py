@@ -28,9 +28,16 @@ def test_vietnamese_words_are_nfc_lower_case_and_fold_without_marks():
 
 
 def test_plain_text_drops_markup_scripts_and_styles():
-    text = plain_text("# Title\n\n<script>var secret = 1</script><style>p{}</style>"
-                      "Some **bold** [link](../x/) ![alt text](a.png) &amp; <b>tag</b> \\*star\\*")
-    assert text == "Title Some bold link alt text & tag *star*"
+    text = plain_text("# Title\n\n<script>var secret = 1</script>\n<style>p{}</style>\n\n"
+                      "Some **bold** [link](../x/) ![alt text](a.png) &amp; <b>tag</b> \\*star\\* snake_case\n\n"
+                      "| a | b |\n|---|---|\n| c | d |\n")
+    assert text == "Title Some bold link alt text & tag *star* snake_case a b c d"
+
+
+def test_plain_text_of_a_generated_page_reads_its_html_blocks():
+    page_text = ('# Title\n\n<div class="c35-body">\n<p>One <em>two</em></p>\n<template><p>hidden</p></template>\n'
+                 '<p>three<script>var x = "secret";</script> four</p>\n</div>\n\n[Back](../)\n')
+    assert plain_text(page_text) == "Title One two three four Back"
 
 
 def page(url: str, title: str, body: str, search: bool = True) -> Page:

@@ -361,7 +361,7 @@ def test_slideshow_script_leaves_other_pages_alone(tmp_path, page):
 
 
 def test_image_syntax_variants_and_inline_images():
-    parsed = parse_deck("# A\n![my alt](media/my photo.jpg \"title\"){cover}\n---\n# B\ntext ![x](media/y.png) more\n", 1)
+    parsed = parse_deck("# A\n![my *alt*](<media/my photo.jpg> \"title\"){cover}\n---\n# B\ntext ![x](media/y.png) more\n", 1)
     image = parsed.slides[0].image
     assert (image.path, image.alt, image.mode) == ("media/my photo.jpg", "my alt", "cover")
     assert [(p.slide, p.line) for p in parsed.problems] == [(3, 5)]
@@ -379,3 +379,11 @@ def test_the_same_slides_give_the_same_pptx_and_pdf_bytes(tmp_path):
     second = render(second_root)
     for name in ("deck.pptx", "deck.pdf"):
         assert first.output(name).read_bytes() == second.output(name).read_bytes(), name
+
+
+def test_an_image_address_with_spaces_outside_angle_brackets_is_named():
+    # CommonMark reads it as text: the writer is told, instead of a slide silently without its picture.
+    parsed = parse_deck("# A\n\n![my alt](media/my photo.jpg)\n", 1)
+    assert parsed.slides[0].image is None
+    assert [(p.slide, p.line) for p in parsed.problems] == [(2, 3)]
+    assert "<media/my photo.jpg>" in parsed.problems[0].message

@@ -6,6 +6,7 @@ import wave
 
 import pytest
 
+from producers.content.markdown import spoken_text
 from producers.media import speech
 from producers.errors import ProducerError
 
@@ -71,7 +72,8 @@ def test_overlong_sentences_are_split_for_readable_captions():
     assert len(pieces) > 1 and all(len(p) <= speech.MAX_SENTENCE_CHARS + 1 for p in pieces)
 
 
-def test_plain_text_drops_markdown_but_keeps_words():
-    text = speech.plain_text("## Agenda\n\n- **Bold** point with [a link](https://x.org)\n1. `code` item")
-    assert "Agenda" in text and "Bold point with a link" in text and "code item" in text
-    assert not any(mark in text for mark in ("#", "*", "[", "](", "`"))
+def test_spoken_text_drops_markdown_but_keeps_words():
+    text = spoken_text("## Agenda\n\n- **Bold** point with [a link](https://x.org)\n1. `code` item\n\n"
+                       "```\nprint('not read aloud')\n```\n\nA snake_case word and \\*stars\\*.")
+    assert text == "Agenda\n\nBold point with a link\ncode item\n\nA snake_case word and *stars*."
+    assert speech.split_sentences(text) == ["Agenda", "Bold point with a link code item", "A snake_case word and *stars*."]

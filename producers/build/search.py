@@ -49,6 +49,7 @@ from pathlib import Path
 
 import regex
 
+from producers.content.markdown import plain_text
 from producers.errors import ConfigError
 from producers.files import atomic_write_text
 from producers.jobs.pipeline import (Cache, cached_trees, canonical_json, discard, install, stale_trees)
@@ -106,13 +107,6 @@ class SearchDoc:
 # -- a page's text -------------------------------------------------------------------------------
 
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
-_INVISIBLE_BLOCKS = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.S | re.I)
-_TAG = re.compile(r"<[^>]*>")
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
-_MD_MARKUP = re.compile(r"(?m)^\s*(?:#{1,6}\s|[-*+]\s|>\s?|\d+\.\s)|(?<!\\)[*_`|]+")
-_SPACE = re.compile(r"\s+")
 
 
 def _front_matter(text: str) -> tuple[dict, str]:
@@ -124,17 +118,6 @@ def _front_matter(text: str) -> tuple[dict, str]:
         key, _, value = line.partition(": ")
         meta[key] = json.loads(value)          # pages.front_matter writes JSON scalars
     return meta, text[match.end():]
-
-
-def plain_text(markdown: str) -> str:
-    """The words a reader sees in a generated page's Markdown (with its HTML blocks)."""
-    text = _INVISIBLE_BLOCKS.sub(" ", markdown)
-    text = _MD_IMAGE.sub(r" \1 ", text)
-    text = _MD_LINK.sub(r"\1", text)
-    text = _TAG.sub(" ", text)
-    text = _MD_MARKUP.sub(" ", text)
-    text = _MD_ESCAPE.sub(r"\1", text)
-    return _SPACE.sub(" ", html.unescape(text)).strip()
 
 
 def page_url(page: Page) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 
 from producers.errors import Problem, display_path
-from producers.web.html import BodyReference, body_references, local_path, url_kind
+from producers.content.markdown import BodyReference, body_references, local_path, url_kind
 from producers.content.model import (FILE_NAME_RE, QUARTER_DIR_RE, SESSION_DIR_RE, Cell, CellsFile, ProductBase, Session, SiteConfig)
 from producers.media.probe import refusal
 from producers.content.validation import one_of, validate
@@ -352,6 +352,10 @@ def _body_reference_problems(references: list[BodyReference], body_line: int, fo
             problems.append(Problem(shown, line, "(body)", f"an HTML <img> tag is not published (other sites' "
                                     f"images are never embedded: they track readers), received {ref.url!r}; "
                                     "save the picture into media/ and write ![what it shows](media/photo.jpg)"))
+        elif ref.kind == "unread-image":
+            problems.append(Problem(shown, line, "(body)", f"![{ref.text}]({ref.url}) is not read as an image: an "
+                                    "address with spaces must be written in <...>, like "
+                                    f"![{ref.text}](<{ref.url}>)"))
         elif ref.kind == "image" and kind == "external":
             problems.append(Problem(shown, line, "(body)", f"image {ref.url!r} is on another site: it is shown "
                                     "as a link, not embedded (other sites' images track readers); save the "

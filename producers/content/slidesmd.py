@@ -10,34 +10,102 @@
     Note: what to say             everything after a "Note:" line is speaker notes
     ---                           a line of three (or more) dashes starts the next slide
 
-The parser never raises: it returns slides with the problems it found, each naming the slide and
+The body is read by the one Markdown parser (``content.markdown``, CommonMark) with three block
+rules added for '---', '|||' and 'Note:'; an address with spaces is written in <...>:
+``![alt](<media/my photo.jpg>)``. The parser never raises: it returns slides with the problems it found, each naming the slide and
 the line, so ``plan`` can read image references leniently and the render job can refuse strictly.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from markdown_it.rules_block.state_block import StateBlock
+from markdown_it.token import Token
+
+from producers.content.markdown import MEMO_SIZE, UNREAD_IMAGE_RE, Run, inline_lines, inline_runs, inline_text, new_parser
 from producers.media.text import Paragraph, Span
 
 SEPARATOR_RE = re.compile(r"^\s{0,3}-{3,}\s*$")
-HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-BULLET_RE = re.compile(r"^(\s*)([-*+]|\d{1,3}[.)])\s+(.*)$")
-IMAGE_RE = re.compile(r"^\s*!\[(?P<alt>[^\]]*)\]\(\s*<?(?P<path>[^)\"<>]+?)>?(?:\s+\"[^\"]*\")?\s*\)\s*"
-                      r"(?:\{(?P<mode>[a-z]+)\})?\s*$")
-INLINE_IMAGE_RE = re.compile(r"!\[[^\]]*\]\(")
-# A link's address, for the checker: a slide shows only the link's text, but a local address that
-# points at nothing (or out of the session) is still a mistake worth naming.
-LINK_RE = re.compile(r"(?<![!\\])\[[^\]]*\]\(\s*<?(?P<url>[^)\s<>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
-COLUMNS_RE = re.compile(r"^\s*\|\|\|\s*$")
-NOTE_RE = re.compile(r"^\s*notes?:\s?(.*)$", re.IGNORECASE)
+COLUMNS_RE = re.compile(r"^\|\|\|\s*$")
+NOTE_RE = re.compile(r"^notes?:\s?(.*)$", re.IGNORECASE)
+MODE_RE = re.compile(r"^\s*\{(?P<mode>[a-z]+)\}\s*$")
 IMAGE_MODES = ("fit", "cover")
 SUB_INDENT = 2   # spaces before a bullet that make it second level
 PICTURES_STEP = "slides"   # the job step of a slides product that draws slide-NN.png (video scenes read them)
 
 Mode = Literal["fit", "cover"]
+
+
+# --- the slide rules of the one Markdown parser ------------------------------------------------------------
+# '---', '|||' and 'Note:' are block rules of markdown-it, so a '---' inside a fenced code block is code,
+# not a new slide. Setext headings are off: 'text' over '---' is a slide break, as writers mean it.
+
+def _content(state: StateBlock, line: int) -> str:
+    return state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
+
+
+def _slide_break(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    if state.is_code_block(start) or not SEPARATOR_RE.match(_content(state, start)):
+        return False
+    if silent:
+        return True             # ends a paragraph or list at any depth
+    if state.level:
+        return False            # indented under a bullet: a rule inside the list (reported by the deck)
+    token = state.push("slide_break", "hr", 0)
+    token.map, token.markup = [start, start + 1], "---"
+    state.line = start + 1
+    return True
+
+
+def _slide_columns(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    if state.is_code_block(start) or not COLUMNS_RE.match(_content(state, start)):
+        return False
+    if not silent:
+        token = state.push("slide_columns", "", 0)
+        token.map, token.markup = [start, start + 1], "|||"
+        state.line = start + 1
+    return True
+
+
+def _slide_note(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    note = NOTE_RE.match(_content(state, start))
+    if state.is_code_block(start) or not note:
+        return False
+    if silent:
+        return True
+    if state.level:
+        return False
+    # Notes are what to say, kept as written, up to the next slide.
+    lines, line = [note.group(1)], start + 1
+    while line < end and not SEPARATOR_RE.match(state.src[state.bMarks[line]:state.eMarks[line]]):
+        lines.append(state.src[state.bMarks[line]:state.eMarks[line]].rstrip())
+        line += 1
+    token = state.push("slide_note", "", 0)
+    token.map, token.content = [start, line], "\n".join(lines).strip()
+    state.line = line
+    return True
+
+
+def _slide_parser():
+    parser = new_parser().disable("lheading")
+    alt = {"alt": ["paragraph", "reference", "blockquote", "list"]}
+    parser.block.ruler.before("hr", "slide_break", _slide_break, alt)
+    parser.block.ruler.before("hr", "slide_columns", _slide_columns, alt)
+    parser.block.ruler.before("hr", "slide_note", _slide_note, alt)
+    return parser
+
+
+SLIDE_PARSER = _slide_parser()
+
+
+@functools.lru_cache(maxsize=MEMO_SIZE)
+def slide_tokens(body: str) -> tuple[Token, ...]:
+    """The slide body's tokens, memoised (the loader, the plan and the render job all read it)."""
+    return tuple(SLIDE_PARSER.parse(body))
 
 
 @dataclass(frozen=True)
@@ -100,89 +168,52 @@ class Deck:
 
 # --- inline Markdown ------------------------------------------------------------------------------
 
-_INLINE_RE = re.compile(r"\\(?P<escaped>.)|`(?P<code>[^`]*)`|!?\[(?P<link>[^\]]*)\]\([^)]*\)"
-                        r"|(?P<strong>\*\*|__)|(?P<em>\*|_)")
-
-
-def inline_spans(text: str) -> tuple[Span, ...]:
-    """Bold/italic spans from inline Markdown; links keep their text, code its content."""
+def spans_of(runs: list[Run], bold: bool = False) -> tuple[Span, ...]:
+    """Bold/italic spans; links keep their text, code its content."""
     spans: list[Span] = []
-    bold = italic = False
-
-    def add(piece: str) -> None:
-        if not piece:
-            return
-        if spans and (spans[-1].bold, spans[-1].italic) == (bold, italic):
-            spans[-1] = Span(spans[-1].text + piece, bold, italic)
-        else:
-            spans.append(Span(piece, bold, italic))
-
-    position = 0
-    for match in _INLINE_RE.finditer(text):
-        add(text[position:match.start()])
-        position = match.end()
-        if match.group("escaped") is not None:
-            add(match.group("escaped"))
-        elif match.group("code") is not None:
-            add(match.group("code"))
-        elif match.group("link") is not None:
-            add(match.group("link"))
-        elif match.group("strong"):
-            bold = not bold
-        else:
-            marker = match.group("em")
-            before = text[match.start() - 1] if match.start() else " "
-            after = text[match.end()] if match.end() < len(text) else " "
-            if marker == "_" and before.isalnum() and after.isalnum():
-                add(marker)          # snake_case, not emphasis
-            else:
-                italic = not italic
-    add(text[position:])
+    for run in runs:
+        if run.image:
+            continue
+        style = (run.bold or bold, run.italic)
+        if spans and (spans[-1].bold, spans[-1].italic) == style:
+            spans[-1] = Span(spans[-1].text + run.text, *style)
+        elif run.text:
+            spans.append(Span(run.text, *style))
     return tuple(spans)
 
 
-def plain(text: str) -> str:
-    return "".join(span.text for span in inline_spans(text))
-
-
 # --- slides ---------------------------------------------------------------------------------------
-
-def split_sections(body: str) -> list[tuple[int, list[str]]]:
-    """(offset of first line in body, lines) per ``---``-separated section, blank ends dropped."""
-    sections: list[tuple[int, list[str]]] = [(0, [])]
-    for index, line in enumerate(body.splitlines()):
-        if SEPARATOR_RE.match(line):
-            sections.append((index + 1, []))
-        else:
-            sections[-1][1].append(line)
-    # A slide's line is its first written line, not the blank after the '---'.
-    trimmed = []
-    for offset, lines in sections:
-        blank = 0
-        while blank < len(lines) and not lines[blank].strip():
-            blank += 1
-        trimmed.append((offset + blank, lines[blank:]) if blank < len(lines) else (offset, lines))
-    sections = trimmed
-    while sections and not "".join(sections[0][1]).strip():
-        sections.pop(0)
-    while sections and not "".join(sections[-1][1]).strip():
-        sections.pop()
-    return sections
-
 
 def slide_name(number: int) -> str:
     """The picture of slide ``number`` (1 is the title slide) that the slides job draws."""
     return f"slide-{number:02d}.png"
 
 
+def _sections(stream: tuple[Token, ...]) -> list[tuple[int, list[Token]]]:
+    """(0-based body line, tokens) per slide; empty sections before the first and after the last dropped."""
+    sections: list[tuple[int, list[Token]]] = [(0, [])]
+    for token in stream:
+        if token.type == "slide_break":
+            sections.append((token.map[1], []))
+        else:
+            sections[-1][1].append(token)
+    sections = [(next((t.map[0] for t in tokens if t.map), line), tokens) for line, tokens in sections]
+    while sections and not sections[0][1]:
+        sections.pop(0)
+    while sections and not sections[-1][1]:
+        sections.pop()
+    return sections
+
+
 def parse_deck(body: str, body_line: int = 1) -> Deck:
     """Slides from the product body. ``body_line`` is the file line the body starts on."""
     slides: list[Slide] = []
     problems: list[Problem] = []
-    for offset, lines in split_sections(body):
+    lines = body.split("\n")
+    for line, tokens in _sections(slide_tokens(body)):
         number = len(slides) + 2            # the title slide is 1
-        slide = Slide(number=number, line=body_line + offset)
-        _parse_slide(slide, lines, problems)
+        slide = Slide(number=number, line=body_line + line)
+        _SlideReader(slide, problems, body_line, lines).read(tokens)
         slides.append(slide)
     if not slides:
         problems.append(Problem(0, body_line, "the body has no slides: write at least one, e.g. '# Title' "
@@ -190,92 +221,135 @@ def parse_deck(body: str, body_line: int = 1) -> Deck:
     return Deck(slides, problems)
 
 
-def _parse_slide(slide: Slide, lines: list[str], problems: list[Problem]) -> None:
-    paragraph: list[str] = []
-    after_blank = True
+class _SlideReader:
+    """Walks one slide's tokens into its title, column items, image, notes and links."""
 
-    def close_paragraph() -> None:
-        if paragraph:
-            text = " ".join(part.strip() for part in paragraph)
-            slide.columns[-1].append(Item(inline_spans(text)))
-            paragraph.clear()
+    def __init__(self, slide: Slide, problems: list[Problem], body_line: int, lines: list[str]):
+        self.slide, self.problems, self.body_line, self.lines = slide, problems, body_line, lines
+        self.depth = 0                      # of nested lists
+        self.item: tuple[int, str] | None = None    # (level, marker) of a list item whose first text is due
+        self.in_heading = False
+        self.row: list[tuple[Span, ...]] | None = None      # cells of a table row being read
 
-    for index, raw in enumerate(lines):
-        line_number = slide.line + index
-        line = raw.rstrip()
-        note = NOTE_RE.match(line)
-        if note:
-            close_paragraph()
-            rest = [note.group(1)] + [text.rstrip() for text in lines[index + 1:]]
-            slide.notes = "\n".join(rest).strip()
-            break
-        if not line.strip():
-            close_paragraph()
-            after_blank = True
-            continue
-        slide.links += [(link.group("url"), line_number) for link in LINK_RE.finditer(line)]
-        previous_blank, after_blank = after_blank, False
-        if COLUMNS_RE.match(line):
-            close_paragraph()
-            if slide.two_columns:
-                problems.append(Problem(slide.number, line_number, "a slide has at most two columns: "
-                                                                   "only one '|||' line is allowed"))
-            else:
-                slide.columns.append([])
-            continue
-        image = IMAGE_RE.match(line)
-        if image:
-            close_paragraph()
-            mode = image.group("mode") or "fit"
-            if mode not in IMAGE_MODES:
-                problems.append(Problem(slide.number, line_number,
-                                        f"unknown image option {{{mode}}}; allowed: {{fit}} or {{cover}}"))
-                mode = "fit"
-            if slide.image is not None:
-                problems.append(Problem(slide.number, line_number,
-                                        f"one image per slide: {image.group('path')!r} is a second image "
-                                        f"(the first is {slide.image.path!r}); move it to its own slide"))
+    def problem(self, line: int, message: str) -> None:
+        self.problems.append(Problem(self.slide.number, self.body_line + line, message))
+
+    def read(self, tokens: list[Token]) -> None:
+        slide = self.slide
+        for token in tokens:
+            kind = token.type
+            if kind == "slide_note":
+                slide.notes = token.content
+            elif kind == "slide_columns":
+                if slide.two_columns:
+                    self.problem(token.map[0], "a slide has at most two columns: only one '|||' line is allowed")
+                else:
+                    slide.columns.append([])
+            elif kind in ("bullet_list_open", "ordered_list_open"):
+                self.depth += 1
+            elif kind in ("bullet_list_close", "ordered_list_close"):
+                self.depth -= 1
+            elif kind == "list_item_open":
+                raw = token.map and self.raw_line(token.map[0])
+                indent = len(raw.expandtabs(4)) - len(raw.expandtabs(4).lstrip()) if raw else 0
+                level = 1 if self.depth > 1 or indent >= SUB_INDENT else 0
+                marker = f"{token.info}{token.markup}" if token.info else ("•" if level == 0 else "–")
+                self.item = (level, marker)
+            elif kind == "list_item_close":
+                self.item = None
+            elif kind == "tr_open":
+                self.row = []
+            elif kind == "tr_close" and self.row is not None:
+                cells = [cell for cell in self.row if cell]
+                spans = tuple(span for index, cell in enumerate(cells)
+                              for span in ((Span(" | "),) if index else ()) + cell)
+                if spans:
+                    slide.columns[-1].append(Item(spans))
+                self.row = None
+            elif kind == "heading_open":
+                self.in_heading = True
+            elif kind == "heading_close":
+                self.in_heading = False
+            elif kind == "hr" and self.depth:
+                self.problem(token.map[0], f"a '{token.markup}' line indented under a bullet does not start a new "
+                                           "slide: write '---' at the start of the line")
+            elif kind in ("fence", "code_block", "html_block"):       # shown as written
+                text = " ".join(token.content.split())
+                if text:
+                    slide.columns[-1].append(Item((Span(text),)))
+            elif kind == "inline":
+                self.inline(token)
+        if slide.two_columns and slide.image is not None and slide.columns[slide.image.column]:
+            side = "left" if slide.image.column == 0 else "right"
+            self.problems.append(Problem(slide.number, slide.image.line,
+                                         f"in a two-column slide the image fills its whole column, but the {side} "
+                                         "column also has text: move the text to the other column"))
+        if slide.is_empty:
+            what = "only speaker notes" if slide.notes else "nothing"
+            self.problems.append(Problem(slide.number, slide.line,
+                                         f"the slide is empty ({what}): give it a '# title', text or an image, "
+                                         "or remove the extra '---' line"))
+
+    def raw_line(self, line: int) -> str:
+        return self.lines[line] if line < len(self.lines) else ""
+
+    def inline(self, inline: Token) -> None:
+        slide = self.slide
+        lines: list[tuple[int, list[Token]]] = []
+        for child, line in inline_lines(inline):
+            if child.type in ("softbreak", "hardbreak"):
+                lines.append((line + 1, []))
                 continue
-            slide.image = SlideImage(image.group("path"), plain(image.group("alt")).strip(), mode,
-                                     len(slide.columns) - 1, line_number)
-            continue
-        if INLINE_IMAGE_RE.search(line):
-            problems.append(Problem(slide.number, line_number, "an image must stand alone on its own line, "
-                                    "like: ![what the picture shows](media/photo.jpg)"))
-            continue
-        heading = HEADING_RE.match(line)
-        if heading:
-            close_paragraph()
-            if not slide.title and not slide.items:
-                slide.title = plain(heading.group(2)).strip()
+            if not lines:
+                lines.append((line, []))
+            lines[-1][1].append(child)
+            if child.type == "link_open":
+                slide.links.append((str(child.attrGet("href") or ""), self.body_line + line))
+        text: list[Token] = []
+        for index, (line, children) in enumerate(lines):
+            images = [child for child in children if child.type == "image"]
+            rest = [child for child in children if child.type != "image"]
+            mode = MODE_RE.match(inline_text(rest)) if rest else None
+            # An image line right under a bullet continues the bullet's paragraph in CommonMark: it is
+            # still a line of its own, as writers mean it. The bullet's or heading's first line is not.
+            stand_alone = not self.in_heading and (self.item is None or index > 0)
+            if images and stand_alone and len(images) == 1 and (not rest or mode):
+                self.image(images[0], mode.group("mode") if mode else "fit", line)
+            elif images:
+                self.problem(line, "an image must stand alone on its own line, "
+                                   "like: ![what the picture shows](media/photo.jpg)")
             else:
-                slide.columns[-1].append(Item(tuple(Span(s.text, True, s.italic) for s in inline_spans(heading.group(2)))))
-            continue
-        bullet = BULLET_RE.match(line)
-        if bullet:
-            close_paragraph()
-            level = 1 if len(bullet.group(1).expandtabs(4)) >= SUB_INDENT else 0
-            marker = bullet.group(2)
-            marker = marker if marker[0].isdigit() else ("•" if level == 0 else "–")
-            slide.columns[-1].append(Item(inline_spans(bullet.group(3).strip()), level, marker))
-            continue
-        if paragraph or previous_blank or not slide.columns[-1] or slide.columns[-1][-1].level is None:
-            paragraph.append(line.lstrip("> ").strip())
+                if UNREAD_IMAGE_RE.search(inline_text(children)):
+                    self.problem(line, "this image is not read: an address with spaces must be written in <...>, "
+                                       "like: ![what the picture shows](<media/my photo.jpg>)")
+                if text:
+                    text.append(Token("softbreak", "br", 0))
+                text += children
+        spans = spans_of(inline_runs(text, raw_html=True), bold=self.in_heading)
+        if self.row is not None:
+            self.row.append(spans)
+            return
+        if not spans:
+            return
+        if self.in_heading and not slide.title and not slide.items:
+            slide.title = "".join(span.text for span in spans).strip()
+        elif self.item is not None:
+            slide.columns[-1].append(Item(spans, *self.item))
+            self.item = None        # a second paragraph of the item is a paragraph
         else:
-            # An indented continuation of a bullet joins it.
-            last = slide.columns[-1].pop()
-            slide.columns[-1].append(Item(last.spans + inline_spans(" " + line.strip()), last.level, last.marker))
-    close_paragraph()
-    if slide.two_columns and slide.image is not None and slide.columns[slide.image.column]:
-        side = "left" if slide.image.column == 0 else "right"
-        problems.append(Problem(slide.number, slide.image.line,
-                                f"in a two-column slide the image fills its whole column, but the {side} column "
-                                "also has text: move the text to the other column"))
-    if slide.is_empty:
-        what = "only speaker notes" if slide.notes else "nothing"
-        problems.append(Problem(slide.number, slide.line,
-                                f"the slide is empty ({what}): give it a '# title', text or an image, "
-                                "or remove the extra '---' line"))
+            slide.columns[-1].append(Item(spans))
+
+    def image(self, token: Token, mode: str, line: int) -> None:
+        slide, path = self.slide, str(token.attrGet("src") or "")
+        if mode not in IMAGE_MODES:
+            self.problem(line, f"unknown image option {{{mode}}}; allowed: {{fit}} or {{cover}}")
+            mode = "fit"
+        if slide.image is not None:
+            self.problem(line, f"one image per slide: {path!r} is a second image (the first is {slide.image.path!r}); "
+                               "move it to its own slide")
+            return
+        slide.image = SlideImage(path, inline_text(token.children or ()).strip(), mode,  # type: ignore[arg-type]
+                                 len(slide.columns) - 1, self.body_line + line)
 
 
 def item_paragraphs(items: list[Item], indent_em: float = 1.2) -> list[Paragraph]:

@@ -20,17 +20,19 @@ import io
 import json
 import math
 import os
-import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from markdown_it.token import Token
 
 from producers.media import audio, tools
 from producers.files import reproducible_zip
 from producers.errors import Cell35Error, ProducerError
 from producers.media.images import open_photo
 from producers.content.loader import ContentTree, ProductRecord, SessionRecord, check_media_path
+from producers.content.markdown import PARSER, Run, inline_runs, tokens
 from producers.content.model import Cell
 
 FONT_LATIN = "Noto Sans"
@@ -119,71 +121,75 @@ def _add_run(paragraph, text: str, language: str, bold: bool = False, italic: bo
     return run
 
 
-INLINE_RE = re.compile(r"(\*\*[^*]+\*\*|__[^_]+__|\*[^*\s][^*]*\*|_[^_\s][^_]*_|`[^`]+`|!?\[[^\]]*\]\([^)\s]*\))")
+def _add_runs(paragraph, runs: list[Run], language: str) -> None:
+    """Emphasis, code, links (text, then the address) and image descriptions; raw HTML is dropped."""
+    for index, run in enumerate(runs):
+        if run.image:
+            if run.text:
+                _add_run(paragraph, f"[{run.text}]", language, italic=True)
+            continue
+        _add_run(paragraph, run.text, language, bold=run.bold, italic=run.italic, code=run.code)
+        last_of_link = run.link is not None and (index + 1 == len(runs) or runs[index + 1].link != run.link)
+        if last_of_link and run.link and run.link != run.text:
+            _add_run(paragraph, f" ({run.link})", language)
 
 
 def _add_inline(paragraph, text: str, language: str) -> None:
-    """Markdown emphasis, code and links as runs; raw HTML from untrusted content is dropped."""
-    text = re.sub(r"<[^>]+>", "", text)
-    for piece in INLINE_RE.split(text):
-        if not piece:
-            continue
-        if piece.startswith(("**", "__")) and len(piece) > 4:
-            _add_run(paragraph, piece[2:-2], language, bold=True)
-        elif piece.startswith("`"):
-            _add_run(paragraph, piece[1:-1], language, code=True)
-        elif piece.startswith(("*", "_")) and len(piece) > 2:
-            _add_run(paragraph, piece[1:-1], language, italic=True)
-        elif piece.startswith("!["):
-            alt = piece[2:piece.index("]")]
-            if alt:
-                _add_run(paragraph, f"[{alt}]", language, italic=True)
-        elif piece.startswith("["):
-            label, url = piece[1:piece.index("]")], piece[piece.index("(") + 1:-1]
-            _add_run(paragraph, label, language)
-            if url and url != label:
-                _add_run(paragraph, f" ({url})", language)
-        else:
-            _add_run(paragraph, piece, language)
+    """One line of inline Markdown (a title): '1. Intro' stays a title, not a list."""
+    for inline in PARSER.parseInline(text):
+        _add_runs(paragraph, inline_runs(inline.children or ()), language)
+
+
+def _add_table(document, rows: list[list[Token]], language: str) -> None:
+    table = document.add_table(rows=len(rows), cols=max(len(row) for row in rows))
+    table.style = "Table Grid"
+    for row, cells in zip(table.rows, rows):
+        for cell, inline in zip(row.cells, cells):
+            _add_runs(cell.paragraphs[0], inline_runs(inline.children or ()), language)
 
 
 def markdown_to_docx(document, body: str, language: str) -> None:
-    """The Markdown an article is written in: headings, paragraphs, lists, quotes, emphasis."""
-    paragraph_lines: list[str] = []
-    style = None
-
-    def flush() -> None:
-        nonlocal paragraph_lines, style
-        if paragraph_lines:
-            paragraph = document.add_paragraph(style=style)
-            _add_inline(paragraph, " ".join(line.strip() for line in paragraph_lines), language)
-        paragraph_lines, style = [], None
-
-    for line in body.split("\n"):
-        stripped = line.strip()
-        heading = re.match(r"^(#{1,6})\s+(.*)$", stripped)
-        bullet = re.match(r"^[-*+]\s+(.*)$", stripped)
-        number = re.match(r"^\d+[.)]\s+(.*)$", stripped)
-        if not stripped or re.match(r"^(-{3,}|\*{3,}|_{3,})$", stripped):
-            flush()
-        elif heading:
-            flush()
-            paragraph = document.add_heading(level=min(len(heading.group(1)) + 1, 4))
-            _add_inline(paragraph, heading.group(2).rstrip("#").strip(), language)
-        elif bullet or number:
-            flush()
-            paragraph_lines, style = [(bullet or number).group(1)], "List Bullet" if bullet else "List Number"
-            flush()
-        elif stripped.startswith(">"):
-            if style != "Quote":
-                flush()
-                style = "Quote"
-            paragraph_lines.append(stripped.lstrip("> "))
-        else:
-            if style == "Quote":
-                flush()
-            paragraph_lines.append(stripped)
-    flush()
+    """The Markdown an article is written in: headings, paragraphs, lists, quotes, tables, emphasis."""
+    lists: list[str] = []
+    quote = 0
+    heading: int | None = None
+    item_starts = False            # the next paragraph is a list item's first: it carries the bullet
+    table: list[list[Token]] | None = None
+    for token in tokens(body):
+        kind = token.type
+        if kind in ("bullet_list_open", "ordered_list_open"):
+            lists.append("List Bullet" if kind == "bullet_list_open" else "List Number")
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif kind == "list_item_open":
+            item_starts = True
+        elif kind == "blockquote_open":
+            quote += 1
+        elif kind == "blockquote_close":
+            quote -= 1
+        elif kind == "heading_open":
+            heading = min(int(token.tag[1:]) + 1, 4)
+        elif kind == "heading_close":
+            heading = None
+        elif kind == "table_open":
+            table = []
+        elif kind == "tr_open" and table is not None:
+            table.append([])
+        elif kind == "table_close" and table:
+            _add_table(document, table, language)
+            table = None
+        elif kind in ("fence", "code_block"):
+            _add_run(document.add_paragraph(), token.content.rstrip("\n"), language, code=True)
+        elif kind == "inline" and table is not None:
+            table[-1].append(token)
+        elif kind == "inline":
+            if heading is not None:
+                paragraph = document.add_heading(level=heading)
+            else:
+                style = lists[-1] if lists and item_starts else "Quote" if quote else None
+                paragraph = document.add_paragraph(style=style)
+            item_starts = False
+            _add_runs(paragraph, inline_runs(token.children or ()), language)
 
 
 def _picture_bytes(path: Path, label: str) -> io.BytesIO:

@@ -17,7 +17,8 @@ from PIL import Image
 
 from producers.media import images
 from producers.errors import ProducerError
-from producers.web.html import body_references, escape, local_path, markdown_to_html, url_kind
+from producers.content.markdown import body_references, local_path, url_kind
+from producers.web.html import escape, markdown_to_html
 from producers.web.i18n import Labels
 from producers.web.templates import Markup, fragment
 from producers.content.loader import IMAGE_SUFFIXES, body_image_stem

@@ -28,6 +28,7 @@ from producers.media.artwork import artwork_bytes, check_artwork
 from producers.web.html import markdown_to_html
 from producers.web.i18n import Labels
 from producers.web.templates import Markup, fragment
+from producers.content.markdown import spoken_blocks, spoken_text
 from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import Kind, ProductContext, ProductPage
 from producers.content.model import Line, MediaPath, ProductBase, Strict, cap_message, text as text_field
@@ -262,7 +263,7 @@ class PodcastProducer:
         def url(key: str) -> str | None:
             return base + names[key] if key in result.outputs else None
 
-        description = product.summary or speech.plain_text(ctx.record.body).strip() or product.title
+        description = product.summary or spoken_text(ctx.record.body).strip() or product.title
         return Episode(
             title=product.title, page_url=base, enclosure_url=base + names["episode.mp3"],
             length=result.outputs["episode.mp3"].stat().st_size, duration=meta["duration"],
@@ -288,33 +289,9 @@ def published_names(ctx: ProductContext) -> dict[str, str]:
 
 # --- the script ------------------------------------------------------------------------------
 
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
-
-
 def script_blocks(body: str) -> list[tuple[str, bool]]:
     """The script as (plain text, is_heading) blocks in reading order; headings become chapters."""
-    blocks: list[tuple[str, bool]] = []
-    paragraph: list[str] = []
-
-    def flush() -> None:
-        text = speech.plain_text("\n".join(paragraph)).strip()
-        if text:
-            blocks.append((text, False))
-        paragraph.clear()
-
-    for line in body.splitlines():
-        heading = _HEADING.match(line)
-        if heading:
-            flush()
-            text = speech.plain_text(heading.group(1)).strip()
-            if text:
-                blocks.append((text, True))
-        elif not line.strip():
-            flush()
-        else:
-            paragraph.append(line)
-    flush()
-    return blocks
+    return spoken_blocks(body)
 
 
 # --- transcripts -----------------------------------------------------------------------------

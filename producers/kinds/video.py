@@ -31,6 +31,7 @@ from producers.errors import ProducerError
 from producers.web.i18n import Labels
 from producers.web.templates import fragment
 from producers.media.images import open_photo
+from producers.content.markdown import spoken_text
 from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import Kind, ProductContext, ProductPage
 from producers.content.loader import ProductRecord
@@ -306,7 +307,7 @@ def slides_video_jobs(ctx: ProductContext, shapes: Sequence[str] = SLIDES_VIDEO_
     """
     pictures_job, total = _deck(ctx, ctx.record.stem, "video")
     parsed = parse_deck(ctx.record.body, ctx.record.body_line)
-    notes = {slide.number: speech.plain_text(slide.notes).strip() for slide in parsed.slides}
+    notes = {slide.number: spoken_text(slide.notes).strip() for slide in parsed.slides}
     scenes = []
     for number in range(1, total + 1):
         narration = notes.get(number, "")

@@ -8,7 +8,6 @@ are timed from the audio itself, not estimated from word counts.
 from __future__ import annotations
 
 import functools
-import html
 import os
 import re
 import tempfile
@@ -120,25 +119,6 @@ def speech_timings(sentences: list[str], language: str, out_wav: Path, *,
         finally:
             temp.unlink(missing_ok=True)
     return timings
-
-
-_MARKDOWN_NOISE = [
-    (re.compile(r"```.*?```", re.S), " "),                 # code blocks are not read aloud
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),        # image -> its alt text
-    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),         # link -> its text
-    (re.compile(r"<[^>]+>"), " "),                         # stray HTML tags
-    (re.compile(r"^\s{0,3}(#{1,6}|>|[-*+]|\d+[.)])\s+", re.M), ""),   # heading, quote, list markers
-    (re.compile(r"(\*\*|__|\*|_|`|~~)"), ""),              # emphasis and code marks
-    (re.compile(r"^\s*([-*_]\s*){3,}$", re.M), " "),       # horizontal rules
-]
-
-
-def plain_text(markdown_text: str) -> str:
-    """Markdown as a listener should hear it: no markup, links read as their text."""
-    text = unicodedata.normalize("NFC", markdown_text)
-    for pattern, replacement in _MARKDOWN_NOISE:
-        text = pattern.sub(replacement, text)
-    return html.unescape(text)
 
 
 def split_sentences(text: str) -> list[str]:
