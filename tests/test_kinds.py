@@ -21,7 +21,7 @@ from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import Kind, KindError, ProductContext, ProductPage, check_registry
 from producers.kinds.registry import REGISTRY, load_content, scaffolds
 from producers.web.templates import fragment
-from tests.conftest import CELLS_YML, Tree, session_md
+from tests.conftest import CELLS_YML, Tree
 
 MAX_LINES = 40
 

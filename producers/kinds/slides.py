@@ -39,7 +39,7 @@ from producers.media import fonts
 from producers.kinds import video
 from producers.errors import ProducerError
 from producers.files import reproducible_zip
-from producers.web.html import local_path, url_kind
+from producers.content.markdown import local_path, url_kind
 from producers.web.i18n import Labels
 from producers.web.templates import fragment
 from producers.media.images import cover_box, fit_box, open_photo
