@@ -19,6 +19,7 @@ from producers.media import images
 from producers.errors import ProducerError
 from producers.web.html import body_references, escape, local_path, markdown_to_html, url_kind
 from producers.web.i18n import Labels
+from producers.web.pictures import picture_html
 from producers.content.loader import IMAGE_SUFFIXES, body_image_stem
 from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import ProductContext, ProductPage
@@ -95,8 +96,8 @@ class ArticleProducer:
                     width, height = opened.size
                 versions.append({"webp": f"{COVER_STEM}{suffix}.webp", "jpeg": f"{COVER_STEM}{suffix}.jpg",
                                  "width": width, "height": height})
-            picture = images.picture_html(versions, escape(product.cover.alt), sizes="(max-width: 900px) 100vw, 900px",
-                                          css_class="c35-article__cover", loading="eager")
+            picture = picture_html(versions, product.cover.alt, sizes="(max-width: 900px) 100vw, 900px",
+                                   css_class="c35-article__cover", loading="eager")
             credit = (f'<figcaption>{escape(credit_text(labels("photo_credit"), product.cover.credit))}</figcaption>'
                       if product.cover.credit else "")
             parts.append(f'<figure class="c35-article__figure">{picture}{credit}</figure>')

@@ -26,6 +26,7 @@ from producers.media import images
 from producers.errors import ProducerError
 from producers.web.html import escape
 from producers.web.i18n import Labels
+from producers.web.pictures import picture_html
 from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import ProductContext, ProductPage
 from producers.media.text import TextStyle, draw_text, fit_text
@@ -271,9 +272,8 @@ class PhotoSeriesProducer:
                 media[name] = result.outputs[name]
             versions = meta["versions"]
             large = versions[-1]
-            alt = escape(photo.alt)
-            picture = images.picture_html(versions, alt, sizes="(max-width: 600px) 45vw, 240px",
-                                          css_class="c35-gallery__thumb")
+            picture = picture_html(versions, photo.alt, sizes="(max-width: 600px) 45vw, 240px",
+                                   css_class="c35-gallery__thumb")
             credit = (f' <span class="c35-gallery__credit">{escape(credit_text(labels("photo_credit"), photo.credit))}'
                       f'</span>') if photo.credit else ""
             figures.append(
