@@ -1,8 +1,11 @@
 """Generated Markdown pages: plain Markdown plus sanitised HTML blocks, nothing theme-specific.
 
-Untrusted text reaches Markdown only through ``md_text`` (escaped) and HTML only through
-``html.escape`` / ``html.markdown_to_html`` (sanitised). Internal links are Markdown links to
-``.md`` files so that ``mkdocs build --strict`` verifies every one of them.
+Untrusted text reaches Markdown only through ``md_text`` (escaped) and HTML only through the
+templates of ``producers.web.templates`` (autoescaped) or ``html.markdown_to_html`` (sanitised).
+Internal links are Markdown links to ``.md`` files so that ``mkdocs build --strict`` verifies every one.
+
+A session's or product's page speaks its content's language (its labels); listings and the home
+page speak the site's.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 
 from producers.web.html import escape, markdown_to_html
 from producers.web.i18n import LANGUAGE_NAMES, Labels
+from producers.web.templates import Markup, render
 from producers.content.loader import SessionRecord
 from producers.content.model import Cell, SiteConfig
 from producers.build.render import Page
@@ -61,8 +65,9 @@ def front_matter(title: str, description: str = "", image: str | None = None, ex
 
 
 def html_block(fragment: str, css_class: str) -> str:
-    """Raw HTML between blank lines: Markdown leaves it alone."""
-    return f'\n<div class="{css_class}">\n{fragment}\n</div>\n\n'
+    """Raw HTML between blank lines: Markdown leaves it alone. ``fragment`` is HTML: a rendered
+    template, the sanitiser's output, or a product kind's page fragment (made from templates)."""
+    return "\n" + render("block.html", css_class=css_class, content=Markup(fragment)) + "\n\n"
 
 
 @dataclass
@@ -77,11 +82,16 @@ class SiteView:
     product_pages: dict[str, str] = field(default_factory=dict)   # product url -> its title (published ones)
     session_cards: frozenset[str] = frozenset()                     # session urls that have a card.png
 
-    def badge(self, record: SessionRecord) -> str:
+    def labels_for(self, language: str) -> Labels:
+        """A page's own words follow its content's language; listings keep the site's."""
+        return self.labels if language == self.labels.language else Labels(language)
+
+    def badge(self, record: SessionRecord, labels: Labels | None = None) -> str:
+        """The status badge of a preview build (labels: those of the page it goes on)."""
         if not self.preview:
             return ""
         status = record.session.status
-        return f'<span class="c35-badge c35-status-{status}">{escape(self.labels("status." + status))}</span>'
+        return render("badge.html", status=status, label=(labels or self.labels)("status." + status))
 
     def session_line(self, from_doc: str, record: SessionRecord) -> str:
         session = record.session
@@ -123,7 +133,7 @@ def home_page(view: SiteView) -> Page:
     path = "index.md"
     parts = [front_matter(view.site.title, view.site.description), f"# {md_text(view.site.title)}\n"]
     if view.preview:
-        parts.append(html_block(f'<p class="c35-preview">{escape(labels("preview_notice"))}</p>', "c35-notice"))
+        parts.append(html_block(render("preview_notice.html", notice=labels("preview_notice")), "c35-notice"))
     if view.site.description:
         parts.append(md_text(view.site.description) + "\n")
     parts.append(f"## {md_text(labels('latest_sessions'))}\n")
@@ -136,8 +146,8 @@ def home_page(view: SiteView) -> Page:
 
 
 def session_page(view: SiteView, record: SessionRecord) -> Page:
-    labels = view.labels
     session = record.session
+    labels = view.labels_for(session.language)
     cell = view.cells[session.cell]
     path = doc_path(record.url)
     rate = round(100 * session.attendance.present / session.attendance.members)
@@ -146,7 +156,7 @@ def session_page(view: SiteView, record: SessionRecord) -> Page:
                           extra={"session_status": session.status, "search": True}),
              f"# {md_text(session.title)}\n"]
     if view.preview:
-        parts.append(html_block(view.badge(record), "c35-badges"))
+        parts.append(html_block(view.badge(record, labels), "c35-badges"))
     facts = [
         f"**{md_text(labels('cell'))}:** {link(path, doc_path(f'cells/{cell.id}/'), cell.name)}",
         f"**{md_text(labels('date'))}:** {session.date.isoformat()}",
@@ -174,14 +184,14 @@ def session_page(view: SiteView, record: SessionRecord) -> Page:
 
 
 def product_page(view: SiteView, record: SessionRecord, product, fragment: str, card: str | None) -> Page:
-    labels = view.labels
+    labels = view.labels_for(product.language)
     url = f"{record.url}{product.stem}/"
     path = doc_path(url)
     item = product.product
     parts = [front_matter(item.title, item.summary or record.session.summary, image=card, extra={"search": True}),
              f"# {md_text(item.title)}\n"]
     if view.preview:
-        parts.append(html_block(view.badge(record), "c35-badges"))
+        parts.append(html_block(view.badge(record, labels), "c35-badges"))
     facts = [f"**{md_text(labels('session'))}:** {link(path, doc_path(record.url), record.session.title)}",
              f"**{md_text(labels('kind'))}:** {link(path, doc_path(f'kinds/{product.kind}/'), labels('kind.' + product.kind))}",
              f"**{md_text(labels('language'))}:** {md_text(LANGUAGE_NAMES[product.language])}"]
@@ -258,15 +268,8 @@ def section_page(url: str, title: str, fragment: str) -> Page:
 def search_page(view: SiteView) -> Page:
     """The search box; assets/search.js queries the index that search.py writes."""
     title = view.labels("search")
-    words = {key: escape(view.labels(f"search_{key}")) for key in ("placeholder", "none", "more", "count")}
-    block = (f'<form id="c35-search" role="search" data-index="../{INDEX_DIR}/" data-root="../" '
-             f'data-none="{words["none"]}" data-more="{words["more"]}" data-count="{words["count"]}">\n'
-             f'<input type="search" name="q" aria-label="{words["placeholder"]}" '
-             f'placeholder="{words["placeholder"]}" autocomplete="off">\n'
-             '<p class="c35-search-status" aria-live="polite"></p>\n'
-             '<ol class="c35-search-results"></ol>\n'
-             '<button type="button" class="md-button c35-search-more" hidden></button>\n'
-             '</form>')
+    words = {key: view.labels(f"search_{key}") for key in ("placeholder", "none", "more", "count")}
+    block = render("search_form.html", index_dir=INDEX_DIR, **words)
     return Page("search/index.md", front_matter(title) + f"# {md_text(title)}\n" + html_block(block, "c35-search"))
 
 
