@@ -67,7 +67,8 @@ def front_matter(title: str, description: str = "", image: str | None = None, ex
 def html_block(fragment: str, css_class: str) -> str:
     """Raw HTML between blank lines: Markdown leaves it alone. ``fragment`` is HTML: a rendered
     template, the sanitiser's output, or a product kind's page fragment (made from templates)."""
-    return "\n" + render("block.html", css_class=css_class, content=Markup(fragment)) + "\n\n"
+    # str, not Markup: the page is Markdown, and Markup would escape the text it is added to.
+    return "\n" + str(render("block.html", css_class=css_class, content=Markup(fragment))) + "\n\n"
 
 
 @dataclass
@@ -269,7 +270,8 @@ def search_page(view: SiteView) -> Page:
     """The search box; assets/search.js queries the index that search.py writes."""
     title = view.labels("search")
     words = {key: view.labels(f"search_{key}") for key in ("placeholder", "none", "more", "count")}
-    block = render("search_form.html", index_dir=INDEX_DIR, **words)
+    block = render("search_form.html", index_dir=INDEX_DIR, placeholder=words["placeholder"],
+                   nothing_found=words["none"], more=words["more"], count=words["count"])
     return Page("search/index.md", front_matter(title) + f"# {md_text(title)}\n" + html_block(block, "c35-search"))
 
 
