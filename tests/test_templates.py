@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from producers.web.templates import ENVIRONMENT, TEMPLATES_DIR, fragment, render
+from producers.web.templates import ENVIRONMENT, MARKDOWN_ENVIRONMENT, TEMPLATES_DIR, Markup, fragment, render
 from tests.conftest import REPO
 
 PACKAGE = REPO / "producers"
@@ -115,7 +115,16 @@ def test_templates_escape_every_value_and_refuse_unknown_names():
 
 
 def test_every_template_file_parses():
-    names = [p.name for p in TEMPLATES_DIR.iterdir() if p.suffix in (".html", ".xml")]
-    assert names
-    for name in names:
+    html = [p.name for p in TEMPLATES_DIR.iterdir() if p.suffix in (".html", ".xml")]
+    pages = [p.name for p in TEMPLATES_DIR.iterdir() if p.suffix == ".md"]
+    assert html and pages
+    for name in html:
         ENVIRONMENT.get_template(name)
+    for name in pages:
+        MARKDOWN_ENVIRONMENT.get_template(name)
+
+
+def test_markdown_templates_make_every_value_inert_markdown_but_markup():
+    page = MARKDOWN_ENVIRONMENT.from_string("# {{ title }}\n\n{{ link }}\n")
+    text = page.render(title="*bold* [x](javascript:alert(1)) <b>", link=Markup("[ok](../)"))
+    assert text == "# \\*bold\\* \\[x\\]\\(javascript:alert\\(1\\)\\) &lt;b&gt;\n\n[ok](../)\n"
