@@ -30,9 +30,6 @@ PAGE_SIZE = 30
 HOME_LATEST = 10
 
 
-md_text = markdown_text          # the name the tests and older callers know
-
-
 def link(from_doc: str, to_doc: str, text: str) -> Markup:
     """A Markdown link between two generated docs (paths like 'cells/x/index.md'), written as the
     target's directory URL so that a page renders the same whether or not mkdocs sees its target
@@ -46,7 +43,7 @@ def doc_path(url: str) -> str:
     return f"{url}index.md"
 
 
-def front_matter(title: str, description: str = "", image: str | None = None, extra: dict | None = None) -> Markup:
+def front_matter(title: str, description: str = "", image: str | None = None, extra: dict | None = None) -> str:
     """Page metadata (YAML), ending with a blank line. The theme prints title and description
     without escaping, so they are HTML-escaped here, once; the templates must not escape them again."""
     meta = {"title": escape(" ".join(title.split())), "description": escape(" ".join(description.split())[:300])}
@@ -54,8 +51,13 @@ def front_matter(title: str, description: str = "", image: str | None = None, ex
         meta["image"] = image
     meta.update(extra or {})
     # JSON scalars are valid YAML, and json.dumps is ~100x faster than yaml.safe_dump here.
-    return Markup("---\n" + "".join(f"{key}: {json.dumps(value, ensure_ascii=False)}\n"
-                                     for key, value in sorted(meta.items())) + "---\n\n")
+    return "---\n" + "".join(f"{key}: {json.dumps(value, ensure_ascii=False)}\n"
+                              for key, value in sorted(meta.items())) + "---\n\n"
+
+
+def _meta(*args, **kwargs) -> Markup:
+    """front_matter for a page template: YAML the template must print as it is."""
+    return Markup(front_matter(*args, **kwargs))
 
 
 def html_block(fragment: str, css_class: str) -> Markup:
@@ -122,7 +124,7 @@ def paginate(base_url: str, items: Sequence, title: str, intro: str,
                 pager.append(link(path, doc_path(prev_url), labels("previous")))
             if number < total:
                 pager.append(link(path, doc_path(f"{base_url}page/{number + 1}/"), labels("next")))
-        text = markdown("listing.md", front_matter=front_matter(title if number == 1 else f"{title} ({number})", intro),
+        text = markdown("listing.md", front_matter=_meta(title if number == 1 else f"{title} ({number})", intro),
                         heading=title, intro=intro, labels=labels, items=[item(path, i) for i in chunk],
                         item_template=item_template, pager=Markup(" · ").join(pager))
         pages.append(Page(path, text))
@@ -137,7 +139,7 @@ def home_page(view: SiteView) -> Page:
     sections = [link(path, doc_path(url), labels(key))
                 for key, url in (("quarters", "quarters/"), ("cells", "cells/"), ("groups", "groups/"),
                                  ("kinds", "kinds/"))]
-    return Page(path, markdown("home.md", front_matter=front_matter(view.site.title, view.site.description),
+    return Page(path, markdown("home.md", front_matter=_meta(view.site.title, view.site.description),
                                heading=view.site.title, notice=notice, description=view.site.description,
                                labels=labels, sections=sections,
                                latest=[view.session_item(path, r) for r in view.sessions[:HOME_LATEST]]))
@@ -163,7 +165,7 @@ def session_page(view: SiteView, record: SessionRecord) -> Page:
     products = [{"link": link(path, doc_path(f"{record.url}{product.stem}/"), product.product.title),
                  "kind": labels("kind." + product.kind)} for product in view.shown_products(record)]
     minutes = html_block(markdown_to_html(record.body), "c35-body") if record.body.strip() else ""
-    meta = front_matter(session.title, session.summary, image="card.png" if record.url in view.session_cards else None,
+    meta = _meta(session.title, session.summary, image="card.png" if record.url in view.session_cards else None,
                         extra={"session_status": session.status, "search": True})
     return Page(path, markdown("session.md", front_matter=meta, heading=session.title, labels=labels,
                                badge=html_block(view.badge(record, labels), "c35-badges") if view.preview else "",
@@ -180,7 +182,7 @@ def product_page(view: SiteView, record: SessionRecord, product, fragment: str, 
              (labels("language"), LANGUAGE_NAMES[product.language])]
     if item.authors:
         facts.append((labels("authors"), ", ".join(item.authors)))
-    meta = front_matter(item.title, item.summary or record.session.summary, image=card, extra={"search": True})
+    meta = _meta(item.title, item.summary or record.session.summary, image=card, extra={"search": True})
     return Page(path, markdown("product.md", front_matter=meta, heading=item.title, facts=facts,
                                badge=html_block(view.badge(record, labels), "c35-badges") if view.preview else "",
                                fragment=html_block(fragment, f"c35-product c35-kind-{product.kind}")))
@@ -188,7 +190,7 @@ def product_page(view: SiteView, record: SessionRecord, product, fragment: str, 
 
 def index_page(path: str, title: str, entries: list[dict], view: SiteView) -> Page:
     """The index of a listing (index.md): one entry per cell, quarter, group or kind."""
-    return Page(path, markdown("index.md", front_matter=front_matter(title), heading=title, entries=entries,
+    return Page(path, markdown("index.md", front_matter=_meta(title), heading=title, entries=entries,
                                labels=view.labels))
 
 
@@ -245,7 +247,7 @@ def listing_pages(view: SiteView) -> list[Page]:
 
 def section_page(url: str, title: str, fragment: str) -> Page:
     """A page around an HTML fragment the system made itself (escaped at its source)."""
-    return Page(doc_path(url), markdown("section.md", front_matter=front_matter(title), heading=title,
+    return Page(doc_path(url), markdown("section.md", front_matter=_meta(title), heading=title,
                                         block=html_block(fragment, "c35-section")))
 
 
@@ -255,7 +257,7 @@ def search_page(view: SiteView) -> Page:
     form = render("search_form.html", index_dir=INDEX_DIR, placeholder=words["placeholder"],
                   nothing_found=words["none"], more=words["more"], count=words["count"])
     title = view.labels("search")
-    return Page("search/index.md", markdown("section.md", front_matter=front_matter(title), heading=title,
+    return Page("search/index.md", markdown("section.md", front_matter=_meta(title), heading=title,
                                             block=html_block(form, "c35-search")))
 
 
