@@ -1,6 +1,6 @@
-"""HTML that is not untrusted Markdown comes from Jinja2 templates, with autoescaping always on.
+"""Pages and HTML come from Jinja2 templates, with escaping always on (only the sanitiser makes HTML of Markdown).
 
-Two ways in, one environment:
+Two ways into the HTML environment:
 - ``render("name.html", **values)`` renders a file of ``producers/web/templates/``;
 - ``fragment(source)`` compiles a template written inside a module (a product kind keeps its page's
   markup beside its code: a new kind is one module). Compiled once per source text.
