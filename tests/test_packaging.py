@@ -17,7 +17,9 @@ from tests.conftest import REPO, Tree
 
 # What the package reads at run time besides its modules.
 DATA_FILES = {"producers/build/theme/main.html", "producers/build/mkdocs.yml",
-              *(f"producers/build/assets/{p.name}" for p in (REPO / "producers/build/assets").iterdir() if p.is_file())}
+              *(f"producers/build/assets/{p.name}" for p in (REPO / "producers/build/assets").iterdir() if p.is_file()),
+              *(f"producers/web/templates/{p.name}" for p in (REPO / "producers/web/templates").iterdir()
+                if p.suffix in (".html", ".xml", ".md"))}
 # Everything a wheel build needs from the checkout, and nothing it must not see.
 _IGNORE_ANYWHERE = shutil.ignore_patterns(".git", ".venv*", "__pycache__", "*.egg-info", "*.build-report.json")
 _IGNORE_AT_TOP = {"build", "dist", "site", ".site.d", ".cache", "content", "tests", "bench"}

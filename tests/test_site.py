@@ -224,13 +224,23 @@ def test_generated_labels_exist_in_every_language():
     assert missing_labels() == {}
 
 
-def test_vietnamese_site_labels(tmp_path):
+def test_vietnamese_site_labels_and_pages_in_their_content_language(tmp_path):
+    """Listings speak the site's language; a session's or product's page speaks its content's."""
     tree = Tree(tmp_path / "content")
     tree.write("site.yml", "title: Trang\nbase_url: https://example.org/\nlanguage: vi\n")
-    tree.session()
+    tree.session()                                   # an English session with an English article
+    tree.session("2024-q4/varanasi-ghats", session=session_md(cell="varanasi", language="hi", title="घाट"),
+                 products={"01-article.md": "---\ntype: article\ntitle: लेख\nlanguage: hi\n---\nपाठ\n"})
     result = build(tree, tmp_path / "site")
     home = html(result, "")
     assert '<html lang="vi"' in home and "Sinh hoạt mới nhất" in home
+    assert "<strong>Chi bộ:</strong>" not in home and "Chi bộ" in html(result, "cells/")
+    english = html(result, "sessions/2024-q4/ha-long-sanitation/")
+    assert "<strong>Attendance:</strong> 12 of 15 members present (80%)" in english and "Tham dự" not in english
+    assert "<strong>Kind:</strong>" in html(result, "sessions/2024-q4/ha-long-sanitation/01-article/")
+    hindi = html(result, "sessions/2024-q4/varanasi-ghats/")
+    assert "<strong>उपस्थिति:</strong>" in hindi and "<strong>इकाई:</strong>" in hindi and "Tham dự" not in hindi
+    assert "<strong>प्रकार:</strong>" in html(result, "sessions/2024-q4/varanasi-ghats/01-article/")
 
 
 def test_failed_build_leaves_the_previous_site_whole(tmp_path):

@@ -25,6 +25,7 @@ from feedgen.feed import FeedGenerator
 from producers.errors import ProducerError
 from producers.web.html import clean, escape
 from producers.web.i18n import LANGUAGE_NAMES, Labels
+from producers.web.templates import Markup, render
 from producers.content.model import Cell, PodcastChannel, SiteConfig
 from producers.build.podcast_ns import PodcastIndexEntryExtension, PodcastIndexExtension, podcast_guid
 from producers.kinds.podcast import Episode, clip_utf8
@@ -177,28 +178,18 @@ def _add_entry(fg: FeedGenerator, episode: Episode, channel: PodcastChannel) -> 
         fe.podcastindex.person(name, role=role)
 
 
-def subscribe_page_html(feeds: list[FeedLink], labels: Labels) -> str:
+def subscribe_page_html(feeds: list[FeedLink], labels: Labels) -> Markup:
     """The subscribe page body: every feed with its address to copy, and how to add it to an app."""
     sections = {"site": [], "cell": [], "language": []}
     for feed in feeds:
         sections[feed.scope].append(feed)
-    parts = [f'<div class="c35-subscribe">', f"<p>{escape(labels('podcast_subscribe_intro'))}</p>",
-             "<ol>", *(f"<li>{escape(labels(key))}</li>" for key in
-                       ("podcast_subscribe_step1", "podcast_subscribe_step2", "podcast_subscribe_step3")),
-             "</ol>"]
     headings = {"site": "podcast_feed_all", "cell": "podcast_feeds_by_cell", "language": "podcast_feeds_by_language"}
-    for scope, items in sections.items():
-        if not items:
-            continue
-        parts.append(f"<h2>{escape(labels(headings[scope]))}</h2>")
-        parts.append('<ul class="c35-feeds">')
-        for feed in items:
-            count = labels("podcast_episode_count", n=len(feed.episodes))
-            parts.append(f'<li><a href="{escape(feed.url)}" type="application/rss+xml">{escape(feed.title)}</a> '
-                         f'<small>({escape(count)})</small><br><code>{escape(feed.url)}</code></li>')
-        parts.append("</ul>")
-    parts.append("</div>")
-    return "\n".join(parts)
+    shown = [{"heading": labels(headings[scope]),
+              "feeds": [{"url": feed.url, "title": feed.title,
+                         "count": labels("podcast_episode_count", n=len(feed.episodes))} for feed in items]}
+             for scope, items in sections.items() if items]
+    steps = [labels(key) for key in ("podcast_subscribe_step1", "podcast_subscribe_step2", "podcast_subscribe_step3")]
+    return render("subscribe.html", intro=labels("podcast_subscribe_intro"), steps=steps, sections=shown)
 
 
 def site_podcast(episodes: Iterable[Episode], site: SiteConfig, cells: Mapping[str, Cell], content_root: Path,

@@ -1,22 +1,26 @@
-"""Generated Markdown pages: plain Markdown plus sanitised HTML blocks, nothing theme-specific.
+"""Generated Markdown pages from the ``*.md`` templates of ``producers/web/templates``.
 
-Untrusted text reaches Markdown only through ``md_text`` (escaped) and HTML only through
-``html.escape`` / ``html.markdown_to_html`` (sanitised). Internal links are Markdown links to
-``.md`` files so that ``mkdocs build --strict`` verifies every one of them.
+Plain Markdown plus HTML blocks, nothing theme-specific. Untrusted text reaches a page only as a
+template value: Markdown templates escape it for Markdown and HTML at once (``markdown_text``), HTML
+templates autoescape it, and Markdown from content becomes HTML only through
+``html.markdown_to_html`` (sanitised). Internal links are Markdown links between generated docs so
+that ``render.check_links`` and ``mkdocs build --strict`` verify every one.
+
+A session's or product's page speaks its content's language (its labels); listings and the home
+page speak the site's.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import posixpath
-import re
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
-
-import json
+from typing import Callable, Iterable, Sequence
 
 from producers.web.html import escape, markdown_to_html
 from producers.web.i18n import LANGUAGE_NAMES, Labels
+from producers.web.templates import Markup, markdown, markdown_text, render
 from producers.content.loader import SessionRecord
 from producers.content.model import Cell, SiteConfig
 from producers.build.render import Page
@@ -24,23 +28,14 @@ from producers.build.search import INDEX_DIR
 
 PAGE_SIZE = 30
 HOME_LATEST = 10
-# Exactly the characters Python-Markdown honours a backslash escape for (plus '|' for tables):
-# escaping anything else would print the backslash.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
 
 
-def md_text(text: str) -> str:
-    """Untrusted text as inert inline Markdown: HTML-escaped, Markdown syntax backslash-escaped."""
-    one_line = " ".join(str(text).split())
-    return _MD_SPECIAL.sub(r"\\\1", escape(one_line))
-
-
-def link(from_doc: str, to_doc: str, text: str) -> str:
+def link(from_doc: str, to_doc: str, text: str) -> Markup:
     """A Markdown link between two generated docs (paths like 'cells/x/index.md'), written as the
     target's directory URL so that a page renders the same whether or not mkdocs sees its target
     (render.py renders changed pages alone); render.check_links verifies every one."""
     rel = posixpath.relpath(posixpath.dirname(to_doc) or ".", posixpath.dirname(from_doc) or ".")
-    return f"[{md_text(text)}]({'./' if rel == '.' else rel + '/'})"
+    return Markup(f"[{markdown_text(text)}]({'./' if rel == '.' else rel + '/'})")
 
 
 def doc_path(url: str) -> str:
@@ -49,8 +44,8 @@ def doc_path(url: str) -> str:
 
 
 def front_matter(title: str, description: str = "", image: str | None = None, extra: dict | None = None) -> str:
-    """Page metadata. The theme prints title and description without escaping, so they are
-    HTML-escaped here, once; the templates must not escape them again."""
+    """Page metadata (YAML), ending with a blank line. The theme prints title and description
+    without escaping, so they are HTML-escaped here, once; the templates must not escape them again."""
     meta = {"title": escape(" ".join(title.split())), "description": escape(" ".join(description.split())[:300])}
     if image:
         meta["image"] = image
@@ -60,9 +55,15 @@ def front_matter(title: str, description: str = "", image: str | None = None, ex
                               for key, value in sorted(meta.items())) + "---\n\n"
 
 
-def html_block(fragment: str, css_class: str) -> str:
-    """Raw HTML between blank lines: Markdown leaves it alone."""
-    return f'\n<div class="{css_class}">\n{fragment}\n</div>\n\n'
+def _meta(*args, **kwargs) -> Markup:
+    """front_matter for a page template: YAML the template must print as it is."""
+    return Markup(front_matter(*args, **kwargs))
+
+
+def html_block(fragment: str, css_class: str) -> Markup:
+    """Raw HTML between blank lines: Markdown leaves it alone. ``fragment`` is HTML: a rendered
+    template, the sanitiser's output, or a product kind's page fragment (made from templates)."""
+    return Markup("\n" + render("block.html", css_class=css_class, content=Markup(fragment)) + "\n\n")
 
 
 @dataclass
@@ -78,119 +79,120 @@ class SiteView:
     kinds: Sequence[str] = ()                                       # the registered kinds, in listing order
     session_cards: frozenset[str] = frozenset()                     # session urls that have a card.png
 
-    def badge(self, record: SessionRecord) -> str:
-        if not self.preview:
-            return ""
-        status = record.session.status
-        return f'<span class="c35-badge c35-status-{status}">{escape(self.labels("status." + status))}</span>'
+    def labels_for(self, language: str) -> Labels:
+        """A page's own words follow its content's language; listings keep the site's."""
+        return self.labels if language == self.labels.language else Labels(language)
 
-    def session_line(self, from_doc: str, record: SessionRecord) -> str:
+    def badge(self, record: SessionRecord, labels: Labels | None = None) -> Markup:
+        """The status badge of a preview build (labels: those of the page it goes on)."""
+        if not self.preview:
+            return Markup()
+        status = record.session.status
+        return render("badge.html", status=status, label=(labels or self.labels)("status." + status))
+
+    def shown_products(self, record: SessionRecord) -> list:
+        return [p for p in record.products if f"{record.url}{p.stem}/" in self.product_pages]
+
+    def session_item(self, from_doc: str, record: SessionRecord) -> dict:
+        """A session in a listing (session_item.md)."""
         session = record.session
-        cell = self.cells[session.cell]
-        kinds = sorted({self.labels("kind." + p.kind) for p in record.products
-                        if f"{record.url}{p.stem}/" in self.product_pages})
-        badge = f" {self.badge(record)}" if self.preview else ""
-        return (f"- {link(from_doc, doc_path(record.url), session.title)}{badge}  \n"
-                f"  {session.date.isoformat()} · {md_text(cell.name)} · {md_text(', '.join(kinds))}")
+        return {"link": link(from_doc, doc_path(record.url), session.title), "badge": self.badge(record),
+                "date": Markup(session.date.isoformat()), "cell": self.cells[session.cell].name,
+                "kinds": ", ".join(sorted({self.labels("kind." + p.kind) for p in self.shown_products(record)}))}
+
+    def product_item(self, from_doc: str, item: tuple) -> dict:
+        """A product in a listing of a kind (product_item.md)."""
+        record, product = item
+        return {"link": link(from_doc, doc_path(f"{record.url}{product.stem}/"), product.product.title),
+                "date": Markup(record.session.date.isoformat()), "cell": self.cells[record.session.cell].name}
 
 
 def paginate(base_url: str, items: Sequence, title: str, intro: str,
-             render: callable, view: SiteView) -> list[Page]:
+             item: Callable[[str, object], dict], item_template: str, view: SiteView) -> list[Page]:
     """Listing pages of PAGE_SIZE items: no page grows with the number of sessions."""
+    labels = view.labels
     total = max(1, math.ceil(len(items) / PAGE_SIZE))
     pages = []
     for number in range(1, total + 1):
         url = base_url if number == 1 else f"{base_url}page/{number}/"
         path = doc_path(url)
         chunk = items[(number - 1) * PAGE_SIZE: number * PAGE_SIZE]
-        body = [front_matter(title if number == 1 else f"{title} ({number})", intro), f"# {md_text(title)}\n"]
-        if intro:
-            body.append(md_text(intro) + "\n")
-        body.append("\n".join(render(path, item) for item in chunk) if chunk else view.labels("no_sessions"))
+        pager = []
         if total > 1:
-            nav = [view.labels("page_n", n=number, total=total)]
+            pager.append(markdown_text(labels("page_n", n=number, total=total)))
             if number > 1:
                 prev_url = base_url if number == 2 else f"{base_url}page/{number - 1}/"
-                nav.append(link(path, doc_path(prev_url), view.labels("previous")))
+                pager.append(link(path, doc_path(prev_url), labels("previous")))
             if number < total:
-                nav.append(link(path, doc_path(f"{base_url}page/{number + 1}/"), view.labels("next")))
-            body.append("\n\n" + " · ".join(nav))
-        pages.append(Page(path, "\n".join(body) + "\n"))
+                pager.append(link(path, doc_path(f"{base_url}page/{number + 1}/"), labels("next")))
+        text = markdown("listing.md", front_matter=_meta(title if number == 1 else f"{title} ({number})", intro),
+                        heading=title, intro=intro, labels=labels, items=[item(path, i) for i in chunk],
+                        item_template=item_template, pager=Markup(" · ").join(pager))
+        pages.append(Page(path, text))
     return pages
 
 
 def home_page(view: SiteView) -> Page:
     labels = view.labels
     path = "index.md"
-    parts = [front_matter(view.site.title, view.site.description), f"# {md_text(view.site.title)}\n"]
-    if view.preview:
-        parts.append(html_block(f'<p class="c35-preview">{escape(labels("preview_notice"))}</p>', "c35-notice"))
-    if view.site.description:
-        parts.append(md_text(view.site.description) + "\n")
-    parts.append(f"## {md_text(labels('latest_sessions'))}\n")
-    latest = view.sessions[:HOME_LATEST]
-    parts.append("\n".join(view.session_line(path, r) for r in latest) if latest else labels("no_sessions"))
-    parts.append("\n\n## " + md_text(labels("more")) + "\n")
-    for key, url in (("quarters", "quarters/"), ("cells", "cells/"), ("groups", "groups/"), ("kinds", "kinds/")):
-        parts.append(f"- {link(path, doc_path(url), labels(key))}")
-    return Page(path, "\n".join(parts) + "\n")
+    notice = html_block(render("preview_notice.html", notice=labels("preview_notice")), "c35-notice") \
+        if view.preview else ""
+    sections = [link(path, doc_path(url), labels(key))
+                for key, url in (("quarters", "quarters/"), ("cells", "cells/"), ("groups", "groups/"),
+                                 ("kinds", "kinds/"))]
+    return Page(path, markdown("home.md", front_matter=_meta(view.site.title, view.site.description),
+                               heading=view.site.title, notice=notice, description=view.site.description,
+                               labels=labels, sections=sections,
+                               latest=[view.session_item(path, r) for r in view.sessions[:HOME_LATEST]]))
 
 
 def session_page(view: SiteView, record: SessionRecord) -> Page:
-    labels = view.labels
     session = record.session
+    labels = view.labels_for(session.language)
     cell = view.cells[session.cell]
     path = doc_path(record.url)
     rate = round(100 * session.attendance.present / session.attendance.members)
-    parts = [front_matter(session.title, session.summary,
-                          image="card.png" if record.url in view.session_cards else None,
-                          extra={"session_status": session.status, "search": True}),
-             f"# {md_text(session.title)}\n"]
-    if view.preview:
-        parts.append(html_block(view.badge(record), "c35-badges"))
     facts = [
-        f"**{md_text(labels('cell'))}:** {link(path, doc_path(f'cells/{cell.id}/'), cell.name)}",
-        f"**{md_text(labels('date'))}:** {session.date.isoformat()}",
-        f"**{md_text(labels('quarter'))}:** {link(path, doc_path(f'quarters/{record.quarter}/'), record.quarter)}",
-        f"**{md_text(labels('group'))}:** {link(path, doc_path(f'groups/{session.group}/'), labels('group.' + session.group))}",
-        f"**{md_text(labels('attendance'))}:** "
-        + md_text(labels("present_of", present=session.attendance.present, members=session.attendance.members, rate=rate)),
-        f"**{md_text(labels('language'))}:** {md_text(LANGUAGE_NAMES[session.language])}",
+        (labels("cell"), link(path, doc_path(f"cells/{cell.id}/"), cell.name)),
+        (labels("date"), Markup(session.date.isoformat())),
+        (labels("quarter"), link(path, doc_path(f"quarters/{record.quarter}/"), record.quarter)),
+        (labels("group"), link(path, doc_path(f"groups/{session.group}/"), labels("group." + session.group))),
+        (labels("attendance"), labels("present_of", present=session.attendance.present,
+                                      members=session.attendance.members, rate=rate)),
+        (labels("language"), LANGUAGE_NAMES[session.language]),
     ]
     if session.tags:
-        facts.append(f"**{md_text(labels('tags'))}:** " + ", ".join(md_text(t) for t in session.tags))
-    parts.append("  \n".join(facts) + "\n")
-    parts.append(f"> {md_text(session.summary)}\n")
-    parts.append(f"## {md_text(labels('products'))}\n")
-    shown = [p for p in record.products if f"{record.url}{p.stem}/" in view.product_pages]
-    for product in shown:
-        url = f"{record.url}{product.stem}/"
-        parts.append(f"- {link(path, doc_path(url), product.product.title)} — {md_text(labels('kind.' + product.kind))}")
-    if not shown:
-        parts.append("—")
-    if record.body.strip():
-        parts.append(f"\n## {md_text(labels('minutes'))}\n")
-        parts.append(html_block(markdown_to_html(record.body), "c35-body"))
-    return Page(path, "\n".join(parts) + "\n")
+        facts.append((labels("tags"), ", ".join(session.tags)))
+    products = [{"link": link(path, doc_path(f"{record.url}{product.stem}/"), product.product.title),
+                 "kind": labels("kind." + product.kind)} for product in view.shown_products(record)]
+    minutes = html_block(markdown_to_html(record.body), "c35-body") if record.body.strip() else ""
+    meta = _meta(session.title, session.summary, image="card.png" if record.url in view.session_cards else None,
+                        extra={"session_status": session.status, "search": True})
+    return Page(path, markdown("session.md", front_matter=meta, heading=session.title, labels=labels,
+                               badge=html_block(view.badge(record, labels), "c35-badges") if view.preview else "",
+                               facts=facts, summary=session.summary, products=products, minutes=minutes))
 
 
 def product_page(view: SiteView, record: SessionRecord, product, fragment: str, card: str | None) -> Page:
-    labels = view.labels
+    labels = view.labels_for(product.language)
     url = f"{record.url}{product.stem}/"
     path = doc_path(url)
     item = product.product
-    parts = [front_matter(item.title, item.summary or record.session.summary, image=card, extra={"search": True}),
-             f"# {md_text(item.title)}\n"]
-    if view.preview:
-        parts.append(html_block(view.badge(record), "c35-badges"))
-    facts = [f"**{md_text(labels('session'))}:** {link(path, doc_path(record.url), record.session.title)}",
-             f"**{md_text(labels('kind'))}:** {link(path, doc_path(f'kinds/{product.kind}/'), labels('kind.' + product.kind))}",
-             f"**{md_text(labels('language'))}:** {md_text(LANGUAGE_NAMES[product.language])}"]
+    facts = [(labels("session"), link(path, doc_path(record.url), record.session.title)),
+             (labels("kind"), link(path, doc_path(f"kinds/{product.kind}/"), labels("kind." + product.kind))),
+             (labels("language"), LANGUAGE_NAMES[product.language])]
     if item.authors:
-        facts.append(f"**{md_text(labels('authors'))}:** " + md_text(", ".join(item.authors)))
-    parts.append("  \n".join(facts) + "\n")
-    parts.append(html_block(fragment, f"c35-product c35-kind-{product.kind}"))
-    return Page(path, "\n".join(parts) + "\n")
+        facts.append((labels("authors"), ", ".join(item.authors)))
+    meta = _meta(item.title, item.summary or record.session.summary, image=card, extra={"search": True})
+    return Page(path, markdown("product.md", front_matter=meta, heading=item.title, facts=facts,
+                               badge=html_block(view.badge(record, labels), "c35-badges") if view.preview else "",
+                               fragment=html_block(fragment, f"c35-product c35-kind-{product.kind}")))
+
+
+def index_page(path: str, title: str, entries: list[dict], view: SiteView) -> Page:
+    """The index of a listing (index.md): one entry per cell, quarter, group or kind."""
+    return Page(path, markdown("index.md", front_matter=_meta(title), heading=title, entries=entries,
+                               labels=view.labels))
 
 
 def listing_pages(view: SiteView) -> list[Page]:
@@ -205,70 +207,59 @@ def listing_pages(view: SiteView) -> list[Page]:
         by_quarter.setdefault(record.quarter, []).append(record)
         by_group.setdefault(record.session.group, []).append(record)
 
-    render = view.session_line
+    def listing(base_url: str, items: Sequence, title: str, intro: str = "") -> list[Page]:
+        return paginate(base_url, items, title, intro, view.session_item, "session_item.md", view)
+
     # cells
-    index = [front_matter(labels("cells")), f"# {md_text(labels('cells'))}\n"]
+    entries = []
     for cell in sorted(view.cells.values(), key=lambda c: c.name):
         mine = by_cell.get(cell.id, [])
-        count = len(mine)
-        index.append(f"- {link('cells/index.md', doc_path(f'cells/{cell.id}/'), cell.name)} — "
-                     f"{md_text(cell.committee)}, {md_text(cell.area)} · {md_text(labels('sessions_count', n=count))}")
-        intro = f"{cell.committee} · {cell.area}"
-        pages += paginate(f"cells/{cell.id}/", mine, cell.name, intro, render, view)
-    pages.append(Page("cells/index.md", "\n".join(index) + "\n"))
+        entries.append({"link": link("cells/index.md", doc_path(f"cells/{cell.id}/"), cell.name),
+                        "where": f"{cell.committee}, {cell.area}", "count": labels("sessions_count", n=len(mine))})
+        pages += listing(f"cells/{cell.id}/", mine, cell.name, f"{cell.committee} · {cell.area}")
+    pages.append(index_page("cells/index.md", labels("cells"), entries, view))
     # quarters
-    quarters = sorted({r.quarter for r in sessions}, reverse=True)
-    index = [front_matter(labels("quarters")), f"# {md_text(labels('quarters'))}\n"]
-    for quarter in quarters:
+    entries = []
+    for quarter in sorted({r.quarter for r in sessions}, reverse=True):
         matching = by_quarter[quarter]
-        index.append(f"- {link('quarters/index.md', doc_path(f'quarters/{quarter}/'), quarter)} · "
-                     f"{md_text(labels('sessions_count', n=len(matching)))}")
-        pages += paginate(f"quarters/{quarter}/", matching, f"{labels('quarter')} {quarter}", "", render, view)
-    if not quarters:
-        index.append(labels("no_sessions"))
-    pages.append(Page("quarters/index.md", "\n".join(index) + "\n"))
+        entries.append({"link": link("quarters/index.md", doc_path(f"quarters/{quarter}/"), quarter), "where": "",
+                        "count": labels("sessions_count", n=len(matching))})
+        pages += listing(f"quarters/{quarter}/", matching, f"{labels('quarter')} {quarter}")
+    pages.append(index_page("quarters/index.md", labels("quarters"), entries, view))
     # groups
-    index = [front_matter(labels("groups")), f"# {md_text(labels('groups'))}\n"]
+    entries = []
     for group in ("build", "fight"):
         matching = by_group.get(group, [])
-        index.append(f"- {link('groups/index.md', doc_path(f'groups/{group}/'), labels('group.' + group))} · "
-                     f"{md_text(labels('sessions_count', n=len(matching)))}")
-        pages += paginate(f"groups/{group}/", matching, labels("group." + group), "", render, view)
-    pages.append(Page("groups/index.md", "\n".join(index) + "\n"))
+        entries.append({"link": link("groups/index.md", doc_path(f"groups/{group}/"), labels("group." + group)),
+                        "where": "", "count": labels("sessions_count", n=len(matching))})
+        pages += listing(f"groups/{group}/", matching, labels("group." + group))
+    pages.append(index_page("groups/index.md", labels("groups"), entries, view))
     # product kinds: lists of products, not sessions
-    index = [front_matter(labels("kinds")), f"# {md_text(labels('kinds'))}\n"]
+    entries = []
     for kind in view.kinds:
-        items = [(r, p) for r in sessions for p in r.products
-                 if p.kind == kind and f"{r.url}{p.stem}/" in view.product_pages]
-        index.append(f"- {link('kinds/index.md', doc_path(f'kinds/{kind}/'), labels('kind.' + kind))} · {len(items)}")
-
-        def render_product(from_doc, item):
-            record, product = item
-            return (f"- {link(from_doc, doc_path(f'{record.url}{product.stem}/'), product.product.title)}  \n"
-                    f"  {record.session.date.isoformat()} · {md_text(view.cells[record.session.cell].name)}")
-        pages += paginate(f"kinds/{kind}/", items, labels("kind." + kind), "", render_product, view)
-    pages.append(Page("kinds/index.md", "\n".join(index) + "\n"))
+        items = [(r, p) for r in sessions for p in view.shown_products(r) if p.kind == kind]
+        entries.append({"link": link("kinds/index.md", doc_path(f"kinds/{kind}/"), labels("kind." + kind)),
+                        "where": "", "count": len(items)})
+        pages += paginate(f"kinds/{kind}/", items, labels("kind." + kind), "", view.product_item,
+                          "product_item.md", view)
+    pages.append(index_page("kinds/index.md", labels("kinds"), entries, view))
     return pages
 
 
 def section_page(url: str, title: str, fragment: str) -> Page:
     """A page around an HTML fragment the system made itself (escaped at its source)."""
-    return Page(doc_path(url), front_matter(title) + f"# {md_text(title)}\n" + html_block(fragment, "c35-section"))
+    return Page(doc_path(url), markdown("section.md", front_matter=_meta(title), heading=title,
+                                        block=html_block(fragment, "c35-section")))
 
 
 def search_page(view: SiteView) -> Page:
     """The search box; assets/search.js queries the index that search.py writes."""
+    words = {key: view.labels(f"search_{key}") for key in ("placeholder", "none", "more", "count")}
+    form = render("search_form.html", index_dir=INDEX_DIR, placeholder=words["placeholder"],
+                  nothing_found=words["none"], more=words["more"], count=words["count"])
     title = view.labels("search")
-    words = {key: escape(view.labels(f"search_{key}")) for key in ("placeholder", "none", "more", "count")}
-    block = (f'<form id="c35-search" role="search" data-index="../{INDEX_DIR}/" data-root="../" '
-             f'data-none="{words["none"]}" data-more="{words["more"]}" data-count="{words["count"]}">\n'
-             f'<input type="search" name="q" aria-label="{words["placeholder"]}" '
-             f'placeholder="{words["placeholder"]}" autocomplete="off">\n'
-             '<p class="c35-search-status" aria-live="polite"></p>\n'
-             '<ol class="c35-search-results"></ol>\n'
-             '<button type="button" class="md-button c35-search-more" hidden></button>\n'
-             '</form>')
-    return Page("search/index.md", front_matter(title) + f"# {md_text(title)}\n" + html_block(block, "c35-search"))
+    return Page("search/index.md", markdown("section.md", front_matter=_meta(title), heading=title,
+                                            block=html_block(form, "c35-search")))
 
 
 def nav(view: SiteView) -> list:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import html
 import json
 import logging
 import os
@@ -31,6 +30,7 @@ import yaml
 from producers.errors import ConfigError
 from producers.jobs.pipeline import (Cache, FileHasher, cached_trees, canonical_json, discard, install, stale_trees)
 from producers.jobs.trees import RENDERED_MARKER, TreeLinker
+from producers.web.templates import render as render_template
 
 
 @dataclass
@@ -141,9 +141,7 @@ def check_links(pages: list[Page], paths: set[str]) -> None:
 
 def _write_sitemap(out: Path, pages: list[Page], base_url: str) -> None:
     urls = sorted(page.path[: -len("index.md")] for page in pages)
-    body = "".join(f"<url><loc>{html.escape(base_url + url)}</loc></url>" for url in urls)
-    text = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>\n')
+    text = render_template("sitemap.xml", urls=[base_url + url for url in urls]) + "\n"
     (out / "sitemap.xml").unlink(missing_ok=True)
     (out / "sitemap.xml").write_text(text, encoding="utf-8")
     (out / "sitemap.xml.gz").unlink(missing_ok=True)

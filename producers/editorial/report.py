@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Mapping
 
 from producers.content import ledger
-from producers.web.html import escape
+from producers.web.templates import render
 from producers.web.i18n import Labels
 from producers.content.loader import ContentTree
 from producers.content.model import QUARTER_DIR_RE
@@ -525,36 +525,29 @@ def report_page(report: Report, out_dir: Path, language: str = "en",
     text = TEXT[language]
     labels = Labels(language)
     rate = round(100 * report.held / report.expected) if report.expected else 0
-    parts = [f'<div class="c35-report" lang="{language}">',
-             f'<p class="c35-lead">{escape(text["summary"].format(held=report.held, expected=report.expected, rate=rate))}</p>',
-             f'<p class="c35-note">{escape(text["rule"])}</p>',
-             f'<p>{escape(text["download"])} <a href="report.csv" download>report.csv</a> · '
-             f'<a href="report.json" download>report.json</a></p>']
+    summary = text["summary"].format(held=report.held, expected=report.expected, rate=rate)
     # Each chart carries its own title (it is also shared on its own), so no caption repeats it.
-    for name, alt_key in (("coverage.svg", "coverage_alt"), ("kinds.svg", "kinds_alt"),
-                          ("attendance.svg", "attendance_alt")):
-        parts.append(f'<figure class="c35-chart"><img src="{name}" alt="{escape(text[alt_key])}"></figure>')
+    charts = [{"src": name, "alt": text[alt_key]} for name, alt_key in
+              (("coverage.svg", "coverage_alt"), ("kinds.svg", "kinds_alt"), ("attendance.svg", "attendance_alt"))]
     head = [labels("cell"), labels("quarter"), text["held"], labels("products"), text["rate"], text["submission"],
             labels("status")]
-    parts.append('<table class="c35-report-table"><thead><tr>'
-                 + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead><tbody>")
     # On the site the table shows the latest quarters only, so the page does not grow with the years;
     # report.csv and report.json hold every row.
     shown = set(report.quarters[-table_quarters:]) if table_quarters else set(report.quarters)
+    rows = []
     for row in (r for r in report.rows if r.quarter in shown):
         titles = {column.name: column.title(language) for column in report.columns}
         products = ", ".join(f"{titles.get(k, k)} {n}" for k, n in row.products.items() if n) or "–"
         statuses = ", ".join(labels(f"status.{s.strip()}") for s in row.status.split(",") if s.strip()) or "–"
         rate_text = f"{row.attendance_rate:.1f}%" if row.attendance_rate is not None else "–"
-        invalid = f' <small>({escape(text["invalid"])}: {row.invalid})</small>' if row.invalid else ""
-        parts.append(
-            f'<tr data-cell="{escape(row.cell)}" data-quarter="{row.quarter}" data-submission="{escape(row.submission)}">'
-            f"<td>{escape(row.cell_name)}</td><td>{row.quarter}</td>"
-            f"<td>{escape(text['yes'] if row.held else text['no'])}</td><td>{escape(products)}</td>"
-            f"<td>{rate_text}</td><td>{escape(text['state.' + row.submission])}</td>"
-            f"<td>{escape(statuses)}{invalid}</td></tr>")
-    parts.append("</tbody></table></div>")
-    return "\n".join(parts), files
+        rows.append({"cell": row.cell, "quarter": row.quarter, "submission": row.submission,
+                     "cell_name": row.cell_name, "held": text["yes"] if row.held else text["no"],
+                     "products": products, "rate": rate_text, "state": text["state." + row.submission],
+                     "statuses": statuses, "invalid": row.invalid})
+    fragment = render("report.html", language=language, summary=summary, rule=text["rule"],
+                      download=text["download"], charts=charts, head=head, rows=rows,
+                      invalid_label=text["invalid"])
+    return fragment, files
 
 
 def page_title(language: str = "en") -> str:
@@ -566,12 +559,8 @@ def write_report_folder(report: Report, out_dir: Path, language: str = "en") -> 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     fragment, files = report_page(report, out_dir, language)
-    title = escape(TEXT[language]["title"])
-    document = (f'<!doctype html>\n<html lang="{language}"><head><meta charset="utf-8">'
-                f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
-                f'<style>body{{font-family:"Noto Sans","Noto Sans Devanagari",sans-serif;margin:2rem;max-width:70rem}}'
-                f'img{{max-width:100%}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2rem .5rem}}'
-                f'</style></head><body><h1>{title}</h1>\n{fragment}\n</body></html>\n')
+    document = render("report_document.html", language=language, title=TEXT[language]["title"],
+                      report=fragment) + "\n"
     (out_dir / "index.html").write_text(document, encoding="utf-8")
     files["index.html"] = out_dir / "index.html"
     return files

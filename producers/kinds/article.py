@@ -18,9 +18,10 @@ from PIL import Image
 from producers.media import images
 from producers.errors import ProducerError
 from producers.content.markdown import body_references, local_path, url_kind
-from producers.web.html import escape, markdown_to_html
+from producers.web.html import markdown_to_html
 from producers.web.i18n import Labels
 from producers.web.templates import Markup, fragment
+from producers.web.pictures import picture_html
 from producers.content.loader import IMAGE_SUFFIXES, body_image_stem
 from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import Kind, ProductContext, ProductPage
@@ -107,9 +108,8 @@ class ArticleProducer:
                     width, height = opened.size
                 versions.append({"webp": f"{COVER_STEM}{suffix}.webp", "jpeg": f"{COVER_STEM}{suffix}.jpg",
                                  "width": width, "height": height})
-            picture = Markup(images.picture_html(versions, escape(product.cover.alt),
-                                                 sizes="(max-width: 900px) 100vw, 900px",
-                                                 css_class="c35-article__cover", loading="eager"))
+            picture = picture_html(versions, product.cover.alt, sizes="(max-width: 900px) 100vw, 900px",
+                                   css_class="c35-article__cover", loading="eager")
         shown: dict[str, dict] = {}
         for written, path in body_images(ctx.record.body).items():
             stem = body_image_stem(path)
@@ -133,7 +133,7 @@ class ArticleProducer:
         return ProductPage(html=html, media=media, card=card_name)
 
 
-# The summary, the cover (the picture markup comes from images.picture_html, its alt escaped there)
+# The summary, the cover (the picture markup comes from web.pictures.picture_html, a template)
 # and the sanitised body, one per line.
 PAGE = """\
 {% if summary %}

@@ -26,9 +26,9 @@ from pydantic import Field, field_validator
 
 from producers.media import images
 from producers.errors import ProducerError
-from producers.web.html import escape
 from producers.web.i18n import Labels
-from producers.web.templates import Markup, fragment
+from producers.web.templates import fragment
+from producers.web.pictures import picture_html
 from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import Kind, ProductContext, ProductPage
 from producers.content.model import Line, MediaPath, ProductBase, Strict, cap_message, text
@@ -300,9 +300,8 @@ class PhotoSeriesProducer:
             versions = meta["versions"]
             figures.append({"stem": stem, "number": number, "large": versions[-1], "photo": photo,
                             "share": meta["share"]["name"],
-                            "picture": Markup(images.picture_html(versions, escape(photo.alt),
-                                                                  sizes="(max-width: 600px) 45vw, 240px",
-                                                                  css_class="c35-gallery__thumb")),
+                            "picture": picture_html(versions, photo.alt, sizes="(max-width: 600px) 45vw, 240px",
+                                                        css_class="c35-gallery__thumb"),
                             "credit": credit_text(labels("photo_credit"), photo.credit) if photo.credit else ""})
         if not figures:
             raise ProducerError(f"{ctx.record.display}: none of the {total} photo(s) can be read, so the series is "

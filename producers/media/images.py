@@ -338,16 +338,3 @@ def web_versions(image: Image.Image, out_dir: Path, stem: str, credit: Credit | 
 
 def web_names(stem: str, sizes: tuple[tuple[str, int], ...] = WEB_SIZES) -> list[str]:
     return [f"{stem}{suffix}.{ext}" for suffix, _ in sizes for ext in ("webp", "jpg")]
-
-
-def picture_html(versions: list[dict], alt: str, sizes: str, css_class: str = "", loading: str = "lazy") -> str:
-    """A ``<picture>`` with WebP and JPEG ``srcset``; ``alt`` must already be escaped."""
-    # A photo smaller than the web size gives two files of one width: list that width once.
-    distinct = list({v["width"]: v for v in reversed(versions)}.values())[::-1]
-    webp = ", ".join(f"{v['webp']} {v['width']}w" for v in distinct)
-    jpeg = ", ".join(f"{v['jpeg']} {v['width']}w" for v in distinct)
-    first = versions[0]
-    cls = f' class="{css_class}"' if css_class else ""
-    return (f'<picture><source type="image/webp" srcset="{webp}" sizes="{sizes}">'
-            f'<img{cls} src="{first["jpeg"]}" srcset="{jpeg}" sizes="{sizes}" alt="{alt}" '
-            f'width="{first["width"]}" height="{first["height"]}" loading="{loading}" decoding="async"></picture>')
