@@ -198,3 +198,11 @@ def test_copy_button_copies_the_text_in_chromium(rendered, tmp_path, browser):
         assert copied == texts(rendered.page.html)["x"]
     finally:
         context.close()
+
+
+def test_plain_text_walks_the_one_markdown_tree():
+    """Blocks, list items, hard breaks, tables and raw HTML, as the page's parser reads them."""
+    text = plain_text('Line one  \nline two\nwrapped "quoted" -- dash...\n\n1. a\n2. b\n\n'
+                      '| who | what |\n|---|---|\n| Lan | photos |\n\n<div>raw <b>html</b></div>\n\n```\nx = 1\n```\n')
+    assert text == ("Line one\nline two wrapped \u201cquoted\u201d \u2013 dash\u2026\n\n\u2022 a\n\u2022 b\n\n"
+                    "who what\nLan photos\n\nraw html\n\nx = 1")

@@ -54,9 +54,24 @@ def docstrings(tree: ast.AST) -> set[int]:
     return found
 
 
+def fragment_sources(tree: ast.AST) -> set[int]:
+    """ids of the strings that are templates given to ``fragment()``: written in a module, escaped by
+    the engine like any template file (a kind keeps its page's markup beside its code)."""
+    passed = [node.args[0] for node in ast.walk(tree)
+              if isinstance(node, ast.Call) and node.args
+              and getattr(node.func, "id", getattr(node.func, "attr", None)) == "fragment"]
+    names = {arg.id for arg in passed if isinstance(arg, ast.Name)}
+    found = {id(arg) for arg in passed if isinstance(arg, ast.Constant)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and \
+                any(isinstance(target, ast.Name) and target.id in names for target in node.targets):
+            found.add(id(node.value))
+    return found
+
+
 def strings_with_tags(path: Path) -> list[tuple[int, str]]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    skip = docstrings(tree)
+    skip = docstrings(tree) | fragment_sources(tree)
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
@@ -96,8 +111,12 @@ def test_the_scan_sees_f_strings_concatenation_and_percent(tmp_path):
                       '    c = "<td>%s</td>" % x\n'
                       '    d = "folder <cell>-<topic> is badly named"\n'
                       '    e = "<dc:creator>"\n'
-                      '    return a, b, c, d, e\n', encoding="utf-8")
-    assert sorted({line for line, _ in strings_with_tags(sample)}) == [4, 5, 6]
+                      '    return a, b, c, d, e\n'
+                      'PAGE = "<p>{{ x }}</p>"\n'
+                      'def g(x):\n'
+                      '    return fragment(PAGE, x=x), fragment("<b>{{ x }}</b>", x=x)\n'
+                      'NOT_A_TEMPLATE = "<i>{{ x }}</i>"\n', encoding="utf-8")
+    assert sorted({line for line, _ in strings_with_tags(sample)}) == [4, 5, 6, 13]
 
 
 def test_every_allowance_is_still_needed():

@@ -343,6 +343,43 @@ def plain_text(text: str) -> str:
     return _SPACE.sub(" ", visible.text()).strip()
 
 
+_BLOCK_ENDS = frozenset({"paragraph_close", "heading_close", "blockquote_close", "bullet_list_close",
+                         "ordered_list_close", "table_close"})
+
+
+def post_text(text: str) -> str:
+    """A short post as people paste it: blocks apart by a blank line, list items on their own lines
+    behind a bullet, line breaks kept, soft wraps joined, raw HTML reduced to its visible words, and
+    the page's typography (curly quotes, dashes)."""
+    parts: list[str] = []
+    for token in typographic_tokens(text):
+        if token.type == "list_item_open":
+            parts.append("\u2022 ")
+        elif token.type == "list_item_close":
+            parts.append("\n")
+        elif token.type in _BLOCK_ENDS and not token.hidden:      # a tight list's paragraphs are hidden
+            parts.append("\n\n")
+        elif token.type in ("th_close", "td_close"):
+            parts.append(" ")
+        elif token.type == "tr_close":
+            parts.append("\n")
+        elif token.type in ("fence", "code_block"):
+            parts.append(token.content + "\n\n")
+        elif token.type == "html_block":
+            visible = _VisibleText()
+            visible.feed(token.content)
+            parts.append(visible.text() + "\n\n")
+        elif token.type == "inline":
+            for child in token.children or ():
+                if child.type == "hardbreak":
+                    parts.append("\n")
+                else:
+                    parts.append(inline_text([child]))
+    joined = "".join(parts)
+    joined = re.sub(r"[ \t]*\n[ \t]*", "\n", re.sub(r"[ \t]{2,}", " ", joined))
+    return re.sub(r"\n{3,}", "\n\n", joined).strip()
+
+
 def spoken_blocks(text: str) -> list[tuple[str, bool]]:
     """A script as (text, is_heading) blocks in reading order; code is not read aloud.
 

@@ -9,19 +9,16 @@ counts every link as 23; Telegram counts UTF-16 code units).
 from __future__ import annotations
 
 import functools
-import html as htmllib
-import re
 import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Mapping
 
-import nh3
 from pydantic import Field
 
 from producers.media import images
-from producers.web.html import markdown_to_html
+from producers.content.markdown import post_text
 from producers.web.i18n import Labels
 from producers.web.templates import fragment
 from producers.jobs.pipeline import Job, JobResult
@@ -109,17 +106,8 @@ def limit_for(platform: str, has_image: bool) -> int:
 # --- composing ----------------------------------------------------------------------------------
 
 def plain_text(markdown_body: str) -> str:
-    """The post body as plain text: Markdown rendered, tags dropped, paragraphs kept."""
-    # Source lines wrapped by the author are soft breaks: in HTML (and in a post) they are spaces.
-    rendered = re.sub(r"\s*\n\s*", " ", markdown_to_html(markdown_body))
-    rendered = re.sub(r"</(p|h[1-6]|blockquote|pre|ul|ol)>", "\n\n", rendered)
-    rendered = rendered.replace("</li>", "\n")
-    rendered = re.sub(r"<br\s*/?>", "\n", rendered)
-    rendered = re.sub(r"<li>", "• ", rendered)
-    text = htmllib.unescape(nh3.clean(rendered, tags=set()))
-    text = re.sub(r"[ \t]*\n[ \t]*", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    return unicodedata.normalize("NFC", text.strip())
+    """The post body as plain text (the one Markdown parser's tree, walked for a post), NFC."""
+    return unicodedata.normalize("NFC", post_text(markdown_body))
 
 
 def hashtag_line(hashtags: list[str]) -> str:
