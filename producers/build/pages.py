@@ -143,7 +143,7 @@ def session_page(view: SiteView, record: SessionRecord) -> Page:
     rate = round(100 * session.attendance.present / session.attendance.members)
     parts = [front_matter(session.title, session.summary,
                           image="card.png" if record.url in view.session_cards else None,
-                          extra={"session_status": session.status, "search": True}),
+                          extra={"session_status": session.status, "search": True, "language": session.language}),
              f"# {md_text(session.title)}\n"]
     if view.preview:
         parts.append(html_block(view.badge(record), "c35-badges"))
@@ -178,7 +178,7 @@ def product_page(view: SiteView, record: SessionRecord, product, fragment: str, 
     url = f"{record.url}{product.stem}/"
     path = doc_path(url)
     item = product.product
-    parts = [front_matter(item.title, item.summary or record.session.summary, image=card, extra={"search": True}),
+    parts = [front_matter(item.title, item.summary or record.session.summary, image=card, extra={"search": True, "language": product.language}),
              f"# {md_text(item.title)}\n"]
     if view.preview:
         parts.append(html_block(view.badge(record), "c35-badges"))
