@@ -107,6 +107,12 @@ def test_on_a_phone_the_keyboard_opens_the_menu_and_skips_the_closed_drawer(brow
         assert page.evaluate("document.getElementById('__drawer').checked")
         assert _focused(page)["inDrawer"] and menu.get_attribute("aria-expanded") == "true"
         assert page.locator(".md-sidebar--primary a[href]").first.is_visible()
+        links = page.locator(".md-sidebar--primary a[href]").count()
+        for _ in range(links + 2):                  # round the open drawer, never behind it
+            page.keyboard.press("Tab")
+            assert _focused(page)["inDrawer"]
+        page.keyboard.press("Shift+Tab")
+        assert _focused(page)["inDrawer"]
         page.keyboard.press("Escape")
         assert not page.evaluate("document.getElementById('__drawer').checked")
         assert _focused(page)["menu"]

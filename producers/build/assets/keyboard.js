@@ -1,7 +1,7 @@
 /* The theme's menu button is a <label for="__drawer">: a pointer toggles the hidden checkbox behind
    it, a keyboard cannot reach it (and a label may not play a button). It becomes a real <button>,
    named after the navigation it opens; Escape closes the drawer; focus goes into the drawer when it
-   opens and back to the button when it closes. Without scripts the label stays and works by pointer. */
+   opens, stays in it while it is open, and goes back to the button when it closes. Without scripts the label stays and works by pointer. */
 (function () {
   "use strict";
   var toggle = document.getElementById("__drawer");
@@ -28,7 +28,26 @@
       menu.focus();
     }
   });
+  // While the drawer covers the page, Tab and Shift+Tab go round its links (the page behind is
+  // under the overlay, out of sight); on wide screens the navigation is no drawer.
+  var narrow = window.matchMedia("(max-width: 76.234375em)");
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && toggle.checked) toggle.click();
+    if (!toggle.checked) return;
+    if (event.key === "Escape") {
+      toggle.click();
+      return;
+    }
+    if (event.key !== "Tab" || !narrow.matches) return;
+    var items = Array.prototype.filter.call(drawer.querySelectorAll("a[href], button, input:not([hidden])"),
+                                            function (item) { return item.getClientRects().length > 0; });
+    if (!items.length) return;
+    var first = items[0], last = items[items.length - 1], inside = drawer.contains(document.activeElement);
+    if (event.shiftKey && (!inside || document.activeElement === first)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (!inside || document.activeElement === last)) {
+      event.preventDefault();
+      first.focus();
+    }
   });
 })();
