@@ -223,3 +223,13 @@ def test_robots_txt_names_the_sitemap(demo_site, base_url):
     assert "User-agent: *" in lines and "Disallow: /" not in lines
     assert "Sitemap: https://cell35.example.org/sitemap.xml" in lines
     assert (demo_site / "sitemap.xml").is_file()
+
+
+def test_a_preview_asks_crawlers_to_stay_out(tree, tmp_path):
+    """A preview lists drafts and the evaluation report: if it is ever put online, crawlers keep out."""
+    from producers.build.site import BuildOptions, build_site
+
+    tree.session()
+    site = build_site(BuildOptions(content=tree.root, out=tmp_path / "site", cache_dir=tmp_path / "cache",
+                                   preview=True)).out
+    assert (site / "robots.txt").read_text().splitlines() == ["User-agent: *", "Disallow: /"]
