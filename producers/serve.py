@@ -1,5 +1,6 @@
 """A local preview server that answers HEAD and byte-range requests (video seeking, podcast apps),
-and rebuilds when content changes.
+sends text compressed (the build's .br/.gz copies, as nginx and Caddy would), and rebuilds when
+content changes.
 
 The server never dies with a rebuild: whatever a rebuild raises is reported in one line and the
 last site that built stays served (a build swaps the site in only when it is complete).
@@ -7,6 +8,8 @@ last site that built stays served (a build swaps the site in only when it is com
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
 import re
 import threading
@@ -16,6 +19,8 @@ from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
+
+from producers.build.compress import MIN_SIZE, compressible
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -28,8 +33,13 @@ class RangeRequestHandler(SimpleHTTPRequestHandler):
 
     def send_head(self):
         self._range = None
+        self._coded = False
         header = self.headers.get("Range")
         path = self.translate_path(self.path)
+        if not header:
+            encoded = self._encoded(path)
+            if encoded is not None:
+                return encoded
         if not header or not os.path.isfile(path):
             return super().send_head()
         match = _RANGE.match(header.strip())
@@ -58,8 +68,54 @@ class RangeRequestHandler(SimpleHTTPRequestHandler):
         self.end_headers()
         return handle
 
+    def _accepted(self) -> set[str]:
+        """Content codings the client takes (``Accept-Encoding``; ``q=0`` refuses one)."""
+        accepted = set()
+        for item in self.headers.get("Accept-Encoding", "").split(","):
+            coding, _, params = item.strip().partition(";")
+            quality = params.strip().removeprefix("q=")
+            try:
+                refused = params.strip().startswith("q=") and float(quality) == 0
+            except ValueError:
+                refused = False
+            if coding and not refused:
+                accepted.add(coding.strip().lower())
+        return accepted
+
+    def _encoded(self, path: str):
+        """A text file sent compressed: the build's .br or .gz copy beside it, or gzip made now (a site
+        built without them). None sends it as it is: not text, too small, or the client takes neither."""
+        if os.path.isdir(path):
+            if not self.path.partition("?")[0].partition("#")[0].endswith("/"):
+                return None                         # the stdlib redirects to the slashed URL
+            path = os.path.join(path, "index.html")
+        if not compressible(path) or not os.path.isfile(path):
+            return None
+        accepted = self._accepted()
+        stat = os.stat(path)
+        for coding, suffix in (("br", ".br"), ("gzip", ".gz")):
+            if coding in accepted and os.path.isfile(path + suffix):
+                body = open(path + suffix, "rb")
+                length = os.fstat(body.fileno()).st_size
+                break
+        else:
+            if "gzip" not in accepted or stat.st_size < MIN_SIZE:
+                return None
+            with open(path, "rb") as handle:
+                data = gzip.compress(handle.read(), compresslevel=6)
+            coding, body, length = "gzip", io.BytesIO(data), len(data)
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Encoding", coding)
+        self.send_header("Content-Length", str(length))
+        self.send_header("Last-Modified", self.date_time_string(stat.st_mtime))
+        self.send_header("Vary", "Accept-Encoding")
+        self._coded = True       # ranges are served of the file as it is, never of a coded copy
+        self.end_headers()
+        return body
+
     def end_headers(self) -> None:
-        if not getattr(self, "_range", None):
+        if not getattr(self, "_range", None) and not getattr(self, "_coded", False):
             self.send_header("Accept-Ranges", "bytes")
         super().end_headers()
 

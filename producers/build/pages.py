@@ -167,7 +167,7 @@ def session_page(view: SiteView, record: SessionRecord) -> Page:
                  "kind": labels("kind." + product.kind)} for product in view.shown_products(record)]
     minutes = html_block(markdown_to_html(record.body), "c35-body") if record.body.strip() else ""
     meta = _meta(session.title, session.summary, image="card.png" if record.url in view.session_cards else None,
-                        extra={"session_status": session.status, "search": True})
+                        extra={"session_status": session.status, "search": True, "language": session.language})
     return Page(path, markdown("session.md", front_matter=meta, heading=session.title, labels=labels,
                                badge=html_block(view.badge(record, labels), "c35-badges") if view.preview else "",
                                facts=facts, summary=session.summary, products=products, minutes=minutes))
@@ -183,7 +183,8 @@ def product_page(view: SiteView, record: SessionRecord, product, fragment: str, 
              (labels("language"), LANGUAGE_NAMES[product.language])]
     if item.authors:
         facts.append((labels("authors"), ", ".join(item.authors)))
-    meta = _meta(item.title, item.summary or record.session.summary, image=card, extra={"search": True})
+    meta = _meta(item.title, item.summary or record.session.summary, image=card,
+                 extra={"search": True, "language": product.language})
     return Page(path, markdown("product.md", front_matter=meta, heading=item.title, facts=facts,
                                badge=html_block(view.badge(record, labels), "c35-badges") if view.preview else "",
                                fragment=html_block(fragment, f"c35-product c35-kind-{product.kind}")))

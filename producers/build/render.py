@@ -41,7 +41,7 @@ class Page:
     text: str
 
 
-RENDER_VERSION = "2"
+RENDER_VERSION = "3"    # 3: robots.txt
 PARTIAL_LIMIT = 0.5        # above this share of changed pages a full render is as cheap
 KEEP_RENDERED = 3
 THEME_OVERRIDES = Path(__file__).parent / "theme"
@@ -148,6 +148,18 @@ def _write_sitemap(out: Path, pages: list[Page], base_url: str) -> None:
     (out / "sitemap.xml.gz").write_bytes(gzip.compress(text.encode(), mtime=0))
 
 
+def _write_robots(out: Path, config: dict) -> None:
+    """robots.txt: the sitemap for crawlers; a preview (drafts, the evaluation report) is not for them."""
+    if config.get("extra", {}).get("cell35", {}).get("preview"):
+        text = "User-agent: *\nDisallow: /\n"
+    else:
+        text = "User-agent: *\nDisallow:\n"
+        if config.get("site_url"):
+            text += f"\nSitemap: {config['site_url']}sitemap.xml\n"
+    (out / "robots.txt").unlink(missing_ok=True)
+    (out / "robots.txt").write_text(text, encoding="utf-8")
+
+
 def _previous(folder: Path, frame: str) -> tuple[Path, dict] | None:
     """The most recently used rendered tree with the same frame, to render only what changed."""
     for entry in cached_trees(folder, RENDERED_MARKER):
@@ -200,6 +212,7 @@ def render(pages: list[Page], hashes: dict[str, str], assets: list[Asset], confi
             config_path = write_docs(work, pages, assets, config, base_config, site_dir=out)
             warnings = _run_mkdocs(config_path)
         _write_sitemap(out, pages, config.get("site_url", ""))
+        _write_robots(out, config)
         (out / RENDERED_MARKER).write_text(json.dumps({"key": key, "frame": frame, "pages": hashes,
                                                    "warnings": warnings}))
         install(out, final, RENDERED_MARKER)

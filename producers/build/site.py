@@ -27,7 +27,7 @@ import tempfile
 import time
 import traceback
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -46,6 +46,7 @@ from producers.build.pages import SiteView, all_pages, nav, product_page, sectio
 from producers.files import atomic_write_text
 from producers.jobs.pipeline import (JOB_MEMORY_LIMIT, KEEP_BUILDS, Cache, FileHasher, Job, JobResult, Progress, discard, run_jobs)
 from producers.build.render import THEME_OVERRIDES, Asset, page_hashes, render, write_docs
+from producers.build.compress import precompress
 from producers.build.search import INDEX_DIR, build_index
 from producers.jobs.trees import TreeLinker
 from producers.kinds.base import Kind, ProductContext, ProductPage, labels_for, product_contexts
@@ -416,10 +417,14 @@ def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) ->
                 linker.link(source, url + name)
         for relative, data in feed_files.items():
             linker.write(relative, data)
+        compress_started = time.perf_counter()
+        compressed = precompress(staging, cache.root / "compressed")
+        phases["compress"] = time.perf_counter() - compress_started
         settled = sections.settle()
         report = _report(tree, selected, contexts, outcomes, results, options, list(rendered.warnings),
                          time.perf_counter() - started)
         report["sections"] = {name: outcome.as_dict() for name, outcome in settled.items()}
+        report["compressed"] = asdict(compressed)
         report["phases"] = {name: round(seconds, 3) for name, seconds in phases.items()}
         report["rendered"] = {"status": "cached" if rendered.cached else "rendered",
                               "pages": len(pages), "pages_rendered": rendered.pages_rendered}
