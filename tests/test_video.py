@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import shutil
 import subprocess
 
@@ -17,7 +18,8 @@ from producers.errors import ProducerError
 from producers.kinds.registry import site_labels
 from producers.kinds.slides import SlidesProducer
 from producers.kinds.video import (END_SECONDS, NARRATION_LEAD, NARRATION_TAIL, SRT_NAME, TITLE_SECONDS, VTT_NAME,
-                                   VideoProducer, poster_name, render_soundtrack, slides_video_jobs, video_name)
+                                   VideoProducer, poster_name, render_soundtrack, slides_video_jobs, slides_video_page,
+                                   video_name)
 from producers.kinds.registry import load_content
 
 from video_support import FOLDER, context, frame_at, probe, render, write_tree
@@ -182,6 +184,10 @@ def test_storyboard_renders_a_720p_mp4_with_captions_poster_and_loud_enough_audi
     page = producer.page(ctx, results, site_labels("en"))
     assert page.card == "card.png" and set(page.media) >= {video_name("16:9"), VTT_NAME, SRT_NAME,
                                                            poster_name("16:9")}
+    # the picture has its captions burned in: the player's track is there but off, or a viewer would
+    # see the words twice
+    [track] = re.findall(r"<track [^>]*>", page.html)
+    assert f'src="{VTT_NAME}"' in track and "default" not in track
 
 
 def test_a_captioned_frame_differs_from_the_same_frame_without_its_caption(tmp_path):
@@ -233,7 +239,8 @@ def test_both_shapes_and_the_page_plays_in_chromium_with_its_captions(tmp_path, 
     assert math.isfinite(duration) and abs(duration - expected) < 0.3
     tracks = page.evaluate("Array.from(document.querySelector('video').textTracks)"
                            ".map(t => [t.kind, t.language, t.mode])")
-    assert tracks == [["captions", "en", "showing"]]
+    # captions are burned into the picture: the track is offered (the CC menu) but not shown over them
+    assert tracks == [["captions", "en", "disabled"]]
 
 
 def _audio_packets(path) -> bytes:
@@ -321,6 +328,10 @@ def test_a_slide_scene_is_drawn_by_the_slides_code_and_a_slides_deck_becomes_a_n
     cues = list(webvtt.read(str(deck_results[deck_ctx.job_name("soundtrack")].outputs[VTT_NAME])))
     assert [c.text for c in cues] == ["Boil water before drinking."]
     assert abs(_seconds(cues[0].start) - (4.0 + NARRATION_LEAD)) < 0.01
+    # slide scenes carry no caption of their own: on the page, the notes' track is on by default
+    section, _, _ = slides_video_page(deck_ctx, deck_results, site_labels("en"), shapes=("16:9",))
+    [track] = re.findall(r"<track [^>]*>", section)
+    assert track.endswith(" default>")
 
 
 def test_a_slide_scene_follows_its_deck_through_the_slides_job_and_fails_with_it(tmp_path):

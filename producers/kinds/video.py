@@ -324,7 +324,7 @@ def slides_video_jobs(ctx: ProductContext, shapes: Sequence[str] = SLIDES_VIDEO_
 def slides_video_page(ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels,
                       shapes: Sequence[str] = SLIDES_VIDEO_SHAPES) -> tuple[str, dict[str, Path], list[str]]:
     """The video section of a slides page: (html, media to publish, warnings)."""
-    return video_section(ctx, results, labels, shapes)
+    return video_section(ctx, results, labels, shapes, captions_burned=False)   # slide scenes carry no caption
 
 
 # --- the page ----------------------------------------------------------------------------------
@@ -334,7 +334,8 @@ def _megabytes(path: Path) -> str:
 
 
 def video_section(ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels,
-                  shapes: Sequence[str], resolution: str = "720p") -> tuple[str, dict[str, Path], list[str]]:
+                  shapes: Sequence[str], resolution: str = "720p",
+                  captions_burned: bool = True) -> tuple[str, dict[str, Path], list[str]]:
     rendered = []
     for step in [SOUNDTRACK_STEP] + [f"video-{shape_name.replace(':', 'x')}" for shape_name in shapes]:
         result = results.get(ctx.job_name(step))
@@ -352,18 +353,20 @@ def video_section(ctx: ProductContext, results: Mapping[str, JobResult], labels:
         media[video_name(shape_name)] = result.outputs[video_name(shape_name)]
         media[poster_name(shape_name)] = result.outputs[poster_name(shape_name)]
     return page_html(ctx.record.language, shapes[0], [(name, media[video_name(name)]) for name in shapes],
-                     labels, resolution), media, warnings
+                     labels, resolution, captions_burned), media, warnings
 
 
 def page_html(language: str, main_shape: str, files: Sequence[tuple[str, Path]], labels: Labels,
-              resolution: str = "720p") -> str:
-    """``<video>`` with poster and captions track, then download links for every shape."""
+              resolution: str = "720p", captions_burned: bool = True) -> str:
+    """``<video>`` with poster and captions track, then download links for every shape. The track is
+    on by default only when the picture has no captions of its own: a viewer sees exactly one layer
+    of the words (burned in for the share files, which play where no track travels with them)."""
     width, height = video.SIZES[(main_shape, resolution)]
     downloads = [{"name": video_name(shape_name), "shape": shape_name, "size": video.SIZES[(shape_name, resolution)],
                   "megabytes": _megabytes(path)} for shape_name, path in files]
     return fragment(SECTION, labels=labels, language=language, track_label=LANGUAGE_NAMES.get(language, language),
                     poster=poster_name(main_shape), main=video_name(main_shape), width=width, height=height,
-                    downloads=downloads, vtt=VTT_NAME, srt=SRT_NAME)
+                    downloads=downloads, vtt=VTT_NAME, srt=SRT_NAME, captions_burned=captions_burned)
 
 
 PAGE = """\
@@ -377,7 +380,7 @@ SECTION = """\
 <video controls preload="metadata" playsinline poster="{{ poster }}" width="{{ width }}" height="{{ height }}" {#- -#}
 {{ " " }}style="max-width:100%;height:auto">
 <source src="{{ main }}" type="video/mp4">
-<track kind="captions" srclang="{{ language }}" label="{{ track_label }}" src="{{ vtt }}" default>
+<track kind="captions" srclang="{{ language }}" label="{{ track_label }}" src="{{ vtt }}"{% if not captions_burned %} default{% endif %}>
 </video>
 </figure>
 <p class="c35-downloads">{{ labels("download") }}: {#- -#}
