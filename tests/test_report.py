@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -135,8 +136,22 @@ def test_report_page_and_charts(report, tmp_path):
     coverage = _ids(tmp_path / "coverage.svg")
     fills = {key: ET.tostring(el, encoding="unicode") for key, el in coverage.items() if key.startswith("cov-")}
     assert len(fills) == 6
-    assert "#2e7d32" in fills["cov-ha-long-2024-q3"] and "#f9a825" in fills["cov-ha-long-2024-q4"]
-    assert "#c62828" in fills["cov-varanasi-2024-q3"] and "#64b5f6" in fills["cov-riverside-2024-q3"]
+    svg = (tmp_path / "coverage.svg").read_text(encoding="utf-8")
+
+    def painted(key: str) -> tuple[str, str | None]:
+        """(colour, pattern id) of a square: a hatched square's colour is its pattern's background."""
+        hatch = re.search(r"url\(#(h[0-9a-f]+)\)", fills[key])
+        if hatch is None:
+            return re.search(r"fill: (#[0-9a-f]{6})", fills[key]).group(1), None
+        pattern = re.search(rf'<pattern id="{hatch.group(1)}".*?</pattern>', svg, re.S).group(0)
+        found = re.search(r'fill(?:="|: )(#[0-9a-f]{6})', pattern)
+        return found.group(1), hatch.group(1)
+
+    on_time, late, missing, unsent = (painted(k) for k in ("cov-ha-long-2024-q3", "cov-ha-long-2024-q4",
+                                                            "cov-varanasi-2024-q3", "cov-riverside-2024-q3"))
+    assert [on_time[0], late[0], missing[0], unsent[0]] == ["#2e7d32", "#f9a825", "#c62828", "#64b5f6"]
+    # not by colour alone: every state but "on time" has a pattern of its own (WCAG 1.4.1)
+    assert on_time[1] is None and len({late[1], missing[1], unsent[1]} - {None}) == 3
     assert "đúng hạn" in (tmp_path / "coverage.svg").read_text(encoding="utf-8")    # legend as text, not paths
     bars = {key for key in _ids(tmp_path / "kinds.svg") if key.startswith("bar-")}
     assert bars >= {"bar-article-2024-q3-2", "bar-slides-2024-q3-1", "bar-podcast-2024-q4-1", "bar-article-2024-q4-1"}

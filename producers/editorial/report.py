@@ -48,6 +48,10 @@ DEADLINE_DAYS = 15
 STATES = ("on time", "late", "not submitted", "missing", "not due")
 STATE_COLOURS = {"on time": "#2e7d32", "late": "#f9a825", "not submitted": "#64b5f6", "missing": "#c62828",
                  "not due": "#e0e0e0"}
+# Each state has a pattern as well as a colour: the grid must read without telling colours apart
+# (WCAG 1.4.1). The hatch is drawn in the colour the square's number is written in.
+STATE_HATCHES = {"on time": "", "late": "//", "not submitted": "..", "missing": "xx", "not due": "--"}
+STATE_INK = {"on time": "white", "late": "black", "not submitted": "black", "missing": "white", "not due": "black"}
 CHART_FONTS = ["Noto Sans", "Noto Sans Devanagari", "DejaVu Sans", "sans-serif"]
 CHART_FILES = ("coverage.svg", "kinds.svg", "attendance.svg")
 
@@ -430,11 +434,14 @@ def coverage_chart(report: Report, path: Path, text: dict) -> Path:
             for x, quarter in enumerate(report.quarters):
                 row = report.row(cell, quarter)
                 ax.add_patch(Rectangle((x, y), 0.94, 0.9, facecolor=STATE_COLOURS[row.submission],
-                                       edgecolor="white", gid=f"cov-{cell}-{quarter}"))
+                                       edgecolor="white", hatch=STATE_HATCHES[row.submission],
+                                       hatchcolor=STATE_INK[row.submission], gid=f"cov-{cell}-{quarter}"))
                 total = sum(row.products.values())
                 if total:
                     ax.text(x + 0.47, y + 0.45, str(total), ha="center", va="center", fontsize=9,
-                            color="white" if row.submission in ("on time", "missing") else "black")
+                            color=STATE_INK[row.submission],
+                            bbox={"boxstyle": "round,pad=0.3", "facecolor": STATE_COLOURS[row.submission],
+                                  "edgecolor": "none"})     # the number stays legible over the hatch
         ax.set_xlim(0, max(len(report.quarters), 1))
         ax.set_ylim(max(len(report.cells), 1), 0)
         ax.set_xticks([x + 0.47 for x in range(len(report.quarters))], report.quarters)
@@ -443,7 +450,8 @@ def coverage_chart(report: Report, path: Path, text: dict) -> Path:
         for side in ("left", "bottom"):
             ax.spines[side].set_visible(False)
         ax.set_title(text["coverage"])
-        ax.legend(handles=[Patch(facecolor=STATE_COLOURS[s], label=text[f"state.{s}"]) for s in STATES],
+        ax.legend(handles=[Patch(facecolor=STATE_COLOURS[s], hatch=STATE_HATCHES[s], hatchcolor=STATE_INK[s],
+                                 edgecolor="#9e9e9e", label=text[f"state.{s}"]) for s in STATES],
                   loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
         _save(fig, path)
         plt.close(fig)
