@@ -21,7 +21,7 @@ from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import Kind, KindError, ProductContext, ProductPage, check_registry
 from producers.kinds.registry import REGISTRY, load_content, scaffolds
 from producers.web.templates import fragment
-from tests.conftest import CELLS_YML, Tree
+from tests.conftest import CELLS_YML, Tree, session_md
 
 MAX_LINES = 40
 
@@ -90,7 +90,9 @@ POEM_MD = ("---\ntype: poem\ntitle: The canal <b>at dawn</b>\ndedication: \"Lan 
 def poem_tree(root: Path, language: str) -> Tree:
     tree = Tree(root)
     tree.write("site.yml", f"title: Poems\nbase_url: https://example.org/\nlanguage: {language}\n")
-    tree.session("2024-q4/ha-long-poems", products={"01-poem.md": POEM_MD, "02-article.md":
+    # the session is written in the site's language: its pages speak the language of their content
+    tree.session("2024-q4/ha-long-poems", session=session_md(language=language),
+                 products={"01-poem.md": POEM_MD, "02-article.md":
                                                     "---\ntype: article\ntitle: Notes\n---\nText.\n"})
     return tree
 
@@ -104,7 +106,7 @@ def test_a_kind_declared_in_a_test_builds_a_real_site(tmp_path, language):
     words = LABELS[language]
     url = result.out / "sessions/2024-q4/ha-long-poems/01-poem"
     page = (url / "index.html").read_text(encoding="utf-8")
-    # the kind's page, its words in the site's language, and every value escaped by the template
+    # the kind's page, its words in its content's language, and every value escaped by the template
     assert '<pre class="c35-poem__text">Water &lt;script&gt;alert(1)&lt;/script&gt; runs,\nthe reeds bow &#34;low&#34;.</pre>' in page
     assert f'{words["poem.for"]} Lan &amp; Minh&#39;s cell' in page
     assert f'<a href="poem.txt" download>{words["poem.download"]}</a>' in page

@@ -16,7 +16,7 @@ import json
 import math
 import posixpath
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from producers.web.html import escape, markdown_to_html
 from producers.web.i18n import LANGUAGE_NAMES, Labels
@@ -78,10 +78,12 @@ class SiteView:
     product_pages: dict[str, str] = field(default_factory=dict)   # product url -> its title (published ones)
     kinds: Sequence[str] = ()                                       # the registered kinds, in listing order
     session_cards: frozenset[str] = frozenset()                     # session urls that have a card.png
+    # the words of each content language, the kinds' own included (listings keep ``labels``, the site's)
+    labels_by_language: Mapping[str, Labels] = field(default_factory=dict)
 
     def labels_for(self, language: str) -> Labels:
         """A page's own words follow its content's language; listings keep the site's."""
-        return self.labels if language == self.labels.language else Labels(language)
+        return self.labels if language == self.labels.language else self.labels_by_language[language]
 
     def badge(self, record: SessionRecord, labels: Labels | None = None) -> Markup:
         """The status badge of a preview build (labels: those of the page it goes on)."""

@@ -368,7 +368,8 @@ def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) ->
             session_cards[record.url] = card.outputs["card.png"]
     view = SiteView(site=site, cells=tree.cells, sessions=selected, labels=labels, preview=options.preview,
                     product_pages={ctx.url: ctx.record.product.title for ctx in contexts if ctx.url in pages_done},
-                    session_cards=frozenset(session_cards), kinds=tuple(kinds))
+                    session_cards=frozenset(session_cards), kinds=tuple(kinds),
+                    labels_by_language={language: labels_for(language, kinds) for language in LANGUAGE_NAMES})
     product_docs = [product_page(view, ctx.session, ctx.record, pages_done[ctx.url].html, pages_done[ctx.url].card)
                     for ctx in contexts if ctx.url in pages_done]
     published_media: dict[str, dict[str, Path]] = {ctx.url: dict(pages_done[ctx.url].media)

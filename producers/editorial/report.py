@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Mapping
 
 from producers.content import ledger
-from producers.web.templates import render
+from producers.web.templates import TEMPLATES_DIR, render
 from producers.web.i18n import Labels
 from producers.content.loader import ContentTree
 from producers.content.model import QUARTER_DIR_RE
@@ -45,6 +45,9 @@ from producers.kinds.base import Kind
 from producers.kinds.registry import REGISTRY
 
 DEADLINE_DAYS = 15
+# The report job writes its fragment and document through these templates: their bytes are part of
+# its key (jobs/identity.py), so editing one re-renders the report and nothing else.
+KEY_FILES = (TEMPLATES_DIR / "report.html", TEMPLATES_DIR / "report_document.html")
 STATES = ("on time", "late", "not submitted", "missing", "not due")
 STATE_COLOURS = {"on time": "#2e7d32", "late": "#f9a825", "not submitted": "#64b5f6", "missing": "#c62828",
                  "not due": "#e0e0e0"}

@@ -26,10 +26,6 @@ import jinja2
 from markupsafe import Markup
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-# A job whose code imports this module may write what an HTML template makes (the report job
-# writes report.html's fragment), so the templates' bytes are part of its key (jobs/identity.py).
-# Not the Markdown page templates: pages are made outside jobs, and render.py keys on their text.
-KEY_FILES = tuple(sorted(path for path in TEMPLATES_DIR.iterdir() if path.suffix in (".html", ".xml")))
 
 ENVIRONMENT = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
