@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import wave
+
+import numpy as np
 import pytest
 
-from producers.media import audio
+from producers.media import audio, tools
 from producers.errors import ProducerError
 
 from podcast_support import silence, spoken, tone, video_only, video_with_sound
@@ -85,3 +89,62 @@ def test_silence_is_refused_by_name(tmp_path):
         audio.normalise(silence(tmp_path / "quiet.wav"), tmp_path / "out.mp3", what="02-podcast.md audio")
     assert "02-podcast.md audio" in str(caught.value)
     assert not (tmp_path / "out.mp3").exists()
+
+
+# --- the analysis in two halves at once (long inputs) ----------------------------------------
+
+def samples(path):
+    """A 16-bit WAV's samples as floats, one row per frame."""
+    with wave.open(str(path)) as handle:
+        frames = handle.readframes(handle.getnframes())
+        return np.frombuffer(frames, "<i2").reshape(-1, handle.getnchannels()) / 32768.0
+
+
+def test_a_steady_tone_keeps_its_level_across_the_seam_of_a_split_analysis(tmp_path, monkeypatch):
+    ran = []
+    real_run = tools.run
+
+    def noting_run(args, **kwargs):      # the real ffmpeg, its runs noted
+        ran.append(kwargs.get("what", ""))
+        return real_run(args, **kwargs)
+
+    monkeypatch.setattr(tools, "run", noting_run)
+    monkeypatch.setattr(audio, "SPLIT_MIN_SECONDS", 1.0)
+    source = tone(tmp_path / "tone.wav", seconds=8.0, amplitude=0.3, rate=44_100)
+    audio.normalise(source, tmp_path / "out.wav", channels=1)
+    assert sum("analysis" in what and "part" in what for what in ran) == 2      # it was split
+    levels = samples(tmp_path / "out.wav")[:, 0]
+    assert len(levels) == 8 * 44_100                       # nothing lost or doubled at the seam
+    seam = round(8.0 * audio.SPLIT_SHARE, 1)
+    assert 1.0 < seam < 7.0
+    # RMS of every 20 ms window from 1 s to 7 s: one steady level, no dip, no jump where the halves meet.
+    windows = levels[44_100:7 * 44_100].reshape(-1, 882)
+    rms = 20 * np.log10(np.sqrt((windows ** 2).mean(axis=1)))
+    assert rms.max() - rms.min() < 0.5
+    assert audio.measure_loudness(tmp_path / "out.wav").integrated == pytest.approx(-16.0, abs=0.5)
+
+
+def test_speech_analysed_in_two_halves_is_what_one_pass_analyses(tmp_path):
+    """The halves, joined, are the single pass's signal to 16 bits, and their loudness is its loudness:
+    the compressor reaches the seam in the state a single pass has it in."""
+    text = ("Good evening and welcome. Tonight we talk about rumours in the chat groups. Check who wrote a message. "
+            "Look for the same news from a source you trust. Ask before you forward it. Thank you for listening.")
+    source = spoken(tmp_path / "talk.mp3", text, rate=44_100, volume_db=-12)
+    chain = f"aformat=channel_layouts=stereo,highpass=f=60,{audio.COMPRESSOR}"
+    seam = round(audio.probe(source).duration * audio.SPLIT_SHARE, 1)
+    split = audio._analyse_split(source, chain, tmp_path / "split.wav", seam, (44_100, 2), "talk")
+    whole = audio._analyse(source, chain, tmp_path / "whole.wav", "talk")
+    assert split == pytest.approx(whole, abs=0.1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["split.wav", "talk.mp3", "whole.wav"]
+    ours, theirs = samples(tmp_path / "split.wav"), samples(tmp_path / "whole.wav")
+    assert ours.shape == theirs.shape
+    assert np.abs(ours - theirs).max() <= 1 / 32768       # one step of 16 bits at most
+
+
+def test_loudness_gated_from_the_block_log_is_ebur128s_own(tmp_path):
+    source = spoken(tmp_path / "talk.wav", rate=44_100, volume_db=-6)
+    result = tools.run(["ffmpeg", "-nostdin", "-hide_banner", *audio.input_args(source), "-af",
+                        "ebur128=framelog=info", "-f", "null", "-"], timeout=60, what="ffmpeg ebur128")
+    log = result.stderr.decode()
+    assert audio.gated_loudness(audio._blocks(log)) == pytest.approx(audio._summary(log, "talk")[0], abs=0.1)
+    assert audio.gated_loudness([-120.7, -80.0]) == -math.inf
