@@ -135,3 +135,155 @@ def test_the_checkers_errors_stand_beside_their_fields_in_the_cells_language(por
     assert "không được để trống" in product_page          # the caption, explained in Vietnamese
     assert client.post(reverse("portal:draft_submit", args=[draft.pk])).status_code == 302
     assert not (portal.content / "sessions" / "2025-q1").exists()
+
+
+# --- editors ------------------------------------------------------------------------------------
+
+def submitted(portal, title: str = "Vệ sinh khu phố", cell: str = "ha-long") -> str:
+    client = client_for(portal, "secretary", cell)
+    draft = new_draft(client, title=title)
+    add_product(client, draft, "article", {"title": "Bài viết", "text": "Nội dung."})
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    draft.refresh_from_db()
+    assert draft.status == "submitted"
+    return draft.session_id
+
+
+def test_an_editor_sends_back_with_a_reason_the_cell_reads(portal):
+    ref = submitted(portal)
+    editor = client_for(portal, "editor")
+    queue = editor.get(reverse("portal:queue")).content.decode()
+    assert ref in queue
+    assert editor.post(reverse("portal:reject", args=[ref]), {"reason": ""}).status_code == 302
+    assert session_of(portal, "ha-long-ve-sinh").session.status == "submitted"     # no reason, no rejection
+    editor.post(reverse("portal:reject", args=[ref]), {"reason": "Thiếu ảnh <b>minh hoạ</b>"})
+    record = session_of(portal, "ha-long-ve-sinh")
+    assert record.session.status == "rejected" and record.session.history[-1].reason == "Thiếu ảnh <b>minh hoạ</b>"
+    page = client_for(portal, "member").get(reverse("portal:cell")).content.decode()
+    assert "Thiếu ảnh &lt;b&gt;minh hoạ&lt;/b&gt;" in page          # the reason, escaped
+    assert AuditEntry.objects.filter(action="reject", target=ref, username="editor").exists()
+
+
+def test_approve_then_publish_builds_the_public_site(portal):
+    ref = submitted(portal)
+    editor = client_for(portal, "editor")
+    editor.post(reverse("portal:approve", args=[ref]))
+    assert session_of(portal, "ha-long-ve-sinh").session.status == "approved"
+    response = editor.post(reverse("portal:publish", args=[ref]))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert session_of(portal, "ha-long-ve-sinh").session.status == "published"
+    pages = [p.read_text(encoding="utf-8") for p in (portal.tmp / "site").rglob("*.html")]
+    assert any("Vệ sinh khu phố" in page for page in pages)
+    assert [e.action for e in AuditEntry.objects.filter(target=ref).order_by("at", "id")] == \
+        ["submit", "approve", "publish"]
+
+
+def test_a_failed_build_shows_its_report(portal):
+    ref = submitted(portal)
+    editor = client_for(portal, "editor")
+    editor.post(reverse("portal:approve", args=[ref]))
+    # a site.yml the build refuses (the checker accepts it: only the build validates the logo file)
+    (portal.content / "site.yml").write_text("title: Demo\nbase_url: https://example.org/\nlanguage: en\n"
+                                             "logo: media/missing-logo.png\n", encoding="utf-8")
+    response = editor.post(reverse("portal:publish", args=[ref]))
+    page = response.content.decode()
+    assert response.status_code == 500 and 'id="build-report"' in page and "missing-logo" in page
+
+
+# --- invitations, log-in, throttling, cookies, CSRF ---------------------------------------------
+
+def test_an_invitation_code_makes_a_secretary_once(portal):
+    editor = client_for(portal, "editor")
+    page = editor.post(reverse("portal:invite"), {"cell": "varanasi"}).content.decode()
+    code = re.search(r'id="code"[^>]*>([A-Z0-9-]+)<', page).group(1)
+    assert Invitation.objects.get().code_hash != code                 # only its hash is kept
+    fresh = Client()
+    form = {"code": code.lower(), "username": "new-secretary", "password1": support.PASSWORD,
+            "password2": support.PASSWORD}
+    assert fresh.post(reverse("portal:join"), form)["Location"] == reverse("portal:cell")
+    user = Invitation.objects.get().used_by
+    assert (user.username, user.membership.role, user.membership.cell) == ("new-secretary", "secretary", "varanasi")
+    again = Client().post(reverse("portal:join"), {**form, "username": "someone-else"})
+    assert again.status_code == 200 and "already used" in again.content.decode()
+    assert [e.action for e in AuditEntry.objects.order_by("at", "id")][-3:] == ["invite", "join", "login"]
+
+
+def test_five_wrong_passwords_lock_the_login_even_with_the_right_one(portal):
+    client = Client()
+    login = reverse("portal:login")
+    for _ in range(4):
+        assert client.post(login, {"username": "editor", "password": "wrong"}).status_code == 200
+    assert client.post(login, {"username": "editor", "password": "wrong"}).status_code == 429
+    assert "15" in client.post(login, {"username": "editor", "password": "wrong"}).content.decode()
+    response = client.post(login, {"username": "editor", "password": support.PASSWORD})
+    assert response.status_code == 429 and "_auth_user_id" not in client.session
+    assert AuditEntry.objects.filter(action="login-failed", username="editor").count() >= 5
+    other = Client().post(login, {"username": "admin", "password": support.PASSWORD})
+    assert other.status_code == 302                                   # only that user name is locked
+
+
+def test_log_in_sets_secure_http_only_cookies_that_expire(portal):
+    client = Client()
+    response = client.post(reverse("portal:login"), {"username": "editor", "password": support.PASSWORD})
+    assert response.status_code == 302
+    cookie = response.cookies["sessionid"]
+    assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert 0 < int(cookie["max-age"]) <= 8 * 3600
+    assert AuditEntry.objects.filter(action="login", username="editor").exists()
+
+
+def test_every_state_change_needs_the_csrf_token(portal):
+    ref = submitted(portal)
+    secretary = Client(enforce_csrf_checks=True)
+    secretary.force_login(portal.users[("secretary", "ha-long")])
+    draft = Draft.objects.get()
+    editor = Client(enforce_csrf_checks=True)
+    editor.force_login(portal.users[("editor", None)])
+    for client, url, data in [
+            (secretary, reverse("portal:draft_new"), SESSION),
+            (secretary, reverse("portal:draft", args=[draft.pk]), SESSION),
+            (secretary, reverse("portal:product_new", args=[draft.pk]), {"kind": "article"}),
+            (secretary, reverse("portal:product", args=[draft.pk, 1]), {"title": "x", "text": "y"}),
+            (secretary, reverse("portal:product_delete", args=[draft.pk, 1]), {}),
+            (secretary, reverse("portal:draft_submit", args=[draft.pk]), {}),
+            (editor, reverse("portal:approve", args=[ref]), {}),
+            (editor, reverse("portal:reject", args=[ref]), {"reason": "no"}),
+            (editor, reverse("portal:publish", args=[ref]), {}),
+            (editor, reverse("portal:invite"), {"cell": "ha-long"}),
+            (Client(enforce_csrf_checks=True), reverse("portal:login"), {"username": "editor", "password": support.PASSWORD}),
+            (Client(enforce_csrf_checks=True), reverse("portal:join"), {"code": "X"}),
+            (editor, reverse("portal:logout"), {}),
+            (editor, reverse("portal:language"), {"lang": "hi"})]:
+        assert client.post(url, data).status_code == 403, url
+    assert session_of(portal, "ha-long-ve-sinh").session.status == "submitted"
+    assert Invitation.objects.count() == 0 and Draft.objects.count() == 1
+
+
+def test_uploads_beyond_the_submission_cap_are_stopped(portal):
+    (portal.content / "site.yml").write_text("title: Demo\nbase_url: https://example.org/\nlanguage: en\n"
+                                             "intake: {max_submission_bytes: 5000}\n", encoding="utf-8")
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    client.post(reverse("portal:product_new", args=[draft.pk]), {"kind": "photo-series"})
+    big = support.jpeg(size=(400, 400)) + b"\x00" * 6000
+    response = client.post(reverse("portal:product", args=[draft.pk, 1]), {"title": "Ảnh", **photo_rows([(big, "x")])},
+                           follow=True)
+    assert "5,000" in response.content.decode()
+    assert not list((portal.tmp / "drafts").rglob("*.jpg"))
+
+
+def test_no_typed_text_becomes_a_path(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client, title="../../etc/passwd")
+    rows = photo_rows([(support.jpeg(), "x")])
+    rows["photos-0-photo"] = SimpleUploadedFile("../../../evil.sh", support.jpeg(), "image/jpeg")
+    add_product(client, draft, "photo-series", {"title": "Ảnh", **rows})
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    draft.refresh_from_db()
+    assert draft.session_id == "2025-q1/ha-long-etc-passwd"
+    files = sorted(p.relative_to(portal.content).as_posix() for p in portal.content.rglob("*") if p.is_file())
+    assert [f for f in files if f.startswith("sessions/")] == [
+        "sessions/2025-q1/ha-long-etc-passwd/01-photo-series.md",
+        f"sessions/2025-q1/ha-long-etc-passwd/{Product.objects.get().data['photos'][0]['file']}",
+        "sessions/2025-q1/ha-long-etc-passwd/session.md"]
+    assert "evil" not in " ".join(files)

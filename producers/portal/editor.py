@@ -100,7 +100,10 @@ def publish(request, ref: str):
             messages.error(request, problem)
         return redirect("portal:review", ref=item.id)
     record(request, "publish", target=item.id)
-    result = content.build()
+    try:
+        result = content.build()
+    except Cell35Error as exc:          # the build refused to start (site.yml, cells.yml, a held lock)
+        return render(request, "portal/build_failed.html", {"item": item, "problems": [str(exc)]}, status=500)
     if not result.ok:
         return render(request, "portal/build_failed.html", {
             "item": item, "problems": [str(p) for p in result.problems if p.severity == "error"],

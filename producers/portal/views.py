@@ -160,6 +160,8 @@ def product_delete(request, pk: int, position: int):
 
 
 def _refused_upload(request, t) -> str | None:
+    if request.method == "POST":
+        request.FILES      # parses the body: the upload handler marks the request when it stopped an upload
     cap = getattr(request, "upload_refused", None)
     return t["too_big"].format(cap=f"{cap:,}") if cap else None
 
