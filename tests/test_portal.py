@@ -287,3 +287,88 @@ def test_no_typed_text_becomes_a_path(portal):
         f"sessions/2025-q1/ha-long-etc-passwd/{Product.objects.get().data['photos'][0]['file']}",
         "sessions/2025-q1/ha-long-etc-passwd/session.md"]
     assert "evil" not in " ".join(files)
+
+
+# --- the authorisation matrix -------------------------------------------------------------------
+
+CELL_ROLES, EDITORS = {"member", "secretary"}, {"editor", "admin"}
+RULES = {
+    "cell": lambda role, own: role in CELL_ROLES,                   # the user's own cell page
+    "secretary": lambda role, own: role == "secretary",             # a new draft for the own cell
+    "read": lambda role, own: role in EDITORS or (role in CELL_ROLES and own),
+    "write": lambda role, own: role == "secretary" and own,
+    "editor": lambda role, own: role in EDITORS,
+}
+# (url name, method, arguments from the target, rule, data). State changes that would run a build or
+# change what later rows see come last; every denied request is checked before any allowed one runs.
+MATRIX = [
+    ("portal:cell", "get", lambda t: [], "cell", None),
+    ("portal:draft_new", "get", lambda t: [], "secretary", None),
+    ("portal:draft_new", "post", lambda t: [], "secretary", SESSION),
+    ("portal:draft", "get", lambda t: [t.draft], "read", None),
+    ("portal:draft", "post", lambda t: [t.draft], "write", SESSION),
+    ("portal:product", "get", lambda t: [t.draft, 1], "read", None),
+    ("portal:product", "post", lambda t: [t.draft, 1], "write", {"title": "x", "text": "y"}),
+    ("portal:draft_media", "get", lambda t: [t.draft, t.media], "read", None),
+    ("portal:product_new", "post", lambda t: [t.draft], "write", {"kind": "article"}),
+    ("portal:product_delete", "post", lambda t: [t.draft, 2], "write", {}),
+    ("portal:draft_submit", "post", lambda t: [t.draft], "write", {}),
+    ("portal:queue", "get", lambda t: [], "editor", None),
+    ("portal:review", "get", lambda t: [t.ref], "editor", None),
+    ("portal:review_media", "get", lambda t: [t.ref, "photo.jpg"], "editor", None),
+    ("portal:invite", "get", lambda t: [], "editor", None),
+    ("portal:invite", "post", lambda t: [], "editor", {"cell": "ha-long"}),
+    ("portal:audit", "get", lambda t: [], "editor", None),
+    ("portal:publish", "post", lambda t: [t.ref], "editor", {}),       # still submitted: refused, no build
+    ("portal:reject", "post", lambda t: [t.ref], "editor", {"reason": "not yet"}),
+    ("portal:approve", "post", lambda t: [t.ref], "editor", {}),
+]
+
+
+def _targets(portal) -> dict[str, SimpleNamespace]:
+    from editorial_support import write_session
+    found = {}
+    for cell in ("ha-long", "varanasi"):
+        draft = Draft.objects.create(cell=cell, created_by=portal.users[("secretary", cell)],
+                                     session={**SESSION, "title": f"Draft of {cell}"})
+        Product.objects.create(draft=draft, position=1, kind="article", data={"title": "a", "text": "b"})
+        media = portal.tmp / "drafts" / str(draft.pk) / "media"
+        media.mkdir(parents=True)
+        (media / "p1-photo.jpg").write_bytes(support.jpeg())
+        folder = write_session(portal.content, "2025-q1", f"{cell}-matrix", cell, "2025-02-01", status="submitted")
+        (folder / "media").mkdir()
+        (folder / "media" / "photo.jpg").write_bytes(support.jpeg())
+        found[cell] = SimpleNamespace(draft=draft.pk, media="p1-photo.jpg", ref=f"2025-q1/{cell}-matrix")
+    return found
+
+
+def _snapshot(portal):
+    from editorial_support import tree_snapshot
+    return (tree_snapshot(portal.content), list(Draft.objects.values_list("pk", "session", "status")),
+            list(Product.objects.values_list("pk", "data")), Invitation.objects.count())
+
+
+def test_every_url_for_every_role_and_cell(portal):
+    targets = _targets(portal)
+    cases = []
+    for name, method, args, rule, data in MATRIX:
+        for role in ("member", "secretary", "editor", "admin"):
+            for own in (True, False):
+                target = targets["ha-long" if own else "varanasi"]
+                cases.append((RULES[rule](role, own), name, method, reverse(name, args=args(target)), role, own, data))
+    before = _snapshot(portal)
+    wrong = []
+    for allowed, name, method, url, role, own, data in sorted(cases, key=lambda c: c[0]):   # denied first
+        client = client_for(portal, role)
+        response = getattr(client, method)(url, data) if data is not None else getattr(client, method)(url)
+        denied = response.status_code in (403, 404)
+        if allowed == denied:
+            wrong.append(f"{role} {'own' if own else 'other'} {method.upper()} {url}: {response.status_code}")
+        if not allowed and _snapshot(portal) != before:
+            wrong.append(f"{role} {'own' if own else 'other'} {method.upper()} {url}: changed something")
+            before = _snapshot(portal)
+        anonymous = getattr(Client(), method)(url, data or {})
+        if anonymous.status_code != 302 or "/portal/login/" not in anonymous["Location"]:
+            wrong.append(f"anonymous {method.upper()} {url}: {anonymous.status_code}")
+    assert not wrong, "\n".join(wrong)
+    assert len(cases) == len(MATRIX) * 8
