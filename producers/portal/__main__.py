@@ -26,7 +26,9 @@ def run(argv: list[str]) -> int:
     # A publish builds the whole site in the request: the worker's timeout allows for a cold build.
     os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "producers.portal.wsgi:application",
                               "--bind", f"{options.host}:{options.port}", "--workers", str(options.workers),
-                              "--threads", "4", "--timeout", "900", "--access-logfile", "-"])
+                              "--threads", "4", "--timeout", "900", "--access-logfile", "-",
+                              # one control socket per user home would be shared by every portal on the machine
+                              "--no-control-socket"])
     return 0
 
 
