@@ -372,3 +372,26 @@ def test_every_url_for_every_role_and_cell(portal):
             wrong.append(f"anonymous {method.upper()} {url}: {anonymous.status_code}")
     assert not wrong, "\n".join(wrong)
     assert len(cases) == len(MATRIX) * 8
+
+
+# --- podcasts -----------------------------------------------------------------------------------
+
+def test_a_podcast_upload_and_a_browser_recording_are_kept_as_audio_the_podcast_takes(portal, tmp_path):
+    import subprocess
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    wav_upload = SimpleUploadedFile("voice-memo", support.wav(), "application/octet-stream")
+    add_product(client, draft, "podcast", {"title": "Tập 1", "audio": wav_upload})
+    assert Product.objects.get(draft=draft).data["audio"] == "media/p1-audio.wav"
+    # what Chromium's MediaRecorder sends: Opus in WebM
+    webm = tmp_path / "recording.webm"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=0.5",
+                    "-c:a", "libopus", str(webm)], check=True)
+    recorded = SimpleUploadedFile("recording.webm", webm.read_bytes(), "audio/webm")
+    client.post(reverse("portal:product", args=[draft.pk, 1]), {"title": "Tập 1", "audio": recorded})
+    assert Product.objects.get(draft=draft).data["audio"] == "media/p1-audio.ogg"
+    assert sorted(p.name for p in (portal.tmp / "drafts" / str(draft.pk) / "media").iterdir()) == ["p1-audio.ogg"]
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    record = session_of(portal, "ha-long-ve-sinh")
+    assert record.products[0].product.audio == "media/p1-audio.ogg"
+    assert (record.dir / "media" / "p1-audio.ogg").read_bytes()[:4] == b"OggS"

@@ -27,11 +27,14 @@ from producers.content.model import Cell, IntakeLimits
 from producers.editorial import workflow
 from producers.editorial.intake import IntakeResult, hint, intake_folder
 from producers.errors import Problem
-from producers.media.probe import MediaRefused, sniff
+from producers.errors import ToolError
+from producers.media import tools
+from producers.media.probe import MediaRefused, input_args, sniff
 
 # The sniffed format decides a kept file's suffix; what the phone called it does not.
 IMAGE_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "HEIF": ".heic", "GIF": ".gif"}
-AUDIO_SUFFIX = {"mp3": ".mp3", "mov": ".m4a", "wav": ".wav", "ogg": ".ogg", "flac": ".flac", "matroska": ".webm"}
+AUDIO_SUFFIX = {"mp3": ".mp3", "mov": ".m4a", "wav": ".wav", "ogg": ".ogg", "flac": ".flac"}
+REMUX_TIMEOUT = 300      # s to re-box a recording: a copy of the stream, no encoding
 
 
 def content_dir() -> Path:
@@ -62,6 +65,10 @@ def keep_upload(temp_path: Path, expect: str, folder: Path, stem: str) -> str:
     """Sniff an uploaded temp file and move it into the draft's ``media/`` as ``stem`` plus the suffix of
     what it really is. Returns 'media/<name>'; raises MediaRefused with the checker's message."""
     found = sniff(temp_path, expect, "the file")
+    if expect == "audio" and found.format == "matroska":
+        # A browser's recording (MediaRecorder) is Opus in WebM; podcasts take Ogg: the same stream, re-boxed.
+        temp_path = _webm_to_ogg(temp_path)
+        found = sniff(temp_path, expect, "the recording")
     suffix = IMAGE_SUFFIX.get(found.format) if expect == "image" else AUDIO_SUFFIX.get(found.format)
     if suffix is None:
         raise MediaRefused(f"the file is {found.name}, which is not accepted here")
@@ -75,6 +82,17 @@ def keep_upload(temp_path: Path, expect: str, folder: Path, stem: str) -> str:
     target = media / (stem + suffix)
     os.replace(temp_path, target) if _same_device(temp_path, media) else _copy(temp_path, target)
     return f"media/{target.name}"
+
+
+def _webm_to_ogg(source: Path) -> Path:
+    target = source.with_name(source.name + ".ogg")
+    try:
+        tools.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *input_args(source, "matroska"), "-map", "0:a:0",
+                   "-c:a", "copy", target], timeout=REMUX_TIMEOUT, outputs=[target], what="ffmpeg (recording)")
+    except ToolError as exc:
+        raise MediaRefused(f"the recording could not be read ({exc}); record again or upload an MP3") from None
+    source.unlink()
+    return target
 
 
 def _same_device(a: Path, b: Path) -> bool:
