@@ -1,0 +1,162 @@
+"""The portal in Chromium at a phone's size (390x844), served by gunicorn as `make run` serves it:
+an editor makes an invitation; a secretary joins with it, creates a session, takes three photos with
+captions, records a short podcast (Chromium's fake microphone), submits; the editor approves and
+publishes; the public site shows both products."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CHROMIUM, CHROMIUM_ARGS, free_port
+from editorial_support import write_site
+from portal_support import jpeg
+
+pytestmark = pytest.mark.browser
+REPO = Path(__file__).resolve().parent.parent
+EDITOR_PASSWORD = "editor passphrase 42"
+SECRETARY_PASSWORD = "secretary passphrase 42"
+MAKE_EDITOR = ("from django.contrib.auth.models import User; from producers.portal.models import Membership; "
+               f"u = User.objects.create_user('editor', password='{EDITOR_PASSWORD}'); "
+               "Membership.objects.create(user=u, role='editor')")
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the portal stopped: {process.stdout.read().decode()[-3000:]}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+    raise AssertionError("the portal did not start in time")
+
+
+@pytest.fixture
+def portal_server(tmp_path):
+    content = write_site(tmp_path / "content")
+    env = {**os.environ, "CELL35_CONTENT": str(content), "CELL35_PORTAL_DATA": str(tmp_path / "data"),
+           "CELL35_SITE": str(tmp_path / "site"), "CELL35_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    env.pop("DATABASE_URL", None)
+    portal = [sys.executable, "-m", "producers.portal"]
+    subprocess.run([*portal, "migrate", "-v", "0"], env=env, check=True, cwd=tmp_path)
+    subprocess.run([*portal, "shell", "-c", MAKE_EDITOR], env=env, check=True, cwd=tmp_path)
+    port = free_port()
+    process = subprocess.Popen([*portal, "run", "--no-demo", "--port", str(port), "--workers", "1"], env=env,
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}", tmp_path
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_invite_submit_approve_publish_on_a_phone(portal_server, served, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, work = portal_server
+    photos = []
+    for number, colour in enumerate([(200, 40, 40), (40, 160, 40), (40, 40, 200)], 1):
+        photos.append(work / f"IMG_{number}.jpg")
+        photos[-1].write_bytes(jpeg(colour, (320, 240)))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"])
+        try:
+            phone = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                         device_scale_factor=2)
+            editor = browser.new_context(**phone).new_page()
+            editor.set_default_timeout(30_000)
+            editor.goto(f"{base}/portal/login/")
+            editor.fill("#id_username", "editor")
+            editor.fill("#id_password", EDITOR_PASSWORD)
+            editor.click("main form button[type=submit]")
+            expect(editor.locator("h1")).to_have_text("Review queue")
+            editor.goto(f"{base}/portal/invite/")
+            editor.select_option("#id_cell", "ha-long")
+            editor.click("main form button[type=submit]")
+            code = editor.locator("#code").inner_text()
+
+            context = browser.new_context(**phone)
+            context.grant_permissions(["microphone"], origin=base)
+            secretary = context.new_page()
+            secretary.set_default_timeout(30_000)
+            secretary.goto(f"{base}/portal/join/")
+            secretary.fill("#id_code", code)
+            secretary.fill("#id_username", "thu-ky-ha-long")
+            secretary.fill("#id_password1", SECRETARY_PASSWORD)
+            secretary.fill("#id_password2", SECRETARY_PASSWORD)
+            secretary.click("main form button[type=submit]")
+            expect(secretary.locator("h1")).to_contain_text("Chi bộ của tôi")       # the cell's language
+            secretary.click("a.button")
+            secretary.fill("#id_title", "Trồng cây ven suối")
+            secretary.fill("#id_date", "2025-03-08")
+            secretary.check("#id_group_0")
+            secretary.fill("#id_present", "14")
+            secretary.fill("#id_members", "17")
+            secretary.fill("#id_summary", "Chi bộ trồng cây ven suối cùng bà con.")
+            secretary.fill("#id_minutes", "Biên bản: chi bộ phân công trồng và chăm sóc cây.")
+            secretary.click("main form button[type=submit]")
+
+            secretary.select_option("#kind", "photo-series")
+            secretary.click("form[action$='/products/new/'] button")
+            secretary.fill("#id_title", "Ảnh trồng cây")
+            captions = ["Cây giống bên suối", "Bà con cùng trồng", "Hàng cây mới"]
+            for index, (photo, caption) in enumerate(zip(photos, captions)):
+                assert secretary.get_attribute(f"#id_photos-{index}-photo", "capture") == "environment"
+                secretary.set_input_files(f"#id_photos-{index}-photo", str(photo))
+                secretary.fill(f"#id_photos-{index}-caption", caption)
+            secretary.click("#save")
+            expect(secretary.locator(".photo img")).to_have_count(3)
+            for index, caption in enumerate(captions):
+                expect(secretary.locator(f"#id_photos-{index}-caption")).to_have_value(caption)
+
+            secretary.click("main > p a")                                  # back to the session
+            secretary.select_option("#kind", "podcast")
+            secretary.click("form[action$='/products/new/'] button")
+            secretary.fill("#id_title", "Tiếng nói chi bộ: trồng cây")
+            secretary.click("#record")
+            secretary.wait_for_timeout(2500)
+            secretary.click("#stop")
+            expect(secretary.locator("#record-status")).to_have_text("Đã ghi; bấm Lưu để giữ lại.")
+            secretary.click("#save")
+            expect(secretary.locator("audio")).to_have_count(1)
+
+            secretary.click("main > p a")
+            secretary.click("#submit")
+            expect(secretary.locator("#draft-status")).to_have_text("Chờ duyệt")
+
+            editor.goto(f"{base}/portal/review/")
+            editor.click("text=Trồng cây ven suối")
+            expect(editor.locator(".photo img")).to_have_count(3)
+            editor.click("#approve")
+            expect(editor.locator("#review-status")).to_have_text("Approved")
+            editor.click("#publish", timeout=600_000)       # the click waits for the build it starts
+            expect(editor.locator("#review-status")).to_have_text("Published", timeout=600_000)
+
+            site = served(work / "site")
+            reader = browser.new_context(**phone).new_page()
+            reader.goto(site)
+            reader.click("text=Trồng cây ven suối")
+            session_page = reader.url
+            reader.click("text=Ảnh trồng cây")
+            for caption in captions:
+                expect(reader.locator(f"text={caption}").first).to_be_visible()
+            expect(reader.locator("main img")).not_to_have_count(0)
+            reader.goto(session_page)
+            reader.click("text=Tiếng nói chi bộ: trồng cây")
+            expect(reader.locator("audio")).not_to_have_count(0)
+            seconds = reader.locator("audio").first.evaluate(
+                "a => new Promise(done => { a.addEventListener('loadedmetadata', () => done(a.duration));"
+                " a.preload = 'metadata'; a.load(); })")
+            assert 1.5 < seconds < 10          # the 2.5 s recorded on the phone, published
+        finally:
+            browser.close()
