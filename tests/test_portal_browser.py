@@ -5,58 +5,24 @@ publishes; the public site shows both products."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, free_port
+from conftest import CHROMIUM, CHROMIUM_ARGS
 from editorial_support import write_site
+from portal_server import running_portal
 from portal_support import jpeg
 
 pytestmark = pytest.mark.browser
-REPO = Path(__file__).resolve().parent.parent
 EDITOR_PASSWORD = "editor passphrase 42"
 SECRETARY_PASSWORD = "secretary passphrase 42"
-MAKE_EDITOR = ("from django.contrib.auth.models import User; from producers.portal.models import Membership; "
-               f"u = User.objects.create_user('editor', password='{EDITOR_PASSWORD}'); "
-               "Membership.objects.create(user=u, role='editor')")
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the portal stopped: {process.stdout.read().decode()[-3000:]}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.3)
-    raise AssertionError("the portal did not start in time")
 
 
 @pytest.fixture
 def portal_server(tmp_path):
     content = write_site(tmp_path / "content")
-    env = {**os.environ, "CELL35_CONTENT": str(content), "CELL35_PORTAL_DATA": str(tmp_path / "data"),
-           "CELL35_SITE": str(tmp_path / "site"), "CELL35_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
-    env.pop("DATABASE_URL", None)
-    portal = [sys.executable, "-m", "producers.portal"]
-    subprocess.run([*portal, "migrate", "-v", "0"], env=env, check=True, cwd=tmp_path)
-    subprocess.run([*portal, "shell", "-c", MAKE_EDITOR], env=env, check=True, cwd=tmp_path)
-    port = free_port()
-    process = subprocess.Popen([*portal, "run", "--no-demo", "--port", str(port), "--workers", "1"], env=env,
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        _wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}", tmp_path
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with running_portal(tmp_path, content, [("editor", EDITOR_PASSWORD, "editor", "")]) as (base, _):
+        yield base, tmp_path
 
 
 def test_invite_submit_approve_publish_on_a_phone(portal_server, served, tmp_path):

@@ -13,6 +13,7 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker: uploads in flight at once")
     parser.add_argument("--no-demo", action="store_true", help="do not create the demo accounts")
     options = parser.parse_args(argv)
     import django
@@ -26,7 +27,7 @@ def run(argv: list[str]) -> int:
     # A publish builds the whole site in the request: the worker's timeout allows for a cold build.
     os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "producers.portal.wsgi:application",
                               "--bind", f"{options.host}:{options.port}", "--workers", str(options.workers),
-                              "--threads", "4", "--timeout", "900", "--access-logfile", "-",
+                              "--threads", str(options.threads), "--timeout", "900", "--access-logfile", "-",
                               # one control socket per user home would be shared by every portal on the machine
                               "--no-control-socket"])
     return 0

@@ -28,7 +28,7 @@ class SessionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["group"].choices = [(g, t[f"group_{g}"]) for g in GROUPS]
         for name, each in self.fields.items():
-            each.label = t[name]
+            each.label = t.get(name, "")
 
     def as_session(self) -> dict:
         data = dict(self.cleaned_data)
@@ -43,7 +43,7 @@ class ProductForm(forms.Form):
     def __init__(self, *args, t: dict, **kwargs):
         super().__init__(*args, **kwargs)
         for name, each in self.fields.items():
-            each.label = t[name]
+            each.label = t.get(name, "")
 
 
 class ArticleForm(ProductForm):
@@ -52,6 +52,7 @@ class ArticleForm(ProductForm):
 
 class PodcastForm(ProductForm):
     audio = forms.FileField(required=False, widget=forms.ClearableFileInput(attrs={"accept": "audio/*"}))
+    audio_upload = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)  # a finished tus upload
     script = forms.CharField(required=False, max_length=150_000, widget=forms.Textarea(attrs={"rows": 6}))
 
 
@@ -64,6 +65,7 @@ class PhotoForm(forms.Form):
     ref = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     photo = forms.FileField(required=False, widget=forms.ClearableFileInput(
         attrs={"accept": "image/*", "capture": "environment"}))
+    upload = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)       # a finished tus upload
     caption = forms.CharField(required=False, max_length=500)
     alt = forms.CharField(required=False, max_length=250)
 

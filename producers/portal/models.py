@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -101,3 +102,12 @@ class Product(models.Model):
     class Meta:
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["draft", "position"], name="one-product-per-position")]
+
+
+class Upload(models.Model):
+    """A resumable upload (tus): its bytes are a file named by this random id in the data folder."""
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    length = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    complete = models.BooleanField(default=False)

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from producers.portal import editor, views
+from producers.portal import editor, resumable, views
 
 REF = r"(?P<ref>[0-9]{4}-q[1-4]/[a-z0-9]+(?:-[a-z0-9]+)*(?:@rev-[0-9]{1,4})?)"
 NAME = r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,120})"
@@ -24,6 +24,8 @@ portal = [
     path("drafts/<int:pk>/products/<int:position>/", views.product_edit, name="product"),
     path("drafts/<int:pk>/products/<int:position>/delete/", views.product_delete, name="product_delete"),
     re_path(rf"^drafts/(?P<pk>[0-9]+)/media/{NAME}$", views.draft_media, name="draft_media"),
+    path("uploads/", resumable.create, name="uploads"),
+    path("uploads/<uuid:pk>/", resumable.resume, name="upload"),
     path("review/", editor.queue, name="queue"),
     re_path(rf"^review/{REF}/$", editor.review, name="review"),
     re_path(rf"^review/{REF}/approve/$", editor.approve, name="approve"),

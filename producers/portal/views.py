@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from producers.editorial.intake import IntakeRefused
 from producers.media.probe import MediaRefused
-from producers.portal import content, drafts
+from producers.portal import content, drafts, resumable
 from producers.portal.access import (CELL_ROLES, EDITOR_ROLES, may_read_cell, may_write_cell, membership_of,
                                      role_required)
 from producers.portal.audit import record
@@ -166,15 +166,34 @@ def _refused_upload(request, t) -> str | None:
     return t["too_big"].format(cap=f"{cap:,}") if cap else None
 
 
-def _keep(request, draft: Draft, upload, expect: str, stem: str) -> tuple[str | None, str | None]:
-    """Keep an uploaded file in the draft: ('media/<name>', None), or (None, why not)."""
+def _incoming(request, upload, upload_id: str | None) -> tuple[Path, int, str | None] | None:
+    """The file a form row brings: sent with the form (Django's temp file) or finished before by a
+    resumable upload (its id). (path, size, upload id or None)."""
+    if upload:
+        return Path(upload.temporary_file_path()), upload.size, None
+    if upload_id:
+        found = resumable.finished(request, upload_id)
+        if found:
+            return found[0], found[1], upload_id
+    return None
+
+
+def _keep(request, draft: Draft, incoming: tuple[Path, int, str | None], expect: str,
+          stem: str) -> tuple[str | None, str | None]:
+    """Keep an arrived file in the draft: ('media/<name>', None), or (None, why not)."""
+    path, size, upload_id = incoming
     cap = content.limits().max_submission_bytes
-    if content.media_bytes(drafts.folder(draft)) + upload.size > cap:
-        return None, _t(request)["too_big"].format(cap=f"{cap:,}")
     try:
-        return content.keep_upload(Path(upload.temporary_file_path()), expect, drafts.folder(draft), stem), None
-    except MediaRefused as exc:
-        return None, exc.message
+        if content.media_bytes(drafts.folder(draft)) + size > cap:
+            return None, _t(request)["too_big"].format(cap=f"{cap:,}")
+        try:
+            return content.keep_upload(path, expect, drafts.folder(draft), stem), None
+        except MediaRefused as exc:
+            return None, exc.message
+    finally:
+        if upload_id:
+            path.unlink(missing_ok=True)
+            resumable.forget(request, upload_id)
 
 
 @role_required(*ALL_ROLES)
@@ -191,11 +210,12 @@ def product_edit(request, pk: int, position: int):
         if product.kind == "photo-series":
             photos = PhotoFormSet(request.POST, request.FILES, form_kwargs={"t": t}, prefix="photos")
         if form.is_valid() and (photos is None or photos.is_valid()):
-            data = {k: v for k, v in form.cleaned_data.items() if k != "audio"}
+            data = {k: v for k, v in form.cleaned_data.items() if k not in ("audio", "audio_upload")}
             data["audio"] = product.data.get("audio")
             upload_errors = []
-            if product.kind == "podcast" and form.cleaned_data.get("audio"):
-                kept_path, why = _keep(request, draft, form.cleaned_data["audio"], "audio", f"p{position}-audio")
+            incoming = _incoming(request, form.cleaned_data.get("audio"), form.cleaned_data.get("audio_upload"))
+            if product.kind == "podcast" and incoming:
+                kept_path, why = _keep(request, draft, incoming, "audio", f"p{position}-audio")
                 data["audio"] = kept_path or data["audio"]
                 if why:
                     form.add_error("audio", why)
@@ -236,7 +256,7 @@ def _photos(request, draft: Draft, position: int, kept: list[dict], formset) -> 
         data = row.cleaned_data
         if not data:
             continue
-        ref, upload = data.get("ref"), data.get("photo")
+        ref, upload = data.get("ref"), _incoming(request, data.get("photo"), data.get("upload"))
         if ref is not None and 0 <= ref < len(kept):
             if data.get("DELETE"):
                 (drafts.folder(draft) / kept[ref]["file"]).unlink(missing_ok=True)
