@@ -86,6 +86,11 @@ TEMPLATES = [{
 
 DATABASES = {"default": dj_database_url.config(
     default=f"sqlite:///{DATA_DIR / 'portal.sqlite3'}", conn_max_age=60)}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Many uploads at once from several threads and workers: writers queue (WAL, IMMEDIATE, a 30 s
+    # wait) instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE",
+                                       "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
