@@ -16,7 +16,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from producers.content.loader import load_content
-from producers.portal.models import AuditEntry, Draft, Invitation, Product
+from producers.portal.models import AuditEntry, Draft, Invitation, Product, Upload
 
 SESSION = {"title": "Vệ sinh khu phố", "date": "2025-02-10", "group": "build", "present": "12", "members": "15",
            "summary": "Chi bộ bàn việc vệ sinh.", "minutes": "Biên bản buổi họp."}
@@ -31,7 +31,7 @@ def database():
 @pytest.fixture
 def portal(database, tmp_path):
     content = support.content_tree(tmp_path / "content")
-    with override_settings(CONTENT_DIR=content, DRAFTS_DIR=tmp_path / "drafts", SITE_DIR=tmp_path / "site",
+    with override_settings(CONTENT_DIR=content, DRAFTS_DIR=tmp_path / "drafts", DATA_DIR=tmp_path / "data", SITE_DIR=tmp_path / "site",
                            CACHE_DIR=tmp_path / "cache", PASSWORD_HASHERS=support.FAST_HASHERS), transaction.atomic():
         users = support.make_users()
         yield SimpleNamespace(content=content, users=users, tmp=tmp_path)
@@ -232,6 +232,17 @@ def test_log_in_sets_secure_http_only_cookies_that_expire(portal):
     assert AuditEntry.objects.filter(action="login", username="editor").exists()
 
 
+def test_an_expired_session_logs_out(portal):
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    client = Client()
+    client.post(reverse("portal:login"), {"username": "editor", "password": support.PASSWORD})
+    assert client.get(reverse("portal:queue")).status_code == 200
+    Session.objects.update(expire_date=timezone.now() - timezone.timedelta(seconds=1))
+    response = client.get(reverse("portal:queue"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("portal:login"))
+
+
 def test_every_state_change_needs_the_csrf_token(portal):
     ref = submitted(portal)
     secretary = Client(enforce_csrf_checks=True)
@@ -313,6 +324,8 @@ MATRIX = [
     ("portal:product_new", "post", lambda t: [t.draft], "write", {"kind": "article"}),
     ("portal:product_delete", "post", lambda t: [t.draft, 2], "write", {}),
     ("portal:draft_submit", "post", lambda t: [t.draft], "write", {}),
+    ("portal:uploads", "post", lambda t: [], "secretary", {}),         # allowed: 400, no Upload-Length
+    ("portal:upload", "head", lambda t: [t.upload], "write", None),
     ("portal:queue", "get", lambda t: [], "editor", None),
     ("portal:review", "get", lambda t: [t.ref], "editor", None),
     ("portal:review_media", "get", lambda t: [t.ref, "photo.jpg"], "editor", None),
@@ -338,7 +351,11 @@ def _targets(portal) -> dict[str, SimpleNamespace]:
         folder = write_session(portal.content, "2025-q1", f"{cell}-matrix", cell, "2025-02-01", status="submitted")
         (folder / "media").mkdir()
         (folder / "media" / "photo.jpg").write_bytes(support.jpeg())
-        found[cell] = SimpleNamespace(draft=draft.pk, media="p1-photo.jpg", ref=f"2025-q1/{cell}-matrix")
+        upload = Upload.objects.create(user=portal.users[("secretary", cell)], length=10)
+        (portal.tmp / "data" / "uploads").mkdir(parents=True, exist_ok=True)
+        (portal.tmp / "data" / "uploads" / f"{upload.pk.hex}.part").write_bytes(b"12345")
+        found[cell] = SimpleNamespace(draft=draft.pk, media="p1-photo.jpg", ref=f"2025-q1/{cell}-matrix",
+                                      upload=upload.pk)
     return found
 
 
@@ -367,7 +384,7 @@ def test_every_url_for_every_role_and_cell(portal):
         if not allowed and _snapshot(portal) != before:
             wrong.append(f"{role} {'own' if own else 'other'} {method.upper()} {url}: changed something")
             before = _snapshot(portal)
-        anonymous = getattr(Client(), method)(url, data or {})
+        anonymous = getattr(Client(), method)(url, data or {}) if method != "head" else Client().head(url)
         if anonymous.status_code != 302 or "/portal/login/" not in anonymous["Location"]:
             wrong.append(f"anonymous {method.upper()} {url}: {anonymous.status_code}")
     assert not wrong, "\n".join(wrong)

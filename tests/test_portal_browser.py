@@ -55,6 +55,8 @@ def test_invite_submit_approve_publish_on_a_phone(portal_server, served, tmp_pat
             context.grant_permissions(["microphone"], origin=base)
             secretary = context.new_page()
             secretary.set_default_timeout(30_000)
+            patches = []        # the files go up by tus (tus-js-client), not inside the form
+            secretary.on("request", lambda r: patches.append(r.url) if r.method == "PATCH" else None)
             secretary.goto(f"{base}/portal/join/")
             secretary.fill("#id_code", code)
             secretary.fill("#id_username", "thu-ky-ha-long")
@@ -96,6 +98,7 @@ def test_invite_submit_approve_publish_on_a_phone(portal_server, served, tmp_pat
             secretary.click("#save")
             expect(secretary.locator("audio")).to_have_count(1)
 
+            assert len(patches) >= 4 and all("/portal/uploads/" in url for url in patches)
             secretary.click("main > p a")
             secretary.click("#submit")
             expect(secretary.locator("#draft-status")).to_have_text("Chờ duyệt")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -176,7 +177,10 @@ def compose(view: DraftView, parent: Path) -> Path:
         (folder / "media").mkdir()
         for path in media.iterdir():
             if path.is_file() and not path.is_symlink():
-                os.link(path, folder / "media" / path.name)
+                try:
+                    os.link(path, folder / "media" / path.name)
+                except OSError:             # the temp folder is on another file system
+                    shutil.copyfile(path, folder / "media" / path.name)
     return folder
 
 

@@ -16,6 +16,7 @@ portal = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("join/", views.join, name="join"),
     path("language/", views.set_language, name="language"),
+    path("assets/<str:name>", views.asset, name="asset"),
     path("cell/", views.cell_home, name="cell"),
     path("drafts/new/", views.draft_new, name="draft_new"),
     path("drafts/<int:pk>/", views.draft_detail, name="draft"),

@@ -27,6 +27,18 @@ from producers.portal.models import Draft, Invitation, Membership, Product, hash
 
 ALL_ROLES = CELL_ROLES + EDITOR_ROLES
 MAX_PRODUCTS = 3
+STATIC = Path(__file__).resolve().parent / "static"
+# Browser code the pages load, by the one name each is served as (see static/README.md).
+ASSETS = {"tus.min.js": ("tus-js-client-4.3.1.min.js", "text/javascript")}
+
+
+def asset(request, name: str):
+    if name not in ASSETS:
+        raise Http404
+    file_name, content_type = ASSETS[name]
+    response = FileResponse(open(STATIC / file_name, "rb"), content_type=content_type)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def _t(request) -> dict:
