@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import hashlib
-import http.client
 import sys
 import tempfile
 import threading

@@ -412,3 +412,19 @@ def test_a_podcast_upload_and_a_browser_recording_are_kept_as_audio_the_podcast_
     record = session_of(portal, "ha-long-ve-sinh")
     assert record.products[0].product.audio == "media/p1-audio.ogg"
     assert (record.dir / "media" / "p1-audio.ogg").read_bytes()[:4] == b"OggS"
+
+
+def test_abandoned_unfinished_uploads_are_dropped_after_two_days(portal):
+    from django.utils import timezone
+    secretary = portal.users[("secretary", "ha-long")]
+    old = Upload.objects.create(user=secretary, length=90_000_000,
+                                created_at=timezone.now() - timezone.timedelta(days=3))
+    uploads = portal.tmp / "data" / "uploads"
+    uploads.mkdir(parents=True)
+    (uploads / f"{old.pk.hex}.part").write_bytes(b"half")
+    client = client_for(portal, "secretary")
+    # 90 MB held by the abandoned upload + 20 MB would pass the 100 MB cap; dropped, it fits
+    response = client.post(reverse("portal:uploads"), b"", content_type="application/octet-stream",
+                           headers={"Tus-Resumable": "1.0.0", "Upload-Length": "20000000"})
+    assert response.status_code == 201
+    assert not Upload.objects.filter(pk=old.pk).exists() and not (uploads / f"{old.pk.hex}.part").exists()

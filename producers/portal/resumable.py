@@ -23,10 +23,12 @@ from __future__ import annotations
 import fcntl
 import os
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from producers.portal import content
@@ -35,6 +37,9 @@ from producers.portal.models import Upload
 
 TUS_VERSION = "1.0.0"
 CHUNK = 1 << 16
+# An unfinished upload is kept this long for its resumption; then it is dropped (file and row), so
+# abandoned halves neither fill the disk nor hold the user's room under the cap.
+KEEP_UNFINISHED = timedelta(days=2)
 
 
 def folder() -> Path:
@@ -56,7 +61,14 @@ def _response(status: int, **headers) -> HttpResponse:
     return response
 
 
+def _drop_stale(user) -> None:
+    for upload in Upload.objects.filter(user=user, created_at__lt=timezone.now() - KEEP_UNFINISHED):
+        part_path(upload).unlink(missing_ok=True)
+        upload.delete()
+
+
 def _pending_bytes(user) -> int:
+    _drop_stale(user)
     return sum(Upload.objects.filter(user=user, complete=False).values_list("length", flat=True))
 
 
