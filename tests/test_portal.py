@@ -324,6 +324,7 @@ MATRIX = [
     ("portal:product_new", "post", lambda t: [t.draft], "write", {"kind": "article"}),
     ("portal:product_delete", "post", lambda t: [t.draft, 2], "write", {}),
     ("portal:draft_submit", "post", lambda t: [t.draft], "write", {}),
+    ("portal:preview", "post", lambda t: [], "secretary", {"text": "*x*"}),
     ("portal:uploads", "post", lambda t: [], "secretary", {}),         # allowed: 400, no Upload-Length
     ("portal:upload", "head", lambda t: [t.upload], "write", None),
     ("portal:queue", "get", lambda t: [], "editor", None),
@@ -428,3 +429,10 @@ def test_abandoned_unfinished_uploads_are_dropped_after_two_days(portal):
                            headers={"Tus-Resumable": "1.0.0", "Upload-Length": "20000000"})
     assert response.status_code == 201
     assert not Upload.objects.filter(pk=old.pk).exists() and not (uploads / f"{old.pk.hex}.part").exists()
+
+
+def test_the_article_preview_is_the_sites_sanitised_html(portal):
+    client = client_for(portal, "secretary")
+    response = client.post(reverse("portal:preview"), {"text": "**Đậm** <script>alert(1)</script> [x](javascript:alert(1))"})
+    html = response.content.decode()
+    assert "<strong>Đậm</strong>" in html and "<script" not in html and "javascript:" not in html

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 from django.conf import settings
+from django.utils.safestring import SafeString, mark_safe
 
 from producers.build.site import BuildOptions, BuildResult, build_site, report_path
 from producers.content import ledger
@@ -31,6 +32,7 @@ from producers.errors import Problem
 from producers.errors import ToolError
 from producers.media import tools
 from producers.media.probe import MediaRefused, input_args, sniff
+from producers.web.html import markdown_to_html
 
 # The sniffed format decides a kept file's suffix; what the phone called it does not.
 IMAGE_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "HEIF": ".heic", "GIF": ".gif"}
@@ -196,6 +198,11 @@ def explain(problem: Problem, language: str) -> str:
     """A problem's message for the cell: the explanation in its language, then the exact message."""
     explained = hint(problem.message, language)
     return f"{explained} — {problem.message}" if explained and language != "en" else problem.message
+
+
+def preview_html(text: str) -> SafeString:
+    """Markdown as the site renders it (web.html: nh3 against an allow-list), marked safe for templates."""
+    return mark_safe(markdown_to_html(text))       # the sanitiser's output, never the raw text
 
 
 def submit(view: DraftView, by: str, sent_name: str) -> IntakeResult:

@@ -25,6 +25,7 @@ portal = [
     path("drafts/<int:pk>/products/<int:position>/", views.product_edit, name="product"),
     path("drafts/<int:pk>/products/<int:position>/delete/", views.product_delete, name="product_delete"),
     re_path(rf"^drafts/(?P<pk>[0-9]+)/media/{NAME}$", views.draft_media, name="draft_media"),
+    path("preview/", views.preview, name="preview"),
     path("uploads/", resumable.create, name="uploads"),
     path("uploads/<uuid:pk>/", resumable.resume, name="upload"),
     path("review/", editor.queue, name="queue"),

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -258,6 +258,7 @@ def product_edit(request, pk: int, position: int):
             rows.append((form_row, photo, placed.photos.get(ref, []) if ref is not None else []))
     return render(request, "portal/product.html", {
         "draft": draft, "product": product, "form": form, "photos": photos, "rows": rows, "placed": placed,
+        "preview": content.preview_html(product.data.get("text", "")) if product.kind == "article" else None,
         "writable": may_write_cell(request.membership, draft.cell)})
 
 
@@ -301,6 +302,14 @@ def draft_media(request, pk: int, name: str):
     if found is None:
         raise Http404
     return FileResponse(open(found, "rb"))
+
+
+@role_required("secretary")
+@require_POST
+def preview(request):
+    """An article's text as the site will show it: the site's own Markdown converter and sanitiser."""
+    text = request.POST.get("text", "")[:200_000]
+    return HttpResponse(content.preview_html(text), content_type="text/html; charset=utf-8")
 
 
 @role_required("secretary")
