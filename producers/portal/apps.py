@@ -7,4 +7,6 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from producers.portal import audit  # noqa: F401  (connects the login signals)
+        # Models are importable only once the app registry is ready: hence here, not at the top.
+        from producers.portal import audit
+        audit.connect()

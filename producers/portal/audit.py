@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.dispatch import receiver
 
 from producers.portal.models import AuditEntry
 
@@ -18,19 +17,23 @@ def record(request, action: str, target: str = "", detail: str = "", user=None) 
                                      target=target[:300], detail=detail, ip=_ip(request))
 
 
-@receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs):
     record(request, "login", user=user)
 
 
-@receiver(user_logged_out)
 def _logged_out(sender, request, user, **kwargs):
     if user is not None:
         record(request, "logout", user=user)
 
 
-@receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
     # The user name tried, never the password (Django already masks it in ``credentials``).
     AuditEntry.objects.create(user=None, username=str(credentials.get("username", ""))[:150],
                               action="login-failed", ip=_ip(request))
+
+
+def connect() -> None:
+    """Hear Django's log-in signals (called once, from the app's ready())."""
+    user_logged_in.connect(_logged_in, dispatch_uid="portal-audit-login")
+    user_logged_out.connect(_logged_out, dispatch_uid="portal-audit-logout")
+    user_login_failed.connect(_login_failed, dispatch_uid="portal-audit-login-failed")

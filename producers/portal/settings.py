@@ -9,6 +9,9 @@ PORTAL_DEBUG         1 for Django's debug pages (never in production)
 PORTAL_INSECURE_COOKIES  1 to send the session cookie over plain http (a LAN demo without TLS); browsers
                      accept Secure cookies from http://localhost and 127.0.0.1, so `make run` needs no such flag
 PORTAL_ALLOWED_HOSTS comma-separated host names (default: localhost,127.0.0.1)
+PORTAL_HTTPS         1 behind a TLS proxy: https only, HSTS (`cell35 portal check --deploy` then leaves only
+                     the HSTS subdomain and preload choices, which belong to whoever runs the domain)
+PORTAL_ORIGINS       comma-separated https origins the forms come from (behind a proxy)
 """
 
 from __future__ import annotations
@@ -121,6 +124,13 @@ SESSION_SAVE_EVERY_REQUEST = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Behind a TLS proxy (production): PORTAL_HTTPS=1 redirects plain http, sends HSTS, and trusts the
+# proxy's X-Forwarded-Proto; PORTAL_ORIGINS lists the https origins forms are posted from.
+if os.environ.get("PORTAL_HTTPS") == "1":
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("PORTAL_ORIGINS", "").split(",") if o.strip()]
 
 # Uploads: anything past 64 kB goes to a temp file at once, so a phone's video never sits in memory.
 FILE_UPLOAD_HANDLERS = ["producers.portal.uploads.CappedUploadHandler"]
