@@ -325,6 +325,7 @@ MATRIX = [
     ("portal:product_delete", "post", lambda t: [t.draft, 2], "write", {}),
     ("portal:draft_submit", "post", lambda t: [t.draft], "write", {}),
     ("portal:preview", "post", lambda t: [], "secretary", {"text": "*x*"}),
+    ("portal:social_count", "post", lambda t: [], "secretary", {"text": "x", "platforms": ["x"]}),
     ("portal:uploads", "post", lambda t: [], "secretary", {}),         # allowed: 400, no Upload-Length
     ("portal:upload", "head", lambda t: [t.upload], "write", None),
     ("portal:queue", "get", lambda t: [], "editor", None),
@@ -436,3 +437,19 @@ def test_the_article_preview_is_the_sites_sanitised_html(portal):
     response = client.post(reverse("portal:preview"), {"text": "**Đậm** <script>alert(1)</script> [x](javascript:alert(1))"})
     html = response.content.decode()
     assert "<strong>Đậm</strong>" in html and "<script" not in html and "javascript:" not in html
+
+
+def test_a_social_post_is_counted_per_platform_and_filed(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    long_text = "Chi bộ ra quân dọn vệ sinh kênh rạch. " * 10          # 380 characters: over X's 280
+    add_product(client, draft, "social-post", {"title": "Bài đăng", "text": long_text, "hashtags": "#VeSinh #HaLong",
+                                               "platforms": ["x", "zalo"]})
+    counts = client.post(reverse("portal:social_count"), {"text": long_text, "hashtags": "#VeSinh",
+                                                          "platforms": ["x", "zalo"]}).json()["counts"]
+    assert [(c["platform"], c["limit"], c["cut"]) for c in counts] == [("x", 280, True), ("zalo", 2000, False)]
+    page = client.get(reverse("portal:product", args=[draft.pk, 1])).content.decode()
+    assert "quá dài: sẽ được rút gọn" in page                    # X's row, in the cell's language
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    post = session_of(portal, "ha-long-ve-sinh").products[0].product
+    assert post.hashtags == ["#VeSinh", "#HaLong"] and post.platforms == ["x", "zalo"]

@@ -30,6 +30,7 @@ from producers.editorial import workflow
 from producers.editorial.intake import IntakeResult, hint, intake_folder
 from producers.errors import Problem
 from producers.errors import ToolError
+from producers.kinds import social
 from producers.media import tools
 from producers.media.probe import MediaRefused, input_args, sniff
 from producers.web.html import markdown_to_html
@@ -145,6 +146,10 @@ def product_front(kind: str, data: dict) -> tuple[dict, str]:
                             "alt": p.get("alt") or p.get("caption", "")} for p in data.get("photos", [])]
     if kind == "podcast" and data.get("audio"):
         front["audio"] = data["audio"]
+    if kind == "social-post":
+        if data.get("hashtags"):
+            front["hashtags"] = list(data["hashtags"])
+        front["platforms"] = list(data.get("platforms") or [])
     return front, data.get("text", "")
 
 
@@ -203,6 +208,20 @@ def explain(problem: Problem, language: str) -> str:
 def preview_html(text: str) -> SafeString:
     """Markdown as the site renders it (web.html: nh3 against an allow-list), marked safe for templates."""
     return mark_safe(markdown_to_html(text))       # the sanitiser's output, never the raw text
+
+
+def social_counts(text: str, hashtags: list[str], platforms: list[str]) -> list[dict]:
+    """Each platform's count of the post as the site composes it (the site's link included), and its limit."""
+    site = load_site(content_dir())[0]
+    link = site.base_url if site is not None else "https://example.org/"
+    body = social.plain_text(text)
+    return [{"platform": platform, "name": social.PLATFORMS[platform]["name"], **_count(platform, body, hashtags, link)}
+            for platform in platforms if platform in social.PLATFORMS]
+
+
+def _count(platform: str, body: str, hashtags: list[str], link: str) -> dict:
+    composed = social.compose(platform, body, hashtags, link, has_image=False)
+    return {"length": composed.original_length, "limit": composed.limit, "cut": composed.cut}
 
 
 def submit(view: DraftView, by: str, sent_name: str) -> IntakeResult:

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
 from producers.errors import Problem
+from producers.kinds.social import PLATFORMS
 from producers.portal.content import explain
 
 GROUPS = ("build", "fight")
@@ -60,6 +61,16 @@ class PhotoSeriesForm(ProductForm):
     pass
 
 
+class SocialPostForm(ProductForm):
+    text = forms.CharField(max_length=63_206, widget=forms.Textarea(attrs={"rows": 6}))
+    hashtags = forms.CharField(required=False, max_length=1000)
+    platforms = forms.MultipleChoiceField(choices=[(k, v["name"]) for k, v in PLATFORMS.items()],
+                                          initial=list(PLATFORMS), widget=forms.CheckboxSelectMultiple)
+
+    def clean_hashtags(self) -> list[str]:
+        return self.cleaned_data["hashtags"].split()
+
+
 class PhotoForm(forms.Form):
     """One photo row: a new file, or a kept one (``ref`` is its index in the series)."""
     ref = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
@@ -79,7 +90,8 @@ class PhotoForm(forms.Form):
 
 PhotoFormSet = forms.formset_factory(PhotoForm, extra=3, max_num=60, absolute_max=60, can_delete=True)
 
-PRODUCT_FORMS = {"article": ArticleForm, "photo-series": PhotoSeriesForm, "podcast": PodcastForm}
+PRODUCT_FORMS = {"article": ArticleForm, "photo-series": PhotoSeriesForm, "podcast": PodcastForm,
+                 "social-post": SocialPostForm}
 
 
 class JoinForm(UserCreationForm):
@@ -108,7 +120,7 @@ class RejectForm(forms.Form):
 
 SESSION_FIELDS = {"title": "title", "date": "date", "group": "group", "summary": "summary",
                   "attendance.present": "present", "attendance.members": "members", "attendance": "members"}
-PRODUCT_FIELDS = {"title": "title", "summary": "summary", "audio": "audio"}
+PRODUCT_FIELDS = {"title": "title", "summary": "summary", "audio": "audio", "platforms": "platforms"}
 _PHOTO = re.compile(r"^photos\[(\d+)\]\.?(\w*)")
 
 

@@ -38,6 +38,8 @@ LABELS: dict[str, dict[str, str]] = {
         "too_big": "The upload is larger than a submission may be ({cap} bytes).", "language": "Language",
         "back": "Back", "files": "Files", "no_products": "Add at least one product.", "max_products": "A session has at most three products.",
         "read_only": "You can read your cell's work; the secretary sends it.",
+        "kind_social-post": "Social post", "hashtags": "Hashtags (separated by spaces)", "platforms": "Platforms",
+        "count": "Characters (with the tags and the link)", "cut": "too long: it will be shortened",
     },
     "vi": {
         "portal": "Cổng thông tin chi bộ", "login": "Đăng nhập", "logout": "Đăng xuất", "username": "Tên đăng nhập",
@@ -68,6 +70,8 @@ LABELS: dict[str, dict[str, str]] = {
         "too_big": "Tệp tải lên lớn hơn mức cho phép của một lần gửi ({cap} byte).", "language": "Ngôn ngữ",
         "back": "Quay lại", "files": "Tệp", "no_products": "Hãy thêm ít nhất một sản phẩm.", "max_products": "Mỗi buổi có tối đa ba sản phẩm.",
         "read_only": "Bạn có thể xem bài của chi bộ; thư ký là người gửi.",
+        "kind_social-post": "Bài đăng mạng xã hội", "hashtags": "Hashtag (cách nhau bằng dấu cách)", "platforms": "Nền tảng",
+        "count": "Số ký tự (kể cả hashtag và đường dẫn)", "cut": "quá dài: sẽ được rút gọn",
     },
     "hi": {
         "portal": "इकाई पोर्टल", "login": "लॉग इन", "logout": "लॉग आउट", "username": "उपयोगकर्ता नाम",
@@ -98,6 +102,8 @@ LABELS: dict[str, dict[str, str]] = {
         "too_big": "अपलोड एक प्रस्तुति की सीमा ({cap} बाइट) से बड़ा है।", "language": "भाषा",
         "back": "वापस", "files": "फ़ाइलें", "no_products": "कम से कम एक उत्पाद जोड़ें।", "max_products": "एक सत्र में अधिकतम तीन उत्पाद।",
         "read_only": "आप अपनी इकाई का काम पढ़ सकते हैं; सचिव इसे भेजते हैं।",
+        "kind_social-post": "सोशल पोस्ट", "hashtags": "हैशटैग (रिक्त स्थान से अलग)", "platforms": "प्लेटफ़ॉर्म",
+        "count": "अक्षर (टैग और लिंक सहित)", "cut": "बहुत लंबा: छोटा किया जाएगा",
     },
 }
 

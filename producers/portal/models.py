@@ -13,7 +13,8 @@ from django.db import models
 from django.utils import timezone
 
 ROLES = [("member", "member"), ("secretary", "secretary"), ("editor", "editor"), ("admin", "admin")]
-KINDS = [("article", "article"), ("photo-series", "photo-series"), ("podcast", "podcast")]
+KINDS = [("article", "article"), ("photo-series", "photo-series"), ("podcast", "podcast"),
+         ("social-post", "social-post")]
 INVITATION_DAYS = 7
 
 

@@ -26,6 +26,7 @@ portal = [
     path("drafts/<int:pk>/products/<int:position>/delete/", views.product_delete, name="product_delete"),
     re_path(rf"^drafts/(?P<pk>[0-9]+)/media/{NAME}$", views.draft_media, name="draft_media"),
     path("preview/", views.preview, name="preview"),
+    path("social-count/", views.social_count, name="social_count"),
     path("uploads/", resumable.create, name="uploads"),
     path("uploads/<uuid:pk>/", resumable.resume, name="upload"),
     path("review/", editor.queue, name="queue"),

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -21,7 +21,7 @@ from producers.portal.access import (CELL_ROLES, EDITOR_ROLES, may_read_cell, ma
                                      role_required)
 from producers.portal.audit import record
 from producers.portal.forms import (PRODUCT_FIELDS, PRODUCT_FORMS, SESSION_FIELDS, JoinForm, PhotoFormSet,
-                                    SessionForm, place)
+                                    SessionForm, SocialPostForm, place)
 from producers.portal.labels import LABELS, labels, language_of
 from producers.portal.models import Draft, Invitation, Membership, Product, hash_code
 
@@ -244,7 +244,11 @@ def product_edit(request, pk: int, position: int):
     else:
         if request.method == "POST":
             messages.error(request, refused)
-        form = form_class(initial=product.data, t=t)
+        initial = dict(product.data)
+        if product.kind == "social-post":
+            initial["hashtags"] = " ".join(initial.get("hashtags") or [])
+            initial.setdefault("platforms", list(SocialPostForm.base_fields["platforms"].initial))
+        form = form_class(initial=initial, t=t)
         if product.kind == "photo-series":
             photos = PhotoFormSet(initial=[{"ref": i, "caption": p.get("caption", ""), "alt": p.get("alt", "")}
                                            for i, p in enumerate(kept)], form_kwargs={"t": t}, prefix="photos")
@@ -259,6 +263,8 @@ def product_edit(request, pk: int, position: int):
     return render(request, "portal/product.html", {
         "draft": draft, "product": product, "form": form, "photos": photos, "rows": rows, "placed": placed,
         "preview": content.preview_html(product.data.get("text", "")) if product.kind == "article" else None,
+        "counts": content.social_counts(product.data.get("text", ""), product.data.get("hashtags", []),
+                                        product.data.get("platforms", [])) if product.kind == "social-post" else None,
         "writable": may_write_cell(request.membership, draft.cell)})
 
 
@@ -310,6 +316,15 @@ def preview(request):
     """An article's text as the site will show it: the site's own Markdown converter and sanitiser."""
     text = request.POST.get("text", "")[:200_000]
     return HttpResponse(content.preview_html(text), content_type="text/html; charset=utf-8")
+
+
+@role_required("secretary")
+@require_POST
+def social_count(request):
+    """The live count of a social post per platform, by the site's own composer and counters."""
+    counts = content.social_counts(request.POST.get("text", "")[:70_000], request.POST.get("hashtags", "").split(),
+                                   request.POST.getlist("platforms"))
+    return JsonResponse({"counts": counts})
 
 
 @role_required("secretary")
