@@ -129,3 +129,42 @@ def test_invite_submit_approve_publish_on_a_phone(portal_server, served, tmp_pat
             assert 1.5 < seconds < 10          # the 2.5 s recorded on the phone, published
         finally:
             browser.close()
+
+
+def test_the_article_preview_and_the_social_counts_follow_the_typing(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    content = write_site(tmp_path / "content")
+    with running_portal(tmp_path, content, [("sec", SECRETARY_PASSWORD, "secretary", "ha-long")]) as (base, _), \
+            sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+            errors = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"{base}/portal/login/")
+            page.fill("#id_username", "sec")
+            page.fill("#id_password", SECRETARY_PASSWORD)
+            page.click("main form button[type=submit]")
+            page.click("a.button")
+            for field, value in (("#id_title", "Thử"), ("#id_date", "2025-03-08"), ("#id_present", "3"),
+                                 ("#id_members", "5"), ("#id_summary", "Tóm tắt")):
+                page.fill(field, value)
+            page.check("#id_group_0")
+            page.click("main form button[type=submit]")
+            draft = page.url
+            page.select_option("#kind", "social-post")
+            page.click("form[action$='/products/new/'] button")
+            page.fill("#id_text", "a " * 200)
+            expect(page.locator("#counts tr[data-platform=x] td").nth(1)).to_have_text("quá dài: sẽ được rút gọn")
+            page.uncheck("#id_platforms_2")                                  # X
+            expect(page.locator("#counts tr[data-platform=x]")).to_have_count(0)
+            page.goto(draft)
+            page.select_option("#kind", "article")
+            page.click("form[action$='/products/new/'] button")
+            page.fill("#id_text", "**đậm** <img src=x onerror=alert(1)>")
+            expect(page.locator("#preview strong")).to_have_text("đậm")
+            expect(page.locator("#preview img[onerror]")).to_have_count(0)
+            assert errors == []
+        finally:
+            browser.close()
