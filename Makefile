@@ -7,7 +7,10 @@ BIN := $(VENV)/bin
 setup:
 	scripts/setup
 
+# The public site's preview on 8000 and the portal on 8001, together; Ctrl-C stops both.
 run: setup
+	$(BIN)/cell35 portal run --host 127.0.0.1 --port 8001 & portal=$$!; \
+	trap 'kill $$portal 2>/dev/null; wait $$portal 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/cell35 serve --content content --out site --host 127.0.0.1 --port 8000
 
 test: setup
@@ -20,4 +23,4 @@ check: setup
 	$(BIN)/cell35 check content
 
 clean:
-	rm -rf site site.build-report.json .site.d .site.lock .cache .build
+	rm -rf site site.build-report.json .site.d .site.lock .cache .build .portal

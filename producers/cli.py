@@ -266,6 +266,16 @@ def serve(content: Path = ContentOption,
         server.stop()
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def portal(ctx: typer.Context) -> None:
+    """The web portal for cells and editors: `cell35 portal run [--host H] [--port 8001]` migrates, makes
+    demo accounts on first run and serves with gunicorn; other arguments are Django's management
+    commands (`cell35 portal createsuperuser`). Environment: see producers/portal/settings.py."""
+    from producers.portal.__main__ import main as portal_main
+
+    raise typer.Exit(portal_main(ctx.args or ["run"]))
+
+
 new_app = typer.Typer(help="Scaffold new content.", no_args_is_help=True)
 app.add_typer(new_app, name="new")
 

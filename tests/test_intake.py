@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from editorial_support import (product_text, session_text, session_zip_files, tree_snapshot, write_session, write_site,
                                zip_bytes)
 from producers.editorial_cli import editorial_app
-from producers.editorial.intake import IntakeRefused, intake
+from producers.editorial.intake import IntakeRefused, intake, intake_folder
 from producers.kinds.registry import load_content
 
 WHEN = dt.datetime(2024, 11, 20, 8, 30, tzinfo=dt.timezone.utc)
@@ -464,3 +464,53 @@ def test_report_md_quotes_what_the_cell_sent_so_nothing_renders_live(content, tm
         assert "evil.example" in rendered
         outside_code = re.sub(r"<code>.*?</code>", "", rendered, flags=re.S)
         assert "evil" not in outside_code and "alert" not in outside_code, (name, outside_code)
+
+
+# --- an unpacked folder (the portal's path) -----------------------------------------------------
+
+def _folder(tmp_path, files: dict[str, str | bytes]):
+    for name, data in files.items():
+        path = tmp_path / "sent" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return tmp_path / "sent" / "ha-long-sanitation"
+
+
+def test_a_folder_is_filed_like_the_same_zip(content, tmp_path):
+    files = session_zip_files(status="published", language="vi")
+    files["ha-long-sanitation/media/ảnh.png"] = _png()
+    result = intake_folder(_folder(tmp_path, files), content, by="Editor", when=WHEN, sent_name="portal draft 7")
+    assert result.outcome == "accepted" and result.session_id == "2024-q4/ha-long-sanitation"
+    session = next(s for s in load_content(content).sessions if s.slug == "ha-long-sanitation").session
+    assert [(h.action, h.by, h.reason) for h in session.history] == [
+        ("submitted", "Editor", "received portal draft 7; not kept from the sender: status 'published'")]
+    assert (result.path / "media" / "ảnh.png").read_bytes() == _png()
+    assert (tmp_path / "sent" / "ha-long-sanitation" / "session.md").read_text(encoding="utf-8") == \
+        files["ha-long-sanitation/session.md"]          # the sent folder is left as it was
+
+
+def test_a_folder_with_a_link_is_refused_and_nothing_is_written(content, tmp_path):
+    folder = _folder(tmp_path, session_zip_files())
+    (folder / "media").mkdir()
+    (folder / "media" / "photo.png").symlink_to("/etc/passwd")
+    before = tree_snapshot(content)
+    with pytest.raises(IntakeRefused, match="symbolic link"):
+        intake_folder(folder, content, by="Editor", when=WHEN)
+    assert tree_snapshot(content) == before
+
+
+def test_a_folder_over_the_cap_is_refused(content, tmp_path):
+    (content / "site.yml").write_text("title: Demo\nbase_url: https://example.org/\nlanguage: en\n"
+                                      "intake: {max_submission_bytes: 2000}\n", encoding="utf-8")
+    files = session_zip_files()
+    files["ha-long-sanitation/media/big.png"] = _png() + b"\x00" * 3000
+    with pytest.raises(IntakeRefused, match="more than 2,000 bytes"):
+        intake_folder(_folder(tmp_path, files), content, by="Editor", when=WHEN)
+
+
+def test_an_invalid_folder_is_quarantined_with_its_report(content, tmp_path):
+    files = session_zip_files()
+    files["ha-long-sanitation/media/fake.png"] = "#EXTM3U\n#EXT-X-VERSION:3\n"
+    result = intake_folder(_folder(tmp_path, files), content, by="Editor", when=WHEN)
+    assert result.outcome == "quarantined"
+    assert "HLS playlist" in (result.path / "REPORT.md").read_text(encoding="utf-8")

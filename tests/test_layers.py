@@ -25,7 +25,7 @@ LAYERS = [
     ("kinds", ["producers.kinds"]),
     ("editorial", ["producers.editorial"]),
     ("build", ["producers.build"]),
-    ("entry points", ["producers.cli", "producers.editorial_cli", "producers.serve"]),
+    ("entry points", ["producers.cli", "producers.editorial_cli", "producers.serve", "producers.portal"]),
 ]
 
 

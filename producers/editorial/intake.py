@@ -1,4 +1,6 @@
-"""`cell35 intake FILE.zip`: a cell's zipped session folder, checked before anything is written.
+"""`cell35 intake FILE.zip`: a cell's zipped session folder, checked before anything is written. The
+portal files an unpacked folder through the same steps (``intake_folder``: step 2 copies it under the
+same rules and counters instead of unzipping).
 
 Order of work, and why:
 
@@ -506,50 +508,108 @@ def intake(zip_path: Path, content: Path, by: str | None = None, when: dt.dateti
         unpacked = Path(scratch) / "unpacked"
         unpacked.mkdir()
         size = extract(archive, entries, unpacked, limits.max_submission_bytes)
-        folder, problems = _session_folder(unpacked, zip_path.name)
-        # Blank lines where they were, so that error messages name the lines of the file as sent.
-        original, dropped = _drop_sender_fields(folder, keep_lines=True)
-        record = None
-        if folder is not None:
-            record, found = load_session(folder, folder, cells, product_models())
-            problems += [p for p in found if p.severity == "error"]
-            problems += _extra_checks(folder)
-        cell = _declared_cell(folder, cells)
-        language = cell.language if cell else "en"
-        _check_quota(content, cell, size, limits.quarter_quota_bytes, when)
-        if record is None or problems:
-            if not problems:
-                problems = [Problem(zip_path.name, None, "", "the session does not load")]
-            target = _quarantine_folder(content, _slug(folder.name if folder else zip_path.stem), when)
-            report = Path(scratch) / "quarantine"
-            shutil.copytree(unpacked, report / "submitted")
-            if original is not None and folder.is_relative_to(unpacked):
-                # The files as sent: the copy keeps the session.md the cell wrote, status and all.
-                (report / "submitted" / (folder / "session.md").relative_to(unpacked)).write_bytes(original)
-            (report / "REPORT.md").write_text(quarantine_report(zip_path.name, cell, when, problems), encoding="utf-8")
-            _arrive(report, target)
-            ledger.append(content, ledger.Step(at=when, action="quarantined", by=who,
-                                               reason=f"received {zip_path.name}: {len(problems)} problem(s)",
-                                               cell=cell.id if cell else None, bytes=size,
-                                               path=target.relative_to(content).as_posix()))
-            return IntakeResult("quarantined", target, language=language, problems=problems)
-        live = content / "sessions" / record.quarter / folder.name
-        session_id = f"{record.quarter}/{folder.name}"
-        revision = None
-        reason = f"received {zip_path.name}"
-        if live.exists():
-            revision = next_revision_number(content, record.quarter, folder.name)
-            target = content / REVISIONS_DIR / record.quarter / folder.name / f"rev-{revision}"
-            reason += f" as revision {revision} of {session_id}"
-        else:
-            target = live
-        reason += _dropped_note(dropped)
-        if dropped:      # now without the blank lines: the file as filed
-            text, _ = drop_sender_fields(original.decode("utf-8"), "session.md")
-            (folder / "session.md").write_bytes(text.encode("utf-8"))
-        record_step(folder / "session.md", "submitted", who, reason, at=when, content=None, check=True)
-        _arrive(folder, target)
-        ledger.append(content, ledger.Step(at=when, action="submitted", by=who, session=session_id,
-                                           revision=revision, reason=reason, cell=record.session.cell, bytes=size,
+        return _file(unpacked, zip_path.name, size, content, cells, limits, who, when, Path(scratch))
+
+
+def copy_folder(source: Path, target: Path, max_bytes: int = MAX_SUBMISSION_BYTES) -> int:
+    """Copy an unpacked session folder into ``target`` with the zip's rules: regular files only (no
+    links, devices or pipes), no more than MAX_ENTRIES, names checked as zip names are, and a byte
+    counter against the cap per submission. Returns the bytes written."""
+    total = count = 0
+    for path in sorted(Path(source).rglob("*")):
+        relative = path.relative_to(source).as_posix()
+        _refuse_name(relative, relative)
+        count += 1
+        if count > MAX_ENTRIES:
+            raise IntakeRefused(f"refused: the folder holds more than {MAX_ENTRIES} entries")
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            raise IntakeRefused(f"refused: {relative!r} is a symbolic link; links are not accepted")
+        if stat.S_ISDIR(mode) or _is_ignored(path.relative_to(source).parts):
+            continue
+        if not stat.S_ISREG(mode):
+            raise IntakeRefused(f"refused: {relative!r} is a special file (device, pipe or socket)")
+        destination = target / unicodedata.normalize("NFC", relative)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        with open(path, "rb", opener=lambda p, f: os.open(p, f | getattr(os, "O_NOFOLLOW", 0))) as src, \
+                os.fdopen(os.open(destination, flags, 0o644), "wb") as out:
+            while chunk := src.read(CHUNK):
+                total += len(chunk)
+                if total > max_bytes:
+                    raise _too_big(max_bytes)
+                out.write(chunk)
+    return total
+
+
+def intake_folder(folder: Path, content: Path, by: str | None = None, when: dt.datetime | None = None,
+                  sent_name: str | None = None) -> IntakeResult:
+    """File one unpacked session folder (the portal's path) exactly as a zip holding it would be:
+    copied into a private temp folder under the same caps, then validated, quota-checked, filed or
+    quarantined by the same code. ``sent_name`` names the submission in messages and the ledger."""
+    folder = Path(folder)
+    content = Path(content)
+    when = when or now_utc()
+    who = editor_name(by)
+    cells, limits = _limits(content)
+    if not folder.is_dir() or folder.is_symlink():
+        raise IntakeRefused(f"refused: {folder} is not a folder")
+    name = sent_name or folder.name
+    with tempfile.TemporaryDirectory(prefix="cell35-intake-") as scratch:
+        unpacked = Path(scratch) / "unpacked"
+        (unpacked / folder.name).mkdir(parents=True)
+        size = copy_folder(folder, unpacked / folder.name, limits.max_submission_bytes)
+        return _file(unpacked, name, size, content, cells, limits, who, when, Path(scratch))
+
+
+def _file(unpacked: Path, sent_name: str, size: int, content: Path, cells: dict[str, Cell], limits: IntakeLimits,
+          who: str, when: dt.datetime, scratch: Path) -> IntakeResult:
+    """Steps 3 to 5 for a submission unpacked (and counted) into ``unpacked``."""
+    zip_name = sent_name
+    folder, problems = _session_folder(unpacked, zip_name)
+    # Blank lines where they were, so that error messages name the lines of the file as sent.
+    original, dropped = _drop_sender_fields(folder, keep_lines=True)
+    record = None
+    if folder is not None:
+        record, found = load_session(folder, folder, cells, product_models())
+        problems += [p for p in found if p.severity == "error"]
+        problems += _extra_checks(folder)
+    cell = _declared_cell(folder, cells)
+    language = cell.language if cell else "en"
+    _check_quota(content, cell, size, limits.quarter_quota_bytes, when)
+    if record is None or problems:
+        if not problems:
+            problems = [Problem(zip_name, None, "", "the session does not load")]
+        target = _quarantine_folder(content, _slug(folder.name if folder else Path(zip_name).stem), when)
+        report = scratch / "quarantine"
+        shutil.copytree(unpacked, report / "submitted")
+        if original is not None and folder.is_relative_to(unpacked):
+            # The files as sent: the copy keeps the session.md the cell wrote, status and all.
+            (report / "submitted" / (folder / "session.md").relative_to(unpacked)).write_bytes(original)
+        (report / "REPORT.md").write_text(quarantine_report(zip_name, cell, when, problems), encoding="utf-8")
+        _arrive(report, target)
+        ledger.append(content, ledger.Step(at=when, action="quarantined", by=who,
+                                           reason=f"received {zip_name}: {len(problems)} problem(s)",
+                                           cell=cell.id if cell else None, bytes=size,
                                            path=target.relative_to(content).as_posix()))
-        return IntakeResult("revision" if revision else "accepted", target, session_id, revision, language)
+        return IntakeResult("quarantined", target, language=language, problems=problems)
+    live = content / "sessions" / record.quarter / folder.name
+    session_id = f"{record.quarter}/{folder.name}"
+    revision = None
+    reason = f"received {zip_name}"
+    if live.exists():
+        revision = next_revision_number(content, record.quarter, folder.name)
+        target = content / REVISIONS_DIR / record.quarter / folder.name / f"rev-{revision}"
+        reason += f" as revision {revision} of {session_id}"
+    else:
+        target = live
+    reason += _dropped_note(dropped)
+    if dropped:      # now without the blank lines: the file as filed
+        text, _ = drop_sender_fields(original.decode("utf-8"), "session.md")
+        (folder / "session.md").write_bytes(text.encode("utf-8"))
+    record_step(folder / "session.md", "submitted", who, reason, at=when, content=None, check=True)
+    _arrive(folder, target)
+    ledger.append(content, ledger.Step(at=when, action="submitted", by=who, session=session_id,
+                                       revision=revision, reason=reason, cell=record.session.cell, bytes=size,
+                                       path=target.relative_to(content).as_posix()))
+    return IntakeResult("revision" if revision else "accepted", target, session_id, revision, language)

@@ -1,0 +1,295 @@
+"""Everything the portal asks of the content, editorial and build layers, in one place.
+
+The portal writes no content file by its own rules: a draft is composed into a session folder here
+(front matter written with the YAML library, media under names the portal made), checked by the
+loader ``cell35 check`` uses, and filed by ``intake_folder``, the path of ``cell35 intake``; editorial
+steps are ``workflow.approve/reject/publish``; publishing builds with ``build_site``. When those
+layers change their signatures, this module is what follows them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+from django.utils.safestring import SafeString, mark_safe
+
+from producers.build.site import BuildOptions, BuildResult, build_site, report_path
+from producers.content import ledger
+from producers.content.loader import MEDIA_LIMITS, load_session, load_site
+from producers.content.model import Cell, IntakeLimits
+from producers.editorial import workflow
+from producers.editorial.intake import IntakeResult, hint, intake_folder
+from producers.errors import Problem
+from producers.errors import ToolError
+from producers.kinds import social
+from producers.kinds.registry import product_models
+from producers.media import tools
+from producers.media.probe import MediaRefused, input_args, sniff
+from producers.web.html import markdown_to_html
+
+# The sniffed format decides a kept file's suffix; what the phone called it does not.
+IMAGE_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "HEIF": ".heic", "GIF": ".gif"}
+AUDIO_SUFFIX = {"mp3": ".mp3", "mov": ".m4a", "wav": ".wav", "ogg": ".ogg", "flac": ".flac"}
+REMUX_TIMEOUT = 300      # s to re-box a recording: a copy of the stream, no encoding
+
+
+def content_dir() -> Path:
+    return Path(settings.CONTENT_DIR)
+
+
+def cells() -> dict[str, Cell]:
+    return load_site(content_dir())[1]
+
+
+def limits() -> IntakeLimits:
+    site = load_site(content_dir())[0]
+    return site.intake if site is not None else IntakeLimits()
+
+
+def cell_language(cell: str) -> str:
+    found = cells().get(cell)
+    return found.language if found else "en"
+
+
+def quarter_of(date: dt.date) -> str:
+    return f"{date.year}-q{(date.month - 1) // 3 + 1}"
+
+
+# --- media ---------------------------------------------------------------------------------------
+
+def keep_upload(temp_path: Path, expect: str, folder: Path, stem: str) -> str:
+    """Sniff an uploaded temp file and move it into the draft's ``media/`` as ``stem`` plus the suffix of
+    what it really is. Returns 'media/<name>'; raises MediaRefused with the checker's message."""
+    found = sniff(temp_path, expect, "the file")
+    if expect == "audio" and found.format == "matroska":
+        # A browser's recording (MediaRecorder) is Opus in WebM; podcasts take Ogg: the same stream, re-boxed.
+        temp_path = _webm_to_ogg(temp_path)
+        found = sniff(temp_path, expect, "the recording")
+    suffix = IMAGE_SUFFIX.get(found.format) if expect == "image" else AUDIO_SUFFIX.get(found.format)
+    if suffix is None:
+        raise MediaRefused(f"the file is {found.name}, which is not accepted here")
+    size = temp_path.stat().st_size
+    if size > MEDIA_LIMITS[suffix]:
+        raise MediaRefused(f"the file is {size:,} bytes; {suffix} files may be at most {MEDIA_LIMITS[suffix]:,} bytes")
+    media = folder / "media"
+    media.mkdir(parents=True, exist_ok=True)
+    for old in media.glob(stem + ".*"):
+        old.unlink()
+    target = media / (stem + suffix)
+    os.replace(temp_path, target) if _same_device(temp_path, media) else _copy(temp_path, target)
+    return f"media/{target.name}"
+
+
+def _webm_to_ogg(source: Path) -> Path:
+    target = source.with_name(source.name + ".ogg")
+    try:
+        tools.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *input_args(source, "matroska"), "-map", "0:a:0",
+                   "-c:a", "copy", target], timeout=REMUX_TIMEOUT, outputs=[target], what="ffmpeg (recording)")
+    except ToolError as exc:
+        raise MediaRefused(f"the recording could not be read ({exc}); record again or upload an MP3") from None
+    source.unlink()
+    return target
+
+
+def _same_device(a: Path, b: Path) -> bool:
+    return a.stat().st_dev == b.stat().st_dev
+
+
+def _copy(source: Path, target: Path) -> None:
+    with open(source, "rb") as src, open(target, "wb") as out:
+        while chunk := src.read(1 << 20):
+            out.write(chunk)
+
+
+def media_bytes(folder: Path) -> int:
+    media = folder / "media"
+    return sum(p.stat().st_size for p in media.iterdir() if p.is_file()) if media.is_dir() else 0
+
+
+# --- composing a session folder -----------------------------------------------------------------
+
+def folder_name(cell: str, title: str) -> str:
+    """'<cell>-<topic>' with the topic made from the title's letters: only [a-z0-9-] reach the path."""
+    plain = unicodedata.normalize("NFKD", title.replace("đ", "d").replace("Đ", "D"))
+    plain = plain.encode("ascii", "ignore").decode("ascii").lower()
+    topic = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:50].strip("-") or "session"
+    return f"{cell}-{topic}"
+
+
+def _front(data: dict, body: str) -> str:
+    front = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False, width=100)
+    return f"---\n{front}---\n\n{body.strip()}\n" if body.strip() else f"---\n{front}---\n"
+
+
+def session_front(cell: str, language: str, session: dict) -> dict:
+    return {"title": session.get("title", ""), "cell": cell,
+            "date": dt.date.fromisoformat(session["date"]) if session.get("date") else None,
+            "group": session.get("group", ""), "language": language,
+            "attendance": {"present": session.get("present"), "members": session.get("members")},
+            "summary": session.get("summary", "")}
+
+
+def product_front(kind: str, data: dict) -> tuple[dict, str]:
+    front = {"type": kind, "title": data.get("title", "")}
+    if data.get("summary"):
+        front["summary"] = data["summary"]
+    if kind == "photo-series":
+        front["photos"] = [{"file": p["file"], "caption": p.get("caption", ""),
+                            "alt": p.get("alt") or p.get("caption", "")} for p in data.get("photos", [])]
+    if kind == "podcast" and data.get("audio"):
+        front["audio"] = data["audio"]
+    if kind == "social-post":
+        if data.get("hashtags"):
+            front["hashtags"] = list(data["hashtags"])
+        front["platforms"] = list(data.get("platforms") or [])
+    return front, data.get("text", "")
+
+
+@dataclass(frozen=True)
+class DraftView:
+    """What compose needs of a draft: plain data, so this module does not know the ORM."""
+    cell: str
+    language: str
+    folder: str
+    session: dict
+    products: list[tuple[int, str, dict]]      # (position, kind, data)
+    media: Path                                # the draft's folder holding media/
+
+
+def product_file(position: int, kind: str) -> str:
+    return f"{position:02d}-{kind}.md"
+
+
+def compose(view: DraftView, parent: Path) -> Path:
+    """Write the draft as a session folder ``parent/<quarter>/<folder>``; media are hard links."""
+    date = view.session.get("date")
+    quarter = quarter_of(dt.date.fromisoformat(date)) if date else "0000-q1"
+    folder = parent / quarter / view.folder
+    folder.mkdir(parents=True)
+    (folder / "session.md").write_text(_front(session_front(view.cell, view.language, view.session),
+                                              view.session.get("minutes", "")), encoding="utf-8")
+    for position, kind, data in view.products:
+        front, body = product_front(kind, data)
+        (folder / product_file(position, kind)).write_text(_front(front, body), encoding="utf-8")
+    media = view.media / "media"
+    if media.is_dir():
+        (folder / "media").mkdir()
+        for path in media.iterdir():
+            if path.is_file() and not path.is_symlink():
+                try:
+                    os.link(path, folder / "media" / path.name)
+                except OSError:             # the temp folder is on another file system
+                    shutil.copyfile(path, folder / "media" / path.name)
+    return folder
+
+
+def check(view: DraftView) -> list[Problem]:
+    """The checker's errors for the draft as it would be filed (the loader of ``cell35 check``)."""
+    with tempfile.TemporaryDirectory(prefix="cell35-portal-check-") as scratch:
+        folder = compose(view, Path(scratch))
+        _, problems = load_session(folder, folder, cells(), product_models())
+    return [p for p in problems if p.severity == "error"]
+
+
+def explain(problem: Problem, language: str) -> str:
+    """A problem's message for the cell: the explanation in its language, then the exact message."""
+    explained = hint(problem.message, language)
+    return f"{explained} — {problem.message}" if explained and language != "en" else problem.message
+
+
+def preview_html(text: str) -> SafeString:
+    """Markdown as the site renders it (web.html: nh3 against an allow-list), marked safe for templates."""
+    return mark_safe(markdown_to_html(text))       # the sanitiser's output, never the raw text
+
+
+def social_counts(text: str, hashtags: list[str], platforms: list[str]) -> list[dict]:
+    """Each platform's count of the post as the site composes it (the site's link included), and its limit."""
+    site = load_site(content_dir())[0]
+    link = site.base_url if site is not None else "https://example.org/"
+    body = social.plain_text(text)
+    return [{"platform": platform, "name": social.PLATFORMS[platform]["name"], **_count(platform, body, hashtags, link)}
+            for platform in platforms if platform in social.PLATFORMS]
+
+
+def _count(platform: str, body: str, hashtags: list[str], link: str) -> dict:
+    composed = social.compose(platform, body, hashtags, link, has_image=False)
+    return {"length": composed.original_length, "limit": composed.limit, "cut": composed.cut}
+
+
+def submit(view: DraftView, by: str, sent_name: str) -> IntakeResult:
+    """File the draft through intake: accepted, a revision, or quarantined (IntakeRefused: refused)."""
+    with tempfile.TemporaryDirectory(prefix="cell35-portal-submit-") as scratch:
+        folder = compose(view, Path(scratch))
+        return intake_folder(folder, content_dir(), by=by, sent_name=sent_name)
+
+
+def folder_taken(quarter: str, folder: str) -> bool:
+    root = content_dir()
+    return (root / "sessions" / quarter / folder).exists() or (root / workflow.REVISIONS_DIR / quarter / folder).exists()
+
+
+# --- editors -------------------------------------------------------------------------------------
+
+def queue(quarter: str | None = None, cell: str | None = None) -> list[workflow.QueueItem]:
+    return workflow.review_queue(content_dir(), statuses=("submitted", "approved", "rejected"), quarter=quarter,
+                                 cell=cell)
+
+
+def all_sessions(cell: str | None = None) -> list[workflow.QueueItem]:
+    return workflow.review_queue(content_dir(), statuses=None, cell=cell)
+
+
+def find(ref: str) -> workflow.QueueItem | None:
+    """The session or pending revision ``ref`` names, as the queue lists it (refs come from the queue only)."""
+    return next((item for item in all_sessions() if item.id == ref), None)
+
+
+def approve(ref: str, by: str, reason: str | None = None) -> Path:
+    return workflow.approve(content_dir(), ref, by=by, reason=reason)
+
+
+def reject(ref: str, reason: str, by: str) -> Path:
+    return workflow.reject(content_dir(), ref, reason, by=by)
+
+
+def publish(ref: str, by: str) -> tuple[list[Path], list[str]]:
+    return workflow.publish(content_dir(), [ref], by=by)
+
+
+def build() -> BuildResult:
+    return build_site(BuildOptions(content=content_dir(), out=Path(settings.SITE_DIR),
+                                   cache_dir=Path(settings.CACHE_DIR), wait=True))
+
+
+def build_report_file() -> Path:
+    return report_path(Path(settings.SITE_DIR))
+
+
+def session_files(item: workflow.QueueItem) -> list[tuple[str, str]]:
+    """(file name, text) of the session's Markdown files, for the editor to read before deciding."""
+    return [(path.name, path.read_text(encoding="utf-8", errors="replace"))
+            for path in sorted(item.path.glob("*.md")) if path.is_file()]
+
+
+def media_file(item: workflow.QueueItem, name: str) -> Path | None:
+    """A media file of a listed session, by a name that must be one of the folder's own."""
+    media = item.path / "media"
+    if not media.is_dir():
+        return None
+    return next((p for p in media.iterdir() if p.name == name and p.is_file() and not p.is_symlink()), None)
+
+
+def last_reason(session_id: str, revision: int | None = None) -> str | None:
+    """The editor's reason of the last rejection, from the ledger (the system's record)."""
+    steps = ledger.by_session(ledger.read(content_dir())[0]).get(session_id, [])
+    rejected = [s for s in steps if s.action == "rejected" and s.revision == revision]
+    return rejected[-1].reason if rejected else None

@@ -1,0 +1,150 @@
+"""Django forms, one per page; labels in the user's language. The forms check types only: the
+content rules are the checker's (``content.check``), whose problems are attached beside the fields."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+
+from producers.errors import Problem
+from producers.kinds.social import PLATFORMS
+from producers.portal.content import explain
+
+GROUPS = ("build", "fight")
+
+
+class SessionForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    group = forms.ChoiceField(widget=forms.RadioSelect)
+    present = forms.IntegerField(min_value=0, max_value=100_000, widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+    members = forms.IntegerField(min_value=1, max_value=100_000, widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+    summary = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+    minutes = forms.CharField(required=False, max_length=200_000, widget=forms.Textarea(attrs={"rows": 8}))
+
+    def __init__(self, *args, t: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].choices = [(g, t[f"group_{g}"]) for g in GROUPS]
+        for name, each in self.fields.items():
+            each.label = t.get(name, "")
+
+    def as_session(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["date"] = data["date"].isoformat()
+        return data
+
+
+class ProductForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    summary = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, t: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, each in self.fields.items():
+            each.label = t.get(name, "")
+
+
+class ArticleForm(ProductForm):
+    text = forms.CharField(max_length=200_000, widget=forms.Textarea(attrs={"rows": 14}))
+
+
+class PodcastForm(ProductForm):
+    audio = forms.FileField(required=False, widget=forms.ClearableFileInput(attrs={"accept": "audio/*"}))
+    audio_upload = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)  # a finished tus upload
+    script = forms.CharField(required=False, max_length=150_000, widget=forms.Textarea(attrs={"rows": 6}))
+
+
+class PhotoSeriesForm(ProductForm):
+    pass
+
+
+class SocialPostForm(ProductForm):
+    text = forms.CharField(max_length=63_206, widget=forms.Textarea(attrs={"rows": 6}))
+    hashtags = forms.CharField(required=False, max_length=1000)
+    platforms = forms.MultipleChoiceField(choices=[(k, v["name"]) for k, v in PLATFORMS.items()],
+                                          initial=list(PLATFORMS), widget=forms.CheckboxSelectMultiple)
+
+    def clean_hashtags(self) -> list[str]:
+        return self.cleaned_data["hashtags"].split()
+
+
+class PhotoForm(forms.Form):
+    """One photo row: a new file, or a kept one (``ref`` is its index in the series)."""
+    ref = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    photo = forms.FileField(required=False, widget=forms.ClearableFileInput(
+        attrs={"accept": "image/*", "capture": "environment"}))
+    upload = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)       # a finished tus upload
+    caption = forms.CharField(required=False, max_length=500)
+    alt = forms.CharField(required=False, max_length=250)
+
+    def __init__(self, *args, t: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if t:
+            self.fields["photo"].label = t["take_photo"]
+            self.fields["caption"].label = t["caption"]
+            self.fields["alt"].label = t["alt"]
+
+
+PhotoFormSet = forms.formset_factory(PhotoForm, extra=3, max_num=60, absolute_max=60, can_delete=True)
+
+PRODUCT_FORMS = {"article": ArticleForm, "photo-series": PhotoSeriesForm, "podcast": PodcastForm,
+                 "social-post": SocialPostForm}
+
+
+class JoinForm(UserCreationForm):
+    code = forms.CharField(max_length=40)
+
+    def __init__(self, *args, t: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = t["code"]
+        self.fields["username"].label = t["username"]
+        self.order_fields(["code", "username", "password1", "password2"])
+
+
+class InviteForm(forms.Form):
+    cell = forms.ChoiceField()
+
+    def __init__(self, *args, cells: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cell"].choices = cells
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+# --- the checker's problems beside the fields ------------------------------------------------------
+
+SESSION_FIELDS = {"title": "title", "date": "date", "group": "group", "summary": "summary",
+                  "attendance.present": "present", "attendance.members": "members", "attendance": "members"}
+PRODUCT_FIELDS = {"title": "title", "summary": "summary", "audio": "audio", "platforms": "platforms"}
+_PHOTO = re.compile(r"^photos\[(\d+)\]\.?(\w*)")
+
+
+@dataclass
+class Placed:
+    """The checker's problems sorted by where the page shows them."""
+    fields: dict[str, list[str]] = field(default_factory=dict)     # form field name -> messages
+    photos: dict[int, list[str]] = field(default_factory=dict)     # index of a kept photo -> messages
+    general: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.photos or self.general)
+
+
+def place(problems: list[Problem], language: str, fields: dict[str, str]) -> Placed:
+    placed = Placed()
+    for problem in problems:
+        message = explain(problem, language)
+        match = _PHOTO.match(problem.field or "")
+        name = fields.get(problem.field or "")
+        if match:
+            placed.photos.setdefault(int(match.group(1)) - 1, []).append(message)
+        elif name:
+            placed.fields.setdefault(name, []).append(message)
+        else:
+            placed.general.append(f"{problem.field}: {message}" if problem.field else message)
+    return placed

@@ -1,0 +1,357 @@
+"""The cell's pages: log in, join with a code, the cell's drafts and sessions, a draft's session and
+products, submit. Editors' pages are in editor.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from producers.editorial.intake import IntakeRefused
+from producers.media.probe import MediaRefused
+from producers.portal import content, drafts, resumable
+from producers.portal.access import (CELL_ROLES, EDITOR_ROLES, may_read_cell, may_write_cell, membership_of,
+                                     role_required)
+from producers.portal.audit import record
+from producers.portal.forms import (PRODUCT_FIELDS, PRODUCT_FORMS, SESSION_FIELDS, JoinForm, PhotoFormSet,
+                                    SessionForm, SocialPostForm, place)
+from producers.portal.labels import LABELS, labels, language_of
+from producers.portal.models import Draft, Invitation, Membership, Product, hash_code
+
+ALL_ROLES = CELL_ROLES + EDITOR_ROLES
+MAX_PRODUCTS = 3
+STATIC = Path(__file__).resolve().parent / "static"
+# Browser code the pages load, by the one name each is served as (see static/README.md).
+ASSETS = {"tus.min.js": ("tus-js-client-4.3.1.min.js", "text/javascript")}
+
+
+def asset(request, name: str):
+    if name not in ASSETS:
+        raise Http404
+    file_name, content_type = ASSETS[name]
+    response = FileResponse(open(STATIC / file_name, "rb"), content_type=content_type)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def _t(request) -> dict:
+    return labels(language_of(request))
+
+
+def home(request):
+    membership = membership_of(request.user)
+    if membership is None:
+        return redirect("portal:login")
+    return redirect("portal:queue" if membership.role in EDITOR_ROLES else "portal:cell")
+
+
+@require_POST
+def set_language(request):
+    language = request.POST.get("lang", "")
+    if language in LABELS:
+        request.session["lang"] = language
+    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/portal/")
+                    else "portal:home")
+
+
+def join(request):
+    t = _t(request)
+    form = JoinForm(request.POST or None, t=t)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            invitation = Invitation.objects.select_for_update().filter(
+                code_hash=hash_code(form.cleaned_data["code"].upper())).first()
+            if invitation is None or not invitation.usable:
+                form.add_error("code", t["bad_code"])
+            else:
+                user = form.save()
+                Membership.objects.create(user=user, role=invitation.role, cell=invitation.cell)
+                invitation.used_by, invitation.used_at = user, timezone.now()
+                invitation.save()
+                record(request, "join", target=invitation.cell, detail=f"invitation {invitation.pk}", user=user)
+        if not form.errors:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("portal:cell")
+    return render(request, "portal/join.html", {"form": form})
+
+
+# --- the cell's pages -----------------------------------------------------------------------------
+
+def _draft_for(request, pk: int, write: bool) -> Draft:
+    draft = get_object_or_404(Draft, pk=pk)
+    allowed = may_write_cell if write else may_read_cell
+    if not allowed(request.membership, draft.cell):
+        raise Http404      # another cell's draft is not there, as far as this user knows
+    return draft
+
+
+@role_required(*CELL_ROLES)
+def cell_home(request):
+    cell = request.membership.cell
+    own = Draft.objects.filter(cell=cell).order_by("-updated_at")
+    sessions = [(item, content.last_reason(item.id.split("@")[0], item.revision) if item.status == "rejected" else None)
+                for item in content.all_sessions(cell=cell)]
+    return render(request, "portal/cell.html", {"drafts": own, "sessions": sessions, "cell": cell,
+                                                "can_write": request.membership.role == "secretary"})
+
+
+@role_required("secretary")
+def draft_new(request):
+    t = _t(request)
+    form = SessionForm(request.POST or None, t=t)
+    if request.method == "POST" and form.is_valid():
+        draft = Draft.objects.create(cell=request.membership.cell, created_by=request.user, session=form.as_session())
+        record(request, "save", target=f"draft {draft.pk}")
+        return redirect("portal:draft", pk=draft.pk)
+    return render(request, "portal/session_form.html", {"form": form, "draft": None, "placed": None})
+
+
+@role_required(*ALL_ROLES)
+def draft_detail(request, pk: int):
+    draft = _draft_for(request, pk, write=False)
+    t, language = _t(request), language_of(request)
+    writable = may_write_cell(request.membership, draft.cell)
+    if request.method == "POST":
+        if not writable:
+            raise Http404
+        form = SessionForm(request.POST, t=t)
+        if form.is_valid():
+            draft.session = form.as_session()
+            draft.save()
+            record(request, "save", target=f"draft {draft.pk}")
+            messages.success(request, t["saved"])
+            return redirect("portal:draft", pk=draft.pk)
+    else:
+        initial = dict(draft.session)
+        form = SessionForm(initial=initial, t=t)
+    problems = drafts.problems_by_file(draft)
+    products = []
+    for product in draft.products.all():
+        name = content.product_file(product.position, product.kind)
+        products.append((product, place(problems.get(name, []), language, PRODUCT_FIELDS)))
+    placed = place(problems.get("session.md", []) + problems.get("", []), language, SESSION_FIELDS)
+    return render(request, "portal/draft.html", {
+        "draft": draft, "form": form, "placed": placed, "products": products, "writable": writable,
+        "kinds": list(PRODUCT_FORMS), "room": len(products) < MAX_PRODUCTS,
+        "reason": content.last_reason(draft.session_id) if draft.session_id else None,
+        "ready": not problems and products})
+
+
+@role_required("secretary")
+@require_POST
+def product_new(request, pk: int):
+    draft = _draft_for(request, pk, write=True)
+    kind = request.POST.get("kind")
+    if kind not in PRODUCT_FORMS:
+        return HttpResponseBadRequest("unknown kind")
+    taken = set(draft.products.values_list("position", flat=True))
+    if len(taken) >= MAX_PRODUCTS:
+        messages.error(request, _t(request)["max_products"])
+        return redirect("portal:draft", pk=draft.pk)
+    position = min(set(range(1, MAX_PRODUCTS + 1)) - taken)
+    Product.objects.create(draft=draft, position=position, kind=kind, data={"title": ""})
+    return redirect("portal:product", pk=draft.pk, position=position)
+
+
+@role_required("secretary")
+@require_POST
+def product_delete(request, pk: int, position: int):
+    draft = _draft_for(request, pk, write=True)
+    product = get_object_or_404(Product, draft=draft, position=position)
+    for path in (drafts.folder(draft) / "media").glob(f"p{product.position}-*"):
+        path.unlink()
+    product.delete()
+    return redirect("portal:draft", pk=draft.pk)
+
+
+def _refused_upload(request, t) -> str | None:
+    if request.method == "POST":
+        request.FILES      # parses the body: the upload handler marks the request when it stopped an upload
+    cap = getattr(request, "upload_refused", None)
+    return t["too_big"].format(cap=f"{cap:,}") if cap else None
+
+
+def _incoming(request, upload, upload_id: str | None) -> tuple[Path, int, str | None] | None:
+    """The file a form row brings: sent with the form (Django's temp file) or finished before by a
+    resumable upload (its id). (path, size, upload id or None)."""
+    if upload:
+        return Path(upload.temporary_file_path()), upload.size, None
+    if upload_id:
+        found = resumable.finished(request, upload_id)
+        if found:
+            return found[0], found[1], upload_id
+    return None
+
+
+def _keep(request, draft: Draft, incoming: tuple[Path, int, str | None], expect: str,
+          stem: str) -> tuple[str | None, str | None]:
+    """Keep an arrived file in the draft: ('media/<name>', None), or (None, why not)."""
+    path, size, upload_id = incoming
+    cap = content.limits().max_submission_bytes
+    try:
+        if content.media_bytes(drafts.folder(draft)) + size > cap:
+            return None, _t(request)["too_big"].format(cap=f"{cap:,}")
+        try:
+            return content.keep_upload(path, expect, drafts.folder(draft), stem), None
+        except MediaRefused as exc:
+            return None, exc.message
+    finally:
+        if upload_id:
+            path.unlink(missing_ok=True)
+            resumable.forget(request, upload_id)
+
+
+@role_required(*ALL_ROLES)
+def product_edit(request, pk: int, position: int):
+    draft = _draft_for(request, pk, write=request.method == "POST")
+    product = get_object_or_404(Product, draft=draft, position=position)
+    t, language = _t(request), language_of(request)
+    form_class = PRODUCT_FORMS[product.kind]
+    kept = product.data.get("photos", [])
+    photos = None
+    refused = _refused_upload(request, t)
+    if request.method == "POST" and refused is None:
+        form = form_class(request.POST, request.FILES, t=t)
+        if product.kind == "photo-series":
+            photos = PhotoFormSet(request.POST, request.FILES, form_kwargs={"t": t}, prefix="photos")
+        if form.is_valid() and (photos is None or photos.is_valid()):
+            data = {k: v for k, v in form.cleaned_data.items() if k not in ("audio", "audio_upload")}
+            data["audio"] = product.data.get("audio")
+            upload_errors = []
+            incoming = _incoming(request, form.cleaned_data.get("audio"), form.cleaned_data.get("audio_upload"))
+            if product.kind == "podcast" and incoming:
+                kept_path, why = _keep(request, draft, incoming, "audio", f"p{position}-audio")
+                data["audio"] = kept_path or data["audio"]
+                if why:
+                    form.add_error("audio", why)
+                    upload_errors.append(why)
+            if photos is not None:
+                data["photos"], photo_errors = _photos(request, draft, position, kept, photos)
+                upload_errors += photo_errors
+            product.data = data
+            product.save()
+            record(request, "save", target=f"draft {draft.pk} product {position}")
+            if not upload_errors:
+                messages.success(request, t["saved"])
+                return redirect("portal:product", pk=draft.pk, position=position)
+    else:
+        if request.method == "POST":
+            messages.error(request, refused)
+        initial = dict(product.data)
+        if product.kind == "social-post":
+            initial["hashtags"] = " ".join(initial.get("hashtags") or [])
+            initial.setdefault("platforms", list(SocialPostForm.base_fields["platforms"].initial))
+        form = form_class(initial=initial, t=t)
+        if product.kind == "photo-series":
+            photos = PhotoFormSet(initial=[{"ref": i, "caption": p.get("caption", ""), "alt": p.get("alt", "")}
+                                           for i, p in enumerate(kept)], form_kwargs={"t": t}, prefix="photos")
+    name = content.product_file(product.position, product.kind)
+    placed = place(drafts.problems_by_file(draft).get(name, []), language, PRODUCT_FIELDS)
+    rows = []
+    if photos is not None:
+        for form_row in photos.forms:
+            ref = form_row.initial.get("ref")
+            photo = kept[ref] if ref is not None and ref < len(kept) else None
+            rows.append((form_row, photo, placed.photos.get(ref, []) if ref is not None else []))
+    return render(request, "portal/product.html", {
+        "draft": draft, "product": product, "form": form, "photos": photos, "rows": rows, "placed": placed,
+        "preview": content.preview_html(product.data.get("text", "")) if product.kind == "article" else None,
+        "counts": content.social_counts(product.data.get("text", ""), product.data.get("hashtags", []),
+                                        product.data.get("platforms", [])) if product.kind == "social-post" else None,
+        "writable": may_write_cell(request.membership, draft.cell)})
+
+
+def _photos(request, draft: Draft, position: int, kept: list[dict], formset) -> tuple[list[dict], list[str]]:
+    """The series after this post: kept photos (captions edited, some deleted) then the new ones."""
+    result, errors = [], []
+    for row in formset.forms:
+        data = row.cleaned_data
+        if not data:
+            continue
+        ref, upload = data.get("ref"), _incoming(request, data.get("photo"), data.get("upload"))
+        if ref is not None and 0 <= ref < len(kept):
+            if data.get("DELETE"):
+                (drafts.folder(draft) / kept[ref]["file"]).unlink(missing_ok=True)
+                continue
+            entry = dict(kept[ref], caption=data.get("caption", ""), alt=data.get("alt", ""))
+            if upload:
+                path, why = _keep(request, draft, upload, "image", Path(kept[ref]["file"]).stem)
+                entry["file"] = path or entry["file"]
+                if why:
+                    row.add_error("photo", why)
+                    errors.append(why)
+            result.append(entry)
+        elif upload and not data.get("DELETE"):
+            stem = f"p{position}-{timezone.now().strftime('%Y%m%d%H%M%S%f')}"
+            path, why = _keep(request, draft, upload, "image", stem)
+            if why:
+                row.add_error("photo", why)
+                errors.append(why)
+            else:
+                result.append({"file": path, "caption": data.get("caption", ""), "alt": data.get("alt", "")})
+    return result, errors
+
+
+@role_required(*ALL_ROLES)
+def draft_media(request, pk: int, name: str):
+    """A draft's photo or recording, by a name the portal gave it (looked up, never joined to a path)."""
+    draft = _draft_for(request, pk, write=False)
+    media = drafts.folder(draft) / "media"
+    found = next((p for p in media.iterdir() if p.name == name and p.is_file()), None) if media.is_dir() else None
+    if found is None:
+        raise Http404
+    return FileResponse(open(found, "rb"))
+
+
+@role_required("secretary")
+@require_POST
+def preview(request):
+    """An article's text as the site will show it: the site's own Markdown converter and sanitiser."""
+    text = request.POST.get("text", "")[:200_000]
+    return HttpResponse(content.preview_html(text), content_type="text/html; charset=utf-8")
+
+
+@role_required("secretary")
+@require_POST
+def social_count(request):
+    """The live count of a social post per platform, by the site's own composer and counters."""
+    counts = content.social_counts(request.POST.get("text", "")[:70_000], request.POST.get("hashtags", "").split(),
+                                   request.POST.getlist("platforms"))
+    return JsonResponse({"counts": counts})
+
+
+@role_required("secretary")
+@require_POST
+def draft_submit(request, pk: int):
+    draft = _draft_for(request, pk, write=True)
+    t = _t(request)
+    problems = drafts.problems_by_file(draft)
+    if problems or not draft.products.exists():
+        messages.error(request, t["cannot_submit"] if draft.products.exists() else t["no_products"])
+        return redirect("portal:draft", pk=draft.pk)
+    view = drafts.view(draft)
+    try:
+        result = content.submit(view, by=request.user.get_username(), sent_name=f"portal draft {draft.pk}")
+    except IntakeRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("portal:draft", pk=draft.pk)
+    draft.folder = view.folder
+    draft.landed = result.path.relative_to(settings.CONTENT_DIR).as_posix()
+    if result.outcome == "quarantined":
+        draft.status = "quarantined"
+        for problem in result.problems:
+            messages.error(request, content.explain(problem, language_of(request)))
+        messages.error(request, t["quarantined"])
+    else:
+        draft.status, draft.session_id = "submitted", result.session_id
+        messages.success(request, t["submitted"])
+    draft.save()
+    record(request, "submit", target=result.session_id or draft.landed, detail=result.outcome)
+    return redirect("portal:draft", pk=draft.pk)

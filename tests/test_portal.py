@@ -1,0 +1,455 @@
+"""The portal through Django's test client: a secretary's session from form to content/, an editor's
+review, the checker's errors beside the fields, uploads sniffed and capped, invitations, throttling,
+CSRF, cookie flags, the audit log, and every URL for every role and cell (the authorisation matrix)."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+
+import portal_support as support
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from producers.content.loader import load_content
+from producers.portal.models import AuditEntry, Draft, Invitation, Product, Upload
+
+SESSION = {"title": "Vệ sinh khu phố", "date": "2025-02-10", "group": "build", "present": "12", "members": "15",
+           "summary": "Chi bộ bàn việc vệ sinh.", "minutes": "Biên bản buổi họp."}
+
+
+@pytest.fixture(scope="module")
+def database():
+    with support.TestDatabase():
+        yield
+
+
+@pytest.fixture
+def portal(database, tmp_path):
+    content = support.content_tree(tmp_path / "content")
+    with override_settings(CONTENT_DIR=content, DRAFTS_DIR=tmp_path / "drafts", DATA_DIR=tmp_path / "data", SITE_DIR=tmp_path / "site",
+                           CACHE_DIR=tmp_path / "cache", PASSWORD_HASHERS=support.FAST_HASHERS), transaction.atomic():
+        users = support.make_users()
+        yield SimpleNamespace(content=content, users=users, tmp=tmp_path)
+        transaction.set_rollback(True)
+
+
+def client_for(portal, role: str, cell: str | None = "ha-long") -> Client:
+    client = Client()
+    client.force_login(portal.users[(role, cell if role in ("member", "secretary") else None)])
+    return client
+
+
+def new_draft(client: Client, **session) -> Draft:
+    response = client.post(reverse("portal:draft_new"), {**SESSION, **session})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return Draft.objects.latest("pk")
+
+
+def add_product(client: Client, draft: Draft, kind: str, data: dict) -> int:
+    response = client.post(reverse("portal:product_new", args=[draft.pk]), {"kind": kind})
+    position = int(re.search(r"/products/(\d+)/", response["Location"]).group(1))
+    response = client.post(reverse("portal:product", args=[draft.pk, position]), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    return position
+
+
+def photo_rows(photos: list[tuple[bytes, str]], kept: int = 0) -> dict:
+    data = {"photos-TOTAL_FORMS": str(len(photos)), "photos-INITIAL_FORMS": str(kept), "photos-MIN_NUM_FORMS": "0",
+            "photos-MAX_NUM_FORMS": "60"}
+    for index, (image, caption) in enumerate(photos):
+        data[f"photos-{index}-photo"] = SimpleUploadedFile(f"IMG_{index}.jpg", image, "image/jpeg")
+        data[f"photos-{index}-caption"] = caption
+    return data
+
+
+def session_of(portal, folder_prefix: str):
+    tree = load_content(portal.content)
+    return next(s for s in tree.sessions if s.slug.startswith(folder_prefix))
+
+
+# --- a secretary's session ----------------------------------------------------------------------
+
+def test_a_secretary_files_a_session_with_an_article_through_intake(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    add_product(client, draft, "article", {"title": "Bài viết", "text": "Nội dung **bài viết**."})
+    page = client.get(reverse("portal:draft", args=[draft.pk])).content.decode()
+    assert 'id="submit"' in page
+    response = client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == "submitted" and draft.session_id == "2025-q1/ha-long-ve-sinh-khu-pho"
+    record = session_of(portal, "ha-long-ve-sinh")
+    assert record.session.status == "submitted"
+    assert [(h.action, h.by) for h in record.session.history] == [("submitted", "secretary-ha-long")]
+    assert record.session.language == "vi" and record.session.attendance.present == 12
+    assert [p.kind for p in record.products] == ["article"]
+    assert "submit" in AuditEntry.objects.filter(username="secretary-ha-long").values_list("action", flat=True)
+    # a second submit of the same draft is a revision, as intake files a resent zip
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    assert (portal.content / "revisions" / "2025-q1" / "ha-long-ve-sinh-khu-pho" / "rev-2" / "session.md").is_file()
+
+
+def test_three_photos_with_captions_land_sniffed_under_portal_names(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    add_product(client, draft, "photo-series", {
+        "title": "Ảnh buổi họp", **photo_rows([(support.jpeg((i * 60, 30, 30)), f"Ảnh số {i}") for i in range(3)])})
+    photos = Product.objects.get(draft=draft).data["photos"]
+    assert [p["caption"] for p in photos] == ["Ảnh số 0", "Ảnh số 1", "Ảnh số 2"]
+    assert all(re.fullmatch(r"media/p1-[0-9]+\.jpg", p["file"]) for p in photos)
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    record = session_of(portal, "ha-long-ve-sinh")
+    series = record.products[0].product
+    assert [p.caption for p in series.photos] == ["Ảnh số 0", "Ảnh số 1", "Ảnh số 2"]
+    assert len(list((record.dir / "media").iterdir())) == 3
+
+
+def test_a_playlist_named_jpg_is_refused_beside_the_field_and_not_kept(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    client.post(reverse("portal:product_new", args=[draft.pk]), {"kind": "photo-series"})
+    rows = photo_rows([(b"#EXTM3U\n#EXT-X-VERSION:3\nhttp://x/y.ts\n", "x")])
+    response = client.post(reverse("portal:product", args=[draft.pk, 1]), {"title": "Ảnh", **rows})
+    assert response.status_code == 200
+    assert "HLS playlist" in response.content.decode()
+    assert Product.objects.get(draft=draft).data["photos"] == []
+    assert not list((portal.tmp / "drafts").rglob("*.jpg"))
+
+
+def test_the_checkers_errors_stand_beside_their_fields_in_the_cells_language(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client, present="20", members="15")
+    add_product(client, draft, "photo-series", {"title": "Ảnh", **photo_rows([(support.jpeg(), "")])})
+    page = client.get(reverse("portal:draft", args=[draft.pk])).content.decode()
+    members = page[page.index('id="field-members"'):]
+    members = members[:members.index("</div>")]
+    assert "present (20) cannot exceed members (15)" in members
+    assert 'id="submit"' not in page
+    product_page = client.get(reverse("portal:product", args=[draft.pk, 1])).content.decode()
+    assert "không được để trống" in product_page          # the caption, explained in Vietnamese
+    assert client.post(reverse("portal:draft_submit", args=[draft.pk])).status_code == 302
+    assert not (portal.content / "sessions" / "2025-q1").exists()
+
+
+# --- editors ------------------------------------------------------------------------------------
+
+def submitted(portal, title: str = "Vệ sinh khu phố", cell: str = "ha-long") -> str:
+    client = client_for(portal, "secretary", cell)
+    draft = new_draft(client, title=title)
+    add_product(client, draft, "article", {"title": "Bài viết", "text": "Nội dung."})
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    draft.refresh_from_db()
+    assert draft.status == "submitted"
+    return draft.session_id
+
+
+def test_an_editor_sends_back_with_a_reason_the_cell_reads(portal):
+    ref = submitted(portal)
+    editor = client_for(portal, "editor")
+    queue = editor.get(reverse("portal:queue")).content.decode()
+    assert ref in queue
+    assert editor.post(reverse("portal:reject", args=[ref]), {"reason": ""}).status_code == 302
+    assert session_of(portal, "ha-long-ve-sinh").session.status == "submitted"     # no reason, no rejection
+    editor.post(reverse("portal:reject", args=[ref]), {"reason": "Thiếu ảnh <b>minh hoạ</b>"})
+    record = session_of(portal, "ha-long-ve-sinh")
+    assert record.session.status == "rejected" and record.session.history[-1].reason == "Thiếu ảnh <b>minh hoạ</b>"
+    page = client_for(portal, "member").get(reverse("portal:cell")).content.decode()
+    assert "Thiếu ảnh &lt;b&gt;minh hoạ&lt;/b&gt;" in page          # the reason, escaped
+    assert AuditEntry.objects.filter(action="reject", target=ref, username="editor").exists()
+
+
+def test_approve_then_publish_builds_the_public_site(portal):
+    ref = submitted(portal)
+    editor = client_for(portal, "editor")
+    editor.post(reverse("portal:approve", args=[ref]))
+    assert session_of(portal, "ha-long-ve-sinh").session.status == "approved"
+    response = editor.post(reverse("portal:publish", args=[ref]))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert session_of(portal, "ha-long-ve-sinh").session.status == "published"
+    pages = [p.read_text(encoding="utf-8") for p in (portal.tmp / "site").rglob("*.html")]
+    assert any("Vệ sinh khu phố" in page for page in pages)
+    assert [e.action for e in AuditEntry.objects.filter(target=ref).order_by("at", "id")] == \
+        ["submit", "approve", "publish"]
+
+
+def test_a_failed_build_shows_its_report(portal):
+    ref = submitted(portal)
+    editor = client_for(portal, "editor")
+    editor.post(reverse("portal:approve", args=[ref]))
+    # a site.yml the build refuses (the checker accepts it: only the build validates the logo file)
+    (portal.content / "site.yml").write_text("title: Demo\nbase_url: https://example.org/\nlanguage: en\n"
+                                             "logo: media/missing-logo.png\n", encoding="utf-8")
+    response = editor.post(reverse("portal:publish", args=[ref]))
+    page = response.content.decode()
+    assert response.status_code == 500 and 'id="build-report"' in page and "missing-logo" in page
+
+
+# --- invitations, log-in, throttling, cookies, CSRF ---------------------------------------------
+
+def test_an_invitation_code_makes_a_secretary_once(portal):
+    editor = client_for(portal, "editor")
+    page = editor.post(reverse("portal:invite"), {"cell": "varanasi"}).content.decode()
+    code = re.search(r'id="code"[^>]*>([A-Z0-9-]+)<', page).group(1)
+    assert Invitation.objects.get().code_hash != code                 # only its hash is kept
+    fresh = Client()
+    form = {"code": code.lower(), "username": "new-secretary", "password1": support.PASSWORD,
+            "password2": support.PASSWORD}
+    assert fresh.post(reverse("portal:join"), form)["Location"] == reverse("portal:cell")
+    user = Invitation.objects.get().used_by
+    assert (user.username, user.membership.role, user.membership.cell) == ("new-secretary", "secretary", "varanasi")
+    again = Client().post(reverse("portal:join"), {**form, "username": "someone-else"})
+    assert again.status_code == 200 and "already used" in again.content.decode()
+    assert [e.action for e in AuditEntry.objects.order_by("at", "id")][-3:] == ["invite", "join", "login"]
+
+
+def test_five_wrong_passwords_lock_the_login_even_with_the_right_one(portal):
+    client = Client()
+    login = reverse("portal:login")
+    for _ in range(4):
+        assert client.post(login, {"username": "editor", "password": "wrong"}).status_code == 200
+    assert client.post(login, {"username": "editor", "password": "wrong"}).status_code == 429
+    assert "15" in client.post(login, {"username": "editor", "password": "wrong"}).content.decode()
+    response = client.post(login, {"username": "editor", "password": support.PASSWORD})
+    assert response.status_code == 429 and "_auth_user_id" not in client.session
+    assert AuditEntry.objects.filter(action="login-failed", username="editor").count() >= 5
+    other = Client().post(login, {"username": "admin", "password": support.PASSWORD})
+    assert other.status_code == 302                                   # only that user name is locked
+
+
+def test_log_in_sets_secure_http_only_cookies_that_expire(portal):
+    client = Client()
+    response = client.post(reverse("portal:login"), {"username": "editor", "password": support.PASSWORD})
+    assert response.status_code == 302
+    cookie = response.cookies["sessionid"]
+    assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert 0 < int(cookie["max-age"]) <= 8 * 3600
+    assert AuditEntry.objects.filter(action="login", username="editor").exists()
+
+
+def test_an_expired_session_logs_out(portal):
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    client = Client()
+    client.post(reverse("portal:login"), {"username": "editor", "password": support.PASSWORD})
+    assert client.get(reverse("portal:queue")).status_code == 200
+    Session.objects.update(expire_date=timezone.now() - timezone.timedelta(seconds=1))
+    response = client.get(reverse("portal:queue"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("portal:login"))
+
+
+def test_every_state_change_needs_the_csrf_token(portal):
+    ref = submitted(portal)
+    secretary = Client(enforce_csrf_checks=True)
+    secretary.force_login(portal.users[("secretary", "ha-long")])
+    draft = Draft.objects.get()
+    editor = Client(enforce_csrf_checks=True)
+    editor.force_login(portal.users[("editor", None)])
+    for client, url, data in [
+            (secretary, reverse("portal:draft_new"), SESSION),
+            (secretary, reverse("portal:draft", args=[draft.pk]), SESSION),
+            (secretary, reverse("portal:product_new", args=[draft.pk]), {"kind": "article"}),
+            (secretary, reverse("portal:product", args=[draft.pk, 1]), {"title": "x", "text": "y"}),
+            (secretary, reverse("portal:product_delete", args=[draft.pk, 1]), {}),
+            (secretary, reverse("portal:draft_submit", args=[draft.pk]), {}),
+            (editor, reverse("portal:approve", args=[ref]), {}),
+            (editor, reverse("portal:reject", args=[ref]), {"reason": "no"}),
+            (editor, reverse("portal:publish", args=[ref]), {}),
+            (editor, reverse("portal:invite"), {"cell": "ha-long"}),
+            (Client(enforce_csrf_checks=True), reverse("portal:login"), {"username": "editor", "password": support.PASSWORD}),
+            (Client(enforce_csrf_checks=True), reverse("portal:join"), {"code": "X"}),
+            (editor, reverse("portal:logout"), {}),
+            (editor, reverse("portal:language"), {"lang": "hi"})]:
+        assert client.post(url, data).status_code == 403, url
+    assert session_of(portal, "ha-long-ve-sinh").session.status == "submitted"
+    assert Invitation.objects.count() == 0 and Draft.objects.count() == 1
+
+
+def test_uploads_beyond_the_submission_cap_are_stopped(portal):
+    (portal.content / "site.yml").write_text("title: Demo\nbase_url: https://example.org/\nlanguage: en\n"
+                                             "intake: {max_submission_bytes: 5000}\n", encoding="utf-8")
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    client.post(reverse("portal:product_new", args=[draft.pk]), {"kind": "photo-series"})
+    big = support.jpeg(size=(400, 400)) + b"\x00" * 6000
+    response = client.post(reverse("portal:product", args=[draft.pk, 1]), {"title": "Ảnh", **photo_rows([(big, "x")])},
+                           follow=True)
+    assert "5,000" in response.content.decode()
+    assert not list((portal.tmp / "drafts").rglob("*.jpg"))
+
+
+def test_no_typed_text_becomes_a_path(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client, title="../../etc/passwd")
+    rows = photo_rows([(support.jpeg(), "x")])
+    rows["photos-0-photo"] = SimpleUploadedFile("../../../evil.sh", support.jpeg(), "image/jpeg")
+    add_product(client, draft, "photo-series", {"title": "Ảnh", **rows})
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    draft.refresh_from_db()
+    assert draft.session_id == "2025-q1/ha-long-etc-passwd"
+    files = sorted(p.relative_to(portal.content).as_posix() for p in portal.content.rglob("*") if p.is_file())
+    assert [f for f in files if f.startswith("sessions/")] == [
+        "sessions/2025-q1/ha-long-etc-passwd/01-photo-series.md",
+        f"sessions/2025-q1/ha-long-etc-passwd/{Product.objects.get().data['photos'][0]['file']}",
+        "sessions/2025-q1/ha-long-etc-passwd/session.md"]
+    assert "evil" not in " ".join(files)
+
+
+# --- the authorisation matrix -------------------------------------------------------------------
+
+CELL_ROLES, EDITORS = {"member", "secretary"}, {"editor", "admin"}
+RULES = {
+    "cell": lambda role, own: role in CELL_ROLES,                   # the user's own cell page
+    "secretary": lambda role, own: role == "secretary",             # a new draft for the own cell
+    "read": lambda role, own: role in EDITORS or (role in CELL_ROLES and own),
+    "write": lambda role, own: role == "secretary" and own,
+    "editor": lambda role, own: role in EDITORS,
+}
+# (url name, method, arguments from the target, rule, data). State changes that would run a build or
+# change what later rows see come last; every denied request is checked before any allowed one runs.
+MATRIX = [
+    ("portal:cell", "get", lambda t: [], "cell", None),
+    ("portal:draft_new", "get", lambda t: [], "secretary", None),
+    ("portal:draft_new", "post", lambda t: [], "secretary", SESSION),
+    ("portal:draft", "get", lambda t: [t.draft], "read", None),
+    ("portal:draft", "post", lambda t: [t.draft], "write", SESSION),
+    ("portal:product", "get", lambda t: [t.draft, 1], "read", None),
+    ("portal:product", "post", lambda t: [t.draft, 1], "write", {"title": "x", "text": "y"}),
+    ("portal:draft_media", "get", lambda t: [t.draft, t.media], "read", None),
+    ("portal:product_new", "post", lambda t: [t.draft], "write", {"kind": "article"}),
+    ("portal:product_delete", "post", lambda t: [t.draft, 2], "write", {}),
+    ("portal:draft_submit", "post", lambda t: [t.draft], "write", {}),
+    ("portal:preview", "post", lambda t: [], "secretary", {"text": "*x*"}),
+    ("portal:social_count", "post", lambda t: [], "secretary", {"text": "x", "platforms": ["x"]}),
+    ("portal:uploads", "post", lambda t: [], "secretary", {}),         # allowed: 400, no Upload-Length
+    ("portal:upload", "head", lambda t: [t.upload], "write", None),
+    ("portal:queue", "get", lambda t: [], "editor", None),
+    ("portal:review", "get", lambda t: [t.ref], "editor", None),
+    ("portal:review_media", "get", lambda t: [t.ref, "photo.jpg"], "editor", None),
+    ("portal:invite", "get", lambda t: [], "editor", None),
+    ("portal:invite", "post", lambda t: [], "editor", {"cell": "ha-long"}),
+    ("portal:audit", "get", lambda t: [], "editor", None),
+    ("portal:publish", "post", lambda t: [t.ref], "editor", {}),       # still submitted: refused, no build
+    ("portal:reject", "post", lambda t: [t.ref], "editor", {"reason": "not yet"}),
+    ("portal:approve", "post", lambda t: [t.ref], "editor", {}),
+]
+
+
+def _targets(portal) -> dict[str, SimpleNamespace]:
+    from editorial_support import write_session
+    found = {}
+    for cell in ("ha-long", "varanasi"):
+        draft = Draft.objects.create(cell=cell, created_by=portal.users[("secretary", cell)],
+                                     session={**SESSION, "title": f"Draft of {cell}"})
+        Product.objects.create(draft=draft, position=1, kind="article", data={"title": "a", "text": "b"})
+        media = portal.tmp / "drafts" / str(draft.pk) / "media"
+        media.mkdir(parents=True)
+        (media / "p1-photo.jpg").write_bytes(support.jpeg())
+        folder = write_session(portal.content, "2025-q1", f"{cell}-matrix", cell, "2025-02-01", status="submitted")
+        (folder / "media").mkdir()
+        (folder / "media" / "photo.jpg").write_bytes(support.jpeg())
+        upload = Upload.objects.create(user=portal.users[("secretary", cell)], length=10)
+        (portal.tmp / "data" / "uploads").mkdir(parents=True, exist_ok=True)
+        (portal.tmp / "data" / "uploads" / f"{upload.pk.hex}.part").write_bytes(b"12345")
+        found[cell] = SimpleNamespace(draft=draft.pk, media="p1-photo.jpg", ref=f"2025-q1/{cell}-matrix",
+                                      upload=upload.pk)
+    return found
+
+
+def _snapshot(portal):
+    from editorial_support import tree_snapshot
+    return (tree_snapshot(portal.content), list(Draft.objects.values_list("pk", "session", "status")),
+            list(Product.objects.values_list("pk", "data")), Invitation.objects.count())
+
+
+def test_every_url_for_every_role_and_cell(portal):
+    targets = _targets(portal)
+    cases = []
+    for name, method, args, rule, data in MATRIX:
+        for role in ("member", "secretary", "editor", "admin"):
+            for own in (True, False):
+                target = targets["ha-long" if own else "varanasi"]
+                cases.append((RULES[rule](role, own), name, method, reverse(name, args=args(target)), role, own, data))
+    before = _snapshot(portal)
+    wrong = []
+    for allowed, name, method, url, role, own, data in sorted(cases, key=lambda c: c[0]):   # denied first
+        client = client_for(portal, role)
+        response = getattr(client, method)(url, data) if data is not None else getattr(client, method)(url)
+        denied = response.status_code in (403, 404)
+        if allowed == denied:
+            wrong.append(f"{role} {'own' if own else 'other'} {method.upper()} {url}: {response.status_code}")
+        if not allowed and _snapshot(portal) != before:
+            wrong.append(f"{role} {'own' if own else 'other'} {method.upper()} {url}: changed something")
+            before = _snapshot(portal)
+        anonymous = getattr(Client(), method)(url, data or {}) if method != "head" else Client().head(url)
+        if anonymous.status_code != 302 or "/portal/login/" not in anonymous["Location"]:
+            wrong.append(f"anonymous {method.upper()} {url}: {anonymous.status_code}")
+    assert not wrong, "\n".join(wrong)
+    assert len(cases) == len(MATRIX) * 8
+
+
+# --- podcasts -----------------------------------------------------------------------------------
+
+def test_a_podcast_upload_and_a_browser_recording_are_kept_as_audio_the_podcast_takes(portal, tmp_path):
+    import subprocess
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    wav_upload = SimpleUploadedFile("voice-memo", support.wav(), "application/octet-stream")
+    add_product(client, draft, "podcast", {"title": "Tập 1", "audio": wav_upload})
+    assert Product.objects.get(draft=draft).data["audio"] == "media/p1-audio.wav"
+    # what Chromium's MediaRecorder sends: Opus in WebM
+    webm = tmp_path / "recording.webm"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=0.5",
+                    "-c:a", "libopus", str(webm)], check=True)
+    recorded = SimpleUploadedFile("recording.webm", webm.read_bytes(), "audio/webm")
+    client.post(reverse("portal:product", args=[draft.pk, 1]), {"title": "Tập 1", "audio": recorded})
+    assert Product.objects.get(draft=draft).data["audio"] == "media/p1-audio.ogg"
+    assert sorted(p.name for p in (portal.tmp / "drafts" / str(draft.pk) / "media").iterdir()) == ["p1-audio.ogg"]
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    record = session_of(portal, "ha-long-ve-sinh")
+    assert record.products[0].product.audio == "media/p1-audio.ogg"
+    assert (record.dir / "media" / "p1-audio.ogg").read_bytes()[:4] == b"OggS"
+
+
+def test_abandoned_unfinished_uploads_are_dropped_after_two_days(portal):
+    from django.utils import timezone
+    secretary = portal.users[("secretary", "ha-long")]
+    old = Upload.objects.create(user=secretary, length=90_000_000,
+                                created_at=timezone.now() - timezone.timedelta(days=3))
+    uploads = portal.tmp / "data" / "uploads"
+    uploads.mkdir(parents=True)
+    (uploads / f"{old.pk.hex}.part").write_bytes(b"half")
+    client = client_for(portal, "secretary")
+    # 90 MB held by the abandoned upload + 20 MB would pass the 100 MB cap; dropped, it fits
+    response = client.post(reverse("portal:uploads"), b"", content_type="application/octet-stream",
+                           headers={"Tus-Resumable": "1.0.0", "Upload-Length": "20000000"})
+    assert response.status_code == 201
+    assert not Upload.objects.filter(pk=old.pk).exists() and not (uploads / f"{old.pk.hex}.part").exists()
+
+
+def test_the_article_preview_is_the_sites_sanitised_html(portal):
+    client = client_for(portal, "secretary")
+    response = client.post(reverse("portal:preview"), {"text": "**Đậm** <script>alert(1)</script> [x](javascript:alert(1))"})
+    html = response.content.decode()
+    assert "<strong>Đậm</strong>" in html and "<script" not in html and "javascript:" not in html
+
+
+def test_a_social_post_is_counted_per_platform_and_filed(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    long_text = "Chi bộ ra quân dọn vệ sinh kênh rạch. " * 10          # 380 characters: over X's 280
+    add_product(client, draft, "social-post", {"title": "Bài đăng", "text": long_text, "hashtags": "#VeSinh #HaLong",
+                                               "platforms": ["x", "zalo"]})
+    counts = client.post(reverse("portal:social_count"), {"text": long_text, "hashtags": "#VeSinh",
+                                                          "platforms": ["x", "zalo"]}).json()["counts"]
+    assert [(c["platform"], c["limit"], c["cut"]) for c in counts] == [("x", 280, True), ("zalo", 2000, False)]
+    page = client.get(reverse("portal:product", args=[draft.pk, 1])).content.decode()
+    assert "quá dài: sẽ được rút gọn" in page                    # X's row, in the cell's language
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    post = session_of(portal, "ha-long-ve-sinh").products[0].product
+    assert post.hashtags == ["#VeSinh", "#HaLong"] and post.platforms == ["x", "zalo"]
