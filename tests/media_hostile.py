@@ -3,8 +3,12 @@ track data lives in another file (a QuickTime alias data reference)."""
 
 from __future__ import annotations
 
+import io
 import struct
+import zlib
 from pathlib import Path
+
+from PIL import Image
 
 _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"dinf"}
 
@@ -65,3 +69,16 @@ def with_external_track(m4a: Path, out: Path, target: Path) -> Path:
 
     out.write_bytes(_build(rewrite(_boxes(m4a.read_bytes()))))
     return out
+
+
+def png_claiming(tmp_path: Path, width: int, height: int) -> Path:
+    """A tiny PNG whose header claims width×height pixels (a decompression-bomb shape)."""
+    buffer = io.BytesIO()
+    Image.new("L", (8, 8)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    ihdr = struct.pack(">II", width, height) + bytes(data[24:29])
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr) & 0xFFFFFFFF)
+    path = tmp_path / "bomb.png"
+    path.write_bytes(bytes(data))
+    return path

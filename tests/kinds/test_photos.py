@@ -14,7 +14,7 @@ from PIL import Image, ImageStat
 from photo_support import PHOTOS, FOLDER, gradient, jpeg_bytes, render
 from producers.kinds.photos import PhotoSeriesProducer
 
-ASSETS = Path(__file__).resolve().parent.parent / "producers" / "build" / "assets"
+ASSETS = Path(__file__).resolve().parents[2] / "producers" / "build" / "assets"
 STEM = "03-photo-series"
 
 
@@ -191,9 +191,9 @@ def test_a_bad_photo_is_left_out_with_a_warning_naming_it(tree, tmp_path, bad, e
 
 
 def test_an_image_bomb_is_left_out_with_its_size(tree, tmp_path):
-    from test_images import _png_claiming
+    from media_hostile import png_claiming
 
-    bomb = _png_claiming(tmp_path, 10000, 8000).read_bytes()
+    bomb = png_claiming(tmp_path, 10000, 8000).read_bytes()
     write_series(tree, [("good.jpg", PHOTOS / "landscape_1.jpg", {}), ("huge.png", bomb, {})])
     result = render(PhotoSeriesProducer(), tree.root, STEM, tmp_path / "cache")
     assert not result.failed and result.page is not None

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from producers.content.loader import load_content
+from producers.kinds.registry import load_content
 from producers.portal.models import AuditEntry, Draft, Invitation, Product, Upload
 
 SESSION = {"title": "Vệ sinh khu phố", "date": "2025-02-10", "group": "build", "present": "12", "members": "15",

@@ -20,7 +20,7 @@ from producers.kinds.slides import MAX_SLIDES
 from producers.content.slidesmd import parse_deck
 from slides_support import DECK, FOLDER, render, write_tree
 
-ASSETS = Path(__file__).resolve().parent.parent / "producers" / "build" / "assets"
+ASSETS = Path(__file__).resolve().parents[2] / "producers" / "build" / "assets"
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +119,7 @@ def _peak_kb(tmp_path: Path, count: int, action: str) -> int:
     import sys
     work = tmp_path / f"{action}-{count}"
     work.mkdir()
-    tests = Path(__file__).resolve().parent
+    tests = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests.parent), str(tests)])}
     done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(count), action, str(work)], env=env,
                           capture_output=True, text=True, timeout=300)

@@ -77,7 +77,7 @@ def test_search_tokeniser_agrees_with_the_index(page, base_url):
 
 
 def test_the_public_site_has_no_evaluation_report(page, base_url):
-    """It lists drafts and attendance: editors see it in preview builds (tests/test_site.py)."""
+    """It lists drafts and attendance: editors see it in preview builds (tests/build/test_site.py)."""
     assert page.goto(base_url + "report/", wait_until="load").status == 404
     page.goto(base_url, wait_until="load")
     assert not [href for href in page.eval_on_selector_all(".md-tabs__link", "ls => ls.map(l => l.href)")

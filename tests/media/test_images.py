@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import struct
 import zlib
-from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from photo_support import PHOTOS, gradient, jpeg_bytes
+from media_hostile import png_claiming
 from producers.media import images
 from producers.errors import ProducerError
 
@@ -62,21 +61,8 @@ def test_reduced_decoding_keeps_the_requested_size(tmp_path):
     assert photo.original_size == (4000, 3000)
 
 
-def _png_claiming(tmp_path: Path, width: int, height: int) -> Path:
-    """A tiny PNG whose header claims width×height pixels (a decompression-bomb shape)."""
-    buffer = io.BytesIO()
-    Image.new("L", (8, 8)).save(buffer, "PNG")
-    data = bytearray(buffer.getvalue())
-    ihdr = struct.pack(">II", width, height) + bytes(data[24:29])
-    data[16:29] = ihdr
-    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr) & 0xFFFFFFFF)
-    path = tmp_path / "bomb.png"
-    path.write_bytes(bytes(data))
-    return path
-
-
 def test_image_bomb_is_refused_before_decoding(tmp_path):
-    path = _png_claiming(tmp_path, 9000, 9000)        # 81 MP: under Pillow's own cap, over ours
+    path = png_claiming(tmp_path, 9000, 9000)        # 81 MP: under Pillow's own cap, over ours
     with pytest.raises(ProducerError) as caught:
         images.open_photo(path, LABEL)
     assert caught.value.message.startswith(LABEL)
@@ -84,7 +70,7 @@ def test_image_bomb_is_refused_before_decoding(tmp_path):
 
 
 def test_giant_bomb_beyond_pillows_own_limit_gets_the_same_clear_message(tmp_path):
-    path = _png_claiming(tmp_path, 30000, 30000)      # 900 MP: Pillow itself refuses to open it
+    path = png_claiming(tmp_path, 30000, 30000)      # 900 MP: Pillow itself refuses to open it
     with pytest.raises(ProducerError) as caught:
         images.open_photo(path, LABEL)
     assert caught.value.message.startswith(LABEL)

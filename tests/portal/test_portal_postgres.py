@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _binary(name: str) -> str | None:
@@ -63,7 +63,7 @@ def test_the_portal_tests_pass_on_postgresql(postgres, tmp_path):
            "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])}
     # The two build tests exercise the site build, not the database: left to the SQLite run.
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
-                          str(REPO / "tests" / "test_portal.py"), "-k", "not publish and not failed_build",
+                          str(REPO / "tests" / "portal" / "test_portal.py"), "-k", "not publish and not failed_build",
                           "-W", "ignore::DeprecationWarning"],
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]

@@ -30,7 +30,7 @@ def test_demo_builds_cleanly_with_every_kind_published(demo_site):
 
 def test_cell35_check_is_clean_on_the_demo_content():
     from producers.kinds.registry import load_content
-    tree = load_content(Path(__file__).resolve().parent.parent / "content")
+    tree = load_content(Path(__file__).resolve().parents[2] / "content")
     assert tree.problems == [] and len(tree.sessions) >= 8
 
 

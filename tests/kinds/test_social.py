@@ -15,12 +15,12 @@ from producers.kinds.social import (ELLIPSIS, SocialPostProducer, compose, measu
                                     x_length)
 from producers.media.text import clusters
 
-ASSETS = Path(__file__).resolve().parent.parent / "producers" / "build" / "assets"
+ASSETS = Path(__file__).resolve().parents[2] / "producers" / "build" / "assets"
 STEM = "02-social-post"
 LINK = "https://example.org/sessions/2024-q4/ha-long-sanitation/"
 
 
-CONFORMANCE = Path(__file__).parent / "twitter_text" / "validate.yml"
+CONFORMANCE = Path(__file__).resolve().parents[1] / "twitter_text" / "validate.yml"
 # The sections twitter-text's own suites run with the default (v3) configuration, which X uses.
 V3_SECTIONS = ("WeightedTweetsWithDiscountedEmojiCounterTest", "UnicodeDirectionalMarkerCounterTest")
 

@@ -15,7 +15,7 @@ from producers.build.compress import MIN_SIZE, compressible
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).parent / "axe" / "axe.min.js"      # axe-core 4.14.1 (MPL-2.0), see tests/axe/README.md
+AXE = Path(__file__).resolve().parents[1] / "axe" / "axe.min.js"      # axe-core 4.14.1 (MPL-2.0), see tests/axe/README.md
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
