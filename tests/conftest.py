@@ -126,7 +126,10 @@ def served(request) -> Iterator[callable]:
         server.server_close()
 
 
-@pytest.fixture(scope="session")
+# One Chromium per test module, not per session: Playwright's sync API runs an event loop in the
+# thread while it is started, and code that refuses to run inside one (Django's ORM, another
+# sync_playwright) would fail in whichever module came next on the same worker.
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 

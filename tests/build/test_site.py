@@ -379,7 +379,7 @@ def test_serve_builds_serves_and_rebuilds_when_content_changes(tmp_path):
             return ""
 
     def wait_for(condition) -> bool:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180    # a cold build (fonts, cards) on a loaded 2-core machine
         while time.monotonic() < deadline:
             if condition():
                 return True
