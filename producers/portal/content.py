@@ -147,11 +147,60 @@ def product_front(kind: str, data: dict) -> tuple[dict, str]:
                             "alt": p.get("alt") or p.get("caption", "")} for p in data.get("photos", [])]
     if kind == "podcast" and data.get("audio"):
         front["audio"] = data["audio"]
+    if kind == "slides":
+        if data.get("video"):
+            front["video"] = True
+        return front, slides_markdown(data.get("slides", []))
+    if kind == "video":
+        front["scenes"] = [_scene(s) for s in data.get("scenes", [])]
     if kind == "social-post":
         if data.get("hashtags"):
             front["hashtags"] = list(data["hashtags"])
         front["platforms"] = list(data.get("platforms") or [])
     return front, data.get("text", "")
+
+
+def _scene(scene: dict) -> dict:
+    found = {"image": scene.get("file")}
+    for key in ("caption", "narration", "duration"):
+        if scene.get(key):
+            found[key] = scene[key]
+    return found
+
+
+# A slide break or a columns line typed into a field would restructure the deck. In a point it is
+# escaped (Markdown shows '\\---' as '---'); notes are kept as written, so there it is indented as code,
+# which the slide rules skip and a reader hardly notices.
+_SLIDE_SYNTAX = re.compile(r"^(\s*-{3,}\s*|\s*\|\|\|\s*)$")
+
+
+def _point(line: str) -> str:
+    return "\\" + line.strip() if _SLIDE_SYNTAX.match(line) else line
+
+
+def _note(line: str) -> str:
+    return "    " + line.strip() if _SLIDE_SYNTAX.match(line) else line
+
+
+def slides_markdown(slides: list[dict]) -> str:
+    """The slide-by-slide form as the slides syntax (content.slidesmd): '# title', '- point',
+    '![title](media/picture)', 'Note:' then the notes; '---' between slides."""
+    written = []
+    for slide in slides:
+        lines = [f"# {slide['title']}"] if slide.get("title") else []
+        if slide.get("points"):
+            lines += [""] + [f"- {_point(point)}" for point in slide["points"]]
+        if slide.get("file"):
+            lines += ["", f"![{_alt(slide.get('title') or '')}]({slide['file']})"]
+        notes = [_note(line) for line in str(slide.get("notes") or "").strip().splitlines()]
+        if notes:
+            lines += ["", "Note: " + notes[0], *notes[1:]]
+        written.append("\n".join(lines))
+    return "\n\n---\n\n".join(written)
+
+
+def _alt(text: str) -> str:
+    return re.sub(r"[\[\]\\]", "", text)
 
 
 @dataclass(frozen=True)

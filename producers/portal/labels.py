@@ -40,6 +40,10 @@ LABELS: dict[str, dict[str, str]] = {
         "read_only": "You can read your cell's work; the secretary sends it.",
         "kind_social-post": "Social post", "hashtags": "Hashtags (separated by spaces)", "platforms": "Platforms",
         "count": "Characters (with the tags and the link)", "cut": "too long: it will be shortened",
+        "kind_slides": "Slides", "kind_video": "Video", "slides": "Slides", "slide_title": "Slide title",
+        "points": "Points (one a line)", "picture": "Picture (optional)", "notes": "Speaker notes (optional)",
+        "narrated": "Also make a video with the notes read aloud", "scenes": "Storyboard: photos and captions",
+        "narration": "Narration (read aloud; optional)", "duration": "Seconds on screen (when there is no narration)",
     },
     "vi": {
         "portal": "Cổng thông tin chi bộ", "login": "Đăng nhập", "logout": "Đăng xuất", "username": "Tên đăng nhập",
@@ -72,6 +76,10 @@ LABELS: dict[str, dict[str, str]] = {
         "read_only": "Bạn có thể xem bài của chi bộ; thư ký là người gửi.",
         "kind_social-post": "Bài đăng mạng xã hội", "hashtags": "Hashtag (cách nhau bằng dấu cách)", "platforms": "Nền tảng",
         "count": "Số ký tự (kể cả hashtag và đường dẫn)", "cut": "quá dài: sẽ được rút gọn",
+        "kind_slides": "Trình chiếu", "kind_video": "Video", "slides": "Trang chiếu", "slide_title": "Tiêu đề trang",
+        "points": "Các ý (mỗi dòng một ý)", "picture": "Hình (không bắt buộc)", "notes": "Ghi chú người trình bày (không bắt buộc)",
+        "narrated": "Làm thêm video đọc to phần ghi chú", "scenes": "Kịch bản: ảnh và chú thích",
+        "narration": "Lời đọc (không bắt buộc)", "duration": "Số giây hiển thị (khi không có lời đọc)",
     },
     "hi": {
         "portal": "इकाई पोर्टल", "login": "लॉग इन", "logout": "लॉग आउट", "username": "उपयोगकर्ता नाम",
@@ -104,6 +112,10 @@ LABELS: dict[str, dict[str, str]] = {
         "read_only": "आप अपनी इकाई का काम पढ़ सकते हैं; सचिव इसे भेजते हैं।",
         "kind_social-post": "सोशल पोस्ट", "hashtags": "हैशटैग (रिक्त स्थान से अलग)", "platforms": "प्लेटफ़ॉर्म",
         "count": "अक्षर (टैग और लिंक सहित)", "cut": "बहुत लंबा: छोटा किया जाएगा",
+        "kind_slides": "स्लाइड", "kind_video": "वीडियो", "slides": "स्लाइड", "slide_title": "स्लाइड शीर्षक",
+        "points": "बिंदु (हर पंक्ति में एक)", "picture": "चित्र (वैकल्पिक)", "notes": "वक्ता के नोट (वैकल्पिक)",
+        "narrated": "नोट पढ़कर सुनाने वाला वीडियो भी बनाएँ", "scenes": "स्टोरीबोर्ड: फ़ोटो और कैप्शन",
+        "narration": "वाचन (ज़ोर से पढ़ा जाएगा; वैकल्पिक)", "duration": "स्क्रीन पर सेकंड (जब वाचन न हो)",
     },
 }
 
