@@ -137,6 +137,63 @@ def test_the_checkers_errors_stand_beside_their_fields_in_the_cells_language(por
     assert not (portal.content / "sessions" / "2025-q1").exists()
 
 
+def rows(prefix: str, entries: list[dict]) -> dict:
+    data = {f"{prefix}-TOTAL_FORMS": str(len(entries)), f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "60"}
+    for index, entry in enumerate(entries):
+        for key, value in entry.items():
+            data[f"{prefix}-{index}-{key}"] = (SimpleUploadedFile(f"IMG_{index}.jpg", value, "image/jpeg")
+                                               if key == "photo" else value)
+    return data
+
+
+def test_slides_slide_by_slide_become_the_slides_syntax_with_their_pictures(portal):
+    from producers.content.slidesmd import parse_deck
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    add_product(client, draft, "slides", {"title": "Trình chiếu", "video": "on", **rows("slides", [
+        {"title": "Mở đầu", "points": "Ý một\n---\nÝ ba", "photo": support.jpeg(), "notes": "Nói phần mở đầu.\n---"},
+        {"title": "Kết luận", "points": "Ý cuối"}])})
+    page = client.get(reverse("portal:product", args=[draft.pk, 1])).content.decode()
+    assert "Ý một\n---\nÝ ba" in page and "Kết luận" in page and "<img" in page   # the rows come back as typed
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    record = session_of(portal, "ha-long-ve-sinh").products[0]
+    assert record.kind == "slides" and record.product.video is True
+    deck = parse_deck(record.body, record.body_line)
+    assert deck.problems == []
+    assert [s.title for s in deck.slides] == ["Mở đầu", "Kết luận"]           # a '---' typed in a field splits nothing
+    assert ["".join(span.text for span in item.spans) for item in deck.slides[0].columns[0]] == ["Ý một", "---", "Ý ba"]
+    assert deck.slides[0].notes.startswith("Nói phần mở đầu.")
+    picture = deck.slides[0].image.path
+    assert re.fullmatch(r"media/p1-[0-9]+\.jpg", picture)
+    assert (portal.content / "sessions" / "2025-q1" / "ha-long-ve-sinh-khu-pho" / picture).is_file()
+
+
+def test_a_video_storyboard_becomes_scenes_and_a_scene_without_time_is_told_beside_its_row(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    add_product(client, draft, "video", {"title": "Video", **rows("scenes", [
+        {"photo": support.jpeg((10, 200, 10)), "caption": "Cảnh một", "narration": "Chúng tôi dọn phố."},
+        {"photo": support.jpeg((10, 10, 200)), "caption": "Cảnh hai"}])})
+    page = client.get(reverse("portal:product", args=[draft.pk, 1])).content.decode()
+    first, second = page.split('class="card photo"')[1:3]
+    assert "needs a duration" in second and "needs a duration" not in first     # beside the second scene
+    assert 'id="submit"' not in client.get(reverse("portal:draft", args=[draft.pk])).content.decode()
+    scenes = Product.objects.get(draft=draft).data["scenes"]
+    response = client.post(reverse("portal:product", args=[draft.pk, 1]), {
+        "title": "Video", "scenes-TOTAL_FORMS": "2", "scenes-INITIAL_FORMS": "2", "scenes-MIN_NUM_FORMS": "0",
+        "scenes-MAX_NUM_FORMS": "60", "scenes-0-ref": "0", "scenes-0-caption": "Cảnh một",
+        "scenes-0-narration": "Chúng tôi dọn phố.", "scenes-1-ref": "1", "scenes-1-caption": "Cảnh hai",
+        "scenes-1-duration": "3"})
+    assert response.status_code == 302
+    assert [s["file"] for s in Product.objects.get(draft=draft).data["scenes"]] == [s["file"] for s in scenes]
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    video = session_of(portal, "ha-long-ve-sinh").products[0].product
+    assert [(s.caption, s.narration, s.duration) for s in video.scenes] == [
+        ("Cảnh một", "Chúng tôi dọn phố.", None), ("Cảnh hai", "", 3.0)]
+    assert all(re.fullmatch(r"media/p1-[0-9]+\.jpg", s.image) for s in video.scenes)
+
+
 # --- editors ------------------------------------------------------------------------------------
 
 def submitted(portal, title: str = "Vệ sinh khu phố", cell: str = "ha-long") -> str:
