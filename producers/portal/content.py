@@ -27,11 +27,13 @@ from producers.content import ledger
 from producers.content.loader import MEDIA_LIMITS, load_session, load_site
 from producers.content.model import Cell, IntakeLimits
 from producers.editorial import workflow
+from producers.editorial.exports import bundle_session
+from producers.editorial.report import Report, build_report, report_csv, report_json
 from producers.editorial.intake import IntakeResult, hint, intake_folder
 from producers.errors import Problem
 from producers.errors import ToolError
 from producers.kinds import social
-from producers.kinds.registry import product_models
+from producers.kinds.registry import load_content, product_models
 from producers.media import tools
 from producers.media.probe import MediaRefused, input_args, sniff
 from producers.web.html import markdown_to_html
@@ -342,3 +344,33 @@ def last_reason(session_id: str, revision: int | None = None) -> str | None:
     steps = ledger.by_session(ledger.read(content_dir())[0]).get(session_id, [])
     rejected = [s for s in steps if s.action == "rejected" and s.revision == revision]
     return rejected[-1].reason if rejected else None
+
+
+# --- downloads -----------------------------------------------------------------------------------
+
+def evaluation_report(year: int | None, quarter: int | None) -> Report:
+    return build_report(load_content(content_dir()), year=year, quarter=quarter)
+
+
+def report_text(report: Report, fmt: str) -> str:
+    return {"csv": report_csv, "json": report_json}[fmt](report)
+
+
+def chat_bundle(item: workflow.QueueItem) -> tuple[list[Path], list[tuple[str, int]]]:
+    """The session's chat-group zip parts from the built site (``bundle_session``) and the files left
+    out as too big. The parts are kept under the data dir and made again after the next site build."""
+    live = item.id.split("@")[0]
+    quarter, name = live.split("/")
+    out = Path(settings.DATA_DIR) / "bundles" / quarter / name
+    built = build_report_file()
+    parts = sorted(out.glob("*.zip")) if out.is_dir() else []
+    if parts and built.is_file() and all(p.stat().st_mtime >= built.stat().st_mtime for p in parts) \
+            and (out / "left-out.txt").is_file():
+        left = [(line.rsplit(" ", 1)[0], int(line.rsplit(" ", 1)[1]))
+                for line in (out / "left-out.txt").read_text(encoding="utf-8").splitlines() if line]
+        return parts, left
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    result = bundle_session(Path(settings.SITE_DIR), live, out / f"{name}.zip", content=content_dir())
+    (out / "left-out.txt").write_text("".join(f"{n} {size}\n" for n, size in result.too_big), encoding="utf-8")
+    return sorted(result.parts), list(result.too_big)

@@ -4,7 +4,7 @@ the audit log. Every step goes through ``content`` (the workflow and the site bu
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -136,3 +136,40 @@ def invite(request):
 @role_required(*EDITOR_ROLES)
 def audit(request):
     return render(request, "portal/audit.html", {"entries": AuditEntry.objects.select_related(None)[:AUDIT_PAGE]})
+
+
+@role_required(*EDITOR_ROLES)
+def report_download(request, fmt: str):
+    """The evaluation report (``editorial.report``) as CSV or JSON, for a year or one of its quarters."""
+    year, quarter = _number(request.GET.get("year"), 2000, 2100), _number(request.GET.get("quarter"), 1, 4)
+    if quarter and not year:
+        quarter = None
+    text = content.report_text(content.evaluation_report(year, quarter), fmt)
+    kind = {"csv": "text/csv", "json": "application/json"}[fmt]
+    response = HttpResponse(text, content_type=f"{kind}; charset=utf-8")
+    period = f"{year}-q{quarter}" if quarter else str(year or "all")
+    response["Content-Disposition"] = f'attachment; filename="report-{period}.{fmt}"'
+    return response
+
+
+def _number(value: str | None, low: int, high: int) -> int | None:
+    return int(value) if value and value.isdigit() and low <= int(value) <= high else None
+
+
+@role_required(*EDITOR_ROLES)
+def bundle(request, ref: str):
+    """A published session's finished files zipped for chat groups (``editorial.exports.bundle_session``):
+    the parts listed, or part ``?part=N`` sent."""
+    item = _item(ref)
+    try:
+        parts, left_out = content.chat_bundle(item)
+    except Cell35Error as exc:            # not built yet: only published or approved sessions are
+        messages.error(request, str(exc))
+        return redirect("portal:review", ref=item.id)
+    part = request.GET.get("part")
+    if part is not None:
+        if not part.isdigit() or not 1 <= int(part) <= len(parts):
+            raise Http404
+        return FileResponse(open(parts[int(part) - 1], "rb"), as_attachment=True, filename=parts[int(part) - 1].name)
+    return render(request, "portal/bundle.html", {
+        "item": item, "parts": [(i, p.name, p.stat().st_size) for i, p in enumerate(parts, 1)], "left_out": left_out})

@@ -44,6 +44,8 @@ LABELS: dict[str, dict[str, str]] = {
         "points": "Points (one a line)", "picture": "Picture (optional)", "notes": "Speaker notes (optional)",
         "narrated": "Also make a video with the notes read aloud", "scenes": "Storyboard: photos and captions",
         "narration": "Narration (read aloud; optional)", "duration": "Seconds on screen (when there is no narration)",
+        "report": "Evaluation report", "bundle": "Files for chat groups (zip)", "part": "Part",
+        "left_out": "Left out (over the chat groups' size limit)",
     },
     "vi": {
         "portal": "Cổng thông tin chi bộ", "login": "Đăng nhập", "logout": "Đăng xuất", "username": "Tên đăng nhập",
@@ -80,6 +82,8 @@ LABELS: dict[str, dict[str, str]] = {
         "points": "Các ý (mỗi dòng một ý)", "picture": "Hình (không bắt buộc)", "notes": "Ghi chú người trình bày (không bắt buộc)",
         "narrated": "Làm thêm video đọc to phần ghi chú", "scenes": "Kịch bản: ảnh và chú thích",
         "narration": "Lời đọc (không bắt buộc)", "duration": "Số giây hiển thị (khi không có lời đọc)",
+        "report": "Báo cáo đánh giá", "bundle": "Tệp cho nhóm chat (zip)", "part": "Phần",
+        "left_out": "Bỏ ra ngoài (quá giới hạn dung lượng của nhóm chat)",
     },
     "hi": {
         "portal": "इकाई पोर्टल", "login": "लॉग इन", "logout": "लॉग आउट", "username": "उपयोगकर्ता नाम",
@@ -116,6 +120,8 @@ LABELS: dict[str, dict[str, str]] = {
         "points": "बिंदु (हर पंक्ति में एक)", "picture": "चित्र (वैकल्पिक)", "notes": "वक्ता के नोट (वैकल्पिक)",
         "narrated": "नोट पढ़कर सुनाने वाला वीडियो भी बनाएँ", "scenes": "स्टोरीबोर्ड: फ़ोटो और कैप्शन",
         "narration": "वाचन (ज़ोर से पढ़ा जाएगा; वैकल्पिक)", "duration": "स्क्रीन पर सेकंड (जब वाचन न हो)",
+        "report": "मूल्यांकन रिपोर्ट", "bundle": "चैट समूहों के लिए फ़ाइलें (zip)", "part": "भाग",
+        "left_out": "छोड़ी गई (चैट समूह की आकार सीमा से बड़ी)",
     },
 }
 

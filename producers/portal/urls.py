@@ -35,6 +35,8 @@ portal = [
     re_path(rf"^review/{REF}/reject/$", editor.reject, name="reject"),
     re_path(rf"^review/{REF}/publish/$", editor.publish, name="publish"),
     re_path(rf"^review/{REF}/media/{NAME}$", editor.review_media, name="review_media"),
+    re_path(rf"^review/{REF}/bundle/$", editor.bundle, name="bundle"),
+    re_path(r"^review/report\.(?P<fmt>csv|json)$", editor.report_download, name="report"),
     path("invite/", editor.invite, name="invite"),
     path("audit/", editor.audit, name="audit"),
 ]

@@ -4,7 +4,11 @@ CSRF, cookie flags, the audit log, and every URL for every role and cell (the au
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
+import zipfile
 from types import SimpleNamespace
 
 import pytest
@@ -221,6 +225,21 @@ def test_an_editor_sends_back_with_a_reason_the_cell_reads(portal):
     assert AuditEntry.objects.filter(action="reject", target=ref, username="editor").exists()
 
 
+def test_editors_download_the_evaluation_report_as_csv_and_json(portal):
+    submitted(portal)
+    editor = client_for(portal, "editor")
+    assert 'id="report-csv"' in editor.get(reverse("portal:queue")).content.decode()
+    response = editor.get(reverse("portal:report", args=["csv"]), {"year": "2025", "quarter": "1"})
+    assert response["Content-Type"].startswith("text/csv") and 'filename="report-2025-q1.csv"' in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    assert any("ha-long" in " ".join(map(str, row.values())) for row in rows)
+    data = json.loads(editor.get(reverse("portal:report", args=["json"])).content)
+    assert "ha-long" in json.dumps(data)
+    # a bundle of a session not built yet: told so on the review page, no zip
+    response = editor.get(reverse("portal:bundle", args=["2025-q1/ha-long-ve-sinh-khu-pho"]), follow=True)
+    assert response.status_code == 200 and "cell35 build" in response.content.decode()
+
+
 def test_approve_then_publish_builds_the_public_site(portal):
     ref = submitted(portal)
     editor = client_for(portal, "editor")
@@ -233,6 +252,15 @@ def test_approve_then_publish_builds_the_public_site(portal):
     assert any("Vệ sinh khu phố" in page for page in pages)
     assert [e.action for e in AuditEntry.objects.filter(target=ref).order_by("at", "id")] == \
         ["submit", "approve", "publish"]
+    # the chat-group bundle of the published session, from the built site
+    assert 'id="bundle"' in editor.get(reverse("portal:review", args=[ref])).content.decode()
+    page = editor.get(reverse("portal:bundle", args=[ref])).content.decode()
+    assert "?part=1" in page and "?part=2" not in page
+    response = editor.get(reverse("portal:bundle", args=[ref]), {"part": "1"})
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as bundle:
+        assert bundle.namelist() and bundle.testzip() is None
+    assert editor.get(reverse("portal:bundle", args=[ref]), {"part": "2"}).status_code == 404
 
 
 def test_a_failed_build_shows_its_report(portal):
@@ -391,6 +419,9 @@ MATRIX = [
     ("portal:invite", "get", lambda t: [], "editor", None),
     ("portal:invite", "post", lambda t: [], "editor", {"cell": "ha-long"}),
     ("portal:audit", "get", lambda t: [], "editor", None),
+    ("portal:report", "get", lambda t: ["csv"], "editor", None),
+    ("portal:report", "get", lambda t: ["json"], "editor", None),
+    ("portal:bundle", "get", lambda t: [t.ref], "editor", None),       # not built: back to the review page
     ("portal:publish", "post", lambda t: [t.ref], "editor", {}),       # still submitted: refused, no build
     ("portal:reject", "post", lambda t: [t.ref], "editor", {"reason": "not yet"}),
     ("portal:approve", "post", lambda t: [t.ref], "editor", {}),
