@@ -10,6 +10,7 @@ layers change their signatures, this module is what follows them.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 import re
 import shutil
@@ -329,6 +330,26 @@ def session_files(item: workflow.QueueItem) -> list[tuple[str, str]]:
     """(file name, text) of the session's Markdown files, for the editor to read before deciding."""
     return [(path.name, path.read_text(encoding="utf-8", errors="replace"))
             for path in sorted(item.path.glob("*.md")) if path.is_file()]
+
+
+def revision_diff(item: workflow.QueueItem) -> list[tuple[str, SafeString | None]]:
+    """A pending revision beside the live session: per Markdown file, difflib's side-by-side table of the
+    changed lines (None: the file is the same). difflib escapes the text it puts in the table."""
+    live = find(item.id.split("@")[0]) if item.revision else None
+    if live is None:
+        return []
+    names = sorted({p.name for p in live.path.glob("*.md")} | {p.name for p in item.path.glob("*.md")})
+    found = []
+    for name in names:
+        before, after = _lines(live.path / name), _lines(item.path / name)
+        table = None if before == after else difflib.HtmlDiff(wrapcolumn=70).make_table(
+            before, after, fromdesc=live.id, todesc=item.id, context=True, numlines=2)
+        found.append((name, mark_safe(table) if table else None))
+    return found
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8", errors="replace").splitlines() if path.is_file() else []
 
 
 def media_file(item: workflow.QueueItem, name: str) -> Path | None:

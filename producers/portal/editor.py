@@ -45,6 +45,7 @@ def review(request, ref: str):
     reason = content.last_reason(item.id.split("@")[0], item.revision) if item.status == "rejected" else None
     return render(request, "portal/review.html", {
         "item": item, "files": content.session_files(item), "reject_form": RejectForm(), "reason": reason,
+        "diff": content.revision_diff(item),
         "images": [m for m in media if m.rsplit(".", 1)[-1].lower() in ("jpg", "jpeg", "png", "webp", "gif")],
         "audio": [m for m in media if m.rsplit(".", 1)[-1].lower() in ("mp3", "m4a", "ogg", "wav", "webm", "opus")]})
 

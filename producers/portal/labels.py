@@ -46,6 +46,7 @@ LABELS: dict[str, dict[str, str]] = {
         "narration": "Narration (read aloud; optional)", "duration": "Seconds on screen (when there is no narration)",
         "report": "Evaluation report", "bundle": "Files for chat groups (zip)", "part": "Part",
         "left_out": "Left out (over the chat groups' size limit)",
+        "changes": "Changes from the live session", "unchanged": "Unchanged.",
     },
     "vi": {
         "portal": "Cổng thông tin chi bộ", "login": "Đăng nhập", "logout": "Đăng xuất", "username": "Tên đăng nhập",
@@ -84,6 +85,7 @@ LABELS: dict[str, dict[str, str]] = {
         "narration": "Lời đọc (không bắt buộc)", "duration": "Số giây hiển thị (khi không có lời đọc)",
         "report": "Báo cáo đánh giá", "bundle": "Tệp cho nhóm chat (zip)", "part": "Phần",
         "left_out": "Bỏ ra ngoài (quá giới hạn dung lượng của nhóm chat)",
+        "changes": "Thay đổi so với bản đang có", "unchanged": "Không đổi.",
     },
     "hi": {
         "portal": "इकाई पोर्टल", "login": "लॉग इन", "logout": "लॉग आउट", "username": "उपयोगकर्ता नाम",
@@ -122,6 +124,7 @@ LABELS: dict[str, dict[str, str]] = {
         "narration": "वाचन (ज़ोर से पढ़ा जाएगा; वैकल्पिक)", "duration": "स्क्रीन पर सेकंड (जब वाचन न हो)",
         "report": "मूल्यांकन रिपोर्ट", "bundle": "चैट समूहों के लिए फ़ाइलें (zip)", "part": "भाग",
         "left_out": "छोड़ी गई (चैट समूह की आकार सीमा से बड़ी)",
+        "changes": "मौजूदा सत्र से बदलाव", "unchanged": "कोई बदलाव नहीं।",
     },
 }
 

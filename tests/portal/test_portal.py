@@ -225,6 +225,21 @@ def test_an_editor_sends_back_with_a_reason_the_cell_reads(portal):
     assert AuditEntry.objects.filter(action="reject", target=ref, username="editor").exists()
 
 
+def test_a_revision_stands_beside_the_live_session_file_by_file(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    add_product(client, draft, "article", {"title": "Bài viết", "text": "Dòng một.\n\nDòng <hai>."})
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    client.post(reverse("portal:product", args=[draft.pk, 1]), {"title": "Bài viết", "text": "Dòng một.\n\nDòng <ba>."})
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    page = client_for(portal, "editor").get(reverse("portal:review", args=["2025-q1/ha-long-ve-sinh-khu-pho@rev-2"])).content.decode()
+    diff = page[page.index('id="diff"'):]
+    table = diff[:diff.index("</table>")]
+    assert "01-article.md" in diff and table.count("Dòng&nbsp;&lt;") == 2     # the line on both sides, escaped
+    assert 'class="diff_chg"' in table
+    assert "<ba>" not in page and "<hai>" not in page
+
+
 def test_editors_download_the_evaluation_report_as_csv_and_json(portal):
     submitted(portal)
     editor = client_for(portal, "editor")
