@@ -395,3 +395,36 @@ def chat_bundle(item: workflow.QueueItem) -> tuple[list[Path], list[tuple[str, i
     result = bundle_session(Path(settings.SITE_DIR), live, out / f"{name}.zip", content=content_dir())
     (out / "left-out.txt").write_text("".join(f"{n} {size}\n" for n, size in result.too_big), encoding="utf-8")
     return sorted(result.parts), list(result.too_big)
+
+
+# --- preview builds ------------------------------------------------------------------------------
+
+def preview_tree(scratch: Path, session: Path | None = None, view: DraftView | None = None) -> Path:
+    """A content tree of one session for a preview build: site.yml, cells.yml and the session (a filed
+    folder, hard-linked, or a draft composed) under ``sessions/<quarter>/<folder>``."""
+    for name in ("site.yml", "cells.yml"):
+        if (content_dir() / name).is_file():
+            shutil.copyfile(content_dir() / name, scratch / name)
+    if view is not None:
+        compose(view, scratch / "sessions")
+    elif session is not None:
+        target = scratch / "sessions" / session.parent.name / session.name
+        target.parent.mkdir(parents=True)
+        shutil.copytree(session, target, copy_function=_link_or_copy)
+    return scratch
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def preview_options(scratch: Path, out: Path) -> BuildOptions:
+    """Read in the request (the settings of this request), run in the preview's thread."""
+    return BuildOptions(content=scratch, out=out, preview=True, cache_dir=Path(settings.CACHE_DIR), wait=True)
+
+
+def run_build(options: BuildOptions) -> BuildResult:
+    return build_site(options)

@@ -9,7 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from producers.errors import Cell35Error
-from producers.portal import content
+from django.urls import reverse
+
+from producers.portal import content, previews
 from producers.portal.access import EDITOR_ROLES, role_required
 from producers.portal.audit import record
 from producers.portal.forms import InviteForm, RejectForm
@@ -174,3 +176,29 @@ def bundle(request, ref: str):
         return FileResponse(open(parts[int(part) - 1], "rb"), as_attachment=True, filename=parts[int(part) - 1].name)
     return render(request, "portal/bundle.html", {
         "item": item, "parts": [(i, p.name, p.stat().st_size) for i, p in enumerate(parts, 1)], "left_out": left_out})
+
+
+def _preview_key(item) -> str:
+    return "review-" + item.id.replace("/", "-").replace("@", "-")     # the id matched REF: [a-z0-9-@/]
+
+
+@role_required(*EDITOR_ROLES)
+def review_preview(request, ref: str):
+    """The submission as it will be published: a preview build of just this session (or revision)."""
+    item = _item(ref)
+    if request.method == "POST":
+        path = item.path
+        previews.start(_preview_key(item), lambda scratch: content.preview_tree(scratch, session=path))
+        return redirect("portal:review_preview", ref=item.id)
+    return render(request, "portal/preview.html", {
+        "status": previews.status(_preview_key(item)), "back": reverse("portal:review", args=[item.id]),
+        "title": item.title, "site": reverse("portal:review_preview_site", args=[item.id, ""]), "writable": True})
+
+
+@role_required(*EDITOR_ROLES)
+def review_preview_site(request, ref: str, rest: str):
+    item = _item(ref)
+    found = previews.site_file(_preview_key(item), rest)
+    if found is None:
+        return redirect("portal:review_preview", ref=item.id)
+    return FileResponse(open(found, "rb"))

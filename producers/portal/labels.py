@@ -47,6 +47,9 @@ LABELS: dict[str, dict[str, str]] = {
         "report": "Evaluation report", "bundle": "Files for chat groups (zip)", "part": "Part",
         "left_out": "Left out (over the chat groups' size limit)",
         "changes": "Changes from the live session", "unchanged": "Unchanged.",
+        "preview_site": "Preview: as it will be published", "preview_none": "Not built yet.",
+        "preview_building": "Building the preview…", "preview_open": "Open the preview",
+        "preview_failed": "The preview build failed.", "preview_build": "Build the preview",
     },
     "vi": {
         "portal": "Cổng thông tin chi bộ", "login": "Đăng nhập", "logout": "Đăng xuất", "username": "Tên đăng nhập",
@@ -86,6 +89,9 @@ LABELS: dict[str, dict[str, str]] = {
         "report": "Báo cáo đánh giá", "bundle": "Tệp cho nhóm chat (zip)", "part": "Phần",
         "left_out": "Bỏ ra ngoài (quá giới hạn dung lượng của nhóm chat)",
         "changes": "Thay đổi so với bản đang có", "unchanged": "Không đổi.",
+        "preview_site": "Xem trước: như khi đăng", "preview_none": "Chưa dựng.",
+        "preview_building": "Đang dựng bản xem trước…", "preview_open": "Mở bản xem trước",
+        "preview_failed": "Dựng bản xem trước không thành công.", "preview_build": "Dựng bản xem trước",
     },
     "hi": {
         "portal": "इकाई पोर्टल", "login": "लॉग इन", "logout": "लॉग आउट", "username": "उपयोगकर्ता नाम",
@@ -125,6 +131,9 @@ LABELS: dict[str, dict[str, str]] = {
         "report": "मूल्यांकन रिपोर्ट", "bundle": "चैट समूहों के लिए फ़ाइलें (zip)", "part": "भाग",
         "left_out": "छोड़ी गई (चैट समूह की आकार सीमा से बड़ी)",
         "changes": "मौजूदा सत्र से बदलाव", "unchanged": "कोई बदलाव नहीं।",
+        "preview_site": "पूर्वावलोकन: जैसा प्रकाशित होगा", "preview_none": "अभी बना नहीं।",
+        "preview_building": "पूर्वावलोकन बन रहा है…", "preview_open": "पूर्वावलोकन खोलें",
+        "preview_failed": "पूर्वावलोकन नहीं बन सका।", "preview_build": "पूर्वावलोकन बनाएँ",
     },
 }
 

@@ -11,12 +11,13 @@ from django.contrib.auth import login
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from producers.editorial.intake import IntakeRefused
 from producers.media.probe import MediaRefused
-from producers.portal import content, drafts, resumable
+from producers.portal import content, drafts, previews, resumable
 from producers.portal.access import (CELL_ROLES, EDITOR_ROLES, may_read_cell, may_write_cell, membership_of,
                                      role_required)
 from producers.portal.audit import record
@@ -376,3 +377,40 @@ def draft_submit(request, pk: int):
     draft.save()
     record(request, "submit", target=result.session_id or draft.landed, detail=result.outcome)
     return redirect("portal:draft", pk=draft.pk)
+
+
+# --- the preview build of a draft -----------------------------------------------------------------
+
+def _preview_key(draft: Draft) -> str:
+    return f"draft-{int(draft.pk)}"
+
+
+def _prepare_draft(draft: Draft):
+    """The session as filed (after a submit) or the draft as it would be filed (before)."""
+    landed = Path(settings.CONTENT_DIR) / draft.landed if draft.landed else None
+    if landed is not None and landed.is_dir():
+        return lambda scratch: content.preview_tree(scratch, session=landed)
+    view = drafts.view(draft)
+    return lambda scratch: content.preview_tree(scratch, view=view)
+
+
+@role_required(*ALL_ROLES)
+def draft_preview(request, pk: int):
+    """GET: the preview build's state (the page refreshes while it builds); POST: build it again."""
+    draft = _draft_for(request, pk, write=request.method == "POST")
+    if request.method == "POST":
+        previews.start(_preview_key(draft), _prepare_draft(draft))
+        return redirect("portal:draft_preview", pk=draft.pk)
+    return render(request, "portal/preview.html", {
+        "status": previews.status(_preview_key(draft)), "back": reverse("portal:draft", args=[draft.pk]),
+        "title": draft.session.get("title", ""), "site": reverse("portal:draft_preview_site", args=[draft.pk, ""]),
+        "writable": may_write_cell(request.membership, draft.cell)})
+
+
+@role_required(*ALL_ROLES)
+def draft_preview_site(request, pk: int, rest: str):
+    draft = _draft_for(request, pk, write=False)
+    found = previews.site_file(_preview_key(draft), rest)
+    if found is None:
+        return redirect("portal:draft_preview", pk=draft.pk)
+    return FileResponse(open(found, "rb"))

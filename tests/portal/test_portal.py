@@ -20,6 +20,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from producers.kinds.registry import load_content
+from producers.portal import previews
 from producers.portal.models import AuditEntry, Draft, Invitation, Product, Upload
 
 SESSION = {"title": "Vệ sinh khu phố", "date": "2025-02-10", "group": "build", "present": "12", "members": "15",
@@ -39,6 +40,7 @@ def portal(database, tmp_path):
                            CACHE_DIR=tmp_path / "cache", PASSWORD_HASHERS=support.FAST_HASHERS), transaction.atomic():
         users = support.make_users()
         yield SimpleNamespace(content=content, users=users, tmp=tmp_path)
+        previews.wait_all()          # no preview build outlives the test (and its settings)
         transaction.set_rollback(True)
 
 
@@ -240,6 +242,41 @@ def test_a_revision_stands_beside_the_live_session_file_by_file(portal):
     assert "<ba>" not in page and "<hai>" not in page
 
 
+def test_the_secretary_and_the_editor_see_the_session_built_as_it_will_be_published(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    add_product(client, draft, "article", {"title": "Bài viết xem trước", "text": "Nội dung **đậm**."})
+    page = client.get(reverse("portal:draft_preview", args=[draft.pk])).content.decode()
+    assert 'id="build-preview"' in page and 'id="preview-site"' not in page
+    assert client.post(reverse("portal:draft_preview", args=[draft.pk])).status_code == 302
+    page = client.get(reverse("portal:draft_preview", args=[draft.pk])).content.decode()
+    assert 'http-equiv="refresh"' in page or 'id="preview-site"' in page        # building, or already built
+    previews.wait_all()
+    page = client.get(reverse("portal:draft_preview", args=[draft.pk])).content.decode()
+    assert 'id="preview-site"' in page, page
+    index = client.get(reverse("portal:draft_preview_site", args=[draft.pk, ""]))
+    pages = [p for p in (portal.tmp / "data" / "previews" / f"draft-{draft.pk}" / "site").rglob("*.html")
+             if "<strong>đậm</strong>" in p.read_text(encoding="utf-8")]
+    assert index.status_code == 200 and pages
+    article = pages[0].relative_to(portal.tmp / "data" / "previews" / f"draft-{draft.pk}" / "site").as_posix()
+    served = b"".join(client.get(reverse("portal:draft_preview_site", args=[draft.pk, article])).streaming_content)
+    assert "<strong>đậm</strong>" in served.decode()
+    escape = client.get(reverse("portal:draft_preview_site", args=[draft.pk, "../../secret-key"]))
+    assert escape.status_code == 302                      # not a built file: back to the preview's page
+    assert client_for(portal, "secretary", "varanasi").get(
+        reverse("portal:draft_preview_site", args=[draft.pk, article])).status_code == 404
+    # the editor's preview of the submitted session: the same build, from content/
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    editor = client_for(portal, "editor")
+    ref = "2025-q1/ha-long-ve-sinh-khu-pho"
+    assert 'id="preview"' in editor.get(reverse("portal:review", args=[ref])).content.decode()
+    editor.post(reverse("portal:review_preview", args=[ref]))
+    previews.wait_all()
+    assert 'id="preview-site"' in editor.get(reverse("portal:review_preview", args=[ref])).content.decode()
+    served = b"".join(editor.get(reverse("portal:review_preview_site", args=[ref, article])).streaming_content)
+    assert "<strong>đậm</strong>" in served.decode()
+
+
 def test_editors_download_the_evaluation_report_as_csv_and_json(portal):
     submitted(portal)
     editor = client_for(portal, "editor")
@@ -361,6 +398,8 @@ def test_every_state_change_needs_the_csrf_token(portal):
             (editor, reverse("portal:reject", args=[ref]), {"reason": "no"}),
             (editor, reverse("portal:publish", args=[ref]), {}),
             (editor, reverse("portal:invite"), {"cell": "ha-long"}),
+            (secretary, reverse("portal:draft_preview", args=[draft.pk]), {}),
+            (editor, reverse("portal:review_preview", args=[ref]), {}),
             (Client(enforce_csrf_checks=True), reverse("portal:login"), {"username": "editor", "password": support.PASSWORD}),
             (Client(enforce_csrf_checks=True), reverse("portal:join"), {"code": "X"}),
             (editor, reverse("portal:logout"), {}),
@@ -437,6 +476,12 @@ MATRIX = [
     ("portal:report", "get", lambda t: ["csv"], "editor", None),
     ("portal:report", "get", lambda t: ["json"], "editor", None),
     ("portal:bundle", "get", lambda t: [t.ref], "editor", None),       # not built: back to the review page
+    ("portal:draft_preview", "get", lambda t: [t.draft], "read", None),
+    ("portal:draft_preview_site", "get", lambda t: [t.draft, "index.html"], "read", None),   # not built: 302
+    ("portal:review_preview", "get", lambda t: [t.ref], "editor", None),
+    ("portal:review_preview_site", "get", lambda t: [t.ref, "index.html"], "editor", None),
+    ("portal:draft_preview", "post", lambda t: [t.draft], "write", {}),
+    ("portal:review_preview", "post", lambda t: [t.ref], "editor", {}),
     ("portal:publish", "post", lambda t: [t.ref], "editor", {}),       # still submitted: refused, no build
     ("portal:reject", "post", lambda t: [t.ref], "editor", {"reason": "not yet"}),
     ("portal:approve", "post", lambda t: [t.ref], "editor", {}),
