@@ -399,16 +399,19 @@ def chat_bundle(item: workflow.QueueItem) -> tuple[list[Path], list[tuple[str, i
 
 # --- preview builds ------------------------------------------------------------------------------
 
-def preview_tree(scratch: Path, session: Path | None = None, view: DraftView | None = None) -> Path:
+def preview_tree(scratch: Path, session: Path | None = None, view: DraftView | None = None,
+                 ref: str | None = None) -> Path:
     """A content tree of one session for a preview build: site.yml, cells.yml and the session (a filed
-    folder, hard-linked, or a draft composed) under ``sessions/<quarter>/<folder>``."""
+    folder or revision, hard-linked, or a draft composed) under ``sessions/<quarter>/<folder>`` of its
+    ``ref`` ('quarter/folder', the part before any '@rev-N')."""
     for name in ("site.yml", "cells.yml"):
         if (content_dir() / name).is_file():
             shutil.copyfile(content_dir() / name, scratch / name)
     if view is not None:
         compose(view, scratch / "sessions")
     elif session is not None:
-        target = scratch / "sessions" / session.parent.name / session.name
+        quarter, name = (ref or f"{session.parent.name}/{session.name}").split("@")[0].split("/")
+        target = scratch / "sessions" / quarter / name
         target.parent.mkdir(parents=True)
         shutil.copytree(session, target, copy_function=_link_or_copy)
     return scratch

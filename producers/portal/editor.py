@@ -187,8 +187,8 @@ def review_preview(request, ref: str):
     """The submission as it will be published: a preview build of just this session (or revision)."""
     item = _item(ref)
     if request.method == "POST":
-        path = item.path
-        previews.start(_preview_key(item), lambda scratch: content.preview_tree(scratch, session=path))
+        path, live = item.path, item.id
+        previews.start(_preview_key(item), lambda scratch: content.preview_tree(scratch, session=path, ref=live))
         return redirect("portal:review_preview", ref=item.id)
     return render(request, "portal/preview.html", {
         "status": previews.status(_preview_key(item)), "back": reverse("portal:review", args=[item.id]),

@@ -388,8 +388,9 @@ def _preview_key(draft: Draft) -> str:
 def _prepare_draft(draft: Draft):
     """The session as filed (after a submit) or the draft as it would be filed (before)."""
     landed = Path(settings.CONTENT_DIR) / draft.landed if draft.landed else None
-    if landed is not None and landed.is_dir():
-        return lambda scratch: content.preview_tree(scratch, session=landed)
+    if landed is not None and landed.is_dir() and draft.session_id:
+        ref = draft.session_id      # a revision lands in revisions/<quarter>/<folder>/rev-N
+        return lambda scratch: content.preview_tree(scratch, session=landed, ref=ref)
     view = drafts.view(draft)
     return lambda scratch: content.preview_tree(scratch, view=view)
 

@@ -240,6 +240,13 @@ def test_a_revision_stands_beside_the_live_session_file_by_file(portal):
     assert "01-article.md" in diff and table.count("Dòng&nbsp;&lt;") == 2     # the line on both sides, escaped
     assert 'class="diff_chg"' in table
     assert "<ba>" not in page and "<hai>" not in page
+    # the revision's preview is built as the session it would replace
+    editor = client_for(portal, "editor")
+    editor.post(reverse("portal:review_preview", args=["2025-q1/ha-long-ve-sinh-khu-pho@rev-2"]))
+    previews.wait_all()
+    built = portal.tmp / "data" / "previews" / "review-2025-q1-ha-long-ve-sinh-khu-pho-rev-2" / "site"
+    assert previews.status("review-2025-q1-ha-long-ve-sinh-khu-pho-rev-2")["state"] == "done"
+    assert any(p.parts[-3:-1] == ("2025-q1", "ha-long-ve-sinh-khu-pho") for p in (built / "sessions").rglob("*.html"))
 
 
 def test_the_secretary_and_the_editor_see_the_session_built_as_it_will_be_published(portal):
