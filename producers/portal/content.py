@@ -10,6 +10,7 @@ layers change their signatures, this module is what follows them.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 import re
 import shutil
@@ -27,11 +28,13 @@ from producers.content import ledger
 from producers.content.loader import MEDIA_LIMITS, load_session, load_site
 from producers.content.model import Cell, IntakeLimits
 from producers.editorial import workflow
+from producers.editorial.exports import bundle_session
+from producers.editorial.report import Report, build_report, report_csv, report_json
 from producers.editorial.intake import IntakeResult, hint, intake_folder
 from producers.errors import Problem
 from producers.errors import ToolError
 from producers.kinds import social
-from producers.kinds.registry import product_models
+from producers.kinds.registry import load_content, product_models
 from producers.media import tools
 from producers.media.probe import MediaRefused, input_args, sniff
 from producers.web.html import markdown_to_html
@@ -147,11 +150,60 @@ def product_front(kind: str, data: dict) -> tuple[dict, str]:
                             "alt": p.get("alt") or p.get("caption", "")} for p in data.get("photos", [])]
     if kind == "podcast" and data.get("audio"):
         front["audio"] = data["audio"]
+    if kind == "slides":
+        if data.get("video"):
+            front["video"] = True
+        return front, slides_markdown(data.get("slides", []))
+    if kind == "video":
+        front["scenes"] = [_scene(s) for s in data.get("scenes", [])]
     if kind == "social-post":
         if data.get("hashtags"):
             front["hashtags"] = list(data["hashtags"])
         front["platforms"] = list(data.get("platforms") or [])
     return front, data.get("text", "")
+
+
+def _scene(scene: dict) -> dict:
+    found = {"image": scene.get("file")}
+    for key in ("caption", "narration", "duration"):
+        if scene.get(key):
+            found[key] = scene[key]
+    return found
+
+
+# A slide break or a columns line typed into a field would restructure the deck. In a point it is
+# escaped (Markdown shows '\\---' as '---'); notes are kept as written, so there it is indented as code,
+# which the slide rules skip and a reader hardly notices.
+_SLIDE_SYNTAX = re.compile(r"^(\s*-{3,}\s*|\s*\|\|\|\s*)$")
+
+
+def _point(line: str) -> str:
+    return "\\" + line.strip() if _SLIDE_SYNTAX.match(line) else line
+
+
+def _note(line: str) -> str:
+    return "    " + line.strip() if _SLIDE_SYNTAX.match(line) else line
+
+
+def slides_markdown(slides: list[dict]) -> str:
+    """The slide-by-slide form as the slides syntax (content.slidesmd): '# title', '- point',
+    '![title](media/picture)', 'Note:' then the notes; '---' between slides."""
+    written = []
+    for slide in slides:
+        lines = [f"# {slide['title']}"] if slide.get("title") else []
+        if slide.get("points"):
+            lines += [""] + [f"- {_point(point)}" for point in slide["points"]]
+        if slide.get("file"):
+            lines += ["", f"![{_alt(slide.get('title') or '')}]({slide['file']})"]
+        notes = [_note(line) for line in str(slide.get("notes") or "").strip().splitlines()]
+        if notes:
+            lines += ["", "Note: " + notes[0], *notes[1:]]
+        written.append("\n".join(lines))
+    return "\n\n---\n\n".join(written)
+
+
+def _alt(text: str) -> str:
+    return re.sub(r"[\[\]\\]", "", text)
 
 
 @dataclass(frozen=True)
@@ -280,6 +332,26 @@ def session_files(item: workflow.QueueItem) -> list[tuple[str, str]]:
             for path in sorted(item.path.glob("*.md")) if path.is_file()]
 
 
+def revision_diff(item: workflow.QueueItem) -> list[tuple[str, SafeString | None]]:
+    """A pending revision beside the live session: per Markdown file, difflib's side-by-side table of the
+    changed lines (None: the file is the same). difflib escapes the text it puts in the table."""
+    live = find(item.id.split("@")[0]) if item.revision else None
+    if live is None:
+        return []
+    names = sorted({p.name for p in live.path.glob("*.md")} | {p.name for p in item.path.glob("*.md")})
+    found = []
+    for name in names:
+        before, after = _lines(live.path / name), _lines(item.path / name)
+        table = None if before == after else difflib.HtmlDiff(wrapcolumn=70).make_table(
+            before, after, fromdesc=live.id, todesc=item.id, context=True, numlines=2)
+        found.append((name, mark_safe(table) if table else None))
+    return found
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8", errors="replace").splitlines() if path.is_file() else []
+
+
 def media_file(item: workflow.QueueItem, name: str) -> Path | None:
     """A media file of a listed session, by a name that must be one of the folder's own."""
     media = item.path / "media"
@@ -293,3 +365,69 @@ def last_reason(session_id: str, revision: int | None = None) -> str | None:
     steps = ledger.by_session(ledger.read(content_dir())[0]).get(session_id, [])
     rejected = [s for s in steps if s.action == "rejected" and s.revision == revision]
     return rejected[-1].reason if rejected else None
+
+
+# --- downloads -----------------------------------------------------------------------------------
+
+def evaluation_report(year: int | None, quarter: int | None) -> Report:
+    return build_report(load_content(content_dir()), year=year, quarter=quarter)
+
+
+def report_text(report: Report, fmt: str) -> str:
+    return {"csv": report_csv, "json": report_json}[fmt](report)
+
+
+def chat_bundle(item: workflow.QueueItem) -> tuple[list[Path], list[tuple[str, int]]]:
+    """The session's chat-group zip parts from the built site (``bundle_session``) and the files left
+    out as too big. The parts are kept under the data dir and made again after the next site build."""
+    live = item.id.split("@")[0]
+    quarter, name = live.split("/")
+    out = Path(settings.DATA_DIR) / "bundles" / quarter / name
+    built = build_report_file()
+    parts = sorted(out.glob("*.zip")) if out.is_dir() else []
+    if parts and built.is_file() and all(p.stat().st_mtime >= built.stat().st_mtime for p in parts) \
+            and (out / "left-out.txt").is_file():
+        left = [(line.rsplit(" ", 1)[0], int(line.rsplit(" ", 1)[1]))
+                for line in (out / "left-out.txt").read_text(encoding="utf-8").splitlines() if line]
+        return parts, left
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    result = bundle_session(Path(settings.SITE_DIR), live, out / f"{name}.zip", content=content_dir())
+    (out / "left-out.txt").write_text("".join(f"{n} {size}\n" for n, size in result.too_big), encoding="utf-8")
+    return sorted(result.parts), list(result.too_big)
+
+
+# --- preview builds ------------------------------------------------------------------------------
+
+def preview_tree(scratch: Path, session: Path | None = None, view: DraftView | None = None,
+                 ref: str | None = None) -> Path:
+    """A content tree of one session for a preview build: site.yml, cells.yml and the session (a filed
+    folder or revision, hard-linked, or a draft composed) under ``sessions/<quarter>/<folder>`` of its
+    ``ref`` ('quarter/folder', the part before any '@rev-N')."""
+    for name in ("site.yml", "cells.yml"):
+        if (content_dir() / name).is_file():
+            shutil.copyfile(content_dir() / name, scratch / name)
+    if view is not None:
+        compose(view, scratch / "sessions")
+    elif session is not None:
+        quarter, name = (ref or f"{session.parent.name}/{session.name}").split("@")[0].split("/")
+        target = scratch / "sessions" / quarter / name
+        target.parent.mkdir(parents=True)
+        shutil.copytree(session, target, copy_function=_link_or_copy)
+    return scratch
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def preview_options(scratch: Path, out: Path) -> BuildOptions:
+    """Read in the request (the settings of this request), run in the preview's thread."""
+    return BuildOptions(content=scratch, out=out, preview=True, cache_dir=Path(settings.CACHE_DIR), wait=True)
+
+
+def run_build(options: BuildOptions) -> BuildResult:
+    return build_site(options)

@@ -4,12 +4,14 @@ the audit log. Every step goes through ``content`` (the workflow and the site bu
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from producers.errors import Cell35Error
-from producers.portal import content
+from django.urls import reverse
+
+from producers.portal import content, previews
 from producers.portal.access import EDITOR_ROLES, role_required
 from producers.portal.audit import record
 from producers.portal.forms import InviteForm, RejectForm
@@ -45,6 +47,7 @@ def review(request, ref: str):
     reason = content.last_reason(item.id.split("@")[0], item.revision) if item.status == "rejected" else None
     return render(request, "portal/review.html", {
         "item": item, "files": content.session_files(item), "reject_form": RejectForm(), "reason": reason,
+        "diff": content.revision_diff(item),
         "images": [m for m in media if m.rsplit(".", 1)[-1].lower() in ("jpg", "jpeg", "png", "webp", "gif")],
         "audio": [m for m in media if m.rsplit(".", 1)[-1].lower() in ("mp3", "m4a", "ogg", "wav", "webm", "opus")]})
 
@@ -136,3 +139,66 @@ def invite(request):
 @role_required(*EDITOR_ROLES)
 def audit(request):
     return render(request, "portal/audit.html", {"entries": AuditEntry.objects.select_related(None)[:AUDIT_PAGE]})
+
+
+@role_required(*EDITOR_ROLES)
+def report_download(request, fmt: str):
+    """The evaluation report (``editorial.report``) as CSV or JSON, for a year or one of its quarters."""
+    year, quarter = _number(request.GET.get("year"), 2000, 2100), _number(request.GET.get("quarter"), 1, 4)
+    if quarter and not year:
+        quarter = None
+    text = content.report_text(content.evaluation_report(year, quarter), fmt)
+    kind = {"csv": "text/csv", "json": "application/json"}[fmt]
+    response = HttpResponse(text, content_type=f"{kind}; charset=utf-8")
+    period = f"{year}-q{quarter}" if quarter else str(year or "all")
+    response["Content-Disposition"] = f'attachment; filename="report-{period}.{fmt}"'
+    return response
+
+
+def _number(value: str | None, low: int, high: int) -> int | None:
+    return int(value) if value and value.isdigit() and low <= int(value) <= high else None
+
+
+@role_required(*EDITOR_ROLES)
+def bundle(request, ref: str):
+    """A published session's finished files zipped for chat groups (``editorial.exports.bundle_session``):
+    the parts listed, or part ``?part=N`` sent."""
+    item = _item(ref)
+    try:
+        parts, left_out = content.chat_bundle(item)
+    except Cell35Error as exc:            # not built yet: only published or approved sessions are
+        messages.error(request, str(exc))
+        return redirect("portal:review", ref=item.id)
+    part = request.GET.get("part")
+    if part is not None:
+        if not part.isdigit() or not 1 <= int(part) <= len(parts):
+            raise Http404
+        return FileResponse(open(parts[int(part) - 1], "rb"), as_attachment=True, filename=parts[int(part) - 1].name)
+    return render(request, "portal/bundle.html", {
+        "item": item, "parts": [(i, p.name, p.stat().st_size) for i, p in enumerate(parts, 1)], "left_out": left_out})
+
+
+def _preview_key(item) -> str:
+    return "review-" + item.id.replace("/", "-").replace("@", "-")     # the id matched REF: [a-z0-9-@/]
+
+
+@role_required(*EDITOR_ROLES)
+def review_preview(request, ref: str):
+    """The submission as it will be published: a preview build of just this session (or revision)."""
+    item = _item(ref)
+    if request.method == "POST":
+        path, live = item.path, item.id
+        previews.start(_preview_key(item), lambda scratch: content.preview_tree(scratch, session=path, ref=live))
+        return redirect("portal:review_preview", ref=item.id)
+    return render(request, "portal/preview.html", {
+        "status": previews.status(_preview_key(item)), "back": reverse("portal:review", args=[item.id]),
+        "title": item.title, "site": reverse("portal:review_preview_site", args=[item.id, ""]), "writable": True})
+
+
+@role_required(*EDITOR_ROLES)
+def review_preview_site(request, ref: str, rest: str):
+    item = _item(ref)
+    found = previews.site_file(_preview_key(item), rest)
+    if found is None:
+        return redirect("portal:review_preview", ref=item.id)
+    return FileResponse(open(found, "rb"))

@@ -90,8 +90,67 @@ class PhotoForm(forms.Form):
 
 PhotoFormSet = forms.formset_factory(PhotoForm, extra=3, max_num=60, absolute_max=60, can_delete=True)
 
+
+class SlidesForm(ProductForm):
+    video = forms.BooleanField(required=False)
+
+    def __init__(self, *args, t: dict, **kwargs):
+        super().__init__(*args, t=t, **kwargs)
+        self.fields["video"].label = t["narrated"]
+
+
+class SlideForm(forms.Form):
+    """One slide: title, points (one a line), a picture (kept one: ``ref``), speaker notes. The picture
+    field is called ``photo`` like the photo rows', so uploads and the page's upload script serve both."""
+    ref = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    title = forms.CharField(required=False, max_length=200)
+    points = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    photo = forms.FileField(required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+    upload = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, t: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if t:
+            for name, key in (("title", "slide_title"), ("points", "points"), ("photo", "picture"),
+                              ("notes", "notes")):
+                self.fields[name].label = t[key]
+
+    def clean_points(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["points"].splitlines() if line.strip()]
+
+
+class VideoForm(ProductForm):
+    pass
+
+
+class SceneForm(forms.Form):
+    """One scene of a storyboard: a photo, its caption, what is read aloud or how long it shows."""
+    ref = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    photo = forms.FileField(required=False, widget=forms.ClearableFileInput(
+        attrs={"accept": "image/*", "capture": "environment"}))
+    upload = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    caption = forms.CharField(required=False, max_length=300)
+    narration = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    duration = forms.FloatField(required=False, min_value=0.5, max_value=600)
+
+    def __init__(self, *args, t: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if t:
+            for name, key in (("photo", "take_photo"), ("caption", "caption"), ("narration", "narration"),
+                              ("duration", "duration")):
+                self.fields[name].label = t[key]
+
+
+SlideFormSet = forms.formset_factory(SlideForm, extra=3, max_num=40, absolute_max=40, can_delete=True)
+SceneFormSet = forms.formset_factory(SceneForm, extra=3, max_num=60, absolute_max=60, can_delete=True)
+
 PRODUCT_FORMS = {"article": ArticleForm, "photo-series": PhotoSeriesForm, "podcast": PodcastForm,
-                 "social-post": SocialPostForm}
+                 "social-post": SocialPostForm, "slides": SlidesForm, "video": VideoForm}
+# The kinds whose page has rows: (formset, the product data's list, fields a row keeps, a row without a file counts)
+ROWS = {"photo-series": (PhotoFormSet, "photos", ("caption", "alt"), False),
+        "slides": (SlideFormSet, "slides", ("title", "points", "notes"), True),
+        "video": (SceneFormSet, "scenes", ("caption", "narration", "duration"), False)}
 
 
 class JoinForm(UserCreationForm):
@@ -120,15 +179,16 @@ class RejectForm(forms.Form):
 
 SESSION_FIELDS = {"title": "title", "date": "date", "group": "group", "summary": "summary",
                   "attendance.present": "present", "attendance.members": "members", "attendance": "members"}
-PRODUCT_FIELDS = {"title": "title", "summary": "summary", "audio": "audio", "platforms": "platforms"}
-_PHOTO = re.compile(r"^photos\[(\d+)\]\.?(\w*)")
+PRODUCT_FIELDS = {"title": "title", "summary": "summary", "audio": "audio", "platforms": "platforms", "video": "video"}
+_ROW = re.compile(r"^(?:photos|scenes)\[(\d+)\]\.?(\w*)")
+_SLIDE = re.compile(r"^slide (\d+)$")      # slide 1 is the generated title slide: the first row is slide 2
 
 
 @dataclass
 class Placed:
     """The checker's problems sorted by where the page shows them."""
     fields: dict[str, list[str]] = field(default_factory=dict)     # form field name -> messages
-    photos: dict[int, list[str]] = field(default_factory=dict)     # index of a kept photo -> messages
+    photos: dict[int, list[str]] = field(default_factory=dict)     # index of a kept row (photo, slide, scene) -> messages
     general: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
@@ -139,10 +199,13 @@ def place(problems: list[Problem], language: str, fields: dict[str, str]) -> Pla
     placed = Placed()
     for problem in problems:
         message = explain(problem, language)
-        match = _PHOTO.match(problem.field or "")
+        match = _ROW.match(problem.field or "")
+        slide = _SLIDE.match(problem.field or "")
         name = fields.get(problem.field or "")
         if match:
             placed.photos.setdefault(int(match.group(1)) - 1, []).append(message)
+        elif slide and int(slide.group(1)) >= 2:
+            placed.photos.setdefault(int(slide.group(1)) - 2, []).append(message)
         elif name:
             placed.fields.setdefault(name, []).append(message)
         else:

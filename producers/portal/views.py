@@ -11,17 +11,18 @@ from django.contrib.auth import login
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from producers.editorial.intake import IntakeRefused
 from producers.media.probe import MediaRefused
-from producers.portal import content, drafts, resumable
+from producers.portal import content, drafts, previews, resumable
 from producers.portal.access import (CELL_ROLES, EDITOR_ROLES, may_read_cell, may_write_cell, membership_of,
                                      role_required)
 from producers.portal.audit import record
-from producers.portal.forms import (PRODUCT_FIELDS, PRODUCT_FORMS, SESSION_FIELDS, JoinForm, PhotoFormSet,
-                                    SessionForm, SocialPostForm, place)
+from producers.portal.forms import (PRODUCT_FIELDS, PRODUCT_FORMS, ROWS, SESSION_FIELDS, JoinForm, SessionForm,
+                                    SocialPostForm, place)
 from producers.portal.labels import LABELS, labels, language_of
 from producers.portal.models import Draft, Invitation, Membership, Product, hash_code
 
@@ -214,13 +215,14 @@ def product_edit(request, pk: int, position: int):
     product = get_object_or_404(Product, draft=draft, position=position)
     t, language = _t(request), language_of(request)
     form_class = PRODUCT_FORMS[product.kind]
-    kept = product.data.get("photos", [])
+    formset_class, key, row_fields, bare_rows = ROWS.get(product.kind, (None, None, (), False))
+    kept = product.data.get(key, []) if key else []
     photos = None
     refused = _refused_upload(request, t)
     if request.method == "POST" and refused is None:
         form = form_class(request.POST, request.FILES, t=t)
-        if product.kind == "photo-series":
-            photos = PhotoFormSet(request.POST, request.FILES, form_kwargs={"t": t}, prefix="photos")
+        if formset_class is not None:
+            photos = formset_class(request.POST, request.FILES, form_kwargs={"t": t}, prefix=key)
         if form.is_valid() and (photos is None or photos.is_valid()):
             data = {k: v for k, v in form.cleaned_data.items() if k not in ("audio", "audio_upload")}
             data["audio"] = product.data.get("audio")
@@ -233,8 +235,8 @@ def product_edit(request, pk: int, position: int):
                     form.add_error("audio", why)
                     upload_errors.append(why)
             if photos is not None:
-                data["photos"], photo_errors = _photos(request, draft, position, kept, photos)
-                upload_errors += photo_errors
+                data[key], row_errors = _rows(request, draft, position, kept, photos, row_fields, bare_rows)
+                upload_errors += row_errors
             product.data = data
             product.save()
             record(request, "save", target=f"draft {draft.pk} product {position}")
@@ -249,9 +251,9 @@ def product_edit(request, pk: int, position: int):
             initial["hashtags"] = " ".join(initial.get("hashtags") or [])
             initial.setdefault("platforms", list(SocialPostForm.base_fields["platforms"].initial))
         form = form_class(initial=initial, t=t)
-        if product.kind == "photo-series":
-            photos = PhotoFormSet(initial=[{"ref": i, "caption": p.get("caption", ""), "alt": p.get("alt", "")}
-                                           for i, p in enumerate(kept)], form_kwargs={"t": t}, prefix="photos")
+        if formset_class is not None:
+            photos = formset_class(initial=[_row_initial(i, entry, row_fields) for i, entry in enumerate(kept)],
+                                   form_kwargs={"t": t}, prefix=key)
     name = content.product_file(product.position, product.kind)
     placed = place(drafts.problems_by_file(draft).get(name, []), language, PRODUCT_FIELDS)
     rows = []
@@ -262,41 +264,61 @@ def product_edit(request, pk: int, position: int):
             rows.append((form_row, photo, placed.photos.get(ref, []) if ref is not None else []))
     return render(request, "portal/product.html", {
         "draft": draft, "product": product, "form": form, "photos": photos, "rows": rows, "placed": placed,
+        "rows_title": t.get(key or "", ""), "problem_field": "title" if product.kind == "slides" else "caption",
         "preview": content.preview_html(product.data.get("text", "")) if product.kind == "article" else None,
         "counts": content.social_counts(product.data.get("text", ""), product.data.get("hashtags", []),
                                         product.data.get("platforms", [])) if product.kind == "social-post" else None,
         "writable": may_write_cell(request.membership, draft.cell)})
 
 
-def _photos(request, draft: Draft, position: int, kept: list[dict], formset) -> tuple[list[dict], list[str]]:
-    """The series after this post: kept photos (captions edited, some deleted) then the new ones."""
+def _row_initial(index: int, entry: dict, fields: tuple[str, ...]) -> dict:
+    initial = {"ref": index, **{f: entry.get(f, "") for f in fields}}
+    if isinstance(initial.get("points"), list):
+        initial["points"] = "\n".join(initial["points"])
+    return initial
+
+
+def _rows(request, draft: Draft, position: int, kept: list[dict], formset, fields: tuple[str, ...],
+          bare: bool) -> tuple[list[dict], list[str]]:
+    """The rows after this post (photos, slides, scenes): kept ones (text edited, some deleted) then the
+    new ones. A new row needs a file, except where ``bare`` rows (a slide without a picture) count."""
     result, errors = [], []
     for row in formset.forms:
         data = row.cleaned_data
         if not data:
             continue
         ref, upload = data.get("ref"), _incoming(request, data.get("photo"), data.get("upload"))
+        text = {f: data.get(f) if data.get(f) is not None else "" for f in fields}
         if ref is not None and 0 <= ref < len(kept):
             if data.get("DELETE"):
-                (drafts.folder(draft) / kept[ref]["file"]).unlink(missing_ok=True)
+                if kept[ref].get("file"):
+                    (drafts.folder(draft) / kept[ref]["file"]).unlink(missing_ok=True)
                 continue
-            entry = dict(kept[ref], caption=data.get("caption", ""), alt=data.get("alt", ""))
+            entry = dict(kept[ref], **text)
             if upload:
-                path, why = _keep(request, draft, upload, "image", Path(kept[ref]["file"]).stem)
-                entry["file"] = path or entry["file"]
+                stem = Path(kept[ref]["file"]).stem if kept[ref].get("file") else _new_stem(position)
+                path, why = _keep(request, draft, upload, "image", stem)
+                entry["file"] = path or entry.get("file")
                 if why:
                     row.add_error("photo", why)
                     errors.append(why)
             result.append(entry)
-        elif upload and not data.get("DELETE"):
-            stem = f"p{position}-{timezone.now().strftime('%Y%m%d%H%M%S%f')}"
-            path, why = _keep(request, draft, upload, "image", stem)
+        elif data.get("DELETE"):
+            continue
+        elif upload:
+            path, why = _keep(request, draft, upload, "image", _new_stem(position))
             if why:
                 row.add_error("photo", why)
                 errors.append(why)
             else:
-                result.append({"file": path, "caption": data.get("caption", ""), "alt": data.get("alt", "")})
+                result.append({"file": path, **text})
+        elif bare and any(text.values()):
+            result.append(text)
     return result, errors
+
+
+def _new_stem(position: int) -> str:
+    return f"p{position}-{timezone.now().strftime('%Y%m%d%H%M%S%f')}"
 
 
 @role_required(*ALL_ROLES)
@@ -355,3 +377,41 @@ def draft_submit(request, pk: int):
     draft.save()
     record(request, "submit", target=result.session_id or draft.landed, detail=result.outcome)
     return redirect("portal:draft", pk=draft.pk)
+
+
+# --- the preview build of a draft -----------------------------------------------------------------
+
+def _preview_key(draft: Draft) -> str:
+    return f"draft-{int(draft.pk)}"
+
+
+def _prepare_draft(draft: Draft):
+    """The session as filed (after a submit) or the draft as it would be filed (before)."""
+    landed = Path(settings.CONTENT_DIR) / draft.landed if draft.landed else None
+    if landed is not None and landed.is_dir() and draft.session_id:
+        ref = draft.session_id      # a revision lands in revisions/<quarter>/<folder>/rev-N
+        return lambda scratch: content.preview_tree(scratch, session=landed, ref=ref)
+    view = drafts.view(draft)
+    return lambda scratch: content.preview_tree(scratch, view=view)
+
+
+@role_required(*ALL_ROLES)
+def draft_preview(request, pk: int):
+    """GET: the preview build's state (the page refreshes while it builds); POST: build it again."""
+    draft = _draft_for(request, pk, write=request.method == "POST")
+    if request.method == "POST":
+        previews.start(_preview_key(draft), _prepare_draft(draft))
+        return redirect("portal:draft_preview", pk=draft.pk)
+    return render(request, "portal/preview.html", {
+        "status": previews.status(_preview_key(draft)), "back": reverse("portal:draft", args=[draft.pk]),
+        "title": draft.session.get("title", ""), "site": reverse("portal:draft_preview_site", args=[draft.pk, ""]),
+        "writable": may_write_cell(request.membership, draft.cell)})
+
+
+@role_required(*ALL_ROLES)
+def draft_preview_site(request, pk: int, rest: str):
+    draft = _draft_for(request, pk, write=False)
+    found = previews.site_file(_preview_key(draft), rest)
+    if found is None:
+        return redirect("portal:draft_preview", pk=draft.pk)
+    return FileResponse(open(found, "rb"))

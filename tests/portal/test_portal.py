@@ -4,7 +4,11 @@ CSRF, cookie flags, the audit log, and every URL for every role and cell (the au
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
+import zipfile
 from types import SimpleNamespace
 
 import pytest
@@ -16,6 +20,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from producers.kinds.registry import load_content
+from producers.portal import previews
 from producers.portal.models import AuditEntry, Draft, Invitation, Product, Upload
 
 SESSION = {"title": "Vệ sinh khu phố", "date": "2025-02-10", "group": "build", "present": "12", "members": "15",
@@ -35,6 +40,7 @@ def portal(database, tmp_path):
                            CACHE_DIR=tmp_path / "cache", PASSWORD_HASHERS=support.FAST_HASHERS), transaction.atomic():
         users = support.make_users()
         yield SimpleNamespace(content=content, users=users, tmp=tmp_path)
+        previews.wait_all()          # no preview build outlives the test (and its settings)
         transaction.set_rollback(True)
 
 
@@ -137,6 +143,63 @@ def test_the_checkers_errors_stand_beside_their_fields_in_the_cells_language(por
     assert not (portal.content / "sessions" / "2025-q1").exists()
 
 
+def rows(prefix: str, entries: list[dict]) -> dict:
+    data = {f"{prefix}-TOTAL_FORMS": str(len(entries)), f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "60"}
+    for index, entry in enumerate(entries):
+        for key, value in entry.items():
+            data[f"{prefix}-{index}-{key}"] = (SimpleUploadedFile(f"IMG_{index}.jpg", value, "image/jpeg")
+                                               if key == "photo" else value)
+    return data
+
+
+def test_slides_slide_by_slide_become_the_slides_syntax_with_their_pictures(portal):
+    from producers.content.slidesmd import parse_deck
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    add_product(client, draft, "slides", {"title": "Trình chiếu", "video": "on", **rows("slides", [
+        {"title": "Mở đầu", "points": "Ý một\n---\nÝ ba", "photo": support.jpeg(), "notes": "Nói phần mở đầu.\n---"},
+        {"title": "Kết luận", "points": "Ý cuối"}])})
+    page = client.get(reverse("portal:product", args=[draft.pk, 1])).content.decode()
+    assert "Ý một\n---\nÝ ba" in page and "Kết luận" in page and "<img" in page   # the rows come back as typed
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    record = session_of(portal, "ha-long-ve-sinh").products[0]
+    assert record.kind == "slides" and record.product.video is True
+    deck = parse_deck(record.body, record.body_line)
+    assert deck.problems == []
+    assert [s.title for s in deck.slides] == ["Mở đầu", "Kết luận"]           # a '---' typed in a field splits nothing
+    assert ["".join(span.text for span in item.spans) for item in deck.slides[0].columns[0]] == ["Ý một", "---", "Ý ba"]
+    assert deck.slides[0].notes.startswith("Nói phần mở đầu.")
+    picture = deck.slides[0].image.path
+    assert re.fullmatch(r"media/p1-[0-9]+\.jpg", picture)
+    assert (portal.content / "sessions" / "2025-q1" / "ha-long-ve-sinh-khu-pho" / picture).is_file()
+
+
+def test_a_video_storyboard_becomes_scenes_and_a_scene_without_time_is_told_beside_its_row(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    add_product(client, draft, "video", {"title": "Video", **rows("scenes", [
+        {"photo": support.jpeg((10, 200, 10)), "caption": "Cảnh một", "narration": "Chúng tôi dọn phố."},
+        {"photo": support.jpeg((10, 10, 200)), "caption": "Cảnh hai"}])})
+    page = client.get(reverse("portal:product", args=[draft.pk, 1])).content.decode()
+    first, second = page.split('class="card photo"')[1:3]
+    assert "needs a duration" in second and "needs a duration" not in first     # beside the second scene
+    assert 'id="submit"' not in client.get(reverse("portal:draft", args=[draft.pk])).content.decode()
+    scenes = Product.objects.get(draft=draft).data["scenes"]
+    response = client.post(reverse("portal:product", args=[draft.pk, 1]), {
+        "title": "Video", "scenes-TOTAL_FORMS": "2", "scenes-INITIAL_FORMS": "2", "scenes-MIN_NUM_FORMS": "0",
+        "scenes-MAX_NUM_FORMS": "60", "scenes-0-ref": "0", "scenes-0-caption": "Cảnh một",
+        "scenes-0-narration": "Chúng tôi dọn phố.", "scenes-1-ref": "1", "scenes-1-caption": "Cảnh hai",
+        "scenes-1-duration": "3"})
+    assert response.status_code == 302
+    assert [s["file"] for s in Product.objects.get(draft=draft).data["scenes"]] == [s["file"] for s in scenes]
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    video = session_of(portal, "ha-long-ve-sinh").products[0].product
+    assert [(s.caption, s.narration, s.duration) for s in video.scenes] == [
+        ("Cảnh một", "Chúng tôi dọn phố.", None), ("Cảnh hai", "", 3.0)]
+    assert all(re.fullmatch(r"media/p1-[0-9]+\.jpg", s.image) for s in video.scenes)
+
+
 # --- editors ------------------------------------------------------------------------------------
 
 def submitted(portal, title: str = "Vệ sinh khu phố", cell: str = "ha-long") -> str:
@@ -164,6 +227,78 @@ def test_an_editor_sends_back_with_a_reason_the_cell_reads(portal):
     assert AuditEntry.objects.filter(action="reject", target=ref, username="editor").exists()
 
 
+def test_a_revision_stands_beside_the_live_session_file_by_file(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    add_product(client, draft, "article", {"title": "Bài viết", "text": "Dòng một.\n\nDòng <hai>."})
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    client.post(reverse("portal:product", args=[draft.pk, 1]), {"title": "Bài viết", "text": "Dòng một.\n\nDòng <ba>."})
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    page = client_for(portal, "editor").get(reverse("portal:review", args=["2025-q1/ha-long-ve-sinh-khu-pho@rev-2"])).content.decode()
+    diff = page[page.index('id="diff"'):]
+    table = diff[:diff.index("</table>")]
+    assert "01-article.md" in diff and table.count("Dòng&nbsp;&lt;") == 2     # the line on both sides, escaped
+    assert 'class="diff_chg"' in table
+    assert "<ba>" not in page and "<hai>" not in page
+    # the revision's preview is built as the session it would replace
+    editor = client_for(portal, "editor")
+    editor.post(reverse("portal:review_preview", args=["2025-q1/ha-long-ve-sinh-khu-pho@rev-2"]))
+    previews.wait_all()
+    built = portal.tmp / "data" / "previews" / "review-2025-q1-ha-long-ve-sinh-khu-pho-rev-2" / "site"
+    assert previews.status("review-2025-q1-ha-long-ve-sinh-khu-pho-rev-2")["state"] == "done"
+    assert any(p.parts[-3:-1] == ("2025-q1", "ha-long-ve-sinh-khu-pho") for p in (built / "sessions").rglob("*.html"))
+
+
+def test_the_secretary_and_the_editor_see_the_session_built_as_it_will_be_published(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    add_product(client, draft, "article", {"title": "Bài viết xem trước", "text": "Nội dung **đậm**."})
+    page = client.get(reverse("portal:draft_preview", args=[draft.pk])).content.decode()
+    assert 'id="build-preview"' in page and 'id="preview-site"' not in page
+    assert client.post(reverse("portal:draft_preview", args=[draft.pk])).status_code == 302
+    page = client.get(reverse("portal:draft_preview", args=[draft.pk])).content.decode()
+    assert 'http-equiv="refresh"' in page or 'id="preview-site"' in page        # building, or already built
+    previews.wait_all()
+    page = client.get(reverse("portal:draft_preview", args=[draft.pk])).content.decode()
+    assert 'id="preview-site"' in page, page
+    index = client.get(reverse("portal:draft_preview_site", args=[draft.pk, ""]))
+    pages = [p for p in (portal.tmp / "data" / "previews" / f"draft-{draft.pk}" / "site").rglob("*.html")
+             if "<strong>đậm</strong>" in p.read_text(encoding="utf-8")]
+    assert index.status_code == 200 and pages
+    article = pages[0].relative_to(portal.tmp / "data" / "previews" / f"draft-{draft.pk}" / "site").as_posix()
+    served = b"".join(client.get(reverse("portal:draft_preview_site", args=[draft.pk, article])).streaming_content)
+    assert "<strong>đậm</strong>" in served.decode()
+    escape = client.get(reverse("portal:draft_preview_site", args=[draft.pk, "../../secret-key"]))
+    assert escape.status_code == 302                      # not a built file: back to the preview's page
+    assert client_for(portal, "secretary", "varanasi").get(
+        reverse("portal:draft_preview_site", args=[draft.pk, article])).status_code == 404
+    # the editor's preview of the submitted session: the same build, from content/
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    editor = client_for(portal, "editor")
+    ref = "2025-q1/ha-long-ve-sinh-khu-pho"
+    assert 'id="preview"' in editor.get(reverse("portal:review", args=[ref])).content.decode()
+    editor.post(reverse("portal:review_preview", args=[ref]))
+    previews.wait_all()
+    assert 'id="preview-site"' in editor.get(reverse("portal:review_preview", args=[ref])).content.decode()
+    served = b"".join(editor.get(reverse("portal:review_preview_site", args=[ref, article])).streaming_content)
+    assert "<strong>đậm</strong>" in served.decode()
+
+
+def test_editors_download_the_evaluation_report_as_csv_and_json(portal):
+    submitted(portal)
+    editor = client_for(portal, "editor")
+    assert 'id="report-csv"' in editor.get(reverse("portal:queue")).content.decode()
+    response = editor.get(reverse("portal:report", args=["csv"]), {"year": "2025", "quarter": "1"})
+    assert response["Content-Type"].startswith("text/csv") and 'filename="report-2025-q1.csv"' in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    assert any("ha-long" in " ".join(map(str, row.values())) for row in rows)
+    data = json.loads(editor.get(reverse("portal:report", args=["json"])).content)
+    assert "ha-long" in json.dumps(data)
+    # a bundle of a session not built yet: told so on the review page, no zip
+    response = editor.get(reverse("portal:bundle", args=["2025-q1/ha-long-ve-sinh-khu-pho"]), follow=True)
+    assert response.status_code == 200 and "cell35 build" in response.content.decode()
+
+
 def test_approve_then_publish_builds_the_public_site(portal):
     ref = submitted(portal)
     editor = client_for(portal, "editor")
@@ -176,6 +311,15 @@ def test_approve_then_publish_builds_the_public_site(portal):
     assert any("Vệ sinh khu phố" in page for page in pages)
     assert [e.action for e in AuditEntry.objects.filter(target=ref).order_by("at", "id")] == \
         ["submit", "approve", "publish"]
+    # the chat-group bundle of the published session, from the built site
+    assert 'id="bundle"' in editor.get(reverse("portal:review", args=[ref])).content.decode()
+    page = editor.get(reverse("portal:bundle", args=[ref])).content.decode()
+    assert "?part=1" in page and "?part=2" not in page
+    response = editor.get(reverse("portal:bundle", args=[ref]), {"part": "1"})
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as bundle:
+        assert bundle.namelist() and bundle.testzip() is None
+    assert editor.get(reverse("portal:bundle", args=[ref]), {"part": "2"}).status_code == 404
 
 
 def test_a_failed_build_shows_its_report(portal):
@@ -261,6 +405,8 @@ def test_every_state_change_needs_the_csrf_token(portal):
             (editor, reverse("portal:reject", args=[ref]), {"reason": "no"}),
             (editor, reverse("portal:publish", args=[ref]), {}),
             (editor, reverse("portal:invite"), {"cell": "ha-long"}),
+            (secretary, reverse("portal:draft_preview", args=[draft.pk]), {}),
+            (editor, reverse("portal:review_preview", args=[ref]), {}),
             (Client(enforce_csrf_checks=True), reverse("portal:login"), {"username": "editor", "password": support.PASSWORD}),
             (Client(enforce_csrf_checks=True), reverse("portal:join"), {"code": "X"}),
             (editor, reverse("portal:logout"), {}),
@@ -334,6 +480,15 @@ MATRIX = [
     ("portal:invite", "get", lambda t: [], "editor", None),
     ("portal:invite", "post", lambda t: [], "editor", {"cell": "ha-long"}),
     ("portal:audit", "get", lambda t: [], "editor", None),
+    ("portal:report", "get", lambda t: ["csv"], "editor", None),
+    ("portal:report", "get", lambda t: ["json"], "editor", None),
+    ("portal:bundle", "get", lambda t: [t.ref], "editor", None),       # not built: back to the review page
+    ("portal:draft_preview", "get", lambda t: [t.draft], "read", None),
+    ("portal:draft_preview_site", "get", lambda t: [t.draft, "index.html"], "read", None),   # not built: 302
+    ("portal:review_preview", "get", lambda t: [t.ref], "editor", None),
+    ("portal:review_preview_site", "get", lambda t: [t.ref, "index.html"], "editor", None),
+    ("portal:draft_preview", "post", lambda t: [t.draft], "write", {}),
+    ("portal:review_preview", "post", lambda t: [t.ref], "editor", {}),
     ("portal:publish", "post", lambda t: [t.ref], "editor", {}),       # still submitted: refused, no build
     ("portal:reject", "post", lambda t: [t.ref], "editor", {"reason": "not yet"}),
     ("portal:approve", "post", lambda t: [t.ref], "editor", {}),
