@@ -300,7 +300,9 @@ class PhotoSeriesProducer:
             versions = meta["versions"]
             figures.append({"stem": stem, "number": number, "large": versions[-1], "photo": photo,
                             "share": meta["share"]["name"],
-                            "picture": picture_html(versions, photo.alt, sizes="(max-width: 600px) 45vw, 240px",
+                            # The grid shows thumbnails only (a phone's one-column grid would pick the large
+                            # from a srcset); the lightbox fetches the large when opened.
+                            "picture": picture_html(versions[:1], photo.alt, sizes="(max-width: 600px) 92vw, 240px",
                                                         css_class="c35-gallery__thumb"),
                             "credit": credit_text(labels("photo_credit"), photo.credit) if photo.credit else ""})
         if not figures:
