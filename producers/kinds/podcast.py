@@ -606,7 +606,7 @@ PAGE = """\
 <img class="c35-podcast-cover" src="{{ names["cover.jpg"] }}" alt="{{ product.title }}" width="300" height="300" {#- -#}
 {{ " " }}loading="lazy">
 {% endif %}
-<audio controls preload="metadata" src="{{ names["episode.mp3"] }}" data-c35-player>{#- -#}
+<audio controls preload="none" src="{{ names["episode.mp3"] }}" data-c35-player>{#- -#}
 <a href="{{ names["episode.mp3"] }}">{{ product.title }}</a></audio>
 <p class="c35-podcast-links"><a href="{{ names["episode.mp3"] }}" download>{{ download }}</a>{#- -#}
 {% if transcript_files %}<br>{{ labels("podcast_transcript") }}: {#- -#}

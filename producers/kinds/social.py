@@ -267,6 +267,7 @@ PAGE = """\
 {% if image %}
 <figure class="c35-social__image"><picture><source type="image/webp" srcset="{{ image_stem }}.webp">{#- -#}
 <img src="{{ image_stem }}.jpg" width="{{ image_size[0] }}" height="{{ image_size[1] }}" {#- -#}
+{{ " " }}style="max-width:min(100%,{{ (24 * image_size[0] / image_size[1]) | round(2) }}rem)" {#- -#}
 {{ " " }}alt="{{ image.alt }}" loading="lazy"></picture>{#- -#}
 {% if credit %}<figcaption>{{ credit }}</figcaption>{% endif %}</figure>
 {% endif %}
