@@ -33,6 +33,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROME_FLAGS = ("--headless --no-sandbox --disable-gpu --disable-background-networking "
                 "--disable-component-update --disable-sync")
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+METRICS = ("first-contentful-paint", "largest-contentful-paint", "total-blocking-time",
+           "cumulative-layout-shift", "speed-index")
 PAGES = {
     "home": "",
     "video": "sessions/2024-q4/varanasi-ghats-online-fraud/02-video/",
@@ -67,7 +69,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def scores(url: str, work: Path) -> dict[str, int]:
+def scores(url: str, work: Path) -> dict:
     report = work / "report.json"
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
     run = subprocess.run(["node", str(CLI), url, "--output=json", f"--output-path={report}", "--quiet",
@@ -80,6 +82,12 @@ def scores(url: str, work: Path) -> dict[str, int]:
                if audit.get("score") is not None and audit["score"] < 1 and audit.get("scoreDisplayMode") == "binary"}
     result = {name: round(data["categories"][name]["score"] * 100) for name in CATEGORIES}
     result["failing"] = failing
+    result["metrics"] = {key: data["audits"][key]["displayValue"] for key in METRICS}
+    # What Lighthouse would save, biggest first: where the performance points went.
+    result["opportunities"] = sorted(
+        ((audit["details"].get("overallSavingsMs", 0), key) for key, audit in data["audits"].items()
+         if audit.get("details", {}).get("type") == "opportunity" and audit["details"].get("overallSavingsMs")),
+        reverse=True)[:4]
     return result
 
 
@@ -99,6 +107,10 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as work:
                 got = scores(f"http://127.0.0.1:{port}/{path}", Path(work))
             print(f"{name:14} " + " ".join(f"{got[c]:5d}" for c in CATEGORIES))
+            print(f"{'':14}   " + ", ".join(f"{key.split('-')[0] if key != 'largest-contentful-paint' else 'lcp'} "
+                                           f"{value}" for key, value in got["metrics"].items()))
+            for saving, key in got["opportunities"]:
+                print(f"{'':14}   could save {saving:.0f} ms: {key}")
             for key, title in got["failing"].items():
                 print(f"{'':14}   failing: {key}: {title}")
     finally:
