@@ -303,7 +303,9 @@ class PhotoSeriesProducer:
                             # The grid shows thumbnails only (a phone's one-column grid would pick the large
                             # from a srcset); the lightbox fetches the large when opened.
                             "picture": picture_html(versions[:1], photo.alt, sizes="(max-width: 600px) 92vw, 240px",
-                                                        css_class="c35-gallery__thumb"),
+                                                        css_class="c35-gallery__thumb",
+                                                        # the first is the phone's largest paint: not lazy
+                                                        loading="eager" if not figures else "lazy"),
                             "credit": credit_text(labels("photo_credit"), photo.credit) if photo.credit else ""})
         if not figures:
             raise ProducerError(f"{ctx.record.display}: none of the {total} photo(s) can be read, so the series is "
