@@ -28,6 +28,10 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 class RangeRequestHandler(SimpleHTTPRequestHandler):
     """SimpleHTTPRequestHandler plus single-range ``Range: bytes=a-b`` support (206 / 416)."""
 
+    # Keep-alive: HTTP/1.0 opened a connection per file, a round trip each on a slow phone link
+    # (every response here carries a Content-Length, which HTTP/1.1 needs).
+    protocol_version = "HTTP/1.1"
+
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
         pass
 

@@ -43,6 +43,9 @@ FONTS = {  # source file -> (family, weight, subsets)
     "NotoSansDevanagari-Regular.ttf": ("Noto Sans Devanagari", 400, {"devanagari": DEVANAGARI}),
     "NotoSansDevanagari-Bold.ttf": ("Noto Sans Devanagari", 700, {"devanagari": DEVANAGARI}),
 }
+# Faces a phone that reads the script already has (Android's Devanagari system font is Noto Sans
+# Devanagari): tried by name before the download, which is 43 KB a weight (issue 15's 150 KB budget).
+LOCAL_FIRST = {"NotoSansDevanagari-Regular.ttf", "NotoSansDevanagari-Bold.ttf"}
 # Hinting dropped (phones ignore it; it is a third of the bytes or more); every layout feature kept.
 SUBSET_OPTIONS = {"layout_features": ["*"], "hinting": False, "flavor": "woff2"}
 
@@ -78,6 +81,8 @@ def font_jobs() -> list[Job]:
             file = f"{Path(name).stem}.{label}.woff2"
             jobs.append(Job(name=f"font:{file}", kind="fonts", action=subset_action,
                             params={"file": file, "family": family, "weight": weight, "range": text,
+                        "local": [Path(name).stem, f"{family} {'Bold' if weight == 700 else 'Regular'}"]
+                        if name in LOCAL_FIRST else [],
                                     "earlier": list(earlier), **versions},
                             files=(source,), outputs=("font.woff2", "face.json")))
             if text:
@@ -113,7 +118,8 @@ def font_faces(jobs: list[Job], results: Mapping[str, JobResult]) -> tuple[list[
         outputs, face = results[job.name].outputs, job.params
         unicode_range = json.loads(outputs["face.json"].read_text(encoding="utf-8"))["range"]
         files.append((f"assets/fonts/{face['file']}", outputs["font.woff2"]))
+        local = "".join(f"local('{name}'), " for name in face.get("local", []))
         rules.append(f"@font-face {{ font-family: '{face['family']}'; font-weight: {face['weight']}; "
-                     f"font-display: swap; src: url('fonts/{face['file']}') format('woff2'); "
+                     f"font-display: swap; src: {local}url('fonts/{face['file']}') format('woff2'); "
                      f"unicode-range: {unicode_range}; }}")
     return files, "\n".join(rules)

@@ -300,8 +300,12 @@ class PhotoSeriesProducer:
             versions = meta["versions"]
             figures.append({"stem": stem, "number": number, "large": versions[-1], "photo": photo,
                             "share": meta["share"]["name"],
-                            "picture": picture_html(versions, photo.alt, sizes="(max-width: 600px) 45vw, 240px",
-                                                        css_class="c35-gallery__thumb"),
+                            # The grid shows thumbnails only (a phone's one-column grid would pick the large
+                            # from a srcset); the lightbox fetches the large when opened.
+                            "picture": picture_html(versions[:1], photo.alt, sizes="(max-width: 600px) 92vw, 240px",
+                                                        css_class="c35-gallery__thumb",
+                                                        # the first is the phone's largest paint: not lazy
+                                                        loading="eager" if not figures else "lazy"),
                             "credit": credit_text(labels("photo_credit"), photo.credit) if photo.credit else ""})
         if not figures:
             raise ProducerError(f"{ctx.record.display}: none of the {total} photo(s) can be read, so the series is "

@@ -30,6 +30,7 @@ from producers.web.i18n import Labels
 from producers.web.templates import Markup, fragment
 from producers.content.markdown import spoken_blocks, spoken_text
 from producers.jobs.pipeline import Job, JobResult
+from producers.kinds import cards
 from producers.kinds.base import Kind, ProductContext, ProductPage
 from producers.content.model import Line, MediaPath, ProductBase, Strict, cap_message, text as text_field
 from producers.content.scaffold import Scaffold
@@ -239,7 +240,8 @@ class PodcastProducer:
         }
         tool_names = ("ffmpeg", "ffprobe") + (() if product.audio else ("espeak-ng",))
         return [Job(name=ctx.job_name("episode"), kind="podcast", action=render_episode, params=params,
-                    files=tuple(files), outputs=tuple(outputs), tools=tool_names, timeout=3600)]
+                    files=tuple(files), outputs=tuple(outputs), tools=tool_names, timeout=3600),
+                cards.card_job(ctx)]     # the episode page's share image (og:image), as videos have
 
     def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:
         result = results.get(ctx.job_name("episode"))
@@ -249,8 +251,11 @@ class PodcastProducer:
         meta = json.loads(result.outputs["episode.json"].read_text(encoding="utf-8"))
         names = published_names(ctx)
         media = {names[key]: path for key, path in result.outputs.items() if key in names}
+        card = results.get(ctx.job_name("card"))
+        if card is not None and card.status != "failed":
+            media.update(card.outputs)
         return ProductPage(html=episode_html(ctx, meta, names, labels), media=media,
-                           warnings=tuple(result.warnings))
+                           warnings=tuple(result.warnings), card=cards.CARD_NAME if cards.CARD_NAME in media else None)
 
     def episode(self, ctx: ProductContext, results: Mapping[str, JobResult]) -> Episode:
         """The feed record of a rendered episode (the site build collects these for build_feeds)."""
@@ -601,7 +606,7 @@ PAGE = """\
 <img class="c35-podcast-cover" src="{{ names["cover.jpg"] }}" alt="{{ product.title }}" width="300" height="300" {#- -#}
 {{ " " }}loading="lazy">
 {% endif %}
-<audio controls preload="metadata" src="{{ names["episode.mp3"] }}" data-c35-player>{#- -#}
+<audio controls preload="none" src="{{ names["episode.mp3"] }}" data-c35-player>{#- -#}
 <a href="{{ names["episode.mp3"] }}">{{ product.title }}</a></audio>
 <p class="c35-podcast-links"><a href="{{ names["episode.mp3"] }}" download>{{ download }}</a>{#- -#}
 {% if transcript_files %}<br>{{ labels("podcast_transcript") }}: {#- -#}

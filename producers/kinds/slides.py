@@ -698,7 +698,8 @@ PAGE = """\
 {% endif %}
 {{ slideshow }}{% if video %}{{ "\\n" }}{{ video }}{% endif %}"""
 
-# Every slide as a picture with a short alt, its full text following as real text (hidden
+# Every slide as a picture with a short alt (only the first with a src: slideshow.js gives the current
+# and the next slide theirs, so a phone fetches one picture, not the deck; <noscript> keeps them all), its full text following as real text (hidden
 # visually), and its speaker notes; then the controls slideshow.js shows, and the downloads.
 SLIDESHOW = """\
 {% macro spans(list) %}{% for span in list %}{% if span.bold %}<strong>{% endif %}{% if span.italic %}<em>{% endif %}{#- -#}
@@ -709,9 +710,12 @@ SLIDESHOW = """\
 {% for slide in entries %}
 <section class="c35-slide" data-slide="{{ slide.number }}" aria-label="{{ slide.label }}"{#- -#}
 {% if slide.number == 1 %} aria-current="true"{% endif %}>
-<img class="c35-slide__image" src="{{ slide.image }}" width="{{ width }}" height="{{ height }}" {#- -#}
-{{ " " }}alt="{{ slide.label }}" loading="{{ "eager" if slide.number == 1 else "lazy" }}" decoding="async">
-<div class="c35-slide__text c35-visually-hidden">{% if slide.title %}<h3>{{ slide.title }}</h3>{% endif %}{#- -#}
+{% if slide.number == 1 %}<img class="c35-slide__image" src="{{ slide.image }}" width="{{ width }}" height="{{ height }}" {#- -#}
+{{ " " }}alt="{{ slide.label }}" decoding="async">
+{% else %}<img class="c35-slide__image" data-src="{{ slide.image }}" width="{{ width }}" height="{{ height }}" {#- -#}
+{{ " " }}alt="{{ slide.label }}" decoding="async"><noscript><img class="c35-slide__image" src="{{ slide.image }}" {#- -#}
+{{ " " }}width="{{ width }}" height="{{ height }}" alt="{{ slide.label }}" loading="lazy" decoding="async"></noscript>
+{% endif %}<div class="c35-slide__text c35-visually-hidden">{% if slide.title %}<h3>{{ slide.title }}</h3>{% endif %}{#- -#}
 {% if slide.subtitle is not none %}<p>{{ slide.subtitle }}</p>{% endif %}{#- -#}
 {% for step, content in slide.steps %}{#- -#}
 {% if step == "open" %}<ul><li>{% elif step == "close" %}</li></ul>{% elif step == "p" %}<p>{{ spans(content) }}</p>{#- -#}

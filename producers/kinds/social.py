@@ -250,7 +250,10 @@ class SocialPostProducer:
                           "count": labels("chars_of", n=f"{item.length:,}", limit=f"{item.limit:,}"),
                           "cut": item.cut, "text": item.text})
         image = product.image if product.image and f"{IMAGE_STEM}.jpg" in media else None
+        # The image's own size reserves its box before it loads: without it the page jumps (layout shift).
+        image_size = images.pixel_size(media[f"{IMAGE_STEM}.jpg"]) if image else (0, 0)
         html = fragment(PAGE, labels=labels, product=product, posts=posts, image=image, image_stem=IMAGE_STEM,
+                        image_size=image_size,
                         credit=credit_text(labels("photo_credit"), image.credit) if image and image.credit else "",
                         square=SQUARE_NAME, card=CARD_NAME)
         return ProductPage(html=html, media=media, warnings=tuple(warnings), card=CARD_NAME)
@@ -263,7 +266,9 @@ PAGE = """\
 {% endif %}
 {% if image %}
 <figure class="c35-social__image"><picture><source type="image/webp" srcset="{{ image_stem }}.webp">{#- -#}
-<img src="{{ image_stem }}.jpg" alt="{{ image.alt }}" loading="lazy"></picture>{#- -#}
+<img src="{{ image_stem }}.jpg" width="{{ image_size[0] }}" height="{{ image_size[1] }}" {#- -#}
+{{ " " }}style="max-width:min(100%,{{ (24 * image_size[0] / image_size[1]) | round(2) }}rem)" {#- -#}
+{{ " " }}alt="{{ image.alt }}" loading="lazy"></picture>{#- -#}
 {% if credit %}<figcaption>{{ credit }}</figcaption>{% endif %}</figure>
 {% endif %}
 <div class="c35-social">{% for post in posts %}{#- -#}

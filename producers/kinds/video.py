@@ -377,7 +377,7 @@ PAGE = """\
 
 SECTION = """\
 <figure class="c35-video">
-<video controls preload="metadata" playsinline poster="{{ poster }}" width="{{ width }}" height="{{ height }}" {#- -#}
+<video controls preload="none" playsinline poster="{{ poster }}" width="{{ width }}" height="{{ height }}" {#- -#}
 {{ " " }}style="max-width:100%;height:auto">
 <source src="{{ main }}" type="video/mp4">
 <track kind="captions" srclang="{{ language }}" label="{{ track_label }}" src="{{ vtt }}"{% if not captions_burned %} default{% endif %}>

@@ -336,5 +336,11 @@ def web_versions(image: Image.Image, out_dir: Path, stem: str, credit: Credit | 
     return made
 
 
+def pixel_size(path: Path) -> tuple[int, int]:
+    """Width and height of an image file (reads the header only)."""
+    with Image.open(path) as image:
+        return image.size
+
+
 def web_names(stem: str, sizes: tuple[tuple[str, int], ...] = WEB_SIZES) -> list[str]:
     return [f"{stem}{suffix}.{ext}" for suffix, _ in sizes for ext in ("webp", "jpg")]

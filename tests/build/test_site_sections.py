@@ -135,7 +135,7 @@ def test_failing_font_jobs_leave_out_the_web_fonts_only(tree, cache, tmp_path, m
     report = json.loads(report_path(out).read_text())
     assert report["sections"]["fonts"]["status"] == "left out"
     assert not (out / "assets/fonts").exists()
-    assert "@font-face" not in (out / "assets/site-theme.css").read_text()
+    assert "@font-face" not in (out / "assets/cell35.css").read_text()
     assert (out / "report/index.html").is_file() and (out / "podcast/feed.xml").is_file()
     assert (out / SESSION / "01-article/index.html").is_file()
 

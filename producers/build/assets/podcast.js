@@ -29,8 +29,10 @@
     if (player.readyState >= 1) {
       seek();
     } else {
-      // Metadata not loaded yet (preload="metadata" on a slow link): seek once it is.
+      // Nothing loaded yet (preload="none" keeps a phone from fetching the episode unasked): fetch
+      // the metadata now and seek once it is there.
       player.addEventListener("loadedmetadata", seek, { once: true });
+      player.preload = "metadata";
       player.load();
     }
   });

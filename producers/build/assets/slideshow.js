@@ -25,9 +25,12 @@
         if (i === index) slide.setAttribute("aria-current", "true");
         else slide.removeAttribute("aria-current");
       });
-      // Fetch the next picture early so paging on a slow link does not show a blank slide.
-      var next = slides[index + 1] && slides[index + 1].querySelector("img");
-      if (next) next.loading = "eager";
+      // The pictures wait in data-src: load the current one, and the next early so paging on a slow
+      // link does not show a blank slide; the rest stay unfetched.
+      [slides[index], slides[index + 1]].forEach(function (slide) {
+        var img = slide && slide.querySelector("img[data-src]");
+        if (img && !img.getAttribute("src")) img.setAttribute("src", img.getAttribute("data-src"));
+      });
       if (counter) counter.textContent = (index + 1) + " / " + slides.length;
       if (updateHash && window.history && history.replaceState) {
         history.replaceState(null, "", "#slide-" + (index + 1));
