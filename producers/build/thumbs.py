@@ -31,7 +31,7 @@ def thumb_height(width: int) -> int:
 
 
 def render_thumbs(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path,
-                  inputs: Mapping[str, Mapping[str, Path]]) -> list[str]:
+                  inputs: Mapping[str, Mapping[str, Path]] | None = None) -> list[str]:
     """Job action: the picture cropped to 16:9 at each width, WebP without metadata."""
     with Image.open(files[0] if files else inputs[SOURCE][params["output"]]) as picture:
         picture.load()
