@@ -650,5 +650,10 @@ def playing_time(ctx: ProductContext, results: Mapping[str, JobResult]) -> float
     return float(json.loads(timeline.read_text(encoding="utf-8"))["total"])
 
 
+def poster(ctx: ProductContext, jobs) -> tuple[str, str] | None:
+    """The film's picture in listings: the poster of its first shape (a frame of the film)."""
+    return next(((job.name, name) for job in jobs for name in job.outputs if name.startswith("poster-")), None)
+
+
 KIND = Kind("video", model=VideoProduct, producer=VideoProducer(), labels=LABELS, scaffold=SCAFFOLD,
-            report_colour="#ef6c00", duration=playing_time)
+            report_colour="#ef6c00", duration=playing_time, thumbnail=poster)
