@@ -122,7 +122,7 @@ class SiteView:
                 "title": title, "kind": kind, "iso": Markup(date.isoformat()),
                 "date": long_date(date, self.labels.language),
                 # a title in another language than the page's is read with its own voice and font
-                "lang": Markup(f' lang="{language}"') if language != self.labels.language else Markup(),
+                "lang": language if language != self.labels.language else "",
                 "duration": clock_time(duration) if duration is not None else "",
                 "cell": self.cells[record.session.cell].name, "badge": badge}
 
@@ -133,7 +133,7 @@ class SiteView:
         kinds = sorted({self.labels("kind." + p.kind) for p in self.shown_products(record)})
         return self._card(from_doc, record.url, record.session.title, record.session.language,
                           ", ".join([self.labels("session")] + kinds), record, picture, position,
-                          badge=Markup(" ") + self.badge(record) if self.preview else Markup())
+                          badge=self.badge(record))
 
     def product_card(self, from_doc: str, item: tuple, position: int) -> dict:
         record, product = item
