@@ -19,23 +19,31 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Sequence
 
 from producers.web.html import escape, markdown_to_html
-from producers.web.i18n import LANGUAGE_NAMES, Labels
+from producers.web.i18n import LANGUAGE_NAMES, Labels, clock_time, long_date
 from producers.web.templates import Markup, markdown, markdown_text, render
 from producers.content.loader import SessionRecord
 from producers.content.model import Cell, SiteConfig
 from producers.build.render import Page
 from producers.build.search import INDEX_DIR
+from producers.build.thumbs import SIZES, WIDTHS, thumb_height, thumb_name
 
 PAGE_SIZE = 30
 HOME_LATEST = 10
+HOME_PRODUCTS = 6
+EAGER_CARDS = 3        # the first cards of a page are above the fold on most screens: their pictures load at once
 
 
 def link(from_doc: str, to_doc: str, text: str) -> Markup:
     """A Markdown link between two generated docs (paths like 'cells/x/index.md'), written as the
     target's directory URL so that a page renders the same whether or not mkdocs sees its target
     (render.py renders changed pages alone); render.check_links verifies every one."""
+    return Markup(f"[{markdown_text(text)}]({target(from_doc, to_doc)})")
+
+
+def target(from_doc: str, to_doc: str) -> Markup:
+    """The directory URL of ``to_doc`` relative to ``from_doc`` (see ``link``)."""
     rel = posixpath.relpath(posixpath.dirname(to_doc) or ".", posixpath.dirname(from_doc) or ".")
-    return Markup(f"[{markdown_text(text)}]({'./' if rel == '.' else rel + '/'})")
+    return Markup("./" if rel == "." else rel + "/")
 
 
 def doc_path(url: str) -> str:
@@ -80,6 +88,8 @@ class SiteView:
     session_cards: frozenset[str] = frozenset()                     # session urls that have a card.png
     # the words of each content language, the kinds' own included (listings keep ``labels``, the site's)
     labels_by_language: Mapping[str, Labels] = field(default_factory=dict)
+    pictures: frozenset[str] = frozenset()           # page urls that have listing pictures (build/thumbs.py)
+    durations: Mapping[str, float] = field(default_factory=dict)   # product url -> seconds of playing time
 
     def labels_for(self, language: str) -> Labels:
         """A page's own words follow its content's language; listings keep the site's."""
@@ -95,22 +105,49 @@ class SiteView:
     def shown_products(self, record: SessionRecord) -> list:
         return [p for p in record.products if f"{record.url}{p.stem}/" in self.product_pages]
 
-    def session_item(self, from_doc: str, record: SessionRecord) -> dict:
-        """A session in a listing (session_item.md)."""
-        session = record.session
-        return {"link": link(from_doc, doc_path(record.url), session.title), "badge": self.badge(record),
-                "date": Markup(session.date.isoformat()), "cell": self.cells[session.cell].name,
-                "kinds": ", ".join(sorted({self.labels("kind." + p.kind) for p in self.shown_products(record)}))}
+    def picture(self, from_doc: str, url: str, position: int) -> Markup:
+        """The card's picture: decorative (the title beside it names the link), lazy below the fold."""
+        if url not in self.pictures:
+            return Markup()
+        base = posixpath.relpath(url, posixpath.dirname(from_doc) or ".") + "/"
+        return render("thumb.html", src=base + thumb_name(WIDTHS[0]), sizes=SIZES,
+                      srcset=", ".join(f"{base}{thumb_name(w)} {w}w" for w in WIDTHS),
+                      width=WIDTHS[-1], height=thumb_height(WIDTHS[-1]),
+                      loading="eager" if position < EAGER_CARDS else "lazy")
 
-    def product_item(self, from_doc: str, item: tuple) -> dict:
-        """A product in a listing of a kind (product_item.md)."""
+    def _card(self, from_doc: str, url: str, title: str, language: str, kind: str, record: SessionRecord,
+              picture_url: str, position: int, duration: float | None = None, badge: Markup = Markup()) -> dict:
+        date = record.session.date
+        return {"href": target(from_doc, doc_path(url)), "picture": self.picture(from_doc, picture_url, position),
+                "title": title, "kind": kind, "iso": Markup(date.isoformat()),
+                "date": long_date(date, self.labels.language),
+                # a title in another language than the page's is read with its own voice and font
+                "lang": language if language != self.labels.language else "",
+                "duration": clock_time(duration) if duration is not None else "",
+                "cell": self.cells[record.session.cell].name, "badge": badge}
+
+    def session_card(self, from_doc: str, record: SessionRecord, position: int) -> dict:
+        """A session as a card: its first product's picture (else its share card), its products' kinds."""
+        shown = [f"{record.url}{p.stem}/" for p in self.shown_products(record)]
+        picture = next((url for url in shown if url in self.pictures), record.url)
+        kinds = sorted({self.labels("kind." + p.kind) for p in self.shown_products(record)})
+        return self._card(from_doc, record.url, record.session.title, record.session.language,
+                          ", ".join([self.labels("session")] + kinds), record, picture, position,
+                          badge=self.badge(record))
+
+    def product_card(self, from_doc: str, item: tuple, position: int) -> dict:
         record, product = item
-        return {"link": link(from_doc, doc_path(f"{record.url}{product.stem}/"), product.product.title),
-                "date": Markup(record.session.date.isoformat()), "cell": self.cells[record.session.cell].name}
+        url = f"{record.url}{product.stem}/"
+        return self._card(from_doc, url, product.product.title, product.language,
+                          self.labels("kind." + product.kind), record, url, position, self.durations.get(url))
+
+    def latest_products(self, count: int) -> list[tuple]:
+        """The newest published products (sessions are newest first; a session's products in order)."""
+        return [(r, p) for r in self.sessions for p in self.shown_products(r)][:count]
 
 
 def paginate(base_url: str, items: Sequence, title: str, intro: str,
-             item: Callable[[str, object], dict], item_template: str, view: SiteView) -> list[Page]:
+             item: Callable[[str, object, int], dict], view: SiteView) -> list[Page]:
     """Listing pages of PAGE_SIZE items: no page grows with the number of sessions."""
     labels = view.labels
     total = max(1, math.ceil(len(items) / PAGE_SIZE))
@@ -128,8 +165,9 @@ def paginate(base_url: str, items: Sequence, title: str, intro: str,
             if number < total:
                 pager.append(link(path, doc_path(f"{base_url}page/{number + 1}/"), labels("next")))
         text = markdown("listing.md", front_matter=_meta(title if number == 1 else f"{title} ({number})", intro),
-                        heading=title, intro=intro, labels=labels, items=[item(path, i) for i in chunk],
-                        item_template=item_template, pager=Markup(" · ").join(pager))
+                        heading=title, intro=intro, labels=labels,
+                        cards=[item(path, entry, position) for position, entry in enumerate(chunk)],
+                        pager=Markup(" · ").join(pager))
         pages.append(Page(path, text))
     return pages
 
@@ -145,7 +183,9 @@ def home_page(view: SiteView) -> Page:
     return Page(path, markdown("home.md", front_matter=_meta(view.site.title, view.site.description),
                                heading=view.site.title, notice=notice, description=view.site.description,
                                labels=labels, sections=sections,
-                               latest=[view.session_item(path, r) for r in view.sessions[:HOME_LATEST]]))
+                               products=[view.product_card(path, item, position) for position, item
+                                         in enumerate(view.latest_products(HOME_PRODUCTS))],
+                               latest=[view.session_card(path, r, EAGER_CARDS) for r in view.sessions[:HOME_LATEST]]))
 
 
 def session_page(view: SiteView, record: SessionRecord) -> Page:
@@ -211,7 +251,7 @@ def listing_pages(view: SiteView) -> list[Page]:
         by_group.setdefault(record.session.group, []).append(record)
 
     def listing(base_url: str, items: Sequence, title: str, intro: str = "") -> list[Page]:
-        return paginate(base_url, items, title, intro, view.session_item, "session_item.md", view)
+        return paginate(base_url, items, title, intro, view.session_card, view)
 
     # cells
     entries = []
@@ -243,8 +283,7 @@ def listing_pages(view: SiteView) -> list[Page]:
         items = [(r, p) for r in sessions for p in view.shown_products(r) if p.kind == kind]
         entries.append({"link": link("kinds/index.md", doc_path(f"kinds/{kind}/"), labels("kind." + kind)),
                         "where": "", "count": len(items)})
-        pages += paginate(f"kinds/{kind}/", items, labels("kind." + kind), "", view.product_item,
-                          "product_item.md", view)
+        pages += paginate(f"kinds/{kind}/", items, labels("kind." + kind), "", view.product_card, view)
     pages.append(index_page("kinds/index.md", labels("kinds"), entries, view))
     return pages
 

@@ -34,7 +34,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from producers import __version__
 from producers.jobs.buildlock import build_lock
-from producers.kinds.cards import open_logo, session_card_job
+from producers.kinds.cards import CARD_NAME, open_logo, session_card_job
 from producers.errors import ConfigError, ProducerError, Problem
 from producers.web.html import MARKDOWN, escape
 from producers.web.i18n import LANGUAGE_NAMES, Labels
@@ -48,6 +48,7 @@ from producers.jobs.pipeline import (JOB_MEMORY_LIMIT, KEEP_BUILDS, Cache, FileH
 from producers.build.render import THEME_OVERRIDES, Asset, page_hashes, render, write_docs
 from producers.build.compress import precompress
 from producers.build.search import INDEX_DIR, build_index
+from producers.build.thumbs import default_source, thumb_job
 from producers.jobs.trees import TreeLinker
 from producers.kinds.base import Kind, ProductContext, ProductPage, labels_for, product_contexts
 from producers.kinds.registry import REGISTRY, load_content
@@ -320,6 +321,7 @@ def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) ->
 
     outcomes: dict[str, ProductOutcome] = {}
     jobs_by_product: dict[str, list[Job]] = {}
+    thumb_jobs: dict[str, Job] = {}      # page url -> the job of its picture in listings
     all_jobs: list[Job] = []
     for ctx in contexts:
         try:
@@ -329,6 +331,13 @@ def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) ->
             continue
         jobs_by_product[ctx.url] = planned
         all_jobs += planned
+        kind = kinds[ctx.record.kind]
+        source = kind.thumbnail(ctx, planned) if kind.thumbnail is not None else default_source(planned)
+        if source is not None:
+            thumb_jobs[ctx.url] = thumb_job(ctx.job_name("listing"), source)
+    for record in selected:
+        thumb_jobs[record.url] = thumb_job(f"{record.id}:listing", (f"{record.id}:card", CARD_NAME))
+    all_jobs += thumb_jobs.values()
 
     sections = Sections()
     site_jobs = _site_jobs(tree, site, selected, options.preview, sections, kinds)
@@ -345,6 +354,7 @@ def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) ->
     phases["jobs"] = time.perf_counter() - jobs_started
 
     pages_done: dict[str, ProductPage] = {}
+    durations: dict[str, float] = {}
     for ctx in contexts:
         if ctx.url in outcomes:
             continue
@@ -364,6 +374,12 @@ def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) ->
             continue
         warnings += [f"{ctx.record.display}: {w}" for w in page.warnings]
         pages_done[ctx.url] = page
+        duration = kinds[ctx.record.kind].duration
+        if duration is not None:
+            try:
+                durations[ctx.url] = duration(ctx, product_results)
+            except (KeyError, ValueError, OSError) as exc:
+                warnings.append(f"{ctx.record.display}: no playing time for listings: {exc}")
         outcomes[ctx.url] = ProductOutcome("published", warnings=warnings, outputs=sorted(page.media))
 
     session_cards = {}
@@ -371,7 +387,11 @@ def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) ->
         card = results.get(f"{record.id}:card")
         if card is not None and card.status != "failed":
             session_cards[record.url] = card.outputs["card.png"]
+    # a picture that failed leaves its card without one; the product itself is published
+    pictures = {url: results[job.name].outputs for url, job in thumb_jobs.items()
+                if results[job.name].status != "failed" and (url in pages_done or url in session_cards)}
     view = SiteView(site=site, cells=tree.cells, sessions=selected, labels=labels, preview=options.preview,
+                    pictures=frozenset(pictures), durations=durations,
                     product_pages={ctx.url: ctx.record.product.title for ctx in contexts if ctx.url in pages_done},
                     session_cards=frozenset(session_cards), kinds=tuple(kinds),
                     labels_by_language={language: labels_for(language, kinds) for language in LANGUAGE_NAMES})
@@ -381,6 +401,8 @@ def _build(options: BuildOptions, content: Path, out: Path, cache_root: Path) ->
                                                    for ctx in contexts if ctx.url in pages_done}
     for url, card_file in session_cards.items():
         published_media.setdefault(url, {})["card.png"] = card_file
+    for url, files in pictures.items():
+        published_media.setdefault(url, {}).update(files)
     report_section = sections.attempt("report", lambda: _report_section(site_jobs, results, site, sections))
     if report_section is not None:
         product_docs.append(report_section[0])

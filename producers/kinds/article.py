@@ -152,5 +152,12 @@ LABELS = {
 
 SCAFFOLD = Scaffold({"title": "Article"}, "Write the article here.\n")
 
+def cover_picture(ctx: ProductContext, jobs) -> tuple[str, str] | None:
+    """The article's picture in listings: its cover photo (800 px is enough), else its share card."""
+    if ctx.record.product.cover:
+        return ctx.job_name("cover"), f"{COVER_STEM}-small.jpg"
+    return next(((job.name, "card.png") for job in jobs if "card.png" in job.outputs), None)
+
+
 KIND = Kind("article", model=ArticleProduct, producer=ArticleProducer(), labels=LABELS, scaffold=SCAFFOLD,
-            report_colour="#6a1b9a")
+            report_colour="#6a1b9a", thumbnail=cover_picture)

@@ -12,7 +12,7 @@ import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from producers.content.loader import ProductRecord, SessionRecord, check_media_path
 from producers.content.model import Cell, ProductBase, SiteConfig
@@ -84,7 +84,12 @@ class Kind:
     called, in menus, lists and the report) and whatever its page says. ``report_colour`` is its
     column in the evaluation report (the column is named by the kind; its bars have this colour).
     ``feed_entry``, when declared, makes the kind's public products entries of the site's podcast
-    feeds: it returns a ``feeds.Episode``-like record from the product's finished jobs."""
+    feeds: it returns a ``feeds.Episode``-like record from the product's finished jobs.
+
+    ``thumbnail`` names the product's picture in listings: (job name, output name) among its
+    planned jobs (a cover, a poster, a first slide), a file, or None for none; undeclared, it is the job
+    that makes ``card.png``. ``duration`` gives seconds of playing time from the finished jobs
+    (audio and video), shown on the listing card."""
 
     name: str
     model: type[ProductBase] | None = None
@@ -93,6 +98,8 @@ class Kind:
     scaffold: Scaffold | None = None
     report_colour: str | None = None
     feed_entry: Callable[[ProductContext, Mapping[str, JobResult]], Any] | None = None
+    thumbnail: Callable[[ProductContext, Sequence[Job]], tuple[str, str] | Path | None] | None = None
+    duration: Callable[[ProductContext, Mapping[str, JobResult]], float | None] | None = None
 
     def __post_init__(self) -> None:
         problems = kind_problems(self)

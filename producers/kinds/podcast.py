@@ -645,6 +645,20 @@ LABELS = {
 
 SCAFFOLD = Scaffold({"title": "Podcast episode"}, "The script to be read aloud, or add `audio: media/episode.mp3`.\n")
 
+
+def listing_picture(ctx: ProductContext, jobs) -> tuple[str, str] | Path | None:
+    """The episode's own artwork, else the podcast's (episodes have no share card)."""
+    if ctx.record.product.cover:
+        return ctx.job_name("episode"), "cover.jpg"
+    return ctx.content_root / ctx.site.podcast.image if ctx.site.podcast else None
+
+
+def playing_time(ctx: ProductContext, results: Mapping[str, JobResult]) -> float:
+    meta = json.loads(results[ctx.job_name("episode")].outputs["episode.json"].read_text(encoding="utf-8"))
+    return float(meta["duration"])
+
+
 PRODUCER = PodcastProducer()
 KIND = Kind("podcast", model=PodcastProduct, producer=PRODUCER, labels=LABELS, scaffold=SCAFFOLD,
-            report_colour="#2e7d32", feed_entry=PRODUCER.episode)
+            report_colour="#2e7d32", feed_entry=PRODUCER.episode, thumbnail=listing_picture,
+            duration=playing_time)

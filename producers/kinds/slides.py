@@ -762,5 +762,11 @@ SCAFFOLD = Scaffold({"title": "Slides"},
                     "# First slide\n\n- A point\n  - A detail\n\nNote: what the speaker says here.\n\n---\n\n"
                     "# Second slide\n\n- **Bold** and *italic* words\n")
 
+
+def first_slide(ctx: ProductContext, jobs) -> tuple[str, str]:
+    """The deck's picture in listings: its first slide."""
+    return ctx.job_name(PICTURES_STEP), slide_name(1)
+
+
 KIND = Kind("slides", model=SlidesProduct, producer=SlidesProducer(), labels=LABELS, scaffold=SCAFFOLD,
-            report_colour="#1565c0")
+            report_colour="#1565c0", thumbnail=first_slide)

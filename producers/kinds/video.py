@@ -643,5 +643,17 @@ LABELS = {
 
 SCAFFOLD = Scaffold({"title": "Video", "scenes": [{"title": "Title card", "caption": "A caption", "duration": 4}]})
 
+
+def playing_time(ctx: ProductContext, results: Mapping[str, JobResult]) -> float:
+    """The film's length: the soundtrack's timeline total (every shape plays the same timeline)."""
+    timeline = results[ctx.job_name(SOUNDTRACK_STEP)].outputs[TIMELINE_NAME]
+    return float(json.loads(timeline.read_text(encoding="utf-8"))["total"])
+
+
+def poster(ctx: ProductContext, jobs) -> tuple[str, str] | None:
+    """The film's picture in listings: the poster of its first shape (a frame of the film)."""
+    return next(((job.name, name) for job in jobs for name in job.outputs if name.startswith("poster-")), None)
+
+
 KIND = Kind("video", model=VideoProduct, producer=VideoProducer(), labels=LABELS, scaffold=SCAFFOLD,
-            report_colour="#ef6c00")
+            report_colour="#ef6c00", duration=playing_time, thumbnail=poster)

@@ -6,11 +6,15 @@ page's words) in its module, and whoever makes the ``Labels`` adds them
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Mapping
+
+from babel.dates import format_date
 
 _LABELS: Mapping[str, Mapping[str, str]] = {
     "en": {
-        "home": "Home", "latest_sessions": "Latest sessions", "sessions": "Sessions", "cells": "Cells",
+        "home": "Home", "latest_sessions": "Latest sessions", "latest_products": "Latest products",
+        "sessions": "Sessions", "cells": "Cells",
         "cell": "Cell", "quarters": "Quarters", "quarter": "Quarter", "groups": "Groups", "group": "Group",
         "kinds": "Products by kind", "kind": "Kind", "date": "Date", "attendance": "Attendance",
         "present_of": "{present} of {members} members present ({rate}%)", "products": "Products",
@@ -35,7 +39,8 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "search_count": "{n} pages found", "report": "Report",
     },
     "vi": {
-        "home": "Trang chủ", "latest_sessions": "Sinh hoạt mới nhất", "sessions": "Buổi sinh hoạt",
+        "home": "Trang chủ", "latest_sessions": "Sinh hoạt mới nhất", "latest_products": "Sản phẩm mới nhất",
+        "sessions": "Buổi sinh hoạt",
         "cells": "Chi bộ", "cell": "Chi bộ", "quarters": "Các quý", "quarter": "Quý", "groups": "Nhóm chủ đề",
         "group": "Nhóm chủ đề", "kinds": "Sản phẩm theo loại", "kind": "Loại", "date": "Ngày",
         "attendance": "Tham dự", "present_of": "{present}/{members} đảng viên có mặt ({rate}%)",
@@ -61,7 +66,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "search_count": "Tìm thấy {n} trang", "report": "Báo cáo",
     },
     "hi": {
-        "home": "मुखपृष्ठ", "latest_sessions": "नवीनतम सत्र", "sessions": "सत्र", "cells": "इकाइयाँ",
+        "home": "मुखपृष्ठ", "latest_sessions": "नवीनतम सत्र", "latest_products": "नवीनतम उत्पाद", "sessions": "सत्र", "cells": "इकाइयाँ",
         "cell": "इकाई", "quarters": "तिमाहियाँ", "quarter": "तिमाही", "groups": "समूह", "group": "समूह",
         "kinds": "प्रकार के अनुसार उत्पाद", "kind": "प्रकार", "date": "तारीख़", "attendance": "उपस्थिति",
         "present_of": "{members} में से {present} सदस्य उपस्थित ({rate}%)", "products": "उत्पाद",
@@ -113,3 +118,19 @@ def missing_labels() -> dict[str, set[str]]:
     """Keys present in English but missing in another language (a test keeps this empty)."""
     english = set(_LABELS["en"])
     return {lang: english - set(table) for lang, table in _LABELS.items() if english - set(table)}
+
+
+# CLDR's locale for each site language's written dates: British English writes the day first.
+_DATE_LOCALES = {"en": "en_GB", "vi": "vi", "hi": "hi"}
+
+
+def long_date(date: dt.date, language: str) -> str:
+    """A date as a reader of ``language`` writes it: 12 October 2024, 12 tháng 10, 2024, 12 अक्टूबर 2024."""
+    return format_date(date, "long", locale=_DATE_LOCALES[language])
+
+
+def clock_time(seconds: float) -> str:
+    """Playing time as m:ss (h:mm:ss from an hour)."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"

@@ -24,6 +24,7 @@ PAGES = {     # page type -> (path, language of its content, og:type)
     "home": ("", "vi", "website"),
     "listing": ("cells/", "vi", "website"),
     "cell listing": ("cells/ha-long/", "vi", "website"),
+    "kind listing": ("kinds/video/", "vi", "website"),
     "search": ("search/", "vi", "website"),
     "podcast feeds": ("podcast/", "vi", "website"),
     "session (Hindi)": (HINDI_SESSION, "hi", "article"),
