@@ -113,3 +113,9 @@ def render(ctx, cache: Path):
 
     producer = PodcastProducer()
     return producer, run_jobs(producer.plan(ctx), Cache(cache))
+
+
+def episode_result(results):
+    """The episode job's result among a podcast's jobs (it also plans the page's share card)."""
+    [episode] = [result for name, result in results.items() if not name.endswith(":card")]
+    return episode

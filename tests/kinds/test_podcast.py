@@ -14,7 +14,7 @@ from producers.kinds.registry import site_labels
 from producers.kinds import podcast
 from producers.kinds.registry import load_content
 
-from podcast_support import (PodcastTree, artwork, contexts, render, silence, spoken, tone,
+from podcast_support import (PodcastTree, artwork, contexts, episode_result, render, silence, spoken, tone,
                              video_with_sound)
 
 SCRIPT = """# Lời chào
@@ -42,7 +42,7 @@ def test_a_script_is_read_aloud_into_a_tagged_chaptered_episode(site, tmp_path):
     site.product(folder, "02-podcast.md", "type: podcast\ntitle: Trồng lại rừng\nsummary: Một tập ngắn.", SCRIPT)
     ctx = only(site.root)
     producer, results = render(ctx, tmp_path / "cache")
-    (result,) = results.values()
+    result = episode_result(results)
     assert result.status == "rendered", result.error + result.detail
     mp3 = result.outputs["episode.mp3"]
 
@@ -83,8 +83,9 @@ def test_a_script_is_read_aloud_into_a_tagged_chaptered_episode(site, tmp_path):
     assert page.html.count('<li><button type="button" data-start=') == 2
     assert "Xin chào các bạn." in page.html                               # the transcript as text
     names = sorted(page.media)
-    assert names == ["ha-long-forest-podcast.chapters.json", "ha-long-forest-podcast.mp3",
+    assert names == ["card.png", "ha-long-forest-podcast.chapters.json", "ha-long-forest-podcast.mp3",
                      "ha-long-forest-podcast.srt", "ha-long-forest-podcast.vtt"]
+    assert page.card == "card.png"                                        # the page's og:image
     assert 'href="ha-long-forest-podcast.mp3" download' in page.html
 
 
@@ -108,7 +109,7 @@ chapters:
 """, "Show notes with a [link](https://example.org/trees).")
     ctx = only(site.root)
     producer, results = render(ctx, tmp_path / "cache")
-    (result,) = results.values()
+    result = episode_result(results)
     assert result.status == "rendered", result.error + result.detail
     mp3 = result.outputs["episode.mp3"]
     assert audio.probe(mp3).channels == 2
@@ -139,7 +140,7 @@ def test_intro_and_outro_music_wrap_the_voice_and_shift_the_timings(tmp_path):
                  "# Start\n\nOne sentence to read.\n")
     ctx = only(site.root)
     _, results = render(ctx, tmp_path / "cache")
-    (result,) = results.values()
+    result = episode_result(results)
     assert result.status == "rendered", result.error + result.detail
     meta = json.loads(result.outputs["episode.json"].read_text())
     speech_only = meta["cues"][-1][1] - meta["cues"][0][0]
@@ -160,7 +161,7 @@ def _bad_episode(site, tmp_path, make, front_extra=""):
     outcome = {}
     for ctx in contexts(site.root):
         _, results = render(ctx, tmp_path / "cache")
-        (outcome[ctx.record.stem],) = results.values()
+        outcome[ctx.record.stem] = episode_result(results)
     assert outcome["02-fine"].status == "rendered", "one broken episode never stops another"
     assert outcome["01-podcast"].status == "failed"
     return outcome["01-podcast"].error
@@ -285,7 +286,7 @@ def test_an_episode_cover_is_published_on_the_page_and_in_the_feed_record(site, 
                  "A short script.\n")
     ctx = only(site.root)
     producer, results = render(ctx, tmp_path / "cache")
-    (result,) = results.values()
+    result = episode_result(results)
     assert result.status == "rendered", result.error
     page = producer.page(ctx, results, site_labels("en"))
     assert '<img class="c35-podcast-cover" src="ha-long-forest-podcast.jpg"' in page.html

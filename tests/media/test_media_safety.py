@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from editorial_support import session_text, write_site, zip_bytes
 from media_hostile import hostile_texts, with_external_track
-from podcast_support import PodcastTree, contexts, ffmpeg, render, spoken, tone
+from podcast_support import PodcastTree, contexts, episode_result, ffmpeg, render, spoken, tone
 from producers.media import audio, images, probe, tools
 from producers.media import artwork as artwork_rules
 from producers.cli import app
@@ -220,7 +220,7 @@ def test_render_refuses_a_recording_swapped_after_check(tmp_path, secret, kind):
     (ctx,) = contexts(site.root)
     recording.write_text(hostile_texts(secret)[kind][1], encoding="utf-8")
     _, results = render(ctx, tmp_path / "cache")
-    (result,) = results.values()
+    result = episode_result(results)
     assert result.status == "failed"
     assert "02-podcast.md audio (episode.mp3) is not a readable audio file" in result.error
     assert EXPECTED[kind] in result.error
@@ -235,7 +235,7 @@ def test_episode_audio_comes_only_from_its_recording(tmp_path, secret):
     site.product(folder, "02-podcast.md", podcast_front("episode.m4a"), "Show notes.")
     (ctx,) = contexts(site.root)
     _, results = render(ctx, tmp_path / "cache")
-    (result,) = results.values()
+    result = episode_result(results)
     assert result.status == "rendered", result.error + result.detail
     declared = audio.probe(recording).duration
     published = audio.probe(result.outputs["episode.mp3"]).duration
@@ -336,7 +336,7 @@ def test_transcript_markup_is_escaped_and_reads_back(tmp_path):
                  "Show notes.")
     (ctx,) = contexts(site.root)
     _, results = render(ctx, tmp_path / "cache")
-    (result,) = results.values()
+    result = episode_result(results)
     assert result.status == "rendered", result.error + result.detail
     vtt = result.outputs["transcript.vtt"]
     text = vtt.read_text(encoding="utf-8")
@@ -358,7 +358,7 @@ def test_a_script_with_an_ampersand_is_escaped_in_the_transcript(tmp_path):
     site.product(folder, "02-podcast.md", "type: podcast\ntitle: Script", "Tom & Jerry met at the <b>canal.")
     (ctx,) = contexts(site.root)
     _, results = render(ctx, tmp_path / "cache")
-    (result,) = results.values()
+    result = episode_result(results)
     assert result.status == "rendered", result.error + result.detail
     text = result.outputs["transcript.vtt"].read_text(encoding="utf-8")
     assert "Tom &amp; Jerry" in text

@@ -234,6 +234,8 @@ def test_both_shapes_and_the_page_plays_in_chromium_with_its_captions(tmp_path, 
         shutil.copy(source, site / name)
     (site / "index.html").write_text(f"<!doctype html><html><body>{rendered.html}</body></html>", encoding="utf-8")
     page.goto((site / "index.html").as_uri(), wait_until="load")
+    # preload="none": nothing of the film loads until the viewer asks; ask for its metadata as play would
+    page.evaluate("(v => { v.preload = 'metadata'; v.load(); })(document.querySelector('video'))")
     page.wait_for_function("document.querySelector('video').readyState >= 1", timeout=15000)
     duration = page.evaluate("document.querySelector('video').duration")
     assert math.isfinite(duration) and abs(duration - expected) < 0.3
