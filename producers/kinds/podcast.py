@@ -379,13 +379,14 @@ def render_episode(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: 
     # 1. The spoken part: a recording, or the script read aloud.
     chapters: list[tuple[float, str]] = [(float(s), title) for s, title, _ in params["chapters"]]
     cues: list[Cue] = []
+    source_info: audio.AudioInfo | None = None        # the recording's probe, passed on rather than run again
     if "audio" in inputs:
         source = inputs["audio"]
         name = f"{product} audio ({source.name})"
         if source.suffix.lower() not in ACCEPTED_AUDIO:
             raise ProducerError(f"{name}: {source.suffix} is not an accepted audio type; use one of "
                                 f"{', '.join(ACCEPTED_AUDIO)}", field="audio")
-        info = _probe(source, name)
+        info = source_info = _probe(source, name)
         if info.has_video:
             raise ProducerError(f"{name} is a video file ({info.format_name}); a podcast needs the sound only: "
                                 f"upload an audio file ({', '.join(ACCEPTED_AUDIO)})", field="audio")
@@ -438,7 +439,8 @@ def render_episode(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: 
     mp3 = out_dir / "episode.mp3"
     if "intro" in inputs or "outro" in inputs:
         voice = work / "voice.wav"
-        audio.normalise(source, voice, target_lufs=target, true_peak=TRUE_PEAK, channels=channels, what=name)
+        audio.normalise(source, voice, target_lufs=target, true_peak=TRUE_PEAK, channels=channels, what=name,
+                        info=source_info)
         parts, offset = [], 0.0
         for role in ("intro", "outro"):
             if role in inputs:
@@ -459,7 +461,7 @@ def render_episode(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: 
             chapters.insert(0, (0.0, INTRO_TITLE.get(language, INTRO_TITLE["en"])))
     else:
         loudness = audio.normalise(source, mp3, target_lufs=target, true_peak=TRUE_PEAK, channels=channels,
-                                   bitrate=BITRATE[channels], what=name)
+                                   bitrate=BITRATE[channels], what=name, info=source_info)
     duration = audio.probe(mp3).duration
 
     # 3. Side files: transcript, chapters, cover.

@@ -10,35 +10,33 @@ especially) to the target without breaking the true-peak ceiling, and then silen
 made it the slowest step by far. So normalise does, at the output's own rate, two passes (the
 floor for a measured gain):
 
-1. analysis: the input is decoded, evened out by a compressor, and measured (ebur128); the
-   compressed signal is kept in a temporary 16-bit WAV beside the output, 6 dB down so that no
-   peak clips (about 10 MB per stereo minute, deleted at the end). An input of a minute or more is
-   analysed in two parts at once, one per core, that meet sample-exactly (see _analyse_split);
-2. render: that WAV is lifted by the missing gain into a peak limiter set ``LIMITER_MARGIN`` below
-   the true-peak limit, measured on its way to the encoder, and encoded. If limiting ate more than
-   0.3 LU of the gain, only this pass runs again, with the gain corrected (rare: the compressor
-   has already tamed the peaks).
+1. analysis: the input is decoded, evened out by a compressor, and measured (ebur128). An input of
+   a minute or more is analysed in two parts at once, one per core (see _analyse_split);
+2. render: the input is decoded and compressed again, lifted by the missing gain into a peak
+   limiter set ``LIMITER_MARGIN`` below the true-peak limit, measured on its way to the encoder,
+   and encoded. If limiting ate more than 0.3 LU of the gain, only this pass runs again, with the
+   gain corrected (rare: the compressor has already tamed the peaks).
 
-The render is two ffmpeg processes joined by a pipe (read, limit, measure | encode), so the two
-cores share it and its wall time is about the encoder's alone. The published file is not decoded
-and measured a third time: that pass (ebur128 true peak on the decoded MP3) cost about as much CPU
-as the analysis and render together without the encoder, and what the render measures is what the
-file reads (test_audio checks it), the limiter's margin keeping the true peak below the limit.
+The render is two ffmpeg processes joined by a pipe (decode, filter, limit, measure | encode), so
+the two cores share it and its wall time is the encoder's alone: the first stage needs about a
+third of the encoder's time, so decoding and compressing again there costs no wall time, where
+keeping the analysed signal in a temporary WAV made the analysis write it and, split in two, join
+it sample-exactly (which in turn made the second part decode the whole first part again rather
+than seek). The published file is not decoded and measured a third time: that pass (ebur128 true
+peak on the decoded MP3) cost about as much CPU as the analysis and render together without the
+encoder, and what the render measures is what the file reads (test_audio checks it), the limiter's
+margin keeping the true peak below the limit.
 
 Cost, on a 10-minute stereo MP3 (bench/podcast_bench.py, against a plain MP3 transcode in the same
-run): the encoder alone is ~85% of the baseline, so the time left for everything else is the
-analysis, which the two parts halve (4.7 s -> 2.2-2.5 s wall, measured with the machine half busy).
-The tools' CPU time stays about 1.6-2x the baseline's (analysis ~3.9 s, the render's first stage
-~2.5 s beside the encoder): on a machine whose other users keep both cores busy, the wall time
-tends to that figure too, the two cores no longer being ours to use.
+run, an idle machine): the MP3 encoder is the baseline's time almost whole (7.5 s of 7.6 s: ffmpeg
+5.1 decodes an MP3 at ~700x real time), so what the episode adds is the analysis (two halves at
+once, ~1.7 s wall) and the probes.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
-import struct
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,15 +61,15 @@ ANALYSIS_TIMEOUT = 1800       # s: 3 hours of audio decode at ~30x real time, wi
 RENDER_TIMEOUT = 3600
 # What the render's first stage hands the encoder: limited below 0 dBFS, so 16 bits lose nothing audible.
 PIPE_FORMAT = ["-c:a", "pcm_s16le", "-f", "nut", "pipe:1"]
-HEADROOM_DB = 6               # the analysed WAV is kept this much down: compressed peaks above 0 dBFS survive
 # Inputs at least this long are analysed in two halves at once (see _analyse_split); for shorter ones
 # a second ffmpeg would cost about what it saves.
 SPLIT_MIN_SECONDS = 60.0
-# Where the first half ends, as a share of the input: the second half also decodes (and drops) all that
-# comes before it, so the halves cost about the same when the first is a little longer (measured on
-# MP3: decoding is about a third of the analysis).
-SPLIT_SHARE = 0.58
+# Where the first half ends, as a share of the input: the second seeks to its start.
+SPLIT_SHARE = 0.5
 PREROLL = 2.0                 # s the second half starts early: the compressor (release 120 ms) settles in less
+# Blocks (100 ms) the second half may log more or fewer than the probed duration says before its seek is
+# taken to have failed: a duration estimated from the bit rate (MP3 without a header) is this far off.
+SEEK_SLACK_BLOCKS = 20
 BLOCK_STEP = 0.1              # s between ebur128's 400 ms gating blocks
 ABSOLUTE_GATE = -70.0         # LUFS, ITU-R BS.1770-4
 RELATIVE_GATE = -10.0         # LU below the absolutely gated loudness
@@ -181,94 +179,61 @@ def _summary(text: str, label: str) -> tuple[float, float]:
     return _db(found.group(1)), float(lra.group(1)) if lra else 0.0
 
 
-def _analyse(in_path: Path, chain: str, kept: Path, label: str) -> float:
-    """Pass 1 in one process: integrated loudness of ``chain`` applied to the input; the filtered signal
-    is written to ``kept`` (16-bit WAV, ``HEADROOM_DB`` down) for the render."""
+def _analysis_args(in_path: Path, label: str, seek: float = 0.0) -> list[str | Path]:
+    # ``-ss`` before the input: the demuxer seeks and the decoder drops what comes before ``seek``; the
+    # filters' timestamps then start at 0.
+    before = ["-ss", f"{seek:.3f}"] if seek else []
+    return [*FFMPEG, *ONE_FILTER_THREAD, *before, *input_args(in_path, label), "-map", "0:a:0"]
+
+
+def _analyse(in_path: Path, chain: str, label: str) -> float:
+    """Pass 1 in one process: integrated loudness of ``chain`` applied to the input."""
     # ebur128 without true-peak oversampling: the analysis needs only the integrated loudness.
-    graph = (f"[0:a:0]{chain},asplit=2[measure][keep];[measure]ebur128=framelog=verbose,anullsink;"
-             f"[keep]volume=-{HEADROOM_DB}dB[kept]")
-    result = tools.run([*FFMPEG, *ONE_FILTER_THREAD, "-y", *input_args(in_path, label), "-filter_complex", graph,
-                        "-map", "[kept]", "-c:a", "pcm_s16le", "-f", "wav", kept], outputs=[kept],
-                       timeout=ANALYSIS_TIMEOUT, what=f"ffmpeg analysis ({label})")
+    result = tools.run([*_analysis_args(in_path, label), "-filter:a", f"{chain},ebur128=framelog=verbose",
+                        "-f", "null", "-"], timeout=ANALYSIS_TIMEOUT, what=f"ffmpeg analysis ({label})")
     return _summary(result.stderr.decode("utf-8", "replace"), label)[0]
 
 
-def _analyse_split(in_path: Path, chain: str, kept: Path, seam: float, pcm: tuple[int, int], label: str
+def _analyse_split(in_path: Path, chain: str, seam: float, duration: float, label: str, *, seek: bool = True
                    ) -> float:
     """Pass 1 as two processes at once, one per core: the input before ``seam`` (s) and from it.
 
-    The first writes ``kept`` (as _analyse does), the second raw samples of the same format (``pcm``:
-    rate, channels), appended to ``kept`` when both are done: the render reads one file (given two,
-    ffmpeg reads each in a thread of its own, and their handovers cost it about a quarter more CPU). Each logs
-    ebur128's 400 ms blocks, from which the integrated loudness of the whole is gated.
-    The second part starts ``PREROLL`` s early, so that the highpass and the compressor reach the seam in
-    the state a single pass would have (test_audio compares the two), and that start is cut off again.
-    Both decode from the file's start and cut by timestamp: a demuxer's seek is not sample-exact in
-    every format (an MP3's is estimated from its bit rate), and the two parts must meet exactly.
+    Each logs ebur128's 400 ms blocks, from which the integrated loudness of the whole is gated. The second
+    part starts ``PREROLL`` s early, so that the highpass and the compressor reach the seam in the state a
+    single pass would have (test_audio compares the two), and its blocks before the seam are dropped.
+    It seeks there rather than decoding the first part again: a demuxer's seek is not sample-exact in every
+    format (an MP3's is estimated from its bit rate), but a few milliseconds measured twice or not at all
+    move the loudness of a minute or more by far less than ebur128's 0.1 LU; the signal itself is
+    rendered in one pass (see normalise). A seek that went somewhere else altogether (a demuxer that cannot
+    seek starts from the beginning) shows in the number of blocks; that part is then decoded from the start.
     """
     start = max(0.0, seam - PREROLL)
     # The second part's measurement starts 300 ms early, like the first part's last blocks: its first
     # three blocks (window not yet full) are dropped, and the rest are those a single pass logs.
     early = max(start, seam - 3 * BLOCK_STEP)
-    second = kept.with_name(kept.name + ".pcm")
-    parts = [(f"[0:a:0]atrim=end={seam:.1f},{chain},asplit=2[measure][keep];"
-              f"[measure]ebur128=framelog=info,anullsink;[keep]volume=-{HEADROOM_DB}dB[kept]", 0, "wav", kept),
-             (f"[0:a:0]atrim=start={start:.1f},{chain},asplit=2[measure][keep];"
-              f"[measure]atrim=start={early:.1f},ebur128=framelog=info,anullsink;"
-              f"[keep]atrim=start={seam:.1f},volume=-{HEADROOM_DB}dB[kept]", round((seam - early) / BLOCK_STEP),
-              "s16le", second)]
+    skip = round((seam - early) / BLOCK_STEP)
+    expected = (duration - seam) / BLOCK_STEP
+    first = [*_analysis_args(in_path, label), "-filter:a", f"atrim=end={seam:.1f},{chain},ebur128=framelog=info"]
 
-    def run(index: int) -> list[float]:
-        graph, skip, fmt, path = parts[index]
-        # The rate and channels are set, not left to each part's decoder: a file whose format changes midway
-        # would otherwise give the appended samples another format than the header says.
-        result = tools.run([*FFMPEG, *ONE_FILTER_THREAD, "-y", *input_args(in_path, label), "-filter_complex",
-                            graph, "-map", "[kept]", "-c:a", "pcm_s16le", "-ar", str(pcm[0]), "-ac", str(pcm[1]),
-                            "-f", fmt, path], outputs=[path], timeout=ANALYSIS_TIMEOUT,
+    def second(seeking: bool) -> list[str | Path]:
+        origin = start if seeking else 0.0
+        return [*_analysis_args(in_path, label, origin), "-filter:a",
+                f"atrim=start={start - origin:.3f},{chain},atrim=start={early - origin:.3f},ebur128=framelog=info"]
+
+    def run(index: int, args: list[str | Path]) -> list[float]:
+        result = tools.run([*args, "-f", "null", "-"], timeout=ANALYSIS_TIMEOUT,
                            what=f"ffmpeg analysis ({label}, part {index + 1})")
-        return _blocks(result.stderr.decode("utf-8", "replace"))[skip:]
+        return _blocks(result.stderr.decode("utf-8", "replace"))
 
-    try:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = [pool.submit(run, 0), pool.submit(run, 1)]
-            blocks = [future.result() for future in futures]   # the first failure is raised, after both ended
-        _append_samples(kept, second)
-    finally:
-        second.unlink(missing_ok=True)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(run, 0, first), pool.submit(run, 1, second(seek))]
+        blocks = [future.result() for future in futures]   # the first failure is raised, after both ended
+    if seek and abs(len(blocks[1]) - skip - expected) > SEEK_SLACK_BLOCKS + 0.01 * expected:
+        blocks[1] = run(1, second(False))
     if not blocks[0]:
         raise ProducerError(f"could not measure the loudness of {label}", "ebur128 logged no blocks")
     # To 0.1 LU, as ebur128's summary gives the single pass's: both find the same gain.
-    return round(gated_loudness(blocks[0] + blocks[1]), 1)
-
-
-def _append_samples(wav: Path, pcm: Path) -> None:
-    """Append the raw samples in ``pcm`` to the data of ``wav`` (same format), and correct its header."""
-    count = pcm.stat().st_size
-    with open(wav, "r+b") as out, open(pcm, "rb") as source:
-        header = out.read(12)
-        if header[:4] != b"RIFF" or header[8:12] != b"WAVE":
-            raise ProducerError(f"{wav.name} is not the WAV file ffmpeg was asked to write")
-        while True:                                     # find the data chunk (ffmpeg adds fmt and LIST first)
-            chunk = out.read(8)
-            if len(chunk) < 8:
-                raise ProducerError(f"{wav.name} has no data chunk")
-            size = struct.unpack("<I", chunk[4:])[0]
-            if chunk[:4] == b"data":
-                break
-            out.seek(size + (size & 1), os.SEEK_CUR)
-        at = out.tell() - 4
-        end = out.seek(0, os.SEEK_END)
-        if end != at + 4 + size:
-            raise ProducerError(f"{wav.name}: its data chunk is not the last one")
-        if end + count > 0xFFFF_FFFF:
-            raise ProducerError(f"{wav.name} would pass the 4 GB a WAV file can hold")
-        copied = 0
-        while copied < count:                           # in the kernel: no copy through Python
-            copied += os.sendfile(out.fileno(), source.fileno(), copied, count - copied)
-        out.seek(at)
-        out.write(struct.pack("<I", size + count))
-        out.seek(4)
-        out.write(struct.pack("<I", end + count - 8))
+    return round(gated_loudness(blocks[0] + blocks[1][skip:]), 1)
 
 
 _BLOCK = re.compile(r"TARGET:\S+ LUFS\s+M:\s*(\S+)")
@@ -307,13 +272,13 @@ def _encoder_args(out_path: Path, bitrate: str | None) -> list[str]:
 
 def normalise(in_path: Path, out_path: Path, *, target_lufs: float = -16.0, true_peak: float = -1.5,
               channels: int | None = None, sample_rate: int = 44_100, bitrate: str | None = None,
-              compress: bool = True, what: str = "") -> Levelled:
+              compress: bool = True, what: str = "", info: AudioInfo | None = None) -> Levelled:
     """Write ``in_path`` to ``out_path`` at ``target_lufs`` integrated, true peak at most ``true_peak``.
 
     The output format follows ``out_path``'s extension (.mp3 at ``bitrate``, .wav, .m4a, .flac);
     ``channels`` None keeps the input's (capped at 2). Returns what the render measured (see
     Levelled). Raises ProducerError for silent input. ``what`` names the file in messages (e.g. the
-    product and field), defaulting to its file name.
+    product and field), defaulting to its file name; ``info`` is the input's probe, if the caller has it.
     """
     in_path, out_path = Path(in_path), Path(out_path)
     label = what or in_path.name
@@ -325,43 +290,38 @@ def normalise(in_path: Path, out_path: Path, *, target_lufs: float = -16.0, true
     pre = f"{base},{COMPRESSOR}" if compress else base
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    info = probe(in_path, label)
-    kept = out_path.with_name(f".{out_path.name}.analysed.wav")
-    try:
-        if info.duration >= SPLIT_MIN_SECONDS and info.sample_rate > 0:
-            seam = round(info.duration * SPLIT_SHARE / BLOCK_STEP) * BLOCK_STEP
-            pcm = (info.sample_rate, channels or (1 if info.channels == 1 else 2))
-            measured = _analyse_split(in_path, pre, kept, seam, pcm, label)
-        else:
-            measured = _analyse(in_path, pre, kept, label)
-        if not math.isfinite(measured) or measured < SILENCE_LUFS:
-            shown = "-inf" if not math.isfinite(measured) else f"{measured:.1f}"
-            raise ProducerError(f"{label} is silent (integrated loudness {shown} LUFS; speech is around -25 to "
-                                "-16); check that the recording has sound")
-        encoder = _encoder_args(out_path, bitrate)
-        shift = ENCODER_LEVEL_SHIFT.get(out_path.suffix.lower(), 0.0)
-        gain = target_lufs - measured + shift
-        ceiling_db = true_peak - LIMITER_MARGIN
-        # alimiter holds sample peaks; true (inter-sample) peaks and the encoder add up to ~1 dB more.
-        ceiling = 10 ** (ceiling_db / 20)
-        result = None
-        for _ in range(MAX_RENDERS):
-            chain = (f"volume={gain + HEADROOM_DB:.2f}dB,aresample={sample_rate},"
-                     f"alimiter=limit={ceiling:.4f}:attack=3:release=60:level=false{layout}")
-            integrated, lra = _render(kept, out_path, chain, encoder, label)
-            result = Levelled(integrated=round(integrated - shift, 2), peak_ceiling=round(ceiling_db, 2), lra=lra)
-            if abs(target_lufs - result.integrated) <= LOUDNESS_TOLERANCE:
-                break
-            gain += target_lufs - result.integrated
-        return result
-    finally:
-        kept.unlink(missing_ok=True)
+    info = info or probe(in_path, label)
+    if info.duration >= SPLIT_MIN_SECONDS:
+        seam = round(info.duration * SPLIT_SHARE / BLOCK_STEP) * BLOCK_STEP
+        measured = _analyse_split(in_path, pre, seam, info.duration, label)
+    else:
+        measured = _analyse(in_path, pre, label)
+    if not math.isfinite(measured) or measured < SILENCE_LUFS:
+        shown = "-inf" if not math.isfinite(measured) else f"{measured:.1f}"
+        raise ProducerError(f"{label} is silent (integrated loudness {shown} LUFS; speech is around -25 to "
+                            "-16); check that the recording has sound")
+    encoder = _encoder_args(out_path, bitrate)
+    shift = ENCODER_LEVEL_SHIFT.get(out_path.suffix.lower(), 0.0)
+    gain = target_lufs - measured + shift
+    ceiling_db = true_peak - LIMITER_MARGIN
+    # alimiter holds sample peaks; true (inter-sample) peaks and the encoder add up to ~1 dB more.
+    ceiling = 10 ** (ceiling_db / 20)
+    result = None
+    for _ in range(MAX_RENDERS):
+        chain = (f"{pre},volume={gain:.2f}dB,aresample={sample_rate},"
+                 f"alimiter=limit={ceiling:.4f}:attack=3:release=60:level=false{layout}")
+        integrated, lra = _render(in_path, out_path, chain, encoder, label)
+        result = Levelled(integrated=round(integrated - shift, 2), peak_ceiling=round(ceiling_db, 2), lra=lra)
+        if abs(target_lufs - result.integrated) <= LOUDNESS_TOLERANCE:
+            break
+        gain += target_lufs - result.integrated
+    return result
 
 
-def _render(kept: Path, out_path: Path, chain: str, encoder: list[str], label: str) -> tuple[float, float]:
-    """Pass 2: gain, limit and measure | encode. Returns (integrated, LRA) of what the encoder received."""
+def _render(in_path: Path, out_path: Path, chain: str, encoder: list[str], label: str) -> tuple[float, float]:
+    """Pass 2: filter, gain, limit and measure | encode. Returns (integrated, LRA) of what the encoder received."""
     graph = f"[0:a:0]{chain},asplit=2[out][measure];[measure]ebur128=framelog=verbose,anullsink"
-    first = [*FFMPEG, *ONE_FILTER_THREAD, *media.input_args(kept, "wav"), "-filter_complex", graph, "-map", "[out]",
+    first = [*FFMPEG, *ONE_FILTER_THREAD, *input_args(in_path, label), "-filter_complex", graph, "-map", "[out]",
              *PIPE_FORMAT]
     second = [*FFMPEG, "-loglevel", "error", "-y", *media.PIPE_INPUT, "-map", "0:a:0", "-map_metadata", "-1",
               *encoder, out_path]

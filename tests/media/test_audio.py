@@ -125,20 +125,41 @@ def test_a_steady_tone_keeps_its_level_across_the_seam_of_a_split_analysis(tmp_p
 
 
 def test_speech_analysed_in_two_halves_is_what_one_pass_analyses(tmp_path):
-    """The halves, joined, are the single pass's signal to 16 bits, and their loudness is its loudness:
-    the compressor reaches the seam in the state a single pass has it in."""
+    """The halves' loudness is the single pass's: the compressor reaches the seam in the state a single
+    pass has it in, and the second half's seek lands where decoding from the start would."""
     text = ("Good evening and welcome. Tonight we talk about rumours in the chat groups. Check who wrote a message. "
             "Look for the same news from a source you trust. Ask before you forward it. Thank you for listening.")
     source = spoken(tmp_path / "talk.mp3", text, rate=44_100, volume_db=-12)
     chain = f"aformat=channel_layouts=stereo,highpass=f=60,{audio.COMPRESSOR}"
-    seam = round(audio.probe(source).duration * audio.SPLIT_SHARE, 1)
-    split = audio._analyse_split(source, chain, tmp_path / "split.wav", seam, (44_100, 2), "talk")
-    whole = audio._analyse(source, chain, tmp_path / "whole.wav", "talk")
-    assert split == pytest.approx(whole, abs=0.1)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["split.wav", "talk.mp3", "whole.wav"]
-    ours, theirs = samples(tmp_path / "split.wav"), samples(tmp_path / "whole.wav")
-    assert ours.shape == theirs.shape
-    assert np.abs(ours - theirs).max() <= 1 / 32768       # one step of 16 bits at most
+    duration = audio.probe(source).duration
+    seam = round(duration * audio.SPLIT_SHARE, 1)
+    whole = audio._analyse(source, chain, "talk")
+    assert audio._analyse_split(source, chain, seam, duration, "talk") == pytest.approx(whole, abs=0.1)
+    assert audio._analyse_split(source, chain, seam, duration, "talk", seek=False) == pytest.approx(whole, abs=0.1)
+    assert [p.name for p in tmp_path.iterdir()] == ["talk.mp3"]          # nothing left beside it
+
+
+def test_a_seek_that_lands_elsewhere_is_measured_again_from_the_start(tmp_path, monkeypatch):
+    """A second half that logs far more blocks than its length allows (a demuxer that cannot seek starts
+    from the beginning) is decoded again from the start, not counted twice."""
+    ran = []
+    real_run = tools.run
+
+    def noting_run(args, **kwargs):
+        ran.append([str(a) for a in args])
+        return real_run(args, **kwargs)
+
+    monkeypatch.setattr(tools, "run", noting_run)
+    source = spoken(tmp_path / "talk.wav", rate=44_100, volume_db=-12)
+    chain = f"aformat=channel_layouts=mono,highpass=f=60,{audio.COMPRESSOR}"
+    duration = audio.probe(source).duration
+    seam = round(duration / 2, 1)
+    whole = audio._analyse(source, chain, "talk")
+    ran.clear()
+    # told the input is 5 s longer than it is, the second half's block count disagrees with its seek
+    measured = audio._analyse_split(source, chain, seam, duration + 5, "talk")
+    assert len(ran) == 3 and "-ss" in ran[1] and "-ss" not in ran[2]
+    assert measured == pytest.approx(whole, abs=0.1)
 
 
 def test_loudness_gated_from_the_block_log_is_ebur128s_own(tmp_path):
