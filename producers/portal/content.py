@@ -9,6 +9,7 @@ layers change their signatures, this module is what follows them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import os
@@ -33,6 +34,7 @@ from producers.editorial.report import Report, build_report, report_csv, report_
 from producers.editorial.intake import IntakeResult, hint, intake_folder
 from producers.errors import Problem
 from producers.errors import ToolError
+from producers.jobs.pipeline import JobResult, Progress
 from producers.kinds import social
 from producers.kinds.registry import load_content, product_models
 from producers.media import tools
@@ -317,9 +319,25 @@ def publish(ref: str, by: str) -> tuple[list[Path], list[str]]:
     return workflow.publish(content_dir(), [ref], by=by)
 
 
+def site_options() -> BuildOptions:
+    """The public site's build, read in the request (this request's settings), run in a thread."""
+    return BuildOptions(content=content_dir(), out=Path(settings.SITE_DIR), cache_dir=Path(settings.CACHE_DIR),
+                        wait=True)
+
+
 def build() -> BuildResult:
-    return build_site(BuildOptions(content=content_dir(), out=Path(settings.SITE_DIR),
-                                   cache_dir=Path(settings.CACHE_DIR), wait=True))
+    return build_site(site_options())
+
+
+def failed_products(report: dict) -> list[tuple[str, list[str]]]:
+    """(file, errors) of each product the build report lists with errors."""
+    found = []
+    for session in report.get("sessions", []) if isinstance(report, dict) else []:
+        for product in session.get("products", []) if isinstance(session, dict) else []:
+            if isinstance(product, dict) and product.get("errors"):
+                found.append((str(product.get("file") or product.get("id") or session.get("id")),
+                              [str(e) for e in product["errors"]]))
+    return found
 
 
 def build_report_file() -> Path:
@@ -429,5 +447,23 @@ def preview_options(scratch: Path, out: Path) -> BuildOptions:
     return BuildOptions(content=scratch, out=out, preview=True, cache_dir=Path(settings.CACHE_DIR), wait=True)
 
 
-def run_build(options: BuildOptions) -> BuildResult:
+class _Reported(Progress):
+    """The runner's job events as (jobs done, jobs to run, note) for a page's progress bar."""
+
+    def __init__(self, report) -> None:
+        self.report, self.done, self.total = report, 0, 0
+
+    def start(self, total_by_kind: dict[str, int]) -> None:
+        self.total = sum(total_by_kind.values())
+        self.report(0, self.total, "")
+
+    def advance(self, result: JobResult) -> None:
+        self.done += 1
+        self.report(self.done, self.total, "")
+
+
+def run_build(options: BuildOptions, report=None) -> BuildResult:
+    """Build; ``report(done, total, note)`` hears the render jobs finish and a wait for another build."""
+    if report is not None:
+        options = dataclasses.replace(options, progress=_Reported(report), notify=lambda note: report(0, 0, note))
     return build_site(options)

@@ -10,6 +10,9 @@ LANGUAGES = (("vi", "Tiếng Việt"), ("hi", "हिन्दी"), ("en", "Eng
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
+        "site_build": "The public site's build", "publish_building": "Building the public site…",
+        "jobs_done": "render jobs done", "publish_busy": "A site build is running; publish when it has finished.",
+        "build_interrupted": "Interrupted (the portal was restarted); build again.", "build_again": "Build again",
         "portal": "Cell portal", "login": "Log in", "logout": "Log out", "username": "User name",
         "password": "Password", "join": "Join with an invitation code", "code": "Invitation code",
         "join_button": "Create my account", "bad_code": "This code is not valid, already used or expired.",
@@ -52,6 +55,9 @@ LABELS: dict[str, dict[str, str]] = {
         "preview_failed": "The preview build failed.", "preview_build": "Build the preview",
     },
     "vi": {
+        "site_build": "Dựng trang web công khai", "publish_building": "Đang dựng trang web công khai…",
+        "jobs_done": "việc dựng đã xong", "publish_busy": "Trang web đang được dựng; hãy đăng khi xong.",
+        "build_interrupted": "Bị gián đoạn (cổng đã khởi động lại); hãy dựng lại.", "build_again": "Dựng lại",
         "portal": "Cổng thông tin chi bộ", "login": "Đăng nhập", "logout": "Đăng xuất", "username": "Tên đăng nhập",
         "password": "Mật khẩu", "join": "Tham gia bằng mã mời", "code": "Mã mời",
         "join_button": "Tạo tài khoản", "bad_code": "Mã này không hợp lệ, đã dùng hoặc đã hết hạn.",
@@ -94,6 +100,9 @@ LABELS: dict[str, dict[str, str]] = {
         "preview_failed": "Dựng bản xem trước không thành công.", "preview_build": "Dựng bản xem trước",
     },
     "hi": {
+        "site_build": "सार्वजनिक साइट का निर्माण", "publish_building": "सार्वजनिक साइट बन रही है…",
+        "jobs_done": "रेंडर कार्य पूरे", "publish_busy": "साइट बन रही है; पूरा होने पर प्रकाशित करें।",
+        "build_interrupted": "बाधित (पोर्टल फिर से शुरू हुआ); फिर से बनाएँ।", "build_again": "फिर से बनाएँ",
         "portal": "इकाई पोर्टल", "login": "लॉग इन", "logout": "लॉग आउट", "username": "उपयोगकर्ता नाम",
         "password": "पासवर्ड", "join": "आमंत्रण कोड से जुड़ें", "code": "आमंत्रण कोड",
         "join_button": "मेरा खाता बनाएँ", "bad_code": "यह कोड मान्य नहीं है, पहले उपयोग हो चुका है या समाप्त हो गया है।",

@@ -41,6 +41,8 @@ portal = [
     re_path(rf"^review/{REF}/preview/$", editor.review_preview, name="review_preview"),
     re_path(rf"^review/{REF}/preview/site/(?P<rest>.*)$", editor.review_preview_site, name="review_preview_site"),
     re_path(r"^review/report\.(?P<fmt>csv|json)$", editor.report_download, name="report"),
+    path("publish/", editor.publish_status, name="publish_status"),
+    path("publish/status.json", editor.publish_status_json, name="publish_status_json"),
     path("invite/", editor.invite, name="invite"),
     path("audit/", editor.audit, name="audit"),
 ]

@@ -299,18 +299,31 @@ def test_editors_download_the_evaluation_report_as_csv_and_json(portal):
     assert response.status_code == 200 and "cell35 build" in response.content.decode()
 
 
-def test_approve_then_publish_builds_the_public_site(portal):
+def publish_and_wait(editor: Client, ref: str):
+    response = editor.post(reverse("portal:publish", args=[ref]))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert response["Location"] == reverse("portal:publish_status")
+    previews.wait_all()
+    return editor.get(reverse("portal:publish_status"))
+
+
+def test_approve_then_publish_builds_the_public_site_in_the_background(portal):
     ref = submitted(portal)
     editor = client_for(portal, "editor")
     editor.post(reverse("portal:approve", args=[ref]))
     assert session_of(portal, "ha-long-ve-sinh").session.status == "approved"
-    response = editor.post(reverse("portal:publish", args=[ref]))
-    assert response.status_code == 302, response.content.decode()[:3000]
+    response = publish_and_wait(editor, ref)
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="publish-done"' in page and 'http-equiv="refresh"' not in page
     assert session_of(portal, "ha-long-ve-sinh").session.status == "published"
     pages = [p.read_text(encoding="utf-8") for p in (portal.tmp / "site").rglob("*.html")]
     assert any("Vệ sinh khu phố" in page for page in pages)
-    assert [e.action for e in AuditEntry.objects.filter(target=ref).order_by("at", "id")] == \
-        ["submit", "approve", "publish"]
+    status = editor.get(reverse("portal:publish_status_json")).json()
+    assert status["state"] == "done" and status["ref"] == ref and status["total"] > 0 \
+        and status["done"] == status["total"]          # the render jobs, counted as they finished
+    entries = list(AuditEntry.objects.filter(target=ref).order_by("at", "id"))
+    assert [e.action for e in entries] == ["submit", "approve", "publish", "build"]
+    assert entries[-1].username == "editor" and entries[-1].detail.startswith("done in ")
     # the chat-group bundle of the published session, from the built site
     assert 'id="bundle"' in editor.get(reverse("portal:review", args=[ref])).content.decode()
     page = editor.get(reverse("portal:bundle", args=[ref])).content.decode()
@@ -322,16 +335,77 @@ def test_approve_then_publish_builds_the_public_site(portal):
     assert editor.get(reverse("portal:bundle", args=[ref]), {"part": "2"}).status_code == 404
 
 
-def test_a_failed_build_shows_its_report(portal):
+def test_a_failed_build_shows_its_report_and_is_audited(portal):
     ref = submitted(portal)
     editor = client_for(portal, "editor")
     editor.post(reverse("portal:approve", args=[ref]))
     # a site.yml the build refuses (the checker accepts it: only the build validates the logo file)
     (portal.content / "site.yml").write_text("title: Demo\nbase_url: https://example.org/\nlanguage: en\n"
                                              "logo: media/missing-logo.png\n", encoding="utf-8")
-    response = editor.post(reverse("portal:publish", args=[ref]))
+    response = publish_and_wait(editor, ref)
     page = response.content.decode()
     assert response.status_code == 500 and 'id="build-report"' in page and "missing-logo" in page
+    assert 'id="rebuild"' in page
+    entry = AuditEntry.objects.get(action="build")
+    assert entry.target == ref and entry.detail.startswith("failed") and "missing-logo" in entry.detail
+    editor.get(reverse("portal:publish_status"))
+    assert AuditEntry.objects.filter(action="build").count() == 1        # recorded once
+
+
+def stale_status(root, **fields) -> None:
+    """A status file as a portal killed mid-build leaves it: "building", owned by a process now gone."""
+    import subprocess
+    import sys
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "status.json").write_text(json.dumps({"state": "building", "started": 1.0, "done": 3, "total": 9,
+                                                  "owner": {"pid": int(gone.stdout), "since": "1"}, **fields}))
+
+
+def test_a_publish_cut_by_a_restart_reads_interrupted_and_builds_again(portal):
+    stale_status(portal.tmp / "data" / "publish", by="editor", ref="")
+    editor = client_for(portal, "editor")
+    page = editor.get(reverse("portal:publish_status")).content.decode()
+    assert 'id="publish-interrupted"' in page and 'id="rebuild"' in page and 'http-equiv="refresh"' not in page
+    assert editor.get(reverse("portal:publish_status_json")).json()["state"] == "interrupted"
+    assert editor.post(reverse("portal:publish_status")).status_code == 302
+    previews.wait_all()
+    assert editor.get(reverse("portal:publish_status_json")).json()["state"] == "done"
+    assert AuditEntry.objects.filter(action="rebuild", username="editor").exists()
+
+
+def test_a_preview_cut_by_a_restart_reads_interrupted_with_a_button(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    stale_status(portal.tmp / "data" / "previews" / f"draft-{draft.pk}")
+    page = client.get(reverse("portal:draft_preview", args=[draft.pk])).content.decode()
+    assert 'id="preview-interrupted"' in page and 'id="build-preview"' in page and 'http-equiv="refresh"' not in page
+
+
+def test_a_second_publish_is_refused_while_a_build_runs(portal):
+    ref = submitted(portal)
+    editor = client_for(portal, "editor")
+    editor.post(reverse("portal:approve", args=[ref]))
+    # a build owned by this very process, still running: the portal's own (live) status
+    root = portal.tmp / "data" / "publish"
+    stale_status(root)
+    status = json.loads((root / "status.json").read_text())
+    status["owner"] = previews._owner()
+    (root / "status.json").write_text(json.dumps(status))
+    import threading
+    hold = threading.Event()
+    runner = threading.Thread(target=hold.wait)
+    previews._running[str(root)] = runner
+    runner.start()
+    try:
+        page = editor.post(reverse("portal:publish", args=[ref]), follow=True).content.decode()
+        assert "A site build is running" in page
+        assert session_of(portal, "ha-long-ve-sinh").session.status == "approved"       # nothing published
+        assert 'id="publish-progress"' in editor.get(reverse("portal:publish_status")).content.decode()
+    finally:
+        hold.set()
+        runner.join()
+    assert editor.get(reverse("portal:publish_status_json")).json()["state"] == "interrupted"
 
 
 # --- invitations, log-in, throttling, cookies, CSRF ---------------------------------------------
@@ -489,7 +563,10 @@ MATRIX = [
     ("portal:review_preview_site", "get", lambda t: [t.ref, "index.html"], "editor", None),
     ("portal:draft_preview", "post", lambda t: [t.draft], "write", {}),
     ("portal:review_preview", "post", lambda t: [t.ref], "editor", {}),
+    ("portal:publish_status", "get", lambda t: [], "editor", None),
+    ("portal:publish_status_json", "get", lambda t: [], "editor", None),
     ("portal:publish", "post", lambda t: [t.ref], "editor", {}),       # still submitted: refused, no build
+    ("portal:publish_status", "post", lambda t: [], "editor", {}),     # builds the site again
     ("portal:reject", "post", lambda t: [t.ref], "editor", {"reason": "not yet"}),
     ("portal:approve", "post", lambda t: [t.ref], "editor", {}),
 ]
