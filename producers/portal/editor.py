@@ -178,15 +178,22 @@ def _percent(found: dict | None) -> int | None:
     return round(100 * found.get("done", 0) / found["total"])
 
 
+INVITE_ROLES = {"editor": ("member", "secretary"), "admin": ("member", "secretary", "editor")}
+
+
 @role_required(*EDITOR_ROLES)
 def invite(request):
+    """A one-time code for a member or a secretary of a cell; an admin may also invite an editor."""
     cells = [(cell.id, f"{cell.name} ({cell.id})") for cell in content.cells().values()]
-    form = InviteForm(request.POST or None, cells=cells)
-    code = None
+    form = InviteForm(request.POST or None, cells=cells, roles=INVITE_ROLES[request.membership.role],
+                      t=labels(language_of(request)))
+    code = invited = None
     if request.method == "POST" and form.is_valid():
-        invitation, code = Invitation.issue(form.cleaned_data["cell"], request.user)
-        record(request, "invite", target=invitation.cell, detail=f"invitation {invitation.pk}")
-    return render(request, "portal/invite.html", {"form": form, "code": code})
+        role, cell = form.cleaned_data["role"], form.cleaned_data["cell"]
+        invitation, code = Invitation.issue(cell, request.user, role=role)
+        invited = role
+        record(request, "invite", target=cell, detail=f"{role}, invitation {invitation.pk}")
+    return render(request, "portal/invite.html", {"form": form, "code": code, "invited": invited})
 
 
 @role_required(*EDITOR_ROLES)

@@ -164,11 +164,24 @@ class JoinForm(UserCreationForm):
 
 
 class InviteForm(forms.Form):
-    cell = forms.ChoiceField()
+    """Who is invited: a member or a secretary of a cell; an editor (no cell) when ``roles`` allows it."""
+    role = forms.ChoiceField(widget=forms.RadioSelect, initial="secretary")
+    cell = forms.ChoiceField(required=False)
 
-    def __init__(self, *args, cells: list[tuple[str, str]], **kwargs):
+    def __init__(self, *args, cells: list[tuple[str, str]], roles: tuple[str, ...], t: dict, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["cell"].choices = cells
+        self.t = t
+        self.fields["role"].choices = [(role, t[f"role_{role}"]) for role in roles]
+        self.fields["cell"].choices = [("", "—"), *cells]
+        self.fields["role"].label, self.fields["cell"].label = t["role"], t["cell"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("role") == "editor":
+            data["cell"] = ""                 # editors work for all cells
+        elif data.get("role") and not data.get("cell"):
+            self.add_error("cell", self.t["cell_needed"])
+        return data
 
 
 class RejectForm(forms.Form):

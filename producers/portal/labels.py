@@ -10,6 +10,8 @@ LANGUAGES = (("vi", "Tiếng Việt"), ("hi", "हिन्दी"), ("en", "Eng
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
+        "role": "Role", "role_member": "Member", "role_secretary": "Secretary", "role_editor": "Editor",
+        "cell_needed": "Choose the cell of the member or secretary.",
         "site_build": "The public site's build", "publish_building": "Building the public site…",
         "jobs_done": "render jobs done", "publish_busy": "A site build is running; publish when it has finished.",
         "build_interrupted": "Interrupted (the portal was restarted); build again.", "build_again": "Build again",
@@ -36,7 +38,7 @@ LABELS: dict[str, dict[str, str]] = {
         "queue": "Review queue", "quarter": "Quarter", "cell": "Cell", "age_days": "Days waiting", "all": "All",
         "filter": "Show", "approve": "Approve", "reject": "Send back", "reject_reason": "Reason (the cell will read it)",
         "publish": "Publish", "published": "Published; the site is rebuilt.", "build_failed": "The site build failed:",
-        "invite": "Invite a secretary", "invite_button": "Make a code", "invite_code": "Give this code to the secretary (once; it expires in 7 days):",
+        "invite": "Invite a member, secretary or editor", "invite_button": "Make a code", "invite_code": "give this code to the person invited (once; it expires in 7 days):",
         "audit": "Audit log", "who": "Who", "what": "What", "when": "When", "nothing": "Nothing here yet.",
         "too_big": "The upload is larger than a submission may be ({cap} bytes).", "language": "Language",
         "back": "Back", "files": "Files", "no_products": "Add at least one product.", "max_products": "A session has at most three products.",
@@ -55,6 +57,8 @@ LABELS: dict[str, dict[str, str]] = {
         "preview_failed": "The preview build failed.", "preview_build": "Build the preview",
     },
     "vi": {
+        "role": "Vai trò", "role_member": "Đảng viên", "role_secretary": "Thư ký", "role_editor": "Biên tập viên",
+        "cell_needed": "Chọn chi bộ của đảng viên hoặc thư ký.",
         "site_build": "Dựng trang web công khai", "publish_building": "Đang dựng trang web công khai…",
         "jobs_done": "việc dựng đã xong", "publish_busy": "Trang web đang được dựng; hãy đăng khi xong.",
         "build_interrupted": "Bị gián đoạn (cổng đã khởi động lại); hãy dựng lại.", "build_again": "Dựng lại",
@@ -81,7 +85,7 @@ LABELS: dict[str, dict[str, str]] = {
         "queue": "Danh sách chờ duyệt", "quarter": "Quý", "cell": "Chi bộ", "age_days": "Số ngày chờ", "all": "Tất cả",
         "filter": "Xem", "approve": "Duyệt", "reject": "Trả lại", "reject_reason": "Lý do (chi bộ sẽ đọc)",
         "publish": "Đăng", "published": "Đã đăng; trang web được dựng lại.", "build_failed": "Dựng trang web thất bại:",
-        "invite": "Mời bí thư / thư ký", "invite_button": "Tạo mã", "invite_code": "Đưa mã này cho thư ký (dùng một lần; hết hạn sau 7 ngày):",
+        "invite": "Mời đảng viên, thư ký hoặc biên tập viên", "invite_button": "Tạo mã", "invite_code": "đưa mã này cho người được mời (dùng một lần; hết hạn sau 7 ngày):",
         "audit": "Nhật ký", "who": "Ai", "what": "Việc gì", "when": "Khi nào", "nothing": "Chưa có gì.",
         "too_big": "Tệp tải lên lớn hơn mức cho phép của một lần gửi ({cap} byte).", "language": "Ngôn ngữ",
         "back": "Quay lại", "files": "Tệp", "no_products": "Hãy thêm ít nhất một sản phẩm.", "max_products": "Mỗi buổi có tối đa ba sản phẩm.",
@@ -100,6 +104,8 @@ LABELS: dict[str, dict[str, str]] = {
         "preview_failed": "Dựng bản xem trước không thành công.", "preview_build": "Dựng bản xem trước",
     },
     "hi": {
+        "role": "भूमिका", "role_member": "सदस्य", "role_secretary": "सचिव", "role_editor": "संपादक",
+        "cell_needed": "सदस्य या सचिव की इकाई चुनें।",
         "site_build": "सार्वजनिक साइट का निर्माण", "publish_building": "सार्वजनिक साइट बन रही है…",
         "jobs_done": "रेंडर कार्य पूरे", "publish_busy": "साइट बन रही है; पूरा होने पर प्रकाशित करें।",
         "build_interrupted": "बाधित (पोर्टल फिर से शुरू हुआ); फिर से बनाएँ।", "build_again": "फिर से बनाएँ",
@@ -126,7 +132,7 @@ LABELS: dict[str, dict[str, str]] = {
         "queue": "समीक्षा सूची", "quarter": "तिमाही", "cell": "इकाई", "age_days": "प्रतीक्षा के दिन", "all": "सभी",
         "filter": "दिखाएँ", "approve": "स्वीकृत करें", "reject": "लौटाएँ", "reject_reason": "कारण (इकाई इसे पढ़ेगी)",
         "publish": "प्रकाशित करें", "published": "प्रकाशित; साइट फिर से बनी।", "build_failed": "साइट नहीं बन सकी:",
-        "invite": "सचिव को आमंत्रित करें", "invite_button": "कोड बनाएँ", "invite_code": "यह कोड सचिव को दें (एक बार; 7 दिन में समाप्त):",
+        "invite": "सदस्य, सचिव या संपादक को आमंत्रित करें", "invite_button": "कोड बनाएँ", "invite_code": "यह कोड आमंत्रित व्यक्ति को दें (एक बार; 7 दिन में समाप्त):",
         "audit": "लेखा-जोखा", "who": "कौन", "what": "क्या", "when": "कब", "nothing": "अभी कुछ नहीं।",
         "too_big": "अपलोड एक प्रस्तुति की सीमा ({cap} बाइट) से बड़ा है।", "language": "भाषा",
         "back": "वापस", "files": "फ़ाइलें", "no_products": "कम से कम एक उत्पाद जोड़ें।", "max_products": "एक सत्र में अधिकतम तीन उत्पाद।",

@@ -412,18 +412,49 @@ def test_a_second_publish_is_refused_while_a_build_runs(portal):
 
 def test_an_invitation_code_makes_a_secretary_once(portal):
     editor = client_for(portal, "editor")
-    page = editor.post(reverse("portal:invite"), {"cell": "varanasi"}).content.decode()
+    page = editor.post(reverse("portal:invite"), {"role": "secretary", "cell": "varanasi"}).content.decode()
     code = re.search(r'id="code"[^>]*>([A-Z0-9-]+)<', page).group(1)
     assert Invitation.objects.get().code_hash != code                 # only its hash is kept
     fresh = Client()
     form = {"code": code.lower(), "username": "new-secretary", "password1": support.PASSWORD,
             "password2": support.PASSWORD}
-    assert fresh.post(reverse("portal:join"), form)["Location"] == reverse("portal:cell")
+    assert fresh.post(reverse("portal:join"), form, follow=True).redirect_chain[-1][0] == reverse("portal:cell")
     user = Invitation.objects.get().used_by
     assert (user.username, user.membership.role, user.membership.cell) == ("new-secretary", "secretary", "varanasi")
     again = Client().post(reverse("portal:join"), {**form, "username": "someone-else"})
     assert again.status_code == 200 and "already used" in again.content.decode()
     assert [e.action for e in AuditEntry.objects.order_by("at", "id")][-3:] == ["invite", "join", "login"]
+
+
+def join_with(page: str, username: str):
+    code = re.search(r'id="code"[^>]*>([A-Z0-9-]+)<', page).group(1)
+    fresh = Client()
+    response = fresh.post(reverse("portal:join"), {"code": code, "username": username, "password1": support.PASSWORD,
+                                                   "password2": support.PASSWORD}, follow=True)
+    user = Invitation.objects.get(used_by__username=username).used_by
+    return response, (user.membership.role, user.membership.cell)
+
+
+def test_an_editor_invites_a_member_or_a_secretary_and_only_an_admin_an_editor(portal):
+    editor = client_for(portal, "editor")
+    page = editor.get(reverse("portal:invite")).content.decode()
+    assert 'value="member"' in page and 'value="secretary"' in page and 'value="editor"' not in page
+    response, membership = join_with(editor.post(reverse("portal:invite"), {"role": "member", "cell": "ha-long"})
+                                     .content.decode(), "new-member")
+    assert membership == ("member", "ha-long") and response.redirect_chain[-1][0] == reverse("portal:cell")
+    # an editor cannot make an editor, and a member needs a cell: told beside the field, no code made
+    before = Invitation.objects.count()
+    page = editor.post(reverse("portal:invite"), {"role": "editor", "cell": ""}).content.decode()
+    assert 'id="code"' not in page and "editor is not one of the available choices" in page
+    page = editor.post(reverse("portal:invite"), {"role": "member", "cell": ""}).content.decode()
+    assert 'id="code"' not in page and "Choose the cell" in page[page.index('id="field-cell"'):]
+    assert Invitation.objects.count() == before
+    admin = client_for(portal, "admin")
+    assert 'value="editor"' in admin.get(reverse("portal:invite")).content.decode()
+    response, membership = join_with(admin.post(reverse("portal:invite"), {"role": "editor", "cell": "ha-long"})
+                                     .content.decode(), "new-editor")
+    assert membership == ("editor", "") and response.redirect_chain[-1][0] == reverse("portal:queue")
+    assert AuditEntry.objects.filter(action="invite", username="admin", detail__startswith="editor").exists()
 
 
 def test_five_wrong_passwords_lock_the_login_even_with_the_right_one(portal):
@@ -478,7 +509,8 @@ def test_every_state_change_needs_the_csrf_token(portal):
             (editor, reverse("portal:approve", args=[ref]), {}),
             (editor, reverse("portal:reject", args=[ref]), {"reason": "no"}),
             (editor, reverse("portal:publish", args=[ref]), {}),
-            (editor, reverse("portal:invite"), {"cell": "ha-long"}),
+            (editor, reverse("portal:invite"), {"role": "member", "cell": "ha-long"}),
+            (editor, reverse("portal:publish_status"), {}),
             (secretary, reverse("portal:draft_preview", args=[draft.pk]), {}),
             (editor, reverse("portal:review_preview", args=[ref]), {}),
             (Client(enforce_csrf_checks=True), reverse("portal:login"), {"username": "editor", "password": support.PASSWORD}),
@@ -552,7 +584,7 @@ MATRIX = [
     ("portal:review", "get", lambda t: [t.ref], "editor", None),
     ("portal:review_media", "get", lambda t: [t.ref, "photo.jpg"], "editor", None),
     ("portal:invite", "get", lambda t: [], "editor", None),
-    ("portal:invite", "post", lambda t: [], "editor", {"cell": "ha-long"}),
+    ("portal:invite", "post", lambda t: [], "editor", {"role": "member", "cell": "ha-long"}),
     ("portal:audit", "get", lambda t: [], "editor", None),
     ("portal:report", "get", lambda t: ["csv"], "editor", None),
     ("portal:report", "get", lambda t: ["json"], "editor", None),
