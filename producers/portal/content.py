@@ -34,6 +34,7 @@ from producers.editorial.report import Report, build_report, report_csv, report_
 from producers.editorial.intake import IntakeResult, hint, intake_folder
 from producers.errors import Problem
 from producers.errors import ToolError
+from producers.files import atomic_write_text
 from producers.jobs.pipeline import JobResult, Progress
 from producers.kinds import social
 from producers.kinds.registry import load_content, product_models
@@ -53,6 +54,56 @@ def content_dir() -> Path:
 
 def cells() -> dict[str, Cell]:
     return load_site(content_dir())[1]
+
+
+CELL_FIELDS = ("id", "name", "committee", "area", "language")
+
+
+def save_cell(fields: dict, replacing: str | None = None) -> dict[str, list[str]]:
+    """Add a cell to cells.yml, or change cell ``replacing`` (its id stays: session folders are named by
+    it). The file as it would be is read by the loader ``cell35 check`` uses; with no problem it is written
+    atomically. Returns the problems by field ('' for the file as a whole); empty: written."""
+    path = content_dir() / "cells.yml"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    entries = list((yaml.safe_load(text) or {}).get("cells") or [])
+    cell = {key: fields[key] for key in CELL_FIELDS if key in fields}
+    if replacing is None:
+        entries.append(cell)
+        index = len(entries) - 1
+    else:
+        index = next(i for i, e in enumerate(entries) if isinstance(e, dict) and e.get("id") == replacing)
+        entries[index] = {**entries[index], **cell, "id": replacing}
+    return _write_cells(text, entries, index)
+
+
+def remove_cell(cell_id: str) -> dict[str, list[str]]:
+    """Take a cell out of cells.yml; the caller has made sure nothing belongs to it."""
+    path = content_dir() / "cells.yml"
+    text = path.read_text(encoding="utf-8")
+    entries = [e for e in (yaml.safe_load(text) or {}).get("cells") or [] if not (isinstance(e, dict) and e.get("id") == cell_id)]
+    return _write_cells(text, entries, None)
+
+
+def _write_cells(old: str, entries: list, index: int | None) -> dict[str, list[str]]:
+    # The comment lines heading the file are kept; the rest is written by the YAML library.
+    head = "".join(line for line in old.splitlines(keepends=True)[:20] if line.startswith("#"))
+    new = head + yaml.safe_dump({"cells": entries}, allow_unicode=True, sort_keys=False, width=100)
+    with tempfile.TemporaryDirectory(prefix="cell35-portal-cells-") as scratch:
+        (Path(scratch) / "cells.yml").write_text(new, encoding="utf-8")
+        problems = [p for p in load_site(Path(scratch))[2] if p.path.endswith("cells.yml") and p.severity == "error"]
+    found: dict[str, list[str]] = {}
+    for problem in problems:
+        match = re.fullmatch(r"cells\[(\d+)\]\.(\w+)", problem.field)
+        own = match is not None and index is not None and int(match.group(1)) in (index, index + 1)
+        found.setdefault(match.group(2) if own else "", []).append(problem.message if own else str(problem))
+    if not found:
+        atomic_write_text(content_dir() / "cells.yml", new)
+    return found
+
+
+def sessions_of_cell(cell_id: str) -> int:
+    """Sessions under content/ filed for the cell (any status, revisions and quarantine left aside)."""
+    return len(all_sessions(cell=cell_id))
 
 
 def limits() -> IntakeLimits:

@@ -184,6 +184,24 @@ class InviteForm(forms.Form):
         return data
 
 
+class CellForm(forms.Form):
+    """A cell of cells.yml. The rules (the id's shape, unique ids, the languages) are the loader's: its
+    problems are put beside these fields; here only the types and lengths."""
+    id = forms.CharField(max_length=80)
+    name = forms.CharField(max_length=200)
+    committee = forms.CharField(max_length=200)
+    area = forms.CharField(max_length=200)
+    language = forms.ChoiceField(choices=[("vi", "Tiếng Việt"), ("hi", "हिन्दी"), ("en", "English")])
+
+    def __init__(self, *args, t: dict, fixed_id: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, each in self.fields.items():
+            each.label = t[f"cell_{name}"]
+        if fixed_id is not None:          # session folders are named by the id: it never changes
+            self.fields["id"].disabled = True
+            self.fields["id"].initial = fixed_id
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 

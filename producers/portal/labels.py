@@ -10,6 +10,10 @@ LANGUAGES = (("vi", "Tiếng Việt"), ("hi", "हिन्दी"), ("en", "Eng
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
+        "cells": "Cells", "cell_id": "Id (lowercase letters, digits, hyphens; names the session folders)",
+        "cell_name": "Name", "cell_committee": "Committee", "cell_area": "Area", "cell_language": "Language",
+        "add_cell": "Add the cell", "remove_cell": "Remove the cell",
+        "cell_in_use": "This cell has sessions, drafts, accounts or open invitations; it is kept.",
         "role": "Role", "role_member": "Member", "role_secretary": "Secretary", "role_editor": "Editor",
         "cell_needed": "Choose the cell of the member or secretary.",
         "site_build": "The public site's build", "publish_building": "Building the public site…",
@@ -57,6 +61,10 @@ LABELS: dict[str, dict[str, str]] = {
         "preview_failed": "The preview build failed.", "preview_build": "Build the preview",
     },
     "vi": {
+        "cells": "Chi bộ", "cell_id": "Mã (chữ thường, số, gạch nối; dùng đặt tên thư mục buổi họp)",
+        "cell_name": "Tên", "cell_committee": "Đảng ủy cấp trên", "cell_area": "Địa bàn", "cell_language": "Ngôn ngữ",
+        "add_cell": "Thêm chi bộ", "remove_cell": "Xoá chi bộ",
+        "cell_in_use": "Chi bộ này có buổi họp, bản nháp, tài khoản hoặc lời mời chưa dùng; không xoá.",
         "role": "Vai trò", "role_member": "Đảng viên", "role_secretary": "Thư ký", "role_editor": "Biên tập viên",
         "cell_needed": "Chọn chi bộ của đảng viên hoặc thư ký.",
         "site_build": "Dựng trang web công khai", "publish_building": "Đang dựng trang web công khai…",
@@ -104,6 +112,10 @@ LABELS: dict[str, dict[str, str]] = {
         "preview_failed": "Dựng bản xem trước không thành công.", "preview_build": "Dựng bản xem trước",
     },
     "hi": {
+        "cells": "इकाइयाँ", "cell_id": "आईडी (छोटे अक्षर, अंक, हाइफ़न; सत्र फ़ोल्डरों का नाम)",
+        "cell_name": "नाम", "cell_committee": "समिति", "cell_area": "क्षेत्र", "cell_language": "भाषा",
+        "add_cell": "इकाई जोड़ें", "remove_cell": "इकाई हटाएँ",
+        "cell_in_use": "इस इकाई के सत्र, ड्राफ़्ट, खाते या खुले आमंत्रण हैं; इसे रखा गया है।",
         "role": "भूमिका", "role_member": "सदस्य", "role_secretary": "सचिव", "role_editor": "संपादक",
         "cell_needed": "सदस्य या सचिव की इकाई चुनें।",
         "site_build": "सार्वजनिक साइट का निर्माण", "publish_building": "सार्वजनिक साइट बन रही है…",

@@ -499,6 +499,8 @@ def test_every_state_change_needs_the_csrf_token(portal):
     draft = Draft.objects.get()
     editor = Client(enforce_csrf_checks=True)
     editor.force_login(portal.users[("editor", None)])
+    admin = Client(enforce_csrf_checks=True)
+    admin.force_login(portal.users[("admin", None)])
     for client, url, data in [
             (secretary, reverse("portal:draft_new"), SESSION),
             (secretary, reverse("portal:draft", args=[draft.pk]), SESSION),
@@ -511,6 +513,9 @@ def test_every_state_change_needs_the_csrf_token(portal):
             (editor, reverse("portal:publish", args=[ref]), {}),
             (editor, reverse("portal:invite"), {"role": "member", "cell": "ha-long"}),
             (editor, reverse("portal:publish_status"), {}),
+            (admin, reverse("portal:cells"), NEW_CELL),
+            (admin, reverse("portal:cell_edit", args=["ha-long"]), NEW_CELL),
+            (admin, reverse("portal:cell_delete", args=["varanasi"]), {}),
             (secretary, reverse("portal:draft_preview", args=[draft.pk]), {}),
             (editor, reverse("portal:review_preview", args=[ref]), {}),
             (Client(enforce_csrf_checks=True), reverse("portal:login"), {"username": "editor", "password": support.PASSWORD}),
@@ -552,15 +557,49 @@ def test_no_typed_text_becomes_a_path(portal):
     assert "evil" not in " ".join(files)
 
 
+# --- cells, kept by admins -----------------------------------------------------------------------
+
+def test_an_admin_adds_and_renames_cells_in_cells_yml_checked_by_the_loader(portal):
+    from producers.content.loader import load_site
+    admin = client_for(portal, "admin")
+    cells_yml = portal.content / "cells.yml"
+    before = cells_yml.read_text(encoding="utf-8")
+    response = admin.post(reverse("portal:cells"), {**NEW_CELL, "id": "Tây Hồ/../x"})
+    page = response.content.decode()
+    field = page[page.index('id="field-id"'):]
+    assert response.status_code == 400 and "expected lowercase letters, digits and single hyphens" in field[:field.index("</div>")]
+    response = admin.post(reverse("portal:cells"), {**NEW_CELL, "id": "varanasi"})
+    assert response.status_code == 400 and "declared twice" in response.content.decode()
+    assert cells_yml.read_text(encoding="utf-8") == before            # nothing written
+    assert admin.post(reverse("portal:cells"), NEW_CELL).status_code == 302
+    assert admin.post(reverse("portal:cell_edit", args=["ha-long"]),
+                      {**NEW_CELL, "id": "ignored", "name": "Chi bộ mới đổi tên", "language": "en"}).status_code == 302
+    site, cells, problems = load_site(portal.content)
+    assert not problems and cells["tay-ho"].name == "Chi bộ Tây Hồ" and cells["tay-ho"].language == "vi"
+    assert cells["ha-long"].name == "Chi bộ mới đổi tên" and "ignored" not in cells     # the id stays
+    assert 'href="/portal/cells/tay-ho/"' in admin.get(reverse("portal:cells")).content.decode()
+    assert [e.detail for e in AuditEntry.objects.filter(action="cell").order_by("id")] == ["added", "changed"]
+    # a cell with accounts (or sessions, drafts) is kept; a new, empty one may go
+    assert 'id="remove-cell"' not in admin.get(reverse("portal:cell_edit", args=["ha-long"])).content.decode()
+    admin.post(reverse("portal:cell_delete", args=["ha-long"]))
+    assert "ha-long" in load_site(portal.content)[1]
+    assert 'id="remove-cell"' in admin.get(reverse("portal:cell_edit", args=["tay-ho"])).content.decode()
+    admin.post(reverse("portal:cell_delete", args=["tay-ho"]))
+    assert "tay-ho" not in load_site(portal.content)[1]
+    assert admin.get(reverse("portal:cell_edit", args=["tay-ho"])).status_code == 404
+
+
 # --- the authorisation matrix -------------------------------------------------------------------
 
 CELL_ROLES, EDITORS = {"member", "secretary"}, {"editor", "admin"}
+NEW_CELL = {"id": "tay-ho", "name": "Chi bộ Tây Hồ", "committee": "Quận ủy Tây Hồ", "area": "Hà Nội", "language": "vi"}
 RULES = {
     "cell": lambda role, own: role in CELL_ROLES,                   # the user's own cell page
     "secretary": lambda role, own: role == "secretary",             # a new draft for the own cell
     "read": lambda role, own: role in EDITORS or (role in CELL_ROLES and own),
     "write": lambda role, own: role == "secretary" and own,
     "editor": lambda role, own: role in EDITORS,
+    "admin": lambda role, own: role == "admin",
 }
 # (url name, method, arguments from the target, rule, data). State changes that would run a build or
 # change what later rows see come last; every denied request is checked before any allowed one runs.
@@ -598,6 +637,11 @@ MATRIX = [
     ("portal:publish_status", "get", lambda t: [], "editor", None),
     ("portal:publish_status_json", "get", lambda t: [], "editor", None),
     ("portal:publish", "post", lambda t: [t.ref], "editor", {}),       # still submitted: refused, no build
+    ("portal:cells", "get", lambda t: [], "admin", None),
+    ("portal:cell_edit", "get", lambda t: ["ha-long"], "admin", None),
+    ("portal:cells", "post", lambda t: [], "admin", NEW_CELL),          # the second time: the id is taken, 400
+    ("portal:cell_edit", "post", lambda t: ["ha-long"], "admin", {**NEW_CELL, "name": "Renamed"}),
+    ("portal:cell_delete", "post", lambda t: ["ha-long"], "admin", {}),  # has accounts: kept, 302
     ("portal:publish_status", "post", lambda t: [], "editor", {}),     # builds the site again
     ("portal:reject", "post", lambda t: [t.ref], "editor", {"reason": "not yet"}),
     ("portal:approve", "post", lambda t: [t.ref], "editor", {}),
@@ -645,6 +689,8 @@ def test_every_url_for_every_role_and_cell(portal):
         client = client_for(portal, role)
         response = getattr(client, method)(url, data) if data is not None else getattr(client, method)(url)
         denied = response.status_code in (403, 404)
+        if allowed and response.status_code >= 500:
+            wrong.append(f"{role} {'own' if own else 'other'} {method.upper()} {url}: {response.status_code}")
         if allowed == denied:
             wrong.append(f"{role} {'own' if own else 'other'} {method.upper()} {url}: {response.status_code}")
         if not allowed and _snapshot(portal) != before:
