@@ -78,8 +78,8 @@ def _alive(root: Path, owner) -> bool:
         return False                         # no owner recorded: a portal from before owners were
     pid = owner["pid"]
     if owner == _owner():                    # this process: is its thread still at work?
-        thread = _running.get(str(root))
-        return thread is not None and thread.is_alive()
+        thread = _running.get(str(root))     # not started yet (no ident): about to be
+        return thread is not None and (thread.is_alive() or thread.ident is None)
     if owner.get("since") is None:           # no /proc here: the pid alone
         try:
             os.kill(pid, 0)
