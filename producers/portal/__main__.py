@@ -24,10 +24,10 @@ def run(argv: list[str]) -> int:
         from producers.portal import demo
         lines = demo.ensure()
         print(f"portal: http://{options.host}:{options.port}/portal/ — log in as:", *lines, sep="\n", flush=True)
-    # A publish builds the whole site in the request: the worker's timeout allows for a cold build.
+    # Site builds run in a background thread (previews.py): no request waits for one.
     os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "producers.portal.wsgi:application",
                               "--bind", f"{options.host}:{options.port}", "--workers", str(options.workers),
-                              "--threads", str(options.threads), "--timeout", "900", "--access-logfile", "-",
+                              "--threads", str(options.threads), "--timeout", "120", "--access-logfile", "-",
                               # one control socket per user home would be shared by every portal on the machine
                               "--no-control-socket"])
     return 0

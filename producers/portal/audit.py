@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
 from producers.portal.models import AuditEntry
@@ -37,3 +38,10 @@ def connect() -> None:
     user_logged_in.connect(_logged_in, dispatch_uid="portal-audit-login")
     user_logged_out.connect(_logged_out, dispatch_uid="portal-audit-logout")
     user_login_failed.connect(_login_failed, dispatch_uid="portal-audit-login-failed")
+
+
+def record_as(username: str, action: str, target: str = "", detail: str = "", request=None) -> AuditEntry:
+    """An entry for what ``username`` started earlier (a build's result), seen in a later request."""
+    user = get_user_model().objects.filter(username=username).first() if username else None
+    return AuditEntry.objects.create(user=user, username=username[:150], action=action, target=target[:300],
+                                     detail=detail, ip=_ip(request))

@@ -9,6 +9,7 @@ layers change their signatures, this module is what follows them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import os
@@ -33,6 +34,8 @@ from producers.editorial.report import Report, build_report, report_csv, report_
 from producers.editorial.intake import IntakeResult, hint, intake_folder
 from producers.errors import Problem
 from producers.errors import ToolError
+from producers.files import atomic_write_text
+from producers.jobs.pipeline import JobResult, Progress
 from producers.kinds import social
 from producers.kinds.registry import load_content, product_models
 from producers.media import tools
@@ -51,6 +54,56 @@ def content_dir() -> Path:
 
 def cells() -> dict[str, Cell]:
     return load_site(content_dir())[1]
+
+
+CELL_FIELDS = ("id", "name", "committee", "area", "language")
+
+
+def save_cell(fields: dict, replacing: str | None = None) -> dict[str, list[str]]:
+    """Add a cell to cells.yml, or change cell ``replacing`` (its id stays: session folders are named by
+    it). The file as it would be is read by the loader ``cell35 check`` uses; with no problem it is written
+    atomically. Returns the problems by field ('' for the file as a whole); empty: written."""
+    path = content_dir() / "cells.yml"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    entries = list((yaml.safe_load(text) or {}).get("cells") or [])
+    cell = {key: fields[key] for key in CELL_FIELDS if key in fields}
+    if replacing is None:
+        entries.append(cell)
+        index = len(entries) - 1
+    else:
+        index = next(i for i, e in enumerate(entries) if isinstance(e, dict) and e.get("id") == replacing)
+        entries[index] = {**entries[index], **cell, "id": replacing}
+    return _write_cells(text, entries, index)
+
+
+def remove_cell(cell_id: str) -> dict[str, list[str]]:
+    """Take a cell out of cells.yml; the caller has made sure nothing belongs to it."""
+    path = content_dir() / "cells.yml"
+    text = path.read_text(encoding="utf-8")
+    entries = [e for e in (yaml.safe_load(text) or {}).get("cells") or [] if not (isinstance(e, dict) and e.get("id") == cell_id)]
+    return _write_cells(text, entries, None)
+
+
+def _write_cells(old: str, entries: list, index: int | None) -> dict[str, list[str]]:
+    # The comment lines heading the file are kept; the rest is written by the YAML library.
+    head = "".join(line for line in old.splitlines(keepends=True)[:20] if line.startswith("#"))
+    new = head + yaml.safe_dump({"cells": entries}, allow_unicode=True, sort_keys=False, width=100)
+    with tempfile.TemporaryDirectory(prefix="cell35-portal-cells-") as scratch:
+        (Path(scratch) / "cells.yml").write_text(new, encoding="utf-8")
+        problems = [p for p in load_site(Path(scratch))[2] if p.path.endswith("cells.yml") and p.severity == "error"]
+    found: dict[str, list[str]] = {}
+    for problem in problems:
+        match = re.fullmatch(r"cells\[(\d+)\]\.(\w+)", problem.field)
+        own = match is not None and index is not None and int(match.group(1)) in (index, index + 1)
+        found.setdefault(match.group(2) if own else "", []).append(problem.message if own else str(problem))
+    if not found:
+        atomic_write_text(content_dir() / "cells.yml", new)
+    return found
+
+
+def sessions_of_cell(cell_id: str) -> int:
+    """Sessions under content/ filed for the cell (any status, revisions and quarantine left aside)."""
+    return len(all_sessions(cell=cell_id))
 
 
 def limits() -> IntakeLimits:
@@ -317,9 +370,25 @@ def publish(ref: str, by: str) -> tuple[list[Path], list[str]]:
     return workflow.publish(content_dir(), [ref], by=by)
 
 
+def site_options() -> BuildOptions:
+    """The public site's build, read in the request (this request's settings), run in a thread."""
+    return BuildOptions(content=content_dir(), out=Path(settings.SITE_DIR), cache_dir=Path(settings.CACHE_DIR),
+                        wait=True)
+
+
 def build() -> BuildResult:
-    return build_site(BuildOptions(content=content_dir(), out=Path(settings.SITE_DIR),
-                                   cache_dir=Path(settings.CACHE_DIR), wait=True))
+    return build_site(site_options())
+
+
+def failed_products(report: dict) -> list[tuple[str, list[str]]]:
+    """(file, errors) of each product the build report lists with errors."""
+    found = []
+    for session in report.get("sessions", []) if isinstance(report, dict) else []:
+        for product in session.get("products", []) if isinstance(session, dict) else []:
+            if isinstance(product, dict) and product.get("errors"):
+                found.append((str(product.get("file") or product.get("id") or session.get("id")),
+                              [str(e) for e in product["errors"]]))
+    return found
 
 
 def build_report_file() -> Path:
@@ -429,5 +498,23 @@ def preview_options(scratch: Path, out: Path) -> BuildOptions:
     return BuildOptions(content=scratch, out=out, preview=True, cache_dir=Path(settings.CACHE_DIR), wait=True)
 
 
-def run_build(options: BuildOptions) -> BuildResult:
+class _Reported(Progress):
+    """The runner's job events as (jobs done, jobs to run, note) for a page's progress bar."""
+
+    def __init__(self, report) -> None:
+        self.report, self.done, self.total = report, 0, 0
+
+    def start(self, total_by_kind: dict[str, int]) -> None:
+        self.total = sum(total_by_kind.values())
+        self.report(0, self.total, "")
+
+    def advance(self, result: JobResult) -> None:
+        self.done += 1
+        self.report(self.done, self.total, "")
+
+
+def run_build(options: BuildOptions, report=None) -> BuildResult:
+    """Build; ``report(done, total, note)`` hears the render jobs finish and a wait for another build."""
+    if report is not None:
+        options = dataclasses.replace(options, progress=_Reported(report), notify=lambda note: report(0, 0, note))
     return build_site(options)

@@ -4,7 +4,7 @@ the audit log. Every step goes through ``content`` (the workflow and the site bu
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from producers.portal import content, previews
 from producers.portal.access import EDITOR_ROLES, role_required
-from producers.portal.audit import record
+from producers.portal.audit import record, record_as
 from producers.portal.forms import InviteForm, RejectForm
 from producers.portal.labels import labels, language_of
 from producers.portal.models import AuditEntry, Invitation
@@ -91,49 +91,109 @@ def reject(request, ref: str):
     return redirect("portal:queue")
 
 
+class _Refused(Exception):
+    """The workflow refused to publish (the problems are the messages)."""
+
+
 @role_required(*EDITOR_ROLES)
 @require_POST
 def publish(request, ref: str):
-    """Publish one approved session, then build the public site; a failed build shows its report."""
+    """Publish one approved session, then build the public site in the background; the publish page
+    shows the build's progress, and its report when it fails. Refused while a site build runs."""
     item = _item(ref)
-    t = labels(language_of(request))
-    done, problems = content.publish(item.id, by=request.user.get_username())
-    if problems:
-        for problem in problems:
+    by = request.user.get_username()
+    _audit_finished(request)
+
+    def workflow_step() -> dict:      # under the build's start lock: never while another publish builds
+        done, problems = content.publish(item.id, by=by)
+        if problems:
+            raise _Refused(problems)
+        record(request, "publish", target=item.id)
+        return {"by": by, "ref": item.id}
+
+    try:
+        started = previews.launch(previews.publish_folder(), _site_build(content.site_options()), workflow_step,
+                                  name="publish")
+    except _Refused as refused:
+        for problem in refused.args[0]:
             messages.error(request, problem)
         return redirect("portal:review", ref=item.id)
-    record(request, "publish", target=item.id)
-    try:
-        result = content.build()
-    except Cell35Error as exc:          # the build refused to start (site.yml, cells.yml, a held lock)
-        return render(request, "portal/build_failed.html", {"item": item, "problems": [str(exc)]}, status=500)
-    if not result.ok:
-        return render(request, "portal/build_failed.html", {
-            "item": item, "problems": [str(p) for p in result.problems if p.severity == "error"],
-            "failed_sections": result.failed_sections, "products": _failed_products(result.report)}, status=500)
-    messages.success(request, t["published"])
-    return redirect("portal:review", ref=item.id)
+    if not started:
+        messages.error(request, labels(language_of(request))["publish_busy"])
+        return redirect("portal:review", ref=item.id)
+    return redirect("portal:publish_status")
 
 
-def _failed_products(report: dict) -> list[tuple[str, list[str]]]:
-    found = []
-    for session in report.get("sessions", []) if isinstance(report, dict) else []:
-        for product in session.get("products", []) if isinstance(session, dict) else []:
-            if isinstance(product, dict) and product.get("errors"):
-                found.append((str(product.get("file") or product.get("id") or session.get("id")),
-                              [str(e) for e in product["errors"]]))
-    return found
+def _site_build(options):
+    def build(report) -> dict:
+        try:
+            result = content.run_build(options, report)
+        except Cell35Error as exc:          # the build refused to start (site.yml, cells.yml)
+            return {"state": "failed", "problems": [str(exc)]}
+        return {"state": "done" if result.ok else "failed",
+                "problems": [str(p) for p in result.problems if p.severity == "error"],
+                "failed_sections": list(result.failed_sections), "products": content.failed_products(result.report)}
+    return build
+
+
+def _audit_finished(request) -> None:
+    """The last site build's result in the audit log, once, as done by who started it."""
+    finished = previews.take_finished(previews.publish_folder())
+    if finished is None:
+        return
+    problems = [*finished.get("problems", []), *finished.get("failed_sections", [])]
+    detail = f"{finished['state']} in {finished.get('seconds', '?')} s" + (f": {'; '.join(problems)}" if problems else "")
+    record_as(finished.get("by", ""), "build", target=finished.get("ref", ""), detail=detail, request=request)
+
+
+@role_required(*EDITOR_ROLES)
+def publish_status(request):
+    """GET: the public site's build (the page refreshes itself while it runs); POST: build it again
+    (after a failure or an interruption), publishing nothing new."""
+    root = previews.publish_folder()
+    if request.method == "POST":
+        by = request.user.get_username()
+        _audit_finished(request)
+        if previews.launch(root, _site_build(content.site_options()), lambda: {"by": by, "ref": ""}, name="publish"):
+            record(request, "rebuild")
+        else:
+            messages.error(request, labels(language_of(request))["publish_busy"])
+        return redirect("portal:publish_status")
+    _audit_finished(request)
+    found = previews.read_status(root)
+    return render(request, "portal/publish.html", {"status": found, "percent": _percent(found)},
+                  status=500 if found and found["state"] == "failed" else 200)
+
+
+@role_required(*EDITOR_ROLES)
+def publish_status_json(request):
+    found = previews.read_status(previews.publish_folder()) or {"state": "none"}
+    _audit_finished(request)
+    return JsonResponse({k: found.get(k) for k in ("state", "done", "total", "note", "ref", "seconds", "problems")})
+
+
+def _percent(found: dict | None) -> int | None:
+    if not found or not found.get("total"):
+        return None
+    return round(100 * found.get("done", 0) / found["total"])
+
+
+INVITE_ROLES = {"editor": ("member", "secretary"), "admin": ("member", "secretary", "editor")}
 
 
 @role_required(*EDITOR_ROLES)
 def invite(request):
+    """A one-time code for a member or a secretary of a cell; an admin may also invite an editor."""
     cells = [(cell.id, f"{cell.name} ({cell.id})") for cell in content.cells().values()]
-    form = InviteForm(request.POST or None, cells=cells)
-    code = None
+    form = InviteForm(request.POST or None, cells=cells, roles=INVITE_ROLES[request.membership.role],
+                      t=labels(language_of(request)))
+    code = invited = None
     if request.method == "POST" and form.is_valid():
-        invitation, code = Invitation.issue(form.cleaned_data["cell"], request.user)
-        record(request, "invite", target=invitation.cell, detail=f"invitation {invitation.pk}")
-    return render(request, "portal/invite.html", {"form": form, "code": code})
+        role, cell = form.cleaned_data["role"], form.cleaned_data["cell"]
+        invitation, code = Invitation.issue(cell, request.user, role=role)
+        invited = role
+        record(request, "invite", target=cell, detail=f"{role}, invitation {invitation.pk}")
+    return render(request, "portal/invite.html", {"form": form, "code": code, "invited": invited})
 
 
 @role_required(*EDITOR_ROLES)

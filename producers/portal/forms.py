@@ -164,11 +164,42 @@ class JoinForm(UserCreationForm):
 
 
 class InviteForm(forms.Form):
-    cell = forms.ChoiceField()
+    """Who is invited: a member or a secretary of a cell; an editor (no cell) when ``roles`` allows it."""
+    role = forms.ChoiceField(widget=forms.RadioSelect, initial="secretary")
+    cell = forms.ChoiceField(required=False)
 
-    def __init__(self, *args, cells: list[tuple[str, str]], **kwargs):
+    def __init__(self, *args, cells: list[tuple[str, str]], roles: tuple[str, ...], t: dict, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["cell"].choices = cells
+        self.t = t
+        self.fields["role"].choices = [(role, t[f"role_{role}"]) for role in roles]
+        self.fields["cell"].choices = [("", "—"), *cells]
+        self.fields["role"].label, self.fields["cell"].label = t["role"], t["cell"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("role") == "editor":
+            data["cell"] = ""                 # editors work for all cells
+        elif data.get("role") and not data.get("cell"):
+            self.add_error("cell", self.t["cell_needed"])
+        return data
+
+
+class CellForm(forms.Form):
+    """A cell of cells.yml. The rules (the id's shape, unique ids, the languages) are the loader's: its
+    problems are put beside these fields; here only the types and lengths."""
+    id = forms.CharField(max_length=80)
+    name = forms.CharField(max_length=200)
+    committee = forms.CharField(max_length=200)
+    area = forms.CharField(max_length=200)
+    language = forms.ChoiceField(choices=[("vi", "Tiếng Việt"), ("hi", "हिन्दी"), ("en", "English")])
+
+    def __init__(self, *args, t: dict, fixed_id: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, each in self.fields.items():
+            each.label = t[f"cell_{name}"]
+        if fixed_id is not None:          # session folders are named by the id: it never changes
+            self.fields["id"].disabled = True
+            self.fields["id"].initial = fixed_id
 
 
 class RejectForm(forms.Form):

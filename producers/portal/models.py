@@ -37,10 +37,11 @@ def hash_code(code: str) -> str:
 
 
 class Invitation(models.Model):
-    """A one-time code an editor gives a secretary (in the cell's chat group). Only its hash is kept."""
+    """A one-time code an editor gives a member or a secretary (in the cell's chat group), an admin an editor
+    (no cell). Only its hash is kept."""
     code_hash = models.CharField(max_length=64, unique=True)
     cell = models.CharField(max_length=80)
-    role = models.CharField(max_length=20, choices=ROLES[:2], default="secretary")
+    role = models.CharField(max_length=20, choices=ROLES[:3], default="secretary")   # an admin may invite editors
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -64,7 +65,7 @@ class Invitation(models.Model):
 
 class AuditEntry(models.Model):
     ACTIONS = [(a, a) for a in ("login", "login-failed", "logout", "invite", "join", "save", "submit",
-                                "approve", "reject", "publish")]
+                                "approve", "reject", "publish", "build", "rebuild", "cell")]
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     username = models.CharField(max_length=150)         # kept when the account is gone

@@ -3,9 +3,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from producers.portal import editor, resumable, views
+from producers.portal import cellsadmin, editor, resumable, views
 
 REF = r"(?P<ref>[0-9]{4}-q[1-4]/[a-z0-9]+(?:-[a-z0-9]+)*(?:@rev-[0-9]{1,4})?)"
+CELL = r"(?P<cell_id>[a-z0-9]+(?:-[a-z0-9]+)*)"
 NAME = r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,120})"
 
 app_name = "portal"
@@ -41,8 +42,13 @@ portal = [
     re_path(rf"^review/{REF}/preview/$", editor.review_preview, name="review_preview"),
     re_path(rf"^review/{REF}/preview/site/(?P<rest>.*)$", editor.review_preview_site, name="review_preview_site"),
     re_path(r"^review/report\.(?P<fmt>csv|json)$", editor.report_download, name="report"),
+    path("publish/", editor.publish_status, name="publish_status"),
+    path("publish/status.json", editor.publish_status_json, name="publish_status_json"),
     path("invite/", editor.invite, name="invite"),
     path("audit/", editor.audit, name="audit"),
+    path("cells/", cellsadmin.cell_list, name="cells"),
+    re_path(rf"^cells/{CELL}/$", cellsadmin.cell_edit, name="cell_edit"),
+    re_path(rf"^cells/{CELL}/delete/$", cellsadmin.cell_delete, name="cell_delete"),
 ]
 
 urlpatterns = [

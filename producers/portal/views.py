@@ -79,7 +79,7 @@ def join(request):
                 record(request, "join", target=invitation.cell, detail=f"invitation {invitation.pk}", user=user)
         if not form.errors:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("portal:cell")
+            return redirect("portal:home")      # the cell's page, or an editor's queue
     return render(request, "portal/join.html", {"form": form})
 
 

@@ -299,18 +299,31 @@ def test_editors_download_the_evaluation_report_as_csv_and_json(portal):
     assert response.status_code == 200 and "cell35 build" in response.content.decode()
 
 
-def test_approve_then_publish_builds_the_public_site(portal):
+def publish_and_wait(editor: Client, ref: str):
+    response = editor.post(reverse("portal:publish", args=[ref]))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert response["Location"] == reverse("portal:publish_status")
+    previews.wait_all()
+    return editor.get(reverse("portal:publish_status"))
+
+
+def test_approve_then_publish_builds_the_public_site_in_the_background(portal):
     ref = submitted(portal)
     editor = client_for(portal, "editor")
     editor.post(reverse("portal:approve", args=[ref]))
     assert session_of(portal, "ha-long-ve-sinh").session.status == "approved"
-    response = editor.post(reverse("portal:publish", args=[ref]))
-    assert response.status_code == 302, response.content.decode()[:3000]
+    response = publish_and_wait(editor, ref)
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="publish-done"' in page and 'http-equiv="refresh"' not in page
     assert session_of(portal, "ha-long-ve-sinh").session.status == "published"
     pages = [p.read_text(encoding="utf-8") for p in (portal.tmp / "site").rglob("*.html")]
     assert any("Vệ sinh khu phố" in page for page in pages)
-    assert [e.action for e in AuditEntry.objects.filter(target=ref).order_by("at", "id")] == \
-        ["submit", "approve", "publish"]
+    status = editor.get(reverse("portal:publish_status_json")).json()
+    assert status["state"] == "done" and status["ref"] == ref and status["total"] > 0 \
+        and status["done"] == status["total"]          # the render jobs, counted as they finished
+    entries = list(AuditEntry.objects.filter(target=ref).order_by("at", "id"))
+    assert [e.action for e in entries] == ["submit", "approve", "publish", "build"]
+    assert entries[-1].username == "editor" and entries[-1].detail.startswith("done in ")
     # the chat-group bundle of the published session, from the built site
     assert 'id="bundle"' in editor.get(reverse("portal:review", args=[ref])).content.decode()
     page = editor.get(reverse("portal:bundle", args=[ref])).content.decode()
@@ -322,34 +335,126 @@ def test_approve_then_publish_builds_the_public_site(portal):
     assert editor.get(reverse("portal:bundle", args=[ref]), {"part": "2"}).status_code == 404
 
 
-def test_a_failed_build_shows_its_report(portal):
+def test_a_failed_build_shows_its_report_and_is_audited(portal):
     ref = submitted(portal)
     editor = client_for(portal, "editor")
     editor.post(reverse("portal:approve", args=[ref]))
     # a site.yml the build refuses (the checker accepts it: only the build validates the logo file)
     (portal.content / "site.yml").write_text("title: Demo\nbase_url: https://example.org/\nlanguage: en\n"
                                              "logo: media/missing-logo.png\n", encoding="utf-8")
-    response = editor.post(reverse("portal:publish", args=[ref]))
+    response = publish_and_wait(editor, ref)
     page = response.content.decode()
     assert response.status_code == 500 and 'id="build-report"' in page and "missing-logo" in page
+    assert 'id="rebuild"' in page
+    entry = AuditEntry.objects.get(action="build")
+    assert entry.target == ref and entry.detail.startswith("failed") and "missing-logo" in entry.detail
+    editor.get(reverse("portal:publish_status"))
+    assert AuditEntry.objects.filter(action="build").count() == 1        # recorded once
+
+
+def stale_status(root, **fields) -> None:
+    """A status file as a portal killed mid-build leaves it: "building", owned by a process now gone."""
+    import subprocess
+    import sys
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "status.json").write_text(json.dumps({"state": "building", "started": 1.0, "done": 3, "total": 9,
+                                                  "owner": {"pid": int(gone.stdout), "since": "1"}, **fields}))
+
+
+def test_a_publish_cut_by_a_restart_reads_interrupted_and_builds_again(portal):
+    stale_status(portal.tmp / "data" / "publish", by="editor", ref="")
+    editor = client_for(portal, "editor")
+    page = editor.get(reverse("portal:publish_status")).content.decode()
+    assert 'id="publish-interrupted"' in page and 'id="rebuild"' in page and 'http-equiv="refresh"' not in page
+    assert editor.get(reverse("portal:publish_status_json")).json()["state"] == "interrupted"
+    assert editor.post(reverse("portal:publish_status")).status_code == 302
+    previews.wait_all()
+    assert editor.get(reverse("portal:publish_status_json")).json()["state"] == "done"
+    assert AuditEntry.objects.filter(action="rebuild", username="editor").exists()
+
+
+def test_a_preview_cut_by_a_restart_reads_interrupted_with_a_button(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    stale_status(portal.tmp / "data" / "previews" / f"draft-{draft.pk}")
+    page = client.get(reverse("portal:draft_preview", args=[draft.pk])).content.decode()
+    assert 'id="preview-interrupted"' in page and 'id="build-preview"' in page and 'http-equiv="refresh"' not in page
+
+
+def test_a_second_publish_is_refused_while_a_build_runs(portal):
+    ref = submitted(portal)
+    editor = client_for(portal, "editor")
+    editor.post(reverse("portal:approve", args=[ref]))
+    # a build owned by this very process, still running: the portal's own (live) status
+    root = portal.tmp / "data" / "publish"
+    stale_status(root)
+    status = json.loads((root / "status.json").read_text())
+    status["owner"] = previews._owner()
+    (root / "status.json").write_text(json.dumps(status))
+    import threading
+    hold = threading.Event()
+    runner = threading.Thread(target=hold.wait)
+    previews._running[str(root)] = runner
+    runner.start()
+    try:
+        page = editor.post(reverse("portal:publish", args=[ref]), follow=True).content.decode()
+        assert "A site build is running" in page
+        assert session_of(portal, "ha-long-ve-sinh").session.status == "approved"       # nothing published
+        assert 'id="publish-progress"' in editor.get(reverse("portal:publish_status")).content.decode()
+    finally:
+        hold.set()
+        runner.join()
+    assert editor.get(reverse("portal:publish_status_json")).json()["state"] == "interrupted"
 
 
 # --- invitations, log-in, throttling, cookies, CSRF ---------------------------------------------
 
 def test_an_invitation_code_makes_a_secretary_once(portal):
     editor = client_for(portal, "editor")
-    page = editor.post(reverse("portal:invite"), {"cell": "varanasi"}).content.decode()
+    page = editor.post(reverse("portal:invite"), {"role": "secretary", "cell": "varanasi"}).content.decode()
     code = re.search(r'id="code"[^>]*>([A-Z0-9-]+)<', page).group(1)
     assert Invitation.objects.get().code_hash != code                 # only its hash is kept
     fresh = Client()
     form = {"code": code.lower(), "username": "new-secretary", "password1": support.PASSWORD,
             "password2": support.PASSWORD}
-    assert fresh.post(reverse("portal:join"), form)["Location"] == reverse("portal:cell")
+    assert fresh.post(reverse("portal:join"), form, follow=True).redirect_chain[-1][0] == reverse("portal:cell")
     user = Invitation.objects.get().used_by
     assert (user.username, user.membership.role, user.membership.cell) == ("new-secretary", "secretary", "varanasi")
     again = Client().post(reverse("portal:join"), {**form, "username": "someone-else"})
     assert again.status_code == 200 and "already used" in again.content.decode()
     assert [e.action for e in AuditEntry.objects.order_by("at", "id")][-3:] == ["invite", "join", "login"]
+
+
+def join_with(page: str, username: str):
+    code = re.search(r'id="code"[^>]*>([A-Z0-9-]+)<', page).group(1)
+    fresh = Client()
+    response = fresh.post(reverse("portal:join"), {"code": code, "username": username, "password1": support.PASSWORD,
+                                                   "password2": support.PASSWORD}, follow=True)
+    user = Invitation.objects.get(used_by__username=username).used_by
+    return response, (user.membership.role, user.membership.cell)
+
+
+def test_an_editor_invites_a_member_or_a_secretary_and_only_an_admin_an_editor(portal):
+    editor = client_for(portal, "editor")
+    page = editor.get(reverse("portal:invite")).content.decode()
+    assert 'value="member"' in page and 'value="secretary"' in page and 'value="editor"' not in page
+    response, membership = join_with(editor.post(reverse("portal:invite"), {"role": "member", "cell": "ha-long"})
+                                     .content.decode(), "new-member")
+    assert membership == ("member", "ha-long") and response.redirect_chain[-1][0] == reverse("portal:cell")
+    # an editor cannot make an editor, and a member needs a cell: told beside the field, no code made
+    before = Invitation.objects.count()
+    page = editor.post(reverse("portal:invite"), {"role": "editor", "cell": ""}).content.decode()
+    assert 'id="code"' not in page and "editor is not one of the available choices" in page
+    page = editor.post(reverse("portal:invite"), {"role": "member", "cell": ""}).content.decode()
+    assert 'id="code"' not in page and "Choose the cell" in page[page.index('id="field-cell"'):]
+    assert Invitation.objects.count() == before
+    admin = client_for(portal, "admin")
+    assert 'value="editor"' in admin.get(reverse("portal:invite")).content.decode()
+    response, membership = join_with(admin.post(reverse("portal:invite"), {"role": "editor", "cell": "ha-long"})
+                                     .content.decode(), "new-editor")
+    assert membership == ("editor", "") and response.redirect_chain[-1][0] == reverse("portal:queue")
+    assert AuditEntry.objects.filter(action="invite", username="admin", detail__startswith="editor").exists()
 
 
 def test_five_wrong_passwords_lock_the_login_even_with_the_right_one(portal):
@@ -394,6 +499,8 @@ def test_every_state_change_needs_the_csrf_token(portal):
     draft = Draft.objects.get()
     editor = Client(enforce_csrf_checks=True)
     editor.force_login(portal.users[("editor", None)])
+    admin = Client(enforce_csrf_checks=True)
+    admin.force_login(portal.users[("admin", None)])
     for client, url, data in [
             (secretary, reverse("portal:draft_new"), SESSION),
             (secretary, reverse("portal:draft", args=[draft.pk]), SESSION),
@@ -404,7 +511,11 @@ def test_every_state_change_needs_the_csrf_token(portal):
             (editor, reverse("portal:approve", args=[ref]), {}),
             (editor, reverse("portal:reject", args=[ref]), {"reason": "no"}),
             (editor, reverse("portal:publish", args=[ref]), {}),
-            (editor, reverse("portal:invite"), {"cell": "ha-long"}),
+            (editor, reverse("portal:invite"), {"role": "member", "cell": "ha-long"}),
+            (editor, reverse("portal:publish_status"), {}),
+            (admin, reverse("portal:cells"), NEW_CELL),
+            (admin, reverse("portal:cell_edit", args=["ha-long"]), NEW_CELL),
+            (admin, reverse("portal:cell_delete", args=["varanasi"]), {}),
             (secretary, reverse("portal:draft_preview", args=[draft.pk]), {}),
             (editor, reverse("portal:review_preview", args=[ref]), {}),
             (Client(enforce_csrf_checks=True), reverse("portal:login"), {"username": "editor", "password": support.PASSWORD}),
@@ -446,15 +557,49 @@ def test_no_typed_text_becomes_a_path(portal):
     assert "evil" not in " ".join(files)
 
 
+# --- cells, kept by admins -----------------------------------------------------------------------
+
+def test_an_admin_adds_and_renames_cells_in_cells_yml_checked_by_the_loader(portal):
+    from producers.content.loader import load_site
+    admin = client_for(portal, "admin")
+    cells_yml = portal.content / "cells.yml"
+    before = cells_yml.read_text(encoding="utf-8")
+    response = admin.post(reverse("portal:cells"), {**NEW_CELL, "id": "Tây Hồ/../x"})
+    page = response.content.decode()
+    field = page[page.index('id="field-id"'):]
+    assert response.status_code == 400 and "expected lowercase letters, digits and single hyphens" in field[:field.index("</div>")]
+    response = admin.post(reverse("portal:cells"), {**NEW_CELL, "id": "varanasi"})
+    assert response.status_code == 400 and "declared twice" in response.content.decode()
+    assert cells_yml.read_text(encoding="utf-8") == before            # nothing written
+    assert admin.post(reverse("portal:cells"), NEW_CELL).status_code == 302
+    assert admin.post(reverse("portal:cell_edit", args=["ha-long"]),
+                      {**NEW_CELL, "id": "ignored", "name": "Chi bộ mới đổi tên", "language": "en"}).status_code == 302
+    site, cells, problems = load_site(portal.content)
+    assert not problems and cells["tay-ho"].name == "Chi bộ Tây Hồ" and cells["tay-ho"].language == "vi"
+    assert cells["ha-long"].name == "Chi bộ mới đổi tên" and "ignored" not in cells     # the id stays
+    assert 'href="/portal/cells/tay-ho/"' in admin.get(reverse("portal:cells")).content.decode()
+    assert [e.detail for e in AuditEntry.objects.filter(action="cell").order_by("id")] == ["added", "changed"]
+    # a cell with accounts (or sessions, drafts) is kept; a new, empty one may go
+    assert 'id="remove-cell"' not in admin.get(reverse("portal:cell_edit", args=["ha-long"])).content.decode()
+    admin.post(reverse("portal:cell_delete", args=["ha-long"]))
+    assert "ha-long" in load_site(portal.content)[1]
+    assert 'id="remove-cell"' in admin.get(reverse("portal:cell_edit", args=["tay-ho"])).content.decode()
+    admin.post(reverse("portal:cell_delete", args=["tay-ho"]))
+    assert "tay-ho" not in load_site(portal.content)[1]
+    assert admin.get(reverse("portal:cell_edit", args=["tay-ho"])).status_code == 404
+
+
 # --- the authorisation matrix -------------------------------------------------------------------
 
 CELL_ROLES, EDITORS = {"member", "secretary"}, {"editor", "admin"}
+NEW_CELL = {"id": "tay-ho", "name": "Chi bộ Tây Hồ", "committee": "Quận ủy Tây Hồ", "area": "Hà Nội", "language": "vi"}
 RULES = {
     "cell": lambda role, own: role in CELL_ROLES,                   # the user's own cell page
     "secretary": lambda role, own: role == "secretary",             # a new draft for the own cell
     "read": lambda role, own: role in EDITORS or (role in CELL_ROLES and own),
     "write": lambda role, own: role == "secretary" and own,
     "editor": lambda role, own: role in EDITORS,
+    "admin": lambda role, own: role == "admin",
 }
 # (url name, method, arguments from the target, rule, data). State changes that would run a build or
 # change what later rows see come last; every denied request is checked before any allowed one runs.
@@ -478,7 +623,7 @@ MATRIX = [
     ("portal:review", "get", lambda t: [t.ref], "editor", None),
     ("portal:review_media", "get", lambda t: [t.ref, "photo.jpg"], "editor", None),
     ("portal:invite", "get", lambda t: [], "editor", None),
-    ("portal:invite", "post", lambda t: [], "editor", {"cell": "ha-long"}),
+    ("portal:invite", "post", lambda t: [], "editor", {"role": "member", "cell": "ha-long"}),
     ("portal:audit", "get", lambda t: [], "editor", None),
     ("portal:report", "get", lambda t: ["csv"], "editor", None),
     ("portal:report", "get", lambda t: ["json"], "editor", None),
@@ -489,7 +634,15 @@ MATRIX = [
     ("portal:review_preview_site", "get", lambda t: [t.ref, "index.html"], "editor", None),
     ("portal:draft_preview", "post", lambda t: [t.draft], "write", {}),
     ("portal:review_preview", "post", lambda t: [t.ref], "editor", {}),
+    ("portal:publish_status", "get", lambda t: [], "editor", None),
+    ("portal:publish_status_json", "get", lambda t: [], "editor", None),
     ("portal:publish", "post", lambda t: [t.ref], "editor", {}),       # still submitted: refused, no build
+    ("portal:cells", "get", lambda t: [], "admin", None),
+    ("portal:cell_edit", "get", lambda t: ["ha-long"], "admin", None),
+    ("portal:cells", "post", lambda t: [], "admin", NEW_CELL),          # the second time: the id is taken, 400
+    ("portal:cell_edit", "post", lambda t: ["ha-long"], "admin", {**NEW_CELL, "name": "Renamed"}),
+    ("portal:cell_delete", "post", lambda t: ["ha-long"], "admin", {}),  # has accounts: kept, 302
+    ("portal:publish_status", "post", lambda t: [], "editor", {}),     # builds the site again
     ("portal:reject", "post", lambda t: [t.ref], "editor", {"reason": "not yet"}),
     ("portal:approve", "post", lambda t: [t.ref], "editor", {}),
 ]
@@ -536,6 +689,8 @@ def test_every_url_for_every_role_and_cell(portal):
         client = client_for(portal, role)
         response = getattr(client, method)(url, data) if data is not None else getattr(client, method)(url)
         denied = response.status_code in (403, 404)
+        if allowed and response.status_code >= 500:
+            wrong.append(f"{role} {'own' if own else 'other'} {method.upper()} {url}: {response.status_code}")
         if allowed == denied:
             wrong.append(f"{role} {'own' if own else 'other'} {method.upper()} {url}: {response.status_code}")
         if not allowed and _snapshot(portal) != before:

@@ -108,8 +108,10 @@ def test_invite_submit_approve_publish_on_a_phone(portal_server, served, tmp_pat
             expect(editor.locator(".photo img")).to_have_count(3)
             editor.click("#approve")
             expect(editor.locator("#review-status")).to_have_text("Approved")
-            editor.click("#publish", timeout=600_000)       # the click waits for the build it starts
-            expect(editor.locator("#review-status")).to_have_text("Published", timeout=600_000)
+            editor.click("#publish")          # the build runs in the background; its page refreshes itself
+            expect(editor.locator("#publish-done")).to_be_visible(timeout=600_000)
+            editor.click("#publish-back")
+            expect(editor.locator("#review-status")).to_have_text("Published")
 
             site = served(work / "site")
             reader = browser.new_context(**phone).new_page()
