@@ -36,6 +36,7 @@ from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import Kind, ProductContext, ProductPage
 from producers.content.loader import ProductRecord, check_media_path
 from producers.kinds.podcast import parse_subtitles, read_text_file
+from producers.media.probe import refusal
 from producers.content.model import Line, MediaPath, ProductBase, Strict, cap_message, text
 from producers.content.scaffold import Scaffold
 from producers.errors import Problem
@@ -347,7 +348,7 @@ def clip_problems(record: ProductRecord, folder: Path) -> list[Problem]:
     caps. Nothing when the file itself could not be found (the loader has said so already)."""
     product: VideoProduct = record.product
     found, message = check_media_path(folder, product.clip)
-    if message or found is None:
+    if message or found is None or refusal(found, "clip"):
         return []
     try:
         inspect_clip(found, f"clip {product.clip!r}")

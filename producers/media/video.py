@@ -724,6 +724,9 @@ def probe_clip(path: Path, what: str) -> ClipInfo:
     streams = data.get("streams", [])
     pictures = [s for s in streams if s.get("codec_type") == "video"
                 and not (s.get("disposition") or {}).get("attached_pic")]
+    if not streams:
+        raise ProducerError(f"{what} is empty: it holds no picture and no sound (duration 0); the recording was "
+                            "cut short or failed: export or share it again")
     if not pictures:
         kinds = ", ".join(sorted({s.get("codec_type", "?") for s in streams})) or "no streams"
         raise media_probe.MediaRefused(f"{what} holds no moving picture (found: {kinds}); a clip is a video "
