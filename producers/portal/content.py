@@ -42,6 +42,7 @@ from producers.web.html import markdown_to_html
 # The sniffed format decides a kept file's suffix; what the phone called it does not.
 IMAGE_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "HEIF": ".heic", "GIF": ".gif"}
 AUDIO_SUFFIX = {"mp3": ".mp3", "mov": ".m4a", "wav": ".wav", "ogg": ".ogg", "flac": ".flac"}
+VIDEO_SUFFIX = {"mov": ".mp4", "matroska": ".mkv"}
 REMUX_TIMEOUT = 300      # s to re-box a recording: a copy of the stream, no encoding
 
 
@@ -77,7 +78,7 @@ def keep_upload(temp_path: Path, expect: str, folder: Path, stem: str) -> str:
         # A browser's recording (MediaRecorder) is Opus in WebM; podcasts take Ogg: the same stream, re-boxed.
         temp_path = _webm_to_ogg(temp_path)
         found = sniff(temp_path, expect, "the recording")
-    suffix = IMAGE_SUFFIX.get(found.format) if expect == "image" else AUDIO_SUFFIX.get(found.format)
+    suffix = {"image": IMAGE_SUFFIX, "video": VIDEO_SUFFIX}.get(expect, AUDIO_SUFFIX).get(found.format)
     if suffix is None:
         raise MediaRefused(f"the file is {found.name}, which is not accepted here")
     size = temp_path.stat().st_size
@@ -154,7 +155,10 @@ def product_front(kind: str, data: dict) -> tuple[dict, str]:
         if data.get("video"):
             front["video"] = True
         return front, slides_markdown(data.get("slides", []))
-    if kind == "video":
+    if kind == "video" and data.get("mode") == "clip":
+        if data.get("clip"):
+            front["clip"] = data["clip"]       # none yet: the checker says a clip is needed, beside the field
+    elif kind == "video":
         front["scenes"] = [_scene(s) for s in data.get("scenes", [])]
     if kind == "social-post":
         if data.get("hashtags"):

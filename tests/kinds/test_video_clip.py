@@ -4,7 +4,6 @@ transcript, and nothing of where or when it was filmed; files that are no clip g
 
 from __future__ import annotations
 
-import struct
 import subprocess
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from producers.kinds.registry import load_content, site_labels
 from producers.kinds.video import KIND, inspect_clip
 from producers.media.audio import measure_loudness
 from producers.errors import ProducerError
-from video_support import FOLDER, context, frame_at, probe, render, write_tree
+from video_support import FOLDER, context, frame_at, make_clip, probe, render, write_tree
 
 SECONDS = 2.5
 TRANSCRIPT = "WEBVTT\n\n00:00.200 --> 00:01.800\nThe canal after the clean-up.\n"
@@ -24,31 +23,6 @@ TRANSCRIPT = "WEBVTT\n\n00:00.200 --> 00:01.800\nThe canal after the clean-up.\n
 def clip_md(*extra: str) -> str:
     return "\n".join(["---", "type: video", "title: The canal, filmed", "summary: A short film.", *extra,
                       "---", ""])
-
-
-def make_clip(path: Path, *, size=(320, 180), seconds=SECONDS, sound=True, rotate=False) -> Path:
-    """A tiny real clip (test pattern and a tone) with a place and a date in its metadata, as phones
-    write them; ``rotate`` sets the display matrix a phone held upright writes (the picture stored
-    sideways, turned 90° when played)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    args = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi",
-            "-i", f"testsrc=size={size[0]}x{size[1]}:rate=24:duration={seconds}"]
-    if sound:
-        args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}:sample_rate=48000"]
-    args += ["-map", "0:v"]                       # the video track first: its header is the first tkhd
-    if sound:
-        args += ["-map", "1:a", "-c:a", "aac", "-b:a", "64k"]
-    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-             "-metadata", "location=+20.9518+107.0805/", "-metadata", "creation_time=2024-10-12T08:30:00Z",
-             "-metadata", "make=Apple", str(path)]
-    subprocess.run(args, check=True, capture_output=True)
-    if rotate:
-        # ffmpeg 5.1 has no -display_rotation: write the matrix into the video track's header (tkhd).
-        data = bytearray(path.read_bytes())
-        matrix = data.find(b"tkhd") + 4 + 40
-        data[matrix:matrix + 36] = struct.pack(">9i", 0, 65536, 0, -65536, 0, 0, size[1] * 65536, 0, 1 << 30)
-        path.write_bytes(bytes(data))
-    return path
 
 
 def rotation_of(path: Path) -> int:
