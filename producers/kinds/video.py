@@ -332,7 +332,9 @@ class VideoProducer:
 
     def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:
         product: VideoProduct = ctx.record.product
-        section, media, warnings = video_section(ctx, results, labels, product.shapes, product.resolution)
+        # a clip's captions are only in the track (none are drawn into its picture): on by default
+        section, media, warnings = video_section(ctx, results, labels, product.shapes, product.resolution,
+                                                 captions_burned=not product.clip)
         html = fragment(PAGE, summary=product.summary, section=section)
         card = results.get(ctx.job_name("card"))
         if card is not None and card.status != "failed":

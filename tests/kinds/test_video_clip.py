@@ -107,7 +107,7 @@ def test_mp4s_start_playing_before_they_are_downloaded_whole(rendered):
 def test_the_page_plays_the_clip_with_the_transcript_as_captions(rendered):
     page, _ = rendered
     assert 'src="video-16x9.mp4"' in page.html and 'poster="poster-16x9.jpg"' in page.html
-    assert 'src="captions.vtt"' in page.html
+    assert 'src="captions.vtt" default>' in page.html     # the picture has no captions of its own
     assert "The canal after the clean-up." in page.media["captions.vtt"].read_text(encoding="utf-8")
     assert "00:00:00,200 --> 00:00:01,800" in page.media["captions.srt"].read_text(encoding="utf-8")
 
