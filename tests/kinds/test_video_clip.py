@@ -177,3 +177,30 @@ def test_the_caps_name_what_was_found_and_what_is_allowed(tmp_path):
     with pytest.raises(ProducerError, match=r"clip 'c.mp4' is 0 MB; a clip may be at most 0 MB"):
         inspect_clip(path, "clip 'c.mp4'", max_bytes=1000)
     assert inspect_clip(path, "clip").rotation == 0
+
+
+def rendered_from(tmp_path: Path, name: str, ffmpeg_args: list[str]):
+    root = write_tree(tmp_path / "content", clip_md(f"clip: media/{name}"), photos=0)
+    source = root / FOLDER / "media" / name
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *ffmpeg_args, str(source)], check=True)
+    ctx = context(root)
+    return ctx, render(KIND.producer.plan(ctx), tmp_path / "cache")
+
+
+def test_a_browsers_webm_clip_is_published_as_mp4(tmp_path):
+    ctx, results = rendered_from(tmp_path, "recorded.webm", [
+        "-f", "lavfi", "-i", "testsrc=size=160x120:rate=24:duration=1.5", "-f", "lavfi",
+        "-i", "sine=frequency=300:duration=1.5", "-c:v", "libvpx", "-deadline", "realtime", "-c:a", "libopus"])
+    assert not [r.error for r in results.values() if r.status == "failed"]
+    page = KIND.producer.page(ctx, results, site_labels("en"))
+    data = probe(page.media["video-9x16.mp4"])
+    assert data["format"]["format_name"].startswith("mov") and abs(float(data["format"]["duration"]) - 1.5) < 0.15
+    assert {s["codec_name"] for s in data["streams"]} == {"h264", "aac"}
+
+
+def test_a_clip_whose_sound_is_silence_fails_naming_the_clip(tmp_path):
+    _, results = rendered_from(tmp_path, "quiet.mp4", [
+        "-f", "lavfi", "-i", "testsrc=size=160x120:rate=24:duration=1.5", "-f", "lavfi",
+        "-i", "anullsrc=r=48000:cl=mono", "-t", "1.5", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"])
+    failed = [r.error for r in results.values() if r.status == "failed" and r.name.endswith(":soundtrack")]
+    assert len(failed) == 1 and "02-video.md: the sound of clip 'media/quiet.mp4' is silent" in failed[0], failed
