@@ -7,13 +7,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import portal_support  # noqa: F401 (sets Django up before its modules are imported)
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+import test_portal as base          # sets Django up (portal_support) and holds the portal's fixtures
 from producers.portal.models import Product
-from test_portal import add_product, client_for, database, new_draft, portal, session_of  # noqa: F401 (fixtures)
 from video_support import make_clip
+
+database, portal = base.database, base.portal          # the fixtures, as test_portal.py gives them
+add_product, client_for, new_draft, session_of = base.add_product, base.client_for, base.new_draft, base.session_of
 
 
 def clip_file(tmp: Path, name: str = "VID_0001.mov", **options) -> SimpleUploadedFile:
