@@ -352,11 +352,19 @@ def clip_problems(record: ProductRecord, folder: Path) -> list[Problem]:
     found, message = check_media_path(folder, product.clip)
     if message or found is None or refusal(found, "clip"):
         return []
+    problems = []
     try:
         inspect_clip(found, f"clip {product.clip!r}")
     except ProducerError as exc:
-        return [Problem(record.display, record.line_of("clip"), "clip", exc.message)]
-    return []
+        problems.append(Problem(record.display, record.line_of("clip"), "clip", exc.message))
+    transcript, message = check_media_path(folder, product.transcript) if product.transcript else (None, None)
+    if transcript is not None and message is None:
+        what = f"transcript {product.transcript!r}"
+        try:
+            parse_subtitles(read_text_file(transcript, what), what)
+        except ProducerError as exc:
+            problems.append(Problem(record.display, record.line_of("transcript"), "transcript", exc.message))
+    return problems
 
 
 def inspect_clip(path: Path, what: str, max_seconds: float = MAX_CLIP_SECONDS,

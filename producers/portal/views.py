@@ -227,7 +227,8 @@ def product_edit(request, pk: int, position: int):
             data = {k: v for k, v in form.cleaned_data.items() if k not in UPLOAD_FIELDS}
             upload_errors = []
             # the one file a kind's form may carry besides its rows: a podcast's recording, a video's clip
-            for name, kind, expect in (("audio", "podcast", "audio"), ("clip", "video", "video")):
+            for name, kind, expect in (("audio", "podcast", "audio"), ("clip", "video", "video"),
+                                       ("transcript", "video", "captions")):
                 if kind != product.kind:
                     continue
                 data[name] = product.data.get(name)
@@ -275,7 +276,7 @@ def product_edit(request, pk: int, position: int):
         "writable": may_write_cell(request.membership, draft.cell)})
 
 
-UPLOAD_FIELDS = ("audio", "audio_upload", "clip", "clip_upload")
+UPLOAD_FIELDS = ("audio", "audio_upload", "clip", "clip_upload", "transcript", "transcript_upload")
 
 
 def _row_initial(index: int, entry: dict, fields: tuple[str, ...]) -> dict:

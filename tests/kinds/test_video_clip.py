@@ -204,3 +204,9 @@ def test_a_clip_whose_sound_is_silence_fails_naming_the_clip(tmp_path):
         "-i", "anullsrc=r=48000:cl=mono", "-t", "1.5", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"])
     failed = [r.error for r in results.values() if r.status == "failed" and r.name.endswith(":soundtrack")]
     assert len(failed) == 1 and "02-video.md: the sound of clip 'media/quiet.mp4' is silent" in failed[0], failed
+
+
+def test_a_broken_transcript_is_told_at_check_naming_its_line(tmp_path):
+    errors = checked(tmp_path, clip_md("clip: media/c.mp4", "transcript: media/c.vtt"),
+                     {"media/c.vtt": "WEBVTT\n\n00:00.000 -> 00:02.000\nA line\n"}, clips={"media/c.mp4": {}})
+    assert len(errors) == 1 and "02-video.md:6: transcript: transcript 'media/c.vtt'" in errors[0], errors

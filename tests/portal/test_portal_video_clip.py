@@ -93,3 +93,32 @@ def test_choosing_a_clip_without_a_file_is_told_beside_the_field(portal):
     add_product(client, draft, "video", {**NO_SCENES, "title": "Phim", "mode": "clip"})
     page = client.get(reverse("portal:product", args=[draft.pk, 1])).content.decode()
     assert "a video needs either scenes" in clip_part(page) and "found: neither" in clip_part(page)
+
+
+def field_part(page: str, name: str) -> str:
+    return page.split(f'id="field-{name}"', 1)[1].split("</div>", 1)[0]
+
+
+def test_captions_go_with_the_clip_and_are_checked_beside_their_field(portal):
+    client = client_for(portal, "secretary")
+    draft = new_draft(client)
+    vtt = "WEBVTT\n\n00:00.000 --> 00:02.000\nCây giống bên suối\n".encode()
+    add_product(client, draft, "video", {**NO_SCENES, "title": "Phim", "mode": "clip",
+                                         "clip": clip_file(portal.tmp, "c.mp4"),
+                                         "transcript": SimpleUploadedFile("phu-de.txt", vtt, "text/plain")})
+    assert Product.objects.get(draft=draft).data["transcript"] == "media/p1-transcript.vtt"    # by its content
+    response = edit(client, draft, 1, {**NO_SCENES, "title": "Phim", "mode": "clip",
+                                       "transcript": SimpleUploadedFile("x.srt", b"hello there\n")})
+    assert "is not captions: the file contains a text file" in field_part(response.content.decode(), "transcript")
+    srt = b"1\n00:00:01,000 --> 00:00:00,500\nBackwards\n"
+    edit(client, draft, 1, {**NO_SCENES, "title": "Phim", "mode": "clip",
+                            "transcript": SimpleUploadedFile("x.srt", srt)})
+    page = client.get(reverse("portal:product", args=[draft.pk, 1])).content.decode()
+    assert Product.objects.get(draft=draft).data["transcript"] == "media/p1-transcript.srt"
+    assert ("transcript &#x27;media/p1-transcript.srt&#x27; line 2: the cue ends (00:00:00,500) before it starts"
+            in field_part(page, "transcript"))
+    edit(client, draft, 1, {**NO_SCENES, "title": "Phim", "mode": "clip",
+                            "transcript": SimpleUploadedFile("x.vtt", vtt)})
+    client.post(reverse("portal:draft_submit", args=[draft.pk]))
+    video = session_of(portal, "ha-long-ve-sinh").products[0].product
+    assert (video.clip, video.transcript) == ("media/p1-clip.mp4", "media/p1-transcript.vtt")
