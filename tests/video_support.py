@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 from pathlib import Path
 
@@ -72,3 +73,28 @@ def frame_at(path: Path, seconds: float, out: Path) -> Image.Image:
     subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-ss", f"{seconds:.3f}", "-i", str(path),
                     "-frames:v", "1", str(out)], check=True, capture_output=True)
     return Image.open(out).convert("RGB")
+
+
+def make_clip(path: Path, *, size=(320, 180), seconds=2.5, sound=True, rotate=False) -> Path:
+    """A tiny real clip (test pattern and a tone) with a place and a date in its metadata, as phones
+    write them; ``rotate`` sets the display matrix a phone held upright writes (the picture stored
+    sideways, turned 90° when played)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    args = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi",
+            "-i", f"testsrc=size={size[0]}x{size[1]}:rate=24:duration={seconds}"]
+    if sound:
+        args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}:sample_rate=48000"]
+    args += ["-map", "0:v"]                       # the video track first: its header is the first tkhd
+    if sound:
+        args += ["-map", "1:a", "-c:a", "aac", "-b:a", "64k"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+             "-metadata", "location=+20.9518+107.0805/", "-metadata", "creation_time=2024-10-12T08:30:00Z",
+             "-metadata", "make=Apple", str(path)]
+    subprocess.run(args, check=True, capture_output=True)
+    if rotate:
+        # ffmpeg 5.1 has no -display_rotation: write the matrix into the video track's header (tkhd).
+        data = bytearray(path.read_bytes())
+        matrix = data.find(b"tkhd") + 4 + 40
+        data[matrix:matrix + 36] = struct.pack(">9i", 0, 65536, 0, -65536, 0, 0, size[1] * 65536, 0, 1 << 30)
+        path.write_bytes(bytes(data))
+    return path

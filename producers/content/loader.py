@@ -41,10 +41,10 @@ MEDIA_LIMITS = {
     **dict.fromkeys(IMAGE_SUFFIXES, 30_000_000),
     **dict.fromkeys((".mp3", ".m4a", ".wav", ".ogg", ".opus", ".flac"), 300_000_000),
     **dict.fromkeys((".vtt", ".srt"), 2_000_000),
-    **dict.fromkeys((".mp4", ".mov", ".webm"), 500_000_000),
+    **dict.fromkeys((".mp4", ".mov", ".webm", ".mkv"), 500_000_000),
 }
-MEDIA_KEYS = frozenset({"file", "image", "audio", "transcript", "music", "cover", "logo", "intro_music",
-                        "outro_music"})
+# site.yml's media fields; a product's are its model's MEDIA_FIELDS (a kind may add its own)
+MEDIA_KEYS = frozenset({"file", "image", "audio", "cover", "logo", "intro_music", "outro_music"})
 BODY_IMAGE_PREFIX = "body-"
 
 
@@ -141,18 +141,19 @@ def _disk_name(folder: Path, name: str) -> str | None:
     return None
 
 
-def media_references(data: Any, loc: tuple = ()) -> list[tuple[tuple, str]]:
-    """Every (field path, relative path) naming a media file in validated front matter."""
+def media_references(data: Any, loc: tuple = (), keys: frozenset[str] = MEDIA_KEYS) -> list[tuple[tuple, str]]:
+    """Every (field path, relative path) naming a media file in validated front matter: the values
+    of ``keys`` at any depth."""
     found: list[tuple[tuple, str]] = []
     if isinstance(data, dict):
         for key, value in data.items():
-            if key in MEDIA_KEYS and isinstance(value, str):
+            if key in keys and isinstance(value, str):
                 found.append((loc + (key,), value))
             else:
-                found.extend(media_references(value, loc + (key,)))
+                found.extend(media_references(value, loc + (key,), keys))
     elif isinstance(data, list):
         for index, item in enumerate(data):
-            found.extend(media_references(item, loc + (index,)))
+            found.extend(media_references(item, loc + (index,), keys))
     return found
 
 
@@ -200,10 +201,11 @@ def check_media_path(base: Path, relative: str) -> tuple[Path | None, str | None
     return current, None
 
 
-def _check_media(data: dict, doc: Document, base: Path, display: str) -> tuple[list[Problem], dict[tuple, str]]:
+def _check_media(data: dict, doc: Document, base: Path, display: str,
+                 keys: frozenset[str] = MEDIA_KEYS) -> tuple[list[Problem], dict[tuple, str]]:
     """Problems of the media named in front matter, and each found file's path as it is on disk."""
     problems, on_disk = [], {}
-    for loc, relative in media_references(data):
+    for loc, relative in media_references(data, keys=keys):
         found, message = check_media_path(base, relative)
         if found is not None and message is None:
             message = refusal(found, repr(relative))     # by its bytes: no playlists, lists or references
@@ -313,7 +315,7 @@ def load_product(path: Path, root: Path, session: Session | None, models: Produc
     product, problems = validate(models[kind], doc.data, doc, shown)
     if product is None:
         return None, problems + body_problems
-    problems, _ = _check_media(product.model_dump(), doc, folder, shown)
+    problems, _ = _check_media(product.model_dump(), doc, folder, shown, type(product).MEDIA_FIELDS)
     problems += body_problems
     if product.needs_body() and not doc.body.strip():
         problems.append(Problem(shown, doc.body_line, "(body)", "is empty; write the product's text below "

@@ -323,6 +323,9 @@ class ProductBase(Strict):
     # folder, then rendered), "not shown" (a warning: the page shows the description instead) or
     # None (the kind reads its body itself, or has none).
     BODY_IMAGES: ClassVar[str | None] = None
+    # The front-matter keys (at any depth) that name a media file of the session folder: the loader
+    # checks each such file (inside the folder, no link, type and size, sniffed by its bytes).
+    MEDIA_FIELDS: ClassVar[frozenset[str]] = frozenset({"file", "image", "audio", "transcript", "music", "cover"})
 
     def needs_body(self) -> bool:
         """An empty body is an error for this product (its text is what it publishes)."""

@@ -19,10 +19,10 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal, Mapping, Sequence
+from typing import Annotated, Any, Callable, ClassVar, Literal, Mapping, Sequence
 
 from PIL import Image
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from producers.media import audio, speech, video
 from producers.kinds import cards
@@ -34,7 +34,9 @@ from producers.media.images import open_photo
 from producers.content.markdown import spoken_text
 from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import Kind, ProductContext, ProductPage
-from producers.content.loader import ProductRecord
+from producers.content.loader import ProductRecord, check_media_path
+from producers.kinds.podcast import parse_subtitles, read_text_file
+from producers.media.probe import refusal
 from producers.content.model import Line, MediaPath, ProductBase, Strict, cap_message, text
 from producers.content.scaffold import Scaffold
 from producers.errors import Problem
@@ -50,6 +52,11 @@ MAX_SLIDE_VIDEO_SECONDS = 45 * 60
 MAX_SCENES = 60                # scenes per video
 MAX_VIDEO_SECONDS = 15 * 60    # a cell's short video; longer is a mistake (or a lecture: use a podcast)
 MAX_SCENE_SECONDS = 120.0      # one scene's declared duration
+MAX_CLIP_SECONDS = MAX_VIDEO_SECONDS   # a finished clip: the same cap as a storyboard
+MIN_CLIP_SECONDS = 1.0         # shorter is an accident (a tap on record), not a film
+MAX_CLIP_BYTES = 500_000_000   # a phone's 15 minutes at 720p-1080p fit; more is a raw camera file
+CLIP_CONTAINERS = ("mov", "matroska")   # sniffed by content: MP4/MOV (phones), WebM/MKV (browsers, desktop)
+CLIP_CONTAINER_NAMES = "MP4/MOV, WebM/MKV"
 
 
 class NarrationSpan(Strict):
@@ -97,15 +104,48 @@ class Scene(Strict):
 
 
 class VideoProduct(ProductBase):
+    """A storyboard (``scenes``) rendered here, or a finished ``clip`` transcoded to the same shapes."""
+
     type: Literal["video"]
-    scenes: Annotated[list[Scene], Field(min_length=1)]
+    scenes: Annotated[list[Scene], Field(min_length=1)] | None = None
+    # validate_default: the check that exactly one of scenes and clip is given runs when clip is absent too
+    clip: Annotated[MediaPath | None, Field(validate_default=True)] = None
+    transcript: MediaPath | None = None
+    """A finished clip's captions: a WebVTT (.vtt) or SubRip (.srt) file."""
     music: MediaPath | None = None
     shapes: Annotated[list[Literal["16:9", "9:16"]], Field(min_length=1)] = ["16:9", "9:16"]
     resolution: Literal["720p", "1080p"] = "720p"
 
+    MEDIA_FIELDS: ClassVar[frozenset[str]] = ProductBase.MEDIA_FIELDS | {"clip"}
+
+    @field_validator("clip")
+    @classmethod
+    def _scenes_or_clip(cls, clip: str | None, info: ValidationInfo) -> str | None:
+        if "scenes" not in info.data:
+            return clip           # the scenes themselves are wrong: that error is the one to read
+        scenes = info.data["scenes"]
+        if scenes and clip:
+            raise ValueError("give either scenes (a storyboard of photos and captions) or clip (a finished video "
+                             "file), not both; found: scenes and clip")
+        if not scenes and not clip:
+            raise ValueError("a video needs either scenes (a storyboard of photos and captions) or clip (a finished "
+                             "video file in the session folder, like clip: media/film.mp4); found: neither")
+        return clip
+
+    @model_validator(mode="after")
+    def _clip_fields(self) -> "VideoProduct":
+        if self.transcript and not self.clip:
+            raise ValueError("transcript belongs to a finished clip; a storyboard's captions are its scenes' "
+                             "captions")
+        if self.clip and self.music:
+            raise ValueError("music belongs to a storyboard; a finished clip keeps its own sound")
+        return self
+
     @field_validator("scenes")
     @classmethod
-    def _scene_cap(cls, scenes: list[Scene]) -> list[Scene]:
+    def _scene_cap(cls, scenes: list[Scene] | None) -> list[Scene] | None:
+        if scenes is None:
+            return scenes
         if len(scenes) > MAX_SCENES:
             raise ValueError(cap_message("the video has", len(scenes), MAX_SCENES, "scenes",
                                          "per video: split it into two videos (a second video product, "
@@ -121,12 +161,16 @@ class VideoProduct(ProductBase):
 
     @classmethod
     def session_problems(cls, records: Sequence[ProductRecord], folder: Path) -> list[Problem]:
-        """Scenes pointing at a slide that does not exist in the session's decks."""
+        """Scenes pointing at a slide that does not exist in the session's decks; clips that are no
+        usable video (by their content, duration and size)."""
         decks = {r.stem: len(parse_deck(r.body, r.body_line).slides) + 1     # 1 is the generated title slide
                  for r in records if r.kind == "slides"}
         problems: list[Problem] = []
         for record in records:
             if record.kind != "video":
+                continue
+            if record.product.clip:
+                problems += clip_problems(record, folder)
                 continue
             for index, scene in enumerate(record.product.scenes):
                 if not scene.slide:
@@ -282,17 +326,145 @@ def _deck_alias(stem: str) -> str:
 
 class VideoProducer:
     def plan(self, ctx: ProductContext) -> list[Job]:
+        if ctx.record.product.clip:
+            return clip_jobs(ctx) + [cards.card_job(ctx)]
         return render_jobs(ctx, storyboard_params(ctx), ctx.record.product.shapes) + [cards.card_job(ctx)]
 
     def page(self, ctx: ProductContext, results: Mapping[str, JobResult], labels: Labels) -> ProductPage:
         product: VideoProduct = ctx.record.product
-        section, media, warnings = video_section(ctx, results, labels, product.shapes, product.resolution)
+        # a clip's captions are only in the track (none are drawn into its picture): on by default
+        section, media, warnings = video_section(ctx, results, labels, product.shapes, product.resolution,
+                                                 captions_burned=not product.clip)
         html = fragment(PAGE, summary=product.summary, section=section)
         card = results.get(ctx.job_name("card"))
         if card is not None and card.status != "failed":
             media.update(card.outputs)
         return ProductPage(html=html, media=media, warnings=tuple(warnings),
                            card=cards.CARD_NAME if cards.CARD_NAME in media else None)
+
+
+# --- a finished clip ---------------------------------------------------------------------------
+
+def clip_problems(record: ProductRecord, folder: Path) -> list[Problem]:
+    """The checker's word on a video product's clip: a real video by its bytes, with sound, within the
+    caps. Nothing when the file itself could not be found (the loader has said so already)."""
+    product: VideoProduct = record.product
+    found, message = check_media_path(folder, product.clip)
+    if message or found is None or refusal(found, "clip"):
+        return []
+    problems = []
+    try:
+        inspect_clip(found, f"clip {product.clip!r}")
+    except ProducerError as exc:
+        problems.append(Problem(record.display, record.line_of("clip"), "clip", exc.message))
+    transcript, message = check_media_path(folder, product.transcript) if product.transcript else (None, None)
+    if transcript is not None and message is None:
+        what = f"transcript {product.transcript!r}"
+        try:
+            parse_subtitles(read_text_file(transcript, what), what)
+        except ProducerError as exc:
+            problems.append(Problem(record.display, record.line_of("transcript"), "transcript", exc.message))
+    return problems
+
+
+def inspect_clip(path: Path, what: str, max_seconds: float = MAX_CLIP_SECONDS,
+                 max_bytes: int = MAX_CLIP_BYTES) -> video.ClipInfo:
+    """The clip as ``video.probe_clip`` reads it, refused past the caps or without sound."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ProducerError(f"{what} is {size / 1_000_000:,.0f} MB; a clip may be at most {max_bytes / 1_000_000:,.0f} "
+                            "MB: export it at 720p or 1080p (a phone's \"share\" or \"export\" does), or split it")
+    info = video.probe_clip(path, what)
+    if info.format not in CLIP_CONTAINERS:
+        raise ProducerError(f"{what} is {info.name}; accepted: {CLIP_CONTAINER_NAMES}")
+    if info.duration > max_seconds:
+        raise ProducerError(cap_message(f"{what} lasts", round(info.duration), round(max_seconds), "seconds",
+                                        f"({max_seconds / 60:.0f} minutes) per video: cut it, or split it into two "
+                                        "videos (a second video product, like 02-video.md)"))
+    if info.duration < MIN_CLIP_SECONDS:
+        raise ProducerError(f"{what} lasts {info.duration:.2f} s; a clip lasts at least {MIN_CLIP_SECONDS:g} s")
+    if not info.has_audio:
+        raise ProducerError(f"{what} has no sound track (found: picture only); a clip needs its sound: record "
+                            "it with sound, or make a storyboard of photos with narration instead")
+    return info
+
+
+CLIP_STEP_OUTPUTS = (SOUNDTRACK_NAME, TIMELINE_NAME, VTT_NAME, SRT_NAME)
+
+
+def clip_jobs(ctx: ProductContext) -> list[Job]:
+    """A finished clip: a soundtrack job (its sound normalised, its length, captions from the transcript)
+    and one transcode per shape, with the same job names and outputs as a storyboard's, so the page
+    is the same."""
+    product: VideoProduct = ctx.record.product
+    files = _Files()
+    clip = _media(ctx, product.clip, "clip", files)
+    transcript = _media(ctx, product.transcript, "transcript", files) if product.transcript else None
+    common = {"label": ctx.record.display, "path": product.clip, "clip": clip, "max_seconds": MAX_CLIP_SECONDS,
+              "max_bytes": MAX_CLIP_BYTES, "fps": video.FPS}
+    sound = dict(common, transcript=transcript, transcript_path=product.transcript, language=ctx.record.language)
+    soundtrack = Job(ctx.job_name(SOUNDTRACK_STEP), "video", render_clip_soundtrack, sound, tuple(files.paths),
+                     CLIP_STEP_OUTPUTS, tools=("ffmpeg", "ffprobe"), timeout=1800)
+    jobs = [soundtrack]
+    for shape_name in product.shapes:
+        jobs.append(Job(ctx.job_name(f"video-{shape_name.replace(':', 'x')}"), "video", render_clip_video,
+                        dict(common, shape=shape_name, resolution=product.resolution), (files.paths[clip],),
+                        (video_name(shape_name), poster_name(shape_name)), tools=("ffmpeg", "ffprobe"),
+                        timeout=3600, needs={SOUNDTRACK_STEP: soundtrack.name}))
+    return jobs
+
+
+def _clip_info(params: Mapping[str, Any], files: tuple[Path, ...]) -> video.ClipInfo:
+    what = f"{params['label']}: clip {params['path']!r}"
+    return inspect_clip(files[params["clip"]], what, params["max_seconds"], params["max_bytes"])
+
+
+def render_clip_soundtrack(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path) -> list[str]:
+    """Job action: a clip's sound normalised (soundtrack.m4a), its length (timeline.json) and the
+    transcript's captions (captions.vtt/.srt; empty without a transcript)."""
+    info = _clip_info(params, files)
+    label = params["label"]
+    warnings: list[str] = []
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".work.") as temp:
+        track = video.clip_soundtrack(files[params["clip"]], Path(temp), f"{label}: the sound of clip "
+                                                                          f"{params['path']!r}")
+        os.replace(track, out_dir / SOUNDTRACK_NAME)
+    cues: list[Cue] = []
+    if params["transcript"] is not None:
+        path = files[params["transcript"]]
+        what = f"{label}: transcript {params['transcript_path']!r}"
+        cues = parse_subtitles(read_text_file(path, what), what)
+        late = [cue for cue in cues if cue.start >= info.duration]
+        if late:
+            warnings.append(f"{what}: {len(late)} caption(s) start after the clip ends "
+                            f"({info.duration:.1f} s); they were dropped")
+        cues = [Cue(cue.start, min(cue.end, info.duration), cue.text) for cue in cues if cue.start < info.duration]
+    else:
+        warnings.append(f"{label}: the clip has no transcript; add a .vtt or .srt as 'transcript' so that deaf "
+                        "viewers can follow it")
+    try:
+        write_webvtt(out_dir / VTT_NAME, cues, info.duration, overlap=True)
+        write_srt(out_dir / SRT_NAME, cues, info.duration, overlap=True)
+    except ProducerError as exc:
+        raise ProducerError(f"{label}: transcript {params['transcript_path']!r}: {exc.message}") from None
+    (out_dir / TIMELINE_NAME).write_text(json.dumps({"durations": [info.duration], "starts": [0.0],
+                                                     "total": info.duration}))
+    return warnings
+
+
+def render_clip_video(params: Mapping[str, Any], files: tuple[Path, ...], out_dir: Path,
+                      inputs: Mapping[str, Any]) -> list[str]:
+    """Job action: the clip upright, fitted to the shape, with the normalised sound; and its poster."""
+    info = _clip_info(params, files)
+    frame = video.shape(params["shape"], params["resolution"])
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".work.") as temp:
+        encoded = Path(temp) / "video.mp4"
+        video.transcode_clip(files[params["clip"]], info.format, frame.size, info.duration, encoded,
+                             fps=params["fps"])
+        out = out_dir / video_name(frame.name)
+        video.mux(encoded, inputs[SOUNDTRACK_STEP][SOUNDTRACK_NAME], out)
+    video.poster_frame(out, min(1.0, info.duration / 3), out_dir / poster_name(frame.name))
+    return []
 
 
 # --- slides with video: true -------------------------------------------------------------------

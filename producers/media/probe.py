@@ -223,6 +223,26 @@ def sniff(path: Path, expect: str, what: str) -> Sniffed:
     return Sniffed("audio/video", demuxer, _NAMES[demuxer])
 
 
+_SRT_START = re.compile(r"^\s*\d+\s*\r?\n\s*(\d+:)?\d{1,2}:\d{2}[,.]\d{1,3}\s*-->")
+
+
+def sniff_captions(path: Path, what: str) -> str:
+    """"vtt" or "srt": what a captions file is by its first bytes (UTF-8 text, a byte-order mark allowed);
+    else MediaRefused naming ``what`` and what the file contains."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(HEAD_BYTES * 4)
+    except OSError as exc:
+        raise MediaRefused(f"{what}: cannot be read: {exc.strerror or exc}") from None
+    text = head.lstrip(b"\xef\xbb\xbf").decode("utf-8", "ignore")
+    if re.match(r"WEBVTT(\s|$)", text):
+        return "vtt"
+    if _SRT_START.match(text):
+        return "srt"
+    raise MediaRefused(f"{what} is not captions: the file contains {describe_content(head)}; accepted: WebVTT "
+                       "(.vtt, starting with WEBVTT) or SubRip (.srt) text, as subtitle editors save them")
+
+
 def expected_kind(suffix: str) -> str | None:
     """The kind of media a file named with ``suffix`` is declared to be (None: not a media file)."""
     suffix = suffix.lower()

@@ -35,6 +35,7 @@ from typing import Protocol, Sequence
 from PIL import Image, ImageDraw, ImageFilter
 
 from producers.media import audio, tools
+from producers.media import probe as media_probe
 from producers.errors import ProducerError, ToolError
 from producers.media.probe import sniff_image
 from producers.media.text import FitResult, TextStyle, draw_text
@@ -644,10 +645,15 @@ def finish_audio(pieces: Sequence[NarrationPiece], total: float, work: Path, mus
     audio.normalise(mixed, levelled, target_lufs=TARGET_LUFS, true_peak=TRUE_PEAK, sample_rate=SAMPLE_RATE,
                     what=label)
     out = work / "audio.m4a"
-    tools.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *audio.input_args(levelled),
-               "-c:a", "aac", "-aac_coder", "fast", "-b:a", "96k" if music else "64k", out],
-              outputs=[out], timeout=600, what="ffmpeg (AAC)")
+    encode_aac(levelled, out, "96k" if music else "64k")
     return out
+
+
+def encode_aac(levelled: Path, out: Path, bitrate: str) -> None:
+    """A normalised WAV as the soundtrack's AAC, encoded once."""
+    tools.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *audio.input_args(levelled),
+               "-c:a", "aac", "-aac_coder", "fast", "-b:a", bitrate, "-map_metadata", "-1", out],
+              outputs=[out], timeout=600, what="ffmpeg (AAC)")
 
 
 def silent_track(total: float, out_path: Path) -> None:
@@ -672,3 +678,104 @@ def save_jpeg(image: Image.Image, path: Path, quality: int = 85) -> None:
     temp = Path(path).with_name(f".{Path(path).name}.part")
     image.convert("RGB").save(temp, "JPEG", quality=quality, optimize=True, progressive=True)
     os.replace(temp, path)
+
+
+# --- finished clips --------------------------------------------------------------------------
+
+# A filmed clip moves: x264's "stillimage" tuning (for the storyboard's stills) would smear it.
+CLIP_X264 = [arg for arg in X264 if arg not in ("-tune", "stillimage")]
+
+
+@dataclass(frozen=True)
+class ClipInfo:
+    """What a finished clip holds, as it will be shown (a rotated phone video's size already turned)."""
+    format: str          # sniffed demuxer: "mov" or "matroska"
+    name: str            # for people: "MP4/MOV/M4A", "Matroska/WebM"
+    duration: float
+    width: int
+    height: int
+    rotation: int        # degrees the player turns the picture (display matrix), 0 when upright
+    has_audio: bool
+    codec: str
+
+
+def _number(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number and number not in (float("inf"), float("-inf")) else None
+
+
+def _rotation(stream: dict) -> int:
+    for side in stream.get("side_data_list") or []:
+        if "rotation" in side:
+            return round(float(side["rotation"])) % 360
+    try:
+        return round(float((stream.get("tags") or {}).get("rotate", 0))) % 360
+    except ValueError:
+        return 0
+
+
+def probe_clip(path: Path, what: str) -> ClipInfo:
+    """A finished video file's format, length, picture and sound, by its content (never its name);
+    MediaRefused/ProducerError naming ``what`` when it is no playable video."""
+    found, data = media_probe.ffprobe(Path(path), what, "video")
+    streams = data.get("streams", [])
+    pictures = [s for s in streams if s.get("codec_type") == "video"
+                and not (s.get("disposition") or {}).get("attached_pic")]
+    if not streams:
+        raise ProducerError(f"{what} is empty: it holds no picture and no sound (duration 0); the recording was "
+                            "cut short or failed: export or share it again")
+    if not pictures:
+        kinds = ", ".join(sorted({s.get("codec_type", "?") for s in streams})) or "no streams"
+        raise media_probe.MediaRefused(f"{what} holds no moving picture (found: {kinds}); a clip is a video "
+                                       f"file ({CLIP_FORMATS})")
+    stream = pictures[0]
+    duration = _number((data.get("format") or {}).get("duration")) or _number(stream.get("duration"))
+    if not duration or duration <= 0:
+        raise ProducerError(f"{what} has no playable length (duration 0); the file is empty, cut short or corrupt: "
+                            "export or share it again")
+    width, height = int(stream.get("width") or 0), int(stream.get("height") or 0)
+    if width <= 0 or height <= 0:
+        raise ProducerError(f"{what} has a picture of no size ({width}×{height}); the file is corrupt")
+    rotation = _rotation(stream)
+    if rotation in (90, 270):
+        width, height = height, width
+    return ClipInfo(found.format, found.name, float(duration), width, height, rotation,
+                    any(s.get("codec_type") == "audio" for s in streams), stream.get("codec_name", "?"))
+
+
+CLIP_FORMATS = "MP4/MOV, WebM/MKV"
+
+
+def transcode_clip(path: Path, fmt: str, size: tuple[int, int], seconds: float, out_path: Path, *,
+                   fps: int = FPS, timeout: float = 3600) -> None:
+    """A clip's picture, upright (ffmpeg applies the display matrix), scaled to fit ``size`` and padded,
+    at ``fps``, as a video-only H.264 MP4 without any of the source's metadata (places, dates, device)."""
+    width, height = size
+    chain = (f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2,"
+             f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,fps={fps},format=yuv420p")
+    tools.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *media_probe.input_args(path, fmt),
+               "-map", "0:v:0", "-vf", chain, "-t", f"{seconds:.3f}", *CLIP_X264, "-g", str(fps * 10), "-an", "-sn",
+               "-dn", "-map_metadata", "-1", "-map_chapters", "-1", "-metadata:s:v:0", "rotate=0",
+               "-movflags", "+faststart", out_path],
+              outputs=[Path(out_path)], timeout=timeout, what="ffmpeg (clip transcode)")
+
+
+def clip_soundtrack(path: Path, work: Path, label: str) -> Path:
+    """A clip's own sound, normalised like a storyboard's soundtrack, as AAC (.m4a)."""
+    levelled = work / "levelled.wav"
+    audio.normalise(path, levelled, target_lufs=TARGET_LUFS, true_peak=TRUE_PEAK, sample_rate=SAMPLE_RATE,
+                    what=label)
+    out = work / "audio.m4a"
+    encode_aac(levelled, out, "96k")
+    return out
+
+
+def poster_frame(video_path: Path, at: float, out_path: Path) -> None:
+    """One frame of a finished MP4 of ours as the JPEG poster (what the viewer sees first)."""
+    tools.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-ss", f"{at:.3f}",
+               *audio.input_args(video_path), "-frames:v", "1", "-map_metadata", "-1", "-q:v", "3",
+               "-update", "1", out_path],
+              outputs=[Path(out_path)], timeout=120, what="ffmpeg (poster)")

@@ -39,12 +39,13 @@ from producers.jobs.pipeline import JobResult, Progress
 from producers.kinds import social
 from producers.kinds.registry import load_content, product_models
 from producers.media import tools
-from producers.media.probe import MediaRefused, input_args, sniff
+from producers.media.probe import MediaRefused, input_args, sniff, sniff_captions
 from producers.web.html import markdown_to_html
 
 # The sniffed format decides a kept file's suffix; what the phone called it does not.
 IMAGE_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "HEIF": ".heic", "GIF": ".gif"}
 AUDIO_SUFFIX = {"mp3": ".mp3", "mov": ".m4a", "wav": ".wav", "ogg": ".ogg", "flac": ".flac"}
+VIDEO_SUFFIX = {"mov": ".mp4", "matroska": ".mkv"}
 REMUX_TIMEOUT = 300      # s to re-box a recording: a copy of the stream, no encoding
 
 
@@ -125,14 +126,20 @@ def quarter_of(date: dt.date) -> str:
 def keep_upload(temp_path: Path, expect: str, folder: Path, stem: str) -> str:
     """Sniff an uploaded temp file and move it into the draft's ``media/`` as ``stem`` plus the suffix of
     what it really is. Returns 'media/<name>'; raises MediaRefused with the checker's message."""
+    if expect == "captions":
+        return _keep_file(temp_path, folder, stem, "." + sniff_captions(temp_path, "the file"))
     found = sniff(temp_path, expect, "the file")
     if expect == "audio" and found.format == "matroska":
         # A browser's recording (MediaRecorder) is Opus in WebM; podcasts take Ogg: the same stream, re-boxed.
         temp_path = _webm_to_ogg(temp_path)
         found = sniff(temp_path, expect, "the recording")
-    suffix = IMAGE_SUFFIX.get(found.format) if expect == "image" else AUDIO_SUFFIX.get(found.format)
+    suffix = {"image": IMAGE_SUFFIX, "video": VIDEO_SUFFIX}.get(expect, AUDIO_SUFFIX).get(found.format)
     if suffix is None:
         raise MediaRefused(f"the file is {found.name}, which is not accepted here")
+    return _keep_file(temp_path, folder, stem, suffix)
+
+
+def _keep_file(temp_path: Path, folder: Path, stem: str, suffix: str) -> str:
     size = temp_path.stat().st_size
     if size > MEDIA_LIMITS[suffix]:
         raise MediaRefused(f"the file is {size:,} bytes; {suffix} files may be at most {MEDIA_LIMITS[suffix]:,} bytes")
@@ -207,7 +214,12 @@ def product_front(kind: str, data: dict) -> tuple[dict, str]:
         if data.get("video"):
             front["video"] = True
         return front, slides_markdown(data.get("slides", []))
-    if kind == "video":
+    if kind == "video" and data.get("mode") == "clip":
+        if data.get("clip"):
+            front["clip"] = data["clip"]       # none yet: the checker says a clip is needed, beside the field
+        if data.get("transcript"):
+            front["transcript"] = data["transcript"]
+    elif kind == "video":
         front["scenes"] = [_scene(s) for s in data.get("scenes", [])]
     if kind == "social-post":
         if data.get("hashtags"):

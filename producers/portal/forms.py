@@ -121,7 +121,24 @@ class SlideForm(forms.Form):
 
 
 class VideoForm(ProductForm):
-    pass
+    """A storyboard (the scene rows below) or a finished clip (one video file, sent like any upload)."""
+    mode = forms.ChoiceField(required=False, choices=[("storyboard", ""), ("clip", "")], initial="storyboard",
+                             widget=forms.RadioSelect)
+    clip = forms.FileField(required=False, widget=forms.ClearableFileInput(attrs={"accept": "video/*"}))
+    clip_upload = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)   # a finished tus upload
+    transcript = forms.FileField(required=False, widget=forms.ClearableFileInput(
+        attrs={"accept": ".vtt,.srt,text/vtt,application/x-subrip"}))
+    transcript_upload = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    def __init__(self, *args, t: dict, **kwargs):
+        super().__init__(*args, t=t, **kwargs)
+        self.fields["mode"].label = t["video_mode"]
+        self.fields["mode"].choices = [("storyboard", t["scenes"]), ("clip", t["video_clip"])]
+        self.fields["clip"].label = t["clip"]
+        self.fields["transcript"].label = t["clip_transcript"]
+
+    def clean_mode(self) -> str:
+        return self.cleaned_data["mode"] or "storyboard"
 
 
 class SceneForm(forms.Form):
@@ -210,7 +227,8 @@ class RejectForm(forms.Form):
 
 SESSION_FIELDS = {"title": "title", "date": "date", "group": "group", "summary": "summary",
                   "attendance.present": "present", "attendance.members": "members", "attendance": "members"}
-PRODUCT_FIELDS = {"title": "title", "summary": "summary", "audio": "audio", "platforms": "platforms", "video": "video"}
+PRODUCT_FIELDS = {"title": "title", "summary": "summary", "audio": "audio", "platforms": "platforms", "video": "video",
+                  "clip": "clip", "transcript": "transcript"}
 _ROW = re.compile(r"^(?:photos|scenes)\[(\d+)\]\.?(\w*)")
 _SLIDE = re.compile(r"^slide (\d+)$")      # slide 1 is the generated title slide: the first row is slide 2
 

@@ -224,16 +224,21 @@ def product_edit(request, pk: int, position: int):
         if formset_class is not None:
             photos = formset_class(request.POST, request.FILES, form_kwargs={"t": t}, prefix=key)
         if form.is_valid() and (photos is None or photos.is_valid()):
-            data = {k: v for k, v in form.cleaned_data.items() if k not in ("audio", "audio_upload")}
-            data["audio"] = product.data.get("audio")
+            data = {k: v for k, v in form.cleaned_data.items() if k not in UPLOAD_FIELDS}
             upload_errors = []
-            incoming = _incoming(request, form.cleaned_data.get("audio"), form.cleaned_data.get("audio_upload"))
-            if product.kind == "podcast" and incoming:
-                kept_path, why = _keep(request, draft, incoming, "audio", f"p{position}-audio")
-                data["audio"] = kept_path or data["audio"]
-                if why:
-                    form.add_error("audio", why)
-                    upload_errors.append(why)
+            # the one file a kind's form may carry besides its rows: a podcast's recording, a video's clip
+            for name, kind, expect in (("audio", "podcast", "audio"), ("clip", "video", "video"),
+                                       ("transcript", "video", "captions")):
+                if kind != product.kind:
+                    continue
+                data[name] = product.data.get(name)
+                incoming = _incoming(request, form.cleaned_data.get(name), form.cleaned_data.get(f"{name}_upload"))
+                if incoming:
+                    kept_path, why = _keep(request, draft, incoming, expect, f"p{position}-{name}")
+                    data[name] = kept_path or data[name]
+                    if why:
+                        form.add_error(name, why)
+                        upload_errors.append(why)
             if photos is not None:
                 data[key], row_errors = _rows(request, draft, position, kept, photos, row_fields, bare_rows)
                 upload_errors += row_errors
@@ -269,6 +274,9 @@ def product_edit(request, pk: int, position: int):
         "counts": content.social_counts(product.data.get("text", ""), product.data.get("hashtags", []),
                                         product.data.get("platforms", [])) if product.kind == "social-post" else None,
         "writable": may_write_cell(request.membership, draft.cell)})
+
+
+UPLOAD_FIELDS = ("audio", "audio_upload", "clip", "clip_upload", "transcript", "transcript_upload")
 
 
 def _row_initial(index: int, entry: dict, fields: tuple[str, ...]) -> dict:

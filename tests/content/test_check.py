@@ -193,7 +193,7 @@ def test_media_type_not_accepted(tree):
     assert folder.exists()
     found = problems(tree)
     assert found == [f"{S}/01-article.md:4: cover.file: file type '.exe' is not accepted; allowed: (.flac, .gif, "
-                     ".heic, .heif, .jpeg, .jpg, .m4a, .mov, .mp3, .mp4, .ogg, .opus, .png, .srt, .vtt, .wav, .webm, "
+                     ".heic, .heif, .jpeg, .jpg, .m4a, .mkv, .mov, .mp3, .mp4, .ogg, .opus, .png, .srt, .vtt, .wav, .webm, "
                      ".webp)"]
 
 
