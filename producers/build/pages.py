@@ -207,7 +207,8 @@ def session_page(view: SiteView, record: SessionRecord) -> Page:
         facts.append((labels("tags"), ", ".join(session.tags)))
     products = [{"link": link(path, doc_path(f"{record.url}{product.stem}/"), product.product.title),
                  "kind": labels("kind." + product.kind)} for product in view.shown_products(record)]
-    minutes = html_block(markdown_to_html(record.body), "c35-body") if record.body.strip() else ""
+    # the minutes sit under the page's "## Minutes": their own headings start one level below
+    minutes = html_block(markdown_to_html(record.body, top_heading=3), "c35-body") if record.body.strip() else ""
     meta = _meta(session.title, session.summary, image="card.png" if record.url in view.session_cards else None,
                         extra={"session_status": session.status, "search": True, "language": session.language})
     return Page(path, markdown("session.md", front_matter=meta, heading=session.title, labels=labels,

@@ -715,7 +715,7 @@ SLIDESHOW = """\
 {% else %}<img class="c35-slide__image" data-src="{{ slide.image }}" width="{{ width }}" height="{{ height }}" {#- -#}
 {{ " " }}alt="{{ slide.label }}" decoding="async"><noscript><img class="c35-slide__image" src="{{ slide.image }}" {#- -#}
 {{ " " }}width="{{ width }}" height="{{ height }}" alt="{{ slide.label }}" loading="lazy" decoding="async"></noscript>
-{% endif %}<div class="c35-slide__text c35-visually-hidden">{% if slide.title %}<h3>{{ slide.title }}</h3>{% endif %}{#- -#}
+{% endif %}<div class="c35-slide__text c35-visually-hidden">{% if slide.title %}<h2>{{ slide.title }}</h2>{% endif %}{#- -#}
 {% if slide.subtitle is not none %}<p>{{ slide.subtitle }}</p>{% endif %}{#- -#}
 {% for step, content in slide.steps %}{#- -#}
 {% if step == "open" %}<ul><li>{% elif step == "close" %}</li></ul>{% elif step == "p" %}<p>{{ spans(content) }}</p>{#- -#}
@@ -723,7 +723,7 @@ SLIDESHOW = """\
 {% endfor %}{#- -#}
 {% if slide.image_alt %}<p>{{ labels("slides.image") }}: {{ slide.image_alt }}</p>{% endif %}</div>
 {% if slide.notes is not none %}
-<aside class="c35-slide__notes" aria-label="{{ labels("slides.notes") }}"><h4>{{ labels("slides.notes") }}</h4>{#- -#}
+<aside class="c35-slide__notes" aria-label="{{ labels("slides.notes") }}"><h3>{{ labels("slides.notes") }}</h3>{#- -#}
 {% for line in slide.notes %}<p>{{ line }}</p>{% endfor %}</aside>
 {% endif %}
 </section>

@@ -36,12 +36,6 @@ PAGES = {     # page type -> (path, language of its content, og:type)
     "article": ("sessions/2024-q3/hue-heritage-civilised-weddings-funerals/01-article/", "vi", "article"),
     "social post": ("sessions/2025-q1/hue-heritage-world-heritage-pride/01-social-post/", "vi", "article"),
 }
-# Violations the page content generators cause (build/pages.py, kinds/*, web/html.py), outside the theme.
-CONTENT_VIOLATIONS = {
-    "slides (Hindi)": "heading-order: each slide's text is an <h3> on a page with no <h2> (kinds/slides.py)",
-    "article": "heading-order: the article's ## headings are demoted to <h3> under the page's <h1> "
-               "(web/html.py demote_headings)",
-}
 
 
 @pytest.fixture(scope="module")
@@ -167,9 +161,7 @@ def _axe_violations(page) -> list:
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-@pytest.mark.parametrize("kind", [pytest.param(kind, marks=pytest.mark.xfail(reason=CONTENT_VIOLATIONS[kind],
-                                                                            strict=True))
-                                  if kind in CONTENT_VIOLATIONS else kind for kind in PAGES])
+@pytest.mark.parametrize("kind", PAGES)
 def test_axe_finds_no_violation(browser, base_url, kind, viewport):
     context, page = _open(browser, viewport)
     try:
