@@ -12,6 +12,7 @@ page speak the site's.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import posixpath
@@ -66,6 +67,11 @@ def front_matter(title: str, description: str = "", image: str | None = None, ex
 def _meta(*args, **kwargs) -> Markup:
     """front_matter for a page template: YAML the template must print as it is."""
     return Markup(front_matter(*args, **kwargs))
+
+
+def date_html(date: dt.date, language: str) -> Markup:
+    """A date as readers of ``language`` write it, with the machine-readable date beside it."""
+    return render("date.html", date=date, text=long_date(date, language))
 
 
 def html_block(fragment: str, css_class: str) -> Markup:
@@ -196,7 +202,7 @@ def session_page(view: SiteView, record: SessionRecord) -> Page:
     rate = round(100 * session.attendance.present / session.attendance.members)
     facts = [
         (labels("cell"), link(path, doc_path(f"cells/{cell.id}/"), cell.name)),
-        (labels("date"), Markup(session.date.isoformat())),
+        (labels("date"), date_html(session.date, session.language)),
         (labels("quarter"), link(path, doc_path(f"quarters/{record.quarter}/"), record.quarter)),
         (labels("group"), link(path, doc_path(f"groups/{session.group}/"), labels("group." + session.group))),
         (labels("attendance"), labels("present_of", present=session.attendance.present,
@@ -222,6 +228,7 @@ def product_page(view: SiteView, record: SessionRecord, product, fragment: str, 
     path = doc_path(url)
     item = product.product
     facts = [(labels("session"), link(path, doc_path(record.url), record.session.title)),
+             (labels("date"), date_html(record.session.date, product.language)),
              (labels("kind"), link(path, doc_path(f"kinds/{product.kind}/"), labels("kind." + product.kind))),
              (labels("language"), LANGUAGE_NAMES[product.language])]
     if item.authors:

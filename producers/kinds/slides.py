@@ -40,7 +40,7 @@ from producers.kinds import video
 from producers.errors import ProducerError
 from producers.files import reproducible_zip
 from producers.content.markdown import local_path, url_kind
-from producers.web.i18n import Labels
+from producers.web.i18n import Labels, long_date
 from producers.web.templates import fragment
 from producers.media.images import cover_box, fit_box, open_photo
 from producers.jobs.pipeline import Job, JobResult
@@ -181,7 +181,7 @@ class SlidesProducer:
             if result is not None:
                 media.update(result.outputs)
         session = ctx.session.session
-        slideshow = slideshow_html(ctx.record.product.title, f"{ctx.cell.name} · {session.date.isoformat()}",
+        slideshow = slideshow_html(ctx.record.product.title, f"{ctx.cell.name} · {long_date(session.date, ctx.record.language)}",
                                    deck, labels, ctx.record.language, has_card=cards.CARD_NAME in media)
         warnings: list[str] = []
         section = None

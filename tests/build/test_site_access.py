@@ -63,6 +63,20 @@ def test_each_page_says_the_language_of_its_content(page, base_url, kind):
         assert page.evaluate(f"document.querySelector('{chrome}').closest('[lang]').lang") == "vi", chrome
 
 
+@pytest.mark.parametrize("path, iso, written", [
+    (HINDI_SESSION, "2024-12-06", "6 दिसंबर 2024"),
+    (HINDI_SESSION + "01-slides/", "2024-12-06", "6 दिसंबर 2024"),
+    ("sessions/2024-q4/ha-long-replanting-storm-forest/", "2024-11-10", "10 tháng 11, 2024"),
+    ("sessions/2024-q4/ha-long-replanting-storm-forest/02-podcast/", "2024-11-10", "10 tháng 11, 2024"),
+])
+def test_session_and_product_pages_write_dates_as_their_readers_do(page, base_url, path, iso, written):
+    """The date in a page's facts is written in the page's language; the ISO date stays for machines only."""
+    page.goto(base_url + path, wait_until="load")
+    date = page.locator(".md-content time[datetime]").first
+    assert date.inner_text() == written and date.get_attribute("datetime") == iso
+    assert iso not in page.locator(".md-content").inner_text()
+
+
 def test_pages_ask_nothing_of_other_hosts(page, base_url):
     """The feed link once made the theme fetch podcast/sitemap.xml from the public host on every page."""
     requested = []
