@@ -189,8 +189,9 @@ class SlidesProducer:
             if result is not None:
                 media.update(result.outputs)
         session = ctx.session.session
-        slideshow = slideshow_html(ctx.record.product.title, f"{ctx.cell.name} · {long_date(session.date, ctx.record.language)}",
-                                   deck, labels, ctx.record.language, has_card=cards.CARD_NAME in media)
+        subtitle = f"{ctx.cell.name} · {long_date(session.date, ctx.record.language)}"
+        slideshow = slideshow_html(ctx.record.product.title, subtitle, deck, labels, ctx.record.language,
+                                   has_card=cards.CARD_NAME in media)
         warnings: list[str] = []
         section = None
         if ctx.record.product.video:
