@@ -12,6 +12,7 @@ page speak the site's.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import posixpath
@@ -66,6 +67,11 @@ def front_matter(title: str, description: str = "", image: str | None = None, ex
 def _meta(*args, **kwargs) -> Markup:
     """front_matter for a page template: YAML the template must print as it is."""
     return Markup(front_matter(*args, **kwargs))
+
+
+def date_html(date: dt.date, language: str) -> Markup:
+    """A date as readers of ``language`` write it, with the machine-readable date beside it."""
+    return render("date.html", date=date, text=long_date(date, language))
 
 
 def html_block(fragment: str, css_class: str) -> Markup:
@@ -196,7 +202,7 @@ def session_page(view: SiteView, record: SessionRecord) -> Page:
     rate = round(100 * session.attendance.present / session.attendance.members)
     facts = [
         (labels("cell"), link(path, doc_path(f"cells/{cell.id}/"), cell.name)),
-        (labels("date"), Markup(session.date.isoformat())),
+        (labels("date"), date_html(session.date, session.language)),
         (labels("quarter"), link(path, doc_path(f"quarters/{record.quarter}/"), record.quarter)),
         (labels("group"), link(path, doc_path(f"groups/{session.group}/"), labels("group." + session.group))),
         (labels("attendance"), labels("present_of", present=session.attendance.present,
@@ -207,7 +213,8 @@ def session_page(view: SiteView, record: SessionRecord) -> Page:
         facts.append((labels("tags"), ", ".join(session.tags)))
     products = [{"link": link(path, doc_path(f"{record.url}{product.stem}/"), product.product.title),
                  "kind": labels("kind." + product.kind)} for product in view.shown_products(record)]
-    minutes = html_block(markdown_to_html(record.body), "c35-body") if record.body.strip() else ""
+    # the minutes sit under the page's "## Minutes": their own headings start one level below
+    minutes = html_block(markdown_to_html(record.body, top_heading=3), "c35-body") if record.body.strip() else ""
     meta = _meta(session.title, session.summary, image="card.png" if record.url in view.session_cards else None,
                         extra={"session_status": session.status, "search": True, "language": session.language})
     return Page(path, markdown("session.md", front_matter=meta, heading=session.title, labels=labels,
@@ -221,6 +228,7 @@ def product_page(view: SiteView, record: SessionRecord, product, fragment: str, 
     path = doc_path(url)
     item = product.product
     facts = [(labels("session"), link(path, doc_path(record.url), record.session.title)),
+             (labels("date"), date_html(record.session.date, product.language)),
              (labels("kind"), link(path, doc_path(f"kinds/{product.kind}/"), labels("kind." + product.kind))),
              (labels("language"), LANGUAGE_NAMES[product.language])]
     if item.authors:

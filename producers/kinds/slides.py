@@ -40,9 +40,9 @@ from producers.kinds import video
 from producers.errors import ProducerError
 from producers.files import reproducible_zip
 from producers.content.markdown import local_path, url_kind
-from producers.web.i18n import Labels
+from producers.web.i18n import Labels, long_date
 from producers.web.templates import fragment
-from producers.media.images import cover_box, fit_box, open_photo
+from producers.media.images import cover_box, fit_box, open_photo, save_webp
 from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import Kind, ProductContext, ProductPage
 from producers.content.loader import ALLOWED_LINKS, IMAGE_SUFFIXES, ProductRecord, check_media_path
@@ -67,6 +67,12 @@ BODY_STYLE = TextStyle(size=64, min_size=28, colour=TEXT_COLOUR, line_spacing=1.
 NUMBER_STYLE = TextStyle(size=28, min_size=20, colour="#6b6b6b", align="right")
 LANG_TAGS = {"en": "en-US", "vi": "vi-VN", "hi": "hi-IN"}
 MAX_SLIDES = 60                          # slides per deck, the generated title slide included
+# The slideshow's pictures: WebP at these widths (a phone takes the first: 14-20 kB against the PNG's
+# 70-110 kB); the full-size PNG stays for video scenes and for browsers without script.
+WEB_WIDTHS = (960, WIDTH)
+# The theme's content column: at most ~843 px wide from 60em on (measured up to a 2560 px window),
+# the window less its padding below that.
+WEB_SIZES = "(min-width: 60em) 54em, calc(100vw - 2em)"
 
 
 class SlidesProduct(ProductBase):
@@ -164,8 +170,10 @@ class SlidesProducer:
     def plan(self, ctx: ProductContext) -> list[Job]:
         params, files = deck_params(ctx)
         pictures = tuple(slide_name(n) for n in range(1, params["slides"] + 1))
+        web = tuple(web_slide_name(n, width) for n in range(1, params["slides"] + 1) for width in WEB_WIDTHS)
         jobs = [
-            Job(ctx.job_name(PICTURES_STEP), "slides", render_pictures, params, files, pictures + ("deck.pdf",)),
+            Job(ctx.job_name(PICTURES_STEP), "slides", render_pictures, params, files,
+                pictures + web + ("deck.pdf",)),
             Job(ctx.job_name("pptx"), "slides", render_pptx, params, files, ("deck.pptx",)),
             cards.card_job(ctx),
         ]
@@ -181,8 +189,9 @@ class SlidesProducer:
             if result is not None:
                 media.update(result.outputs)
         session = ctx.session.session
-        slideshow = slideshow_html(ctx.record.product.title, f"{ctx.cell.name} · {session.date.isoformat()}",
-                                   deck, labels, ctx.record.language, has_card=cards.CARD_NAME in media)
+        subtitle = f"{ctx.cell.name} · {long_date(session.date, ctx.record.language)}"
+        slideshow = slideshow_html(ctx.record.product.title, subtitle, deck, labels, ctx.record.language,
+                                   has_card=cards.CARD_NAME in media)
         warnings: list[str] = []
         section = None
         if ctx.record.product.video:
@@ -194,6 +203,11 @@ class SlidesProducer:
 
 
 # --- shared checks ---------------------------------------------------------------------------------
+
+def web_slide_name(number: int, width: int) -> str:
+    """The slideshow's picture of slide ``number`` at ``width`` px (WebP)."""
+    return f"slide-{number:02d}-{width}.webp"
+
 
 def strict_deck(params: Mapping[str, Any]) -> Deck:
     deck = parse_deck(params["body"], params["body_line"])
@@ -414,6 +428,10 @@ def render_pictures(params: Mapping[str, Any], files: tuple[Path, ...], out_dir:
         def emit(number: int, image: Image.Image) -> None:
             # Drawn from scratch: no metadata to strip. Level 6 without optimize: 4x faster, ~10 % larger.
             image.save(out_dir / slide_name(number), "PNG", compress_level=6)
+            for width in WEB_WIDTHS:
+                sized = image if width == WIDTH else image.resize((width, width * HEIGHT // WIDTH),
+                                                                  Image.Resampling.LANCZOS)
+                save_webp(sized, out_dir / web_slide_name(number, width))
             pdf.add(image)
 
         emit(1, draw_title_slide(params, logo))
@@ -686,9 +704,10 @@ def slideshow_html(title: str, subtitle: str, deck: Deck, labels: Labels, langua
     for entry in entries:
         entry["label"] = (f"{labels('slides.slide')} {entry['number']} / {total}"
                           + (f": {entry['title']}" if entry["title"] else ""))
-        entry["image"] = slide_name(entry["number"])
+        entry["image"] = web_slide_name(entry["number"], WEB_WIDTHS[0])
+        entry["srcset"] = ", ".join(f"{web_slide_name(entry['number'], width)} {width}w" for width in WEB_WIDTHS)
     return fragment(SLIDESHOW, labels=labels, title=title, language=language, total=total, entries=entries,
-                    width=WIDTH, height=HEIGHT)
+                    width=WIDTH, height=HEIGHT, sizes=WEB_SIZES)
 
 
 # The summary, the slideshow, and the narrated video when the deck asks for one.
@@ -699,8 +718,9 @@ PAGE = """\
 {{ slideshow }}{% if video %}{{ "\\n" }}{{ video }}{% endif %}"""
 
 # Every slide as a picture with a short alt (only the first with a src: slideshow.js gives the current
-# and the next slide theirs, so a phone fetches one picture, not the deck; <noscript> keeps them all), its full text following as real text (hidden
-# visually), and its speaker notes; then the controls slideshow.js shows, and the downloads.
+# and the next slide theirs, so a phone fetches one picture, not the deck; <noscript> keeps them all;
+# srcset lets a phone take the small width), its full text following as real text (hidden visually),
+# and its speaker notes; then the controls slideshow.js shows, and the downloads.
 SLIDESHOW = """\
 {% macro spans(list) %}{% for span in list %}{% if span.bold %}<strong>{% endif %}{% if span.italic %}<em>{% endif %}{#- -#}
 {{ span.text }}{% if span.italic %}</em>{% endif %}{% if span.bold %}</strong>{% endif %}{% endfor %}{% endmacro %}
@@ -710,12 +730,13 @@ SLIDESHOW = """\
 {% for slide in entries %}
 <section class="c35-slide" data-slide="{{ slide.number }}" aria-label="{{ slide.label }}"{#- -#}
 {% if slide.number == 1 %} aria-current="true"{% endif %}>
-{% if slide.number == 1 %}<img class="c35-slide__image" src="{{ slide.image }}" width="{{ width }}" height="{{ height }}" {#- -#}
-{{ " " }}alt="{{ slide.label }}" decoding="async">
-{% else %}<img class="c35-slide__image" data-src="{{ slide.image }}" width="{{ width }}" height="{{ height }}" {#- -#}
-{{ " " }}alt="{{ slide.label }}" decoding="async"><noscript><img class="c35-slide__image" src="{{ slide.image }}" {#- -#}
+{% if slide.number == 1 %}<img class="c35-slide__image" src="{{ slide.image }}" srcset="{{ slide.srcset }}" {#- -#}
+{{ " " }}sizes="{{ sizes }}" width="{{ width }}" height="{{ height }}" alt="{{ slide.label }}" decoding="async">
+{% else %}<img class="c35-slide__image" data-src="{{ slide.image }}" data-srcset="{{ slide.srcset }}" {#- -#}
+{{ " " }}sizes="{{ sizes }}" width="{{ width }}" height="{{ height }}" alt="{{ slide.label }}" decoding="async">{#- -#}
+<noscript><img class="c35-slide__image" src="{{ slide.image }}" srcset="{{ slide.srcset }}" sizes="{{ sizes }}" {#- -#}
 {{ " " }}width="{{ width }}" height="{{ height }}" alt="{{ slide.label }}" loading="lazy" decoding="async"></noscript>
-{% endif %}<div class="c35-slide__text c35-visually-hidden">{% if slide.title %}<h3>{{ slide.title }}</h3>{% endif %}{#- -#}
+{% endif %}<div class="c35-slide__text c35-visually-hidden">{% if slide.title %}<h2>{{ slide.title }}</h2>{% endif %}{#- -#}
 {% if slide.subtitle is not none %}<p>{{ slide.subtitle }}</p>{% endif %}{#- -#}
 {% for step, content in slide.steps %}{#- -#}
 {% if step == "open" %}<ul><li>{% elif step == "close" %}</li></ul>{% elif step == "p" %}<p>{{ spans(content) }}</p>{#- -#}
@@ -723,7 +744,7 @@ SLIDESHOW = """\
 {% endfor %}{#- -#}
 {% if slide.image_alt %}<p>{{ labels("slides.image") }}: {{ slide.image_alt }}</p>{% endif %}</div>
 {% if slide.notes is not none %}
-<aside class="c35-slide__notes" aria-label="{{ labels("slides.notes") }}"><h4>{{ labels("slides.notes") }}</h4>{#- -#}
+<aside class="c35-slide__notes" aria-label="{{ labels("slides.notes") }}"><h3>{{ labels("slides.notes") }}</h3>{#- -#}
 {% for line in slide.notes %}<p>{{ line }}</p>{% endfor %}</aside>
 {% endif %}
 </section>

@@ -56,9 +56,30 @@ def clean(fragment: str, images: frozenset[str] = frozenset()) -> str:
                      link_rel="noopener noreferrer nofollow", strip_comments=True)
 
 
+def outline(tokens: Sequence[Token], top: int) -> dict[int, str]:
+    """The tag of each heading token (open and close, by index): the body's first and highest
+    heading becomes ``h{top}`` and no heading is more than one level below the one before it, so
+    the page's outline never skips a level (``## A`` then ``#### B`` is h2 then h3), whatever levels
+    the writer picked. Levels past h6 stay h6."""
+    tags: dict[int, str] = {}
+    open_at: list[tuple[int, int]] = []          # (written level, shown level) of the enclosing headings
+    opened = 0
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open":
+            written = int(token.tag[1:])
+            while open_at and open_at[-1][0] >= written:
+                open_at.pop()
+            shown = min(open_at[-1][1] + 1 if open_at else top, 6)
+            open_at.append((written, shown))
+            tags[index] = opened = f"h{shown}"
+        elif token.type == "heading_close":
+            tags[index] = opened
+    return tags
+
+
 class _BodyRenderer(RendererHTML):
-    """markdown-it's HTML, with the body's images published (``env["media"]``) and headings demoted
-    (``env["demote"]``): the page owns its <h1>."""
+    """markdown-it's HTML, with the body's images published (``env["media"]``) and headings placed
+    in the page's outline (``env["headings"]``, from ``outline``): the page owns its <h1>."""
 
     def image(self, tokens: Sequence[Token], idx: int, options, env) -> str:
         token = tokens[idx]
@@ -89,24 +110,19 @@ class _BodyRenderer(RendererHTML):
         return f'<a href="{escape(href)}"' + (f' title="{escape(str(title))}"' if title is not None else "") + ">"
 
     def heading_open(self, tokens: Sequence[Token], idx: int, options, env) -> str:
-        return f"<{self._heading(tokens[idx], env)}>"
+        return f"<{env['headings'][idx]}>"
 
     def heading_close(self, tokens: Sequence[Token], idx: int, options, env) -> str:
-        return f"</{self._heading(tokens[idx], env)}>\n"
-
-    @staticmethod
-    def _heading(token: Token, env) -> str:
-        level = int(token.tag[1:])
-        return f"h{min(level + 1, 6)}" if env.get("demote") else token.tag
+        return f"</{env['headings'][idx]}>\n"
 
 
 _RENDERER = _BodyRenderer()
 
 
-def render(text: str, demote_headings: bool, media: Mapping[str, Mapping]) -> str:
+def render(text: str, top_heading: int, media: Mapping[str, Mapping]) -> str:
     """The body as HTML, not yet sanitised."""
-    return _RENDERER.render(list(typographic_tokens(text)), PARSER.options,
-                            {"media": media, "demote": demote_headings})
+    tokens = list(typographic_tokens(text))
+    return _RENDERER.render(tokens, PARSER.options, {"media": media, "headings": outline(tokens, top_heading)})
 
 
 class MarkdownMemo:
@@ -132,28 +148,29 @@ class MarkdownMemo:
         atomic_write_text(path, json.dumps({k: self.entries[k] for k in self.used if k in self.entries},
                                            ensure_ascii=False))
 
-    def convert(self, text: str, demote_headings: bool, media: Mapping[str, Mapping] | None = None) -> str:
+    def convert(self, text: str, top_heading: int, media: Mapping[str, Mapping] | None = None) -> str:
         media = media or {}
         published = json.dumps(media, sort_keys=True, ensure_ascii=False) if media else ""
-        key = hashlib.sha256(f"{MARKDOWN_VERSION}:{int(demote_headings)}:{published}:{text}".encode()).hexdigest()
+        key = hashlib.sha256(f"{MARKDOWN_VERSION}:{top_heading}:{published}:{text}".encode()).hexdigest()
         with self.lock:
             self.used.add(key)
             cached = self.entries.get(key)
             if cached is not None:
                 return cached
-        cleaned = clean(render(text, demote_headings, media).rstrip("\n"), frozenset(entry["src"] for entry in media.values()))
+        cleaned = clean(render(text, top_heading, media).rstrip("\n"), frozenset(entry["src"] for entry in media.values()))
         with self.lock:
             self.entries[key] = cleaned
         return cleaned
 
 
-MARKDOWN_VERSION = f"markdown-it-{markdown_it.__version__}-{getattr(nh3, '__version__', '')}-3"
+MARKDOWN_VERSION = f"markdown-it-{markdown_it.__version__}-{getattr(nh3, '__version__', '')}-4"
 MARKDOWN = MarkdownMemo()
 
 
-def markdown_to_html(text: str, demote_headings: bool = True, media: Mapping[str, Mapping] | None = None) -> str:
-    """Untrusted Markdown -> safe HTML. Headings are demoted one level: the page owns its <h1>.
+def markdown_to_html(text: str, top_heading: int = 2, media: Mapping[str, Mapping] | None = None) -> str:
+    """Untrusted Markdown -> safe HTML. The body's highest heading becomes ``h{top_heading}`` (2: the
+    page owns its <h1>; 3 under a section heading of the page) and none skips a level (``outline``).
 
     ``media`` maps an image or link address as written in the body to the published file:
     ``{"src": name, "width": w, "height": h}``; other images are not embedded (see the module)."""
-    return MARKDOWN.convert(text, demote_headings, media)
+    return MARKDOWN.convert(text, top_heading, media)

@@ -96,7 +96,8 @@ def test_no_video_or_audio_before_play(visits, kind):
 
 def test_only_the_current_slide_and_the_next_load(visits, base_url):
     visit = visits["slides"]
-    slides = sorted(url.rsplit("/", 1)[1] for url, _, _ in visit["responses"] if re.search(r"slide-\d+\.\w+$", url))
+    slides = sorted(url.rsplit("/", 1)[1] for url, _, _ in visit["responses"]
+                    if re.search(r"slide-\d+(-\d+)?\.\w+$", url))
     assert slides and len(slides) <= 2, slides
     assert slides[0].startswith("slide-01"), slides
     # paging on fetches the next picture, and what it shows has loaded
@@ -105,6 +106,27 @@ def test_only_the_current_slide_and_the_next_load(visits, base_url):
     page.wait_for_function("document.querySelector('.c35-slide[aria-current] img').complete "
                            "&& document.querySelector('.c35-slide[aria-current] img').naturalWidth > 0")
     assert page.locator(".c35-slide[data-slide='3'] img").get_attribute("src")
+
+
+@pytest.mark.parametrize("density", [1, 2])
+def test_a_phone_takes_the_small_slide_pictures(browser, base_url, density):
+    """At 390 px (1x or 2x) the slideshow loads the 960 px WebP: the demo's first slide is 13.6 kB,
+    the full-size PNG it loaded before 69.9 kB. The box keeps its 1920x1080 proportions."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=density)
+    try:
+        page = context.new_page()
+        sizes = {}
+        page.on("requestfinished", lambda request: sizes.update(
+            {request.url.rsplit("/", 1)[1]: request.sizes()["responseBodySize"]}))
+        page.goto(base_url + PAGES["slides"], wait_until="networkidle")
+        slides = sorted(name for name in sizes if re.match(r"slide-\d+", name))
+        assert slides == ["slide-01-960.webp", "slide-02-960.webp"], slides
+        assert sizes["slide-01-960.webp"] <= 25_000, sizes
+        image = page.locator(".c35-slide[data-slide='1'] img.c35-slide__image")
+        assert image.evaluate("img => img.currentSrc").endswith("slide-01-960.webp")
+        assert (image.get_attribute("width"), image.get_attribute("height")) == ("1920", "1080")
+    finally:
+        context.close()
 
 
 def test_the_photo_grid_loads_thumbnails_and_the_large_only_on_open(visits):

@@ -4,6 +4,7 @@ so a body cannot mean one thing on the page and another to the checker or the li
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 from docx import Document
@@ -95,6 +96,15 @@ def test_typography_is_the_page_s_alone():
     assert "It's \"quoted\" -- and done..." in plain_text(BODY)
     assert "It's \"quoted\" -- and done..." in spoken_text(BODY)
     assert "`" not in page and "<code>" in page
+
+
+def test_body_headings_follow_the_page_outline_without_skipping_a_level():
+    """axe's heading-order: under the page's <h1>, a writer's '## then ####' must not read as h3 then h5."""
+    body = "## Why\n\n#### Detail\n\n### Also\n\n# Top again\n\n###### Deep\n"
+    headings = re.findall(r"<(h[1-6])>", markdown_to_html(body))
+    assert headings == ["h2", "h3", "h3", "h2", "h3"]
+    # the minutes of a session sit under its "## Minutes": their first heading is an h3
+    assert re.findall(r"<(h[1-6])>", markdown_to_html("# A\n\n## B\n", top_heading=3)) == ["h3", "h4"]
 
 
 def test_addresses_are_kept_as_written_and_scripts_are_seen_then_dropped():

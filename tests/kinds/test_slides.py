@@ -75,6 +75,11 @@ def test_pngs_pdf_and_card(deck):
     assert len(PdfReader(deck.output("deck.pdf")).pages) == 4
     with Image.open(deck.output("card.png")) as card:
         assert card.size == (1200, 630)
+    # the slideshow's pictures: WebP at a phone's width and at full size
+    for number in range(1, 5):
+        for width in (960, 1920):
+            with Image.open(deck.output(f"slide-{number:02d}-{width}.webp")) as image:
+                assert image.format == "WEBP" and image.size == (width, width * 9 // 16)
     # The title slide is in the site's primary colour (#0d47a1), drawn from site.yml's theme.
     with Image.open(deck.output("slide-01.png")) as title:
         assert title.convert("RGB").getpixel((20, 20)) == (0x0d, 0x47, 0xa1)
@@ -126,7 +131,8 @@ def _peak_kb(tmp_path: Path, count: int, action: str) -> int:
     assert done.returncode == 0, done.stderr[-2000:]
     outputs = sorted(p.name for p in (work / "out").iterdir())
     if action == "render_pictures":
-        assert outputs == sorted(["deck.pdf", *(f"slide-{n:02d}.png" for n in range(1, count + 1))])
+        assert outputs == sorted(["deck.pdf", *(f"slide-{n:02d}.png" for n in range(1, count + 1)),
+                                  *(f"slide-{n:02d}-{w}.webp" for n in range(1, count + 1) for w in (960, 1920))])
         assert len(PdfReader(work / "out" / "deck.pdf").pages) == count
     else:
         assert len(Presentation(work / "out" / "deck.pptx").slides) == count
@@ -183,15 +189,19 @@ def test_page_html_and_media(deck):
     page = deck.page
     assert page.card == "card.png"
     assert set(page.media) == {"slide-01.png", "slide-02.png", "slide-03.png", "slide-04.png", "deck.pdf",
-                               "deck.pptx", "card.png"}
+                               "deck.pptx", "card.png",
+                               *(f"slide-{n:02d}-{w}.webp" for n in range(1, 5) for w in (960, 1920))}
     html = page.html
     assert 'href="deck.pdf"' in html and 'href="deck.pptx"' in html
     # Only the first picture loads with the page; slideshow.js gives the others theirs as they come up,
     # and without script the <noscript> copies show them all.
-    assert 'src="slide-01.png"' in html
+    # A phone takes the 960 px WebP, a wide or dense screen the full size (srcset, width/height kept).
+    srcset = 'srcset="slide-01-960.webp 960w, slide-01-1920.webp 1920w"'
+    assert f'src="slide-01-960.webp" {srcset}' in html and 'width="1920" height="1080"' in html
     for number in range(2, 5):
-        assert f'data-src="slide-{number:02d}.png"' in html
-        assert f'<noscript><img class="c35-slide__image" src="slide-{number:02d}.png"' in html
+        srcset = f"slide-{number:02d}-960.webp 960w, slide-{number:02d}-1920.webp 1920w"
+        assert f'data-src="slide-{number:02d}-960.webp" data-srcset="{srcset}"' in html
+        assert f'<noscript><img class="c35-slide__image" src="slide-{number:02d}-960.webp" srcset="{srcset}"' in html
     # The slide's words are real text on the page, not only pixels.
     assert "<strong>sai sự thật</strong>" in html and "<li>Trên Facebook, Zalo</li>" in html
     assert "Then count the hands." in html
@@ -345,7 +355,7 @@ def test_slideshow_pages_with_the_keyboard(deck, tmp_path, page):
     # Buttons work too; the slide shown and the one after it have their pictures.
     page.click("[data-c35-prev]")
     assert counter.text_content() == "2 / 4"
-    assert page.locator(".c35-slide[data-slide='2'] img.c35-slide__image").get_attribute("src") == "slide-02.png"
+    assert page.locator(".c35-slide[data-slide='2'] img.c35-slide__image").get_attribute("src") == "slide-02-960.webp"
     assert page.locator("[data-c35-fullscreen]").is_visible()
     # Reloading on a slide's address opens that slide.
     page.reload()

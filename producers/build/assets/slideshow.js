@@ -29,7 +29,10 @@
       // link does not show a blank slide; the rest stay unfetched.
       [slides[index], slides[index + 1]].forEach(function (slide) {
         var img = slide && slide.querySelector("img[data-src]");
-        if (img && !img.getAttribute("src")) img.setAttribute("src", img.getAttribute("data-src"));
+        if (!img || img.getAttribute("src")) return;
+        // srcset first, so the browser picks its width before any src is fetched
+        if (img.getAttribute("data-srcset")) img.setAttribute("srcset", img.getAttribute("data-srcset"));
+        img.setAttribute("src", img.getAttribute("data-src"));
       });
       if (counter) counter.textContent = (index + 1) + " / " + slides.length;
       if (updateHash && window.history && history.replaceState) {
@@ -63,6 +66,17 @@
         if (active) (document.exitFullscreen || document.webkitExitFullscreen).call(document);
         else canFull.call(root);
       });
+      // In full screen a slide is as wide as the screen: its sizes hint follows, so the browser takes
+      // the full-size picture rather than stretching the column-sized one; back out, the hint returns.
+      var fitSizes = function () {
+        var full = (document.fullscreenElement || document.webkitFullscreenElement) === root;
+        Array.prototype.forEach.call(root.querySelectorAll(".c35-slide__image[sizes]"), function (img) {
+          if (!img.getAttribute("data-sizes")) img.setAttribute("data-sizes", img.getAttribute("sizes"));
+          img.setAttribute("sizes", full ? "100vw" : img.getAttribute("data-sizes"));
+        });
+      };
+      root.addEventListener("fullscreenchange", fitSizes);
+      root.addEventListener("webkitfullscreenchange", fitSizes);
     }
 
     // Tap the right part of a slide for the next one, the left part for the previous one.
