@@ -165,10 +165,22 @@ class SiteView:
         """The newest published products (sessions are newest first; a session's products in order)."""
         return [(r, p) for r in self.sessions for p in self.listed_products(r)][:count]
 
-    def listing_meta(self, key: str) -> dict:
+    def listing_meta(self, key: str, first: bool = True) -> dict:
         """Front matter of the listing ``key`` (url without language prefix): its language, if it
-        has one, and its versions, for the switcher and hreflang (the theme's main.html)."""
-        extra: dict = {"alternates": dict(self.versions.get(key, {}))}
+        has one; its versions (``alternates``, for hreflang: the first page of a listing only, the
+        one they name); and where the language switcher leads (``switch``): each version, or in a
+        language that lacks it, the nearest listing above it that it has (kinds/video/ -> kinds/)."""
+        versions = self.versions.get(key, {})
+        switch = {}
+        for language in self.versions.get("", {}):
+            above = key
+            while above and language not in self.versions.get(above, {}):
+                above = posixpath.dirname(above.rstrip("/"))
+                above = above + "/" if above else ""
+            switch[language] = self.versions.get(above, {}).get(language, f"{language}/" if language else "")
+        extra: dict = {"switch": switch}
+        if first and versions:
+            extra["alternates"] = dict(versions)
         if self.language:
             extra["language"] = self.language
         return extra
@@ -180,7 +192,7 @@ def paginate(key: str, items: Sequence, title: str, intro: str,
     listing's url in all languages (the view's language prefix goes before it)."""
     labels = view.labels
     base_url = view.prefix + key
-    extra = view.listing_meta(key)
+
     total = max(1, math.ceil(len(items) / PAGE_SIZE))
     pages = []
     for number in range(1, total + 1):
@@ -196,7 +208,7 @@ def paginate(key: str, items: Sequence, title: str, intro: str,
             if number < total:
                 pager.append(link(path, doc_path(f"{base_url}page/{number + 1}/"), labels("next")))
         text = markdown("listing.md", front_matter=_meta(title if number == 1 else f"{title} ({number})", intro,
-                                                         extra=extra),
+                                                         extra=view.listing_meta(key, first=number == 1)),
                         heading=title, intro=intro, labels=labels,
                         cards=[item(path, entry, position) for position, entry in enumerate(chunk)],
                         pager=Markup(" · ").join(pager))
@@ -284,10 +296,15 @@ def _kind_items(view: SiteView, kind: str) -> list[tuple]:
     return [(r, p) for r in view.sessions for p in view.listed_products(r) if p.kind == kind]
 
 
+def _kinds(view: SiteView) -> list[str]:
+    """Kinds with listings: every kind for all languages; for one language, those it has."""
+    return [kind for kind in view.kinds if not view.language or _kind_items(view, kind)]
+
+
 def listing_keys(view: SiteView) -> set[str]:
     """The urls (without language prefix) of the listings ``view`` makes: its versions' targets."""
     quarters = {f"quarters/{r.quarter}/" for r in view.listed_sessions()}
-    keys = {"", "quarters/", "kinds/"} | quarters | {f"kinds/{kind}/" for kind in view.kinds}
+    keys = {"", "quarters/", "kinds/"} | quarters | {f"kinds/{kind}/" for kind in _kinds(view)}
     if not view.language:
         keys |= {"cells/", "groups/"} | {f"cells/{cell}/" for cell in view.cells} | \
                 {f"groups/{group}/" for group in GROUPS}
@@ -365,7 +382,7 @@ def listing_pages(view: SiteView) -> list[Page]:
         pages.append(index_page("groups/", labels("groups"), entries, view))
     # product kinds: lists of products, not sessions
     entries = []
-    for kind in view.kinds:
+    for kind in _kinds(view):
         items = _kind_items(view, kind)
         entries.append({"link": index_link("kinds/", f"kinds/{kind}/", labels("kind." + kind)),
                         "where": "", "count": len(items)})
