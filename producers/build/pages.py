@@ -10,7 +10,8 @@ A session's or product's page speaks its content's language (its labels). The ho
 listings exist for all languages (at the site's root, in the site's language) and, lean, for each
 content language with published content: ``<lang>/`` holds that language's home, quarter and kind
 listings, written in it (``language_views``). Listings name their versions in other languages in
-their front matter (``alternates``): the theme's language switcher and ``hreflang`` links read it.
+their front matter (``alternates``, read by the theme's ``hreflang`` links; ``switch``, by its
+language selector: main.html, partials/alternate.html).
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ class SiteView:
                 above = above + "/" if above else ""
             switch[language] = self.versions.get(above, {}).get(language, f"{language}/" if language else "")
         extra: dict = {"switch": switch}
-        if first and versions:
+        if first and len(versions) > 1:       # a listing in one version only has no other to name
             extra["alternates"] = dict(versions)
         if self.language:
             extra["language"] = self.language
@@ -192,7 +193,6 @@ def paginate(key: str, items: Sequence, title: str, intro: str,
     listing's url in all languages (the view's language prefix goes before it)."""
     labels = view.labels
     base_url = view.prefix + key
-
     total = max(1, math.ceil(len(items) / PAGE_SIZE))
     pages = []
     for number in range(1, total + 1):
@@ -326,8 +326,6 @@ def language_views(view: SiteView) -> list[SiteView]:
     for each in views:
         for key in listing_keys(each):
             versions.setdefault(key, {})[each.language] = each.prefix + key
-    # a listing that exists in one version only has no other to name
-    versions = {key: found for key, found in versions.items() if len(found) > 1}
     return [replace(each, versions=versions) for each in views]
 
 

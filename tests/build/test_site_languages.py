@@ -85,8 +85,10 @@ HOMES = ["vi/", "en/", "hi/", ""]
     # English has no video: its choice leads to the English listing above, all kinds
     ("kinds/video/", ["vi/kinds/video/", "en/kinds/", "hi/kinds/video/", "kinds/video/"]),
     ("hi/kinds/video/", ["vi/kinds/video/", "en/kinds/", "hi/kinds/video/", "kinds/video/"]),
-    # pages with no version in each language: each language's home, and the home of all
-    ("cells/", HOMES), ("search/", HOMES), (HINDI_SESSION, HOMES), (HINDI_SESSION + "02-video/", HOMES)])
+    # listings of all languages only: each language's home, and themselves
+    ("cells/", HOMES[:3] + ["cells/"]), ("groups/fight/", HOMES[:3] + ["groups/fight/"]),
+    # pages that are no listing: each language's home, and the home of all
+    ("search/", HOMES), (HINDI_SESSION, HOMES), (HINDI_SESSION + "02-video/", HOMES)])
 def test_the_language_switcher_leads_to_pages_that_exist(demo_site, url, expected):
     doc = _doc(demo_site, url)
     [button] = doc.xpath("//header//*[contains(@class, 'md-select')]//button")
