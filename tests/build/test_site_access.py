@@ -170,14 +170,18 @@ def _axe_violations(page) -> list:
         [v.id, v.nodes.map(n => n.target.join(' ')).slice(0, 5)])""")
 
 
+# the 404 page (in every content language) has no page meta, so no og: tags to check above
+AXE_PAGES = {**{kind: path for kind, (path, _, _) in PAGES.items()}, "404": "404.html"}
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 @pytest.mark.parametrize("kind", [pytest.param(kind, marks=pytest.mark.xfail(reason=CONTENT_VIOLATIONS[kind],
                                                                             strict=True))
-                                  if kind in CONTENT_VIOLATIONS else kind for kind in PAGES])
+                                  if kind in CONTENT_VIOLATIONS else kind for kind in AXE_PAGES])
 def test_axe_finds_no_violation(browser, base_url, kind, viewport):
     context, page = _open(browser, viewport)
     try:
-        page.goto(base_url + PAGES[kind][0], wait_until="load")
+        page.goto(base_url + AXE_PAGES[kind], wait_until="load")
         assert _axe_violations(page) == []
     finally:
         context.close()
