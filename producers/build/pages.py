@@ -6,8 +6,12 @@ templates autoescape it, and Markdown from content becomes HTML only through
 ``html.markdown_to_html`` (sanitised). Internal links are Markdown links between generated docs so
 that ``render.check_links`` and ``mkdocs build --strict`` verify every one.
 
-A session's or product's page speaks its content's language (its labels); listings and the home
-page speak the site's.
+A session's or product's page speaks its content's language (its labels). The home page and the
+listings exist for all languages (at the site's root, in the site's language) and, lean, for each
+content language with published content: ``<lang>/`` holds that language's home, quarter and kind
+listings, written in it (``language_views``). Listings name their versions in other languages in
+their front matter (``alternates``, read by the theme's ``hreflang`` links; ``switch``, by its
+language selector: main.html, partials/alternate.html).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import datetime as dt
 import json
 import math
 import posixpath
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Mapping, Sequence
 
 from producers.web.html import escape, markdown_to_html
@@ -96,6 +100,23 @@ class SiteView:
     labels_by_language: Mapping[str, Labels] = field(default_factory=dict)
     pictures: frozenset[str] = frozenset()           # page urls that have listing pictures (build/thumbs.py)
     durations: Mapping[str, float] = field(default_factory=dict)   # product url -> seconds of playing time
+    language: str = ""             # the one content language its listings hold ("": all languages)
+    # listing url (without the language prefix) -> {language or "": that listing's url}, every version
+    versions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    @property
+    def prefix(self) -> str:
+        """Where this view's listings live: '' for all languages, 'hi/' for Hindi."""
+        return f"{self.language}/" if self.language else ""
+
+    def listed(self, record: SessionRecord) -> bool:
+        return not self.language or record.session.language == self.language
+
+    def listed_sessions(self) -> list[SessionRecord]:
+        return [r for r in self.sessions if self.listed(r)]
+
+    def listed_products(self, record: SessionRecord) -> list:
+        return [p for p in self.shown_products(record) if not self.language or p.language == self.language]
 
     def labels_for(self, language: str) -> Labels:
         """A page's own words follow its content's language; listings keep the site's."""
@@ -149,13 +170,35 @@ class SiteView:
 
     def latest_products(self, count: int) -> list[tuple]:
         """The newest published products (sessions are newest first; a session's products in order)."""
-        return [(r, p) for r in self.sessions for p in self.shown_products(r)][:count]
+        return [(r, p) for r in self.sessions for p in self.listed_products(r)][:count]
+
+    def listing_meta(self, key: str, first: bool = True) -> dict:
+        """Front matter of the listing ``key`` (url without language prefix): its language, if it
+        has one; its versions (``alternates``, for hreflang: the first page of a listing only, the
+        one they name); and where the language switcher leads (``switch``): each version, or in a
+        language that lacks it, the nearest listing above it that it has (kinds/video/ -> kinds/)."""
+        versions = self.versions.get(key, {})
+        switch = {}
+        for language in self.versions.get("", {}):
+            above = key
+            while above and language not in self.versions.get(above, {}):
+                above = posixpath.dirname(above.rstrip("/"))
+                above = above + "/" if above else ""
+            switch[language] = self.versions.get(above, {}).get(language, f"{language}/" if language else "")
+        extra: dict = {"switch": switch}
+        if first and len(versions) > 1:       # a listing in one version only has no other to name
+            extra["alternates"] = dict(versions)
+        if self.language:
+            extra["language"] = self.language
+        return extra
 
 
-def paginate(base_url: str, items: Sequence, title: str, intro: str,
+def paginate(key: str, items: Sequence, title: str, intro: str,
              item: Callable[[str, object, int], dict], view: SiteView) -> list[Page]:
-    """Listing pages of PAGE_SIZE items: no page grows with the number of sessions."""
+    """Listing pages of PAGE_SIZE items: no page grows with the number of sessions. ``key``: the
+    listing's url in all languages (the view's language prefix goes before it)."""
     labels = view.labels
+    base_url = view.prefix + key
     total = max(1, math.ceil(len(items) / PAGE_SIZE))
     pages = []
     for number in range(1, total + 1):
@@ -170,7 +213,8 @@ def paginate(base_url: str, items: Sequence, title: str, intro: str,
                 pager.append(link(path, doc_path(prev_url), labels("previous")))
             if number < total:
                 pager.append(link(path, doc_path(f"{base_url}page/{number + 1}/"), labels("next")))
-        text = markdown("listing.md", front_matter=_meta(title if number == 1 else f"{title} ({number})", intro),
+        text = markdown("listing.md", front_matter=_meta(title if number == 1 else f"{title} ({number})", intro,
+                                                         extra=view.listing_meta(key, first=number == 1)),
                         heading=title, intro=intro, labels=labels,
                         cards=[item(path, entry, position) for position, entry in enumerate(chunk)],
                         pager=Markup(" · ").join(pager))
@@ -180,18 +224,28 @@ def paginate(base_url: str, items: Sequence, title: str, intro: str,
 
 def home_page(view: SiteView) -> Page:
     labels = view.labels
-    path = "index.md"
+    path = doc_path(view.prefix)
     notice = html_block(render("preview_notice.html", notice=labels("preview_notice")), "c35-notice") \
         if view.preview else ""
-    sections = [link(path, doc_path(url), labels(key))
+    # a language's home leads to its own quarter and kind listings; cells and groups are listed
+    # for all languages only (kept lean: they would double the listings for little)
+    sections = [link(path, doc_path((view.prefix if key in ("quarters", "kinds") else "") + url), labels(key))
                 for key, url in (("quarters", "quarters/"), ("cells", "cells/"), ("groups", "groups/"),
                                  ("kinds", "kinds/"))]
-    return Page(path, markdown("home.md", front_matter=_meta(view.site.title, view.site.description),
-                               heading=view.site.title, notice=notice, description=view.site.description,
+    if view.language:
+        # the site's title and description are written in the site's language: a language's home
+        # has its own heading, and the description only where the two languages agree
+        title = labels("language_home", language=LANGUAGE_NAMES[view.language])
+        description = view.site.description if view.language == view.site.language else ""
+    else:
+        title, description = view.site.title, view.site.description
+    return Page(path, markdown("home.md", front_matter=_meta(title, description, extra=view.listing_meta("")),
+                               heading=title, notice=notice, description=description,
                                labels=labels, sections=sections,
                                products=[view.product_card(path, item, position) for position, item
                                          in enumerate(view.latest_products(HOME_PRODUCTS))],
-                               latest=[view.session_card(path, r, EAGER_CARDS) for r in view.sessions[:HOME_LATEST]]))
+                               latest=[view.session_card(path, r, EAGER_CARDS)
+                                       for r in view.listed_sessions()[:HOME_LATEST]]))
 
 
 def session_page(view: SiteView, record: SessionRecord) -> Page:
@@ -240,16 +294,57 @@ def product_page(view: SiteView, record: SessionRecord, product, fragment: str, 
                                fragment=html_block(fragment, f"c35-product c35-kind-{product.kind}")))
 
 
-def index_page(path: str, title: str, entries: list[dict], view: SiteView) -> Page:
-    """The index of a listing (index.md): one entry per cell, quarter, group or kind."""
-    return Page(path, markdown("index.md", front_matter=_meta(title), heading=title, entries=entries,
-                               labels=view.labels))
+def index_page(key: str, title: str, entries: list[dict], view: SiteView) -> Page:
+    """The index of a listing (``key``: 'quarters/'): one entry per cell, quarter, group or kind."""
+    return Page(doc_path(view.prefix + key), markdown("index.md", front_matter=_meta(title, extra=view.listing_meta(key)),
+                                                      heading=title, entries=entries, labels=view.labels))
+
+
+def _kind_items(view: SiteView, kind: str) -> list[tuple]:
+    return [(r, p) for r in view.sessions for p in view.listed_products(r) if p.kind == kind]
+
+
+def _kinds(view: SiteView) -> list[str]:
+    """Kinds with listings: every kind for all languages; for one language, those it has."""
+    return [kind for kind in view.kinds if not view.language or _kind_items(view, kind)]
+
+
+def listing_keys(view: SiteView) -> set[str]:
+    """The urls (without language prefix) of the listings ``view`` makes: its versions' targets."""
+    quarters = {f"quarters/{r.quarter}/" for r in view.listed_sessions()}
+    keys = {"", "quarters/", "kinds/"} | quarters | {f"kinds/{kind}/" for kind in _kinds(view)}
+    if not view.language:
+        keys |= {"cells/", "groups/"} | {f"cells/{cell}/" for cell in view.cells} | \
+                {f"groups/{group}/" for group in GROUPS}
+    return keys
+
+
+def content_languages(view: SiteView) -> list[str]:
+    """The languages with published sessions or products, the site's first."""
+    found = {r.session.language for r in view.sessions} | \
+            {p.language for r in view.sessions for p in view.shown_products(r)}
+    return sorted(found, key=lambda language: (language != view.site.language, list(LANGUAGE_NAMES).index(language)))
+
+
+def language_views(view: SiteView) -> list[SiteView]:
+    """The all-languages view and one per content language, each knowing every listing's versions."""
+    views = [view] + [replace(view, language=language, labels=view.labels_by_language[language])
+                      for language in content_languages(view)]
+    versions: dict[str, dict[str, str]] = {}
+    for each in views:
+        for key in listing_keys(each):
+            versions.setdefault(key, {})[each.language] = each.prefix + key
+    return [replace(each, versions=versions) for each in views]
+
+
+GROUPS = ("build", "fight")
 
 
 def listing_pages(view: SiteView) -> list[Page]:
+    """The view's listings: quarters and kinds; cells and groups too for all languages."""
     labels = view.labels
     pages: list[Page] = []
-    sessions = view.sessions
+    sessions = view.listed_sessions()
     by_cell: dict[str, list[SessionRecord]] = {}
     by_quarter: dict[str, list[SessionRecord]] = {}
     by_group: dict[str, list[SessionRecord]] = {}
@@ -258,41 +353,47 @@ def listing_pages(view: SiteView) -> list[Page]:
         by_quarter.setdefault(record.quarter, []).append(record)
         by_group.setdefault(record.session.group, []).append(record)
 
-    def listing(base_url: str, items: Sequence, title: str, intro: str = "") -> list[Page]:
-        return paginate(base_url, items, title, intro, view.session_card, view)
+    def listing(key: str, items: Sequence, title: str, intro: str = "") -> list[Page]:
+        return paginate(key, items, title, intro, view.session_card, view)
 
-    # cells
-    entries = []
-    for cell in sorted(view.cells.values(), key=lambda c: c.name):
-        mine = by_cell.get(cell.id, [])
-        entries.append({"link": link("cells/index.md", doc_path(f"cells/{cell.id}/"), cell.name),
-                        "where": f"{cell.committee}, {cell.area}", "count": labels("sessions_count", n=len(mine))})
-        pages += listing(f"cells/{cell.id}/", mine, cell.name, f"{cell.committee} · {cell.area}")
-    pages.append(index_page("cells/index.md", labels("cells"), entries, view))
+    def index_link(key: str, to: str, text: str) -> Markup:
+        return link(doc_path(view.prefix + key), doc_path(view.prefix + to), text)
+
+    if not view.language:
+        # cells
+        entries = []
+        for cell in sorted(view.cells.values(), key=lambda c: c.name):
+            mine = by_cell.get(cell.id, [])
+            entries.append({"link": index_link("cells/", f"cells/{cell.id}/", cell.name),
+                            "where": f"{cell.committee}, {cell.area}",
+                            "count": labels("sessions_count", n=len(mine))})
+            pages += listing(f"cells/{cell.id}/", mine, cell.name, f"{cell.committee} · {cell.area}")
+        pages.append(index_page("cells/", labels("cells"), entries, view))
     # quarters
     entries = []
-    for quarter in sorted({r.quarter for r in sessions}, reverse=True):
+    for quarter in sorted(by_quarter, reverse=True):
         matching = by_quarter[quarter]
-        entries.append({"link": link("quarters/index.md", doc_path(f"quarters/{quarter}/"), quarter), "where": "",
+        entries.append({"link": index_link("quarters/", f"quarters/{quarter}/", quarter), "where": "",
                         "count": labels("sessions_count", n=len(matching))})
         pages += listing(f"quarters/{quarter}/", matching, f"{labels('quarter')} {quarter}")
-    pages.append(index_page("quarters/index.md", labels("quarters"), entries, view))
-    # groups
-    entries = []
-    for group in ("build", "fight"):
-        matching = by_group.get(group, [])
-        entries.append({"link": link("groups/index.md", doc_path(f"groups/{group}/"), labels("group." + group)),
-                        "where": "", "count": labels("sessions_count", n=len(matching))})
-        pages += listing(f"groups/{group}/", matching, labels("group." + group))
-    pages.append(index_page("groups/index.md", labels("groups"), entries, view))
+    pages.append(index_page("quarters/", labels("quarters"), entries, view))
+    if not view.language:
+        # groups
+        entries = []
+        for group in GROUPS:
+            matching = by_group.get(group, [])
+            entries.append({"link": index_link("groups/", f"groups/{group}/", labels("group." + group)),
+                            "where": "", "count": labels("sessions_count", n=len(matching))})
+            pages += listing(f"groups/{group}/", matching, labels("group." + group))
+        pages.append(index_page("groups/", labels("groups"), entries, view))
     # product kinds: lists of products, not sessions
     entries = []
-    for kind in view.kinds:
-        items = [(r, p) for r in sessions for p in view.shown_products(r) if p.kind == kind]
-        entries.append({"link": link("kinds/index.md", doc_path(f"kinds/{kind}/"), labels("kind." + kind)),
+    for kind in _kinds(view):
+        items = _kind_items(view, kind)
+        entries.append({"link": index_link("kinds/", f"kinds/{kind}/", labels("kind." + kind)),
                         "where": "", "count": len(items)})
         pages += paginate(f"kinds/{kind}/", items, labels("kind." + kind), "", view.product_card, view)
-    pages.append(index_page("kinds/index.md", labels("kinds"), entries, view))
+    pages.append(index_page("kinds/", labels("kinds"), entries, view))
     return pages
 
 
@@ -323,6 +424,8 @@ def nav(view: SiteView) -> list:
 
 
 def all_pages(view: SiteView, product_fragments: Iterable[Page]) -> list[Page]:
-    pages = [home_page(view), search_page(view)] + [session_page(view, r) for r in view.sessions]
-    pages += listing_pages(view)
+    pages = []
+    for each in language_views(view):
+        pages += [home_page(each)] + listing_pages(each)
+    pages += [search_page(view)] + [session_page(view, r) for r in view.sessions]
     return pages + list(product_fragments)

@@ -42,7 +42,7 @@ from producers.media.images import fit_within
 from producers.content.loader import ContentTree, SessionRecord, check_media_path
 from producers.content.model import SiteConfig
 from producers.build.render import Page
-from producers.build.pages import SiteView, all_pages, nav, product_page, section_page
+from producers.build.pages import SiteView, all_pages, content_languages, nav, product_page, section_page
 from producers.files import atomic_write_text
 from producers.jobs.pipeline import (JOB_MEMORY_LIMIT, KEEP_BUILDS, Cache, FileHasher, Job, JobResult, Progress, discard, run_jobs)
 from producers.build.render import THEME_OVERRIDES, Asset, page_hashes, render, write_docs
@@ -215,8 +215,29 @@ def _mkdocs_config(site: SiteConfig, view: SiteView, extras: dict, page_paths: s
         "nav": [item for item in nav(view) if next(iter(item.values())) in page_paths],
         "extra_css": extras["extra_css"],
         "extra_javascript": extras["extra_javascript"],
-        "extra": {"cell35": {"version": __version__, "preview": view.preview, "feed": feed}},
+        "extra": {"cell35": {"version": __version__, "preview": view.preview, "feed": feed,
+                             **_language_extras(view)},
+                  # true, not a list: the theme then shows its language selector in the header
+                  # (partials/alternate.html, overridden to read each page's versions) without
+                  # writing the list's <link rel=alternate> tags, whose sitemaps its script fetches
+                  "alternate": True},
     }
+
+
+def _language_extras(view: SiteView) -> dict:
+    """What the theme's templates say in each language: the language homes (the switcher of pages
+    that are no listing, the 404 page) and the footer's and 404 page's words. Escaped here, once:
+    mkdocs templates print them as they are."""
+    languages = content_languages(view)
+    words = {}
+    for language in dict.fromkeys([view.site.language, *languages]):
+        labels = view.labels_for(language)
+        before, _, after = labels("made_with").partition("{tool}")
+        words[language] = {"made_with": [escape(before), escape(after)], "name": escape(LANGUAGE_NAMES[language]),
+                           **{key: escape(labels(key)) for key in ("home", "all_languages", "not_found",
+                                                                    "not_found_hint")}}
+    return {"languages": languages, "homes": {"": "", **{language: f"{language}/" for language in languages}},
+            "words": words}
 
 
 def _relink(link: Path, target: str) -> None:

@@ -37,6 +37,9 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "search": "Search", "search_placeholder": "Search sessions and products",
         "search_none": "Nothing found. Check the spelling, or try fewer words.", "search_more": "More results",
         "search_count": "{n} pages found", "report": "Report",
+        "language_home": "Sessions and products in {language}", "all_languages": "All languages",
+        "made_with": "Made with {tool}", "not_found": "Page not found",
+        "not_found_hint": "This address leads nowhere. Start again from the home page:",
     },
     "vi": {
         "home": "Trang chủ", "latest_sessions": "Sinh hoạt mới nhất", "latest_products": "Sản phẩm mới nhất",
@@ -64,6 +67,9 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "search": "Tìm kiếm", "search_placeholder": "Tìm buổi sinh hoạt và sản phẩm",
         "search_none": "Không tìm thấy. Hãy kiểm tra chính tả, hoặc thử ít từ hơn.", "search_more": "Thêm kết quả",
         "search_count": "Tìm thấy {n} trang", "report": "Báo cáo",
+        "language_home": "Sinh hoạt và sản phẩm bằng {language}", "all_languages": "Tất cả ngôn ngữ",
+        "made_with": "Được tạo bằng {tool}", "not_found": "Không tìm thấy trang",
+        "not_found_hint": "Địa chỉ này không dẫn đến trang nào. Hãy bắt đầu lại từ trang chủ:",
     },
     "hi": {
         "home": "मुखपृष्ठ", "latest_sessions": "नवीनतम सत्र", "latest_products": "नवीनतम उत्पाद", "sessions": "सत्र", "cells": "इकाइयाँ",
@@ -90,6 +96,9 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "search": "खोजें", "search_placeholder": "सत्र और उत्पाद खोजें",
         "search_none": "कुछ नहीं मिला। वर्तनी जाँचें, या कम शब्दों से खोजें।", "search_more": "और परिणाम",
         "search_count": "{n} पृष्ठ मिले", "report": "रिपोर्ट",
+        "language_home": "{language} में सत्र और उत्पाद", "all_languages": "सभी भाषाएँ",
+        "made_with": "{tool} से बनाया गया", "not_found": "पृष्ठ नहीं मिला",
+        "not_found_hint": "यह पता किसी पृष्ठ पर नहीं ले जाता। मुखपृष्ठ से फिर शुरू करें:",
     },
 }
 

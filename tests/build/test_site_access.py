@@ -22,6 +22,8 @@ DESKTOP = {"width": 1280, "height": 800}
 HINDI_SESSION = "sessions/2024-q4/varanasi-ghats-online-fraud/"
 PAGES = {     # page type -> (path, language of its content, og:type)
     "home": ("", "vi", "website"),
+    "home (Hindi)": ("hi/", "hi", "website"),
+    "kind listing (English)": ("en/kinds/article/", "en", "website"),
     "listing": ("cells/", "vi", "website"),
     "cell listing": ("cells/ha-long/", "vi", "website"),
     "kind listing": ("kinds/video/", "vi", "website"),
@@ -57,10 +59,12 @@ def test_each_page_says_the_language_of_its_content(page, base_url, kind):
     assert page.evaluate("document.documentElement.lang") == language
     assert page.locator("meta[property='og:type']").get_attribute("content") == og_type
     assert page.locator("meta[property='og:locale']").get_attribute("content") == \
-        {"vi": "vi_VN", "hi": "hi_IN"}[language]
-    # the theme's own words (menu, tabs, footer) are Vietnamese, the site's language, on every page
-    for chrome in (".md-header", ".md-tabs", ".md-footer"):
+        {"vi": "vi_VN", "hi": "hi_IN", "en": "en_US"}[language]
+    # the theme's own words (menu, tabs) are Vietnamese, the site's language, on every page; the
+    # footer speaks the page's
+    for chrome in (".md-header", ".md-tabs"):
         assert page.evaluate(f"document.querySelector('{chrome}').closest('[lang]').lang") == "vi", chrome
+    assert page.evaluate("document.querySelector('.md-footer').closest('[lang]').lang") == language
 
 
 @pytest.mark.parametrize("path, iso, written", [
@@ -81,7 +85,7 @@ def test_pages_ask_nothing_of_other_hosts(page, base_url):
     """The feed link once made the theme fetch podcast/sitemap.xml from the public host on every page."""
     requested = []
     page.on("request", lambda request: requested.append(request.url))
-    for path in ("", HINDI_SESSION, "podcast/"):
+    for path in ("", HINDI_SESSION, "podcast/", "hi/"):     # hi/: a listing with hreflang versions
         page.goto(base_url + path, wait_until="networkidle")
     assert requested and all(url.startswith(base_url) or url.startswith("data:") for url in requested), \
         [url for url in requested if not url.startswith(base_url)]
@@ -174,12 +178,16 @@ def _axe_violations(page) -> list:
         [v.id, v.nodes.map(n => n.target.join(' ')).slice(0, 5)])""")
 
 
+# the 404 page (in every content language) has no page meta, so no og: tags to check above
+AXE_PAGES = {**{kind: path for kind, (path, _, _) in PAGES.items()}, "404": "404.html"}
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-@pytest.mark.parametrize("kind", PAGES)
+@pytest.mark.parametrize("kind", AXE_PAGES)
 def test_axe_finds_no_violation(browser, base_url, kind, viewport):
     context, page = _open(browser, viewport)
     try:
-        page.goto(base_url + PAGES[kind][0], wait_until="load")
+        page.goto(base_url + AXE_PAGES[kind], wait_until="load")
         assert _axe_violations(page) == []
     finally:
         context.close()
