@@ -118,6 +118,20 @@ class RangeRequestHandler(SimpleHTTPRequestHandler):
         self.end_headers()
         return body
 
+    def send_error(self, code, message=None, explain=None) -> None:
+        """A missing page answers with the site's own 404 page (every content language's words and
+        links home), as the README's nginx and Caddy configuration make a production server do."""
+        page = Path(self.directory) / "404.html"
+        if code != HTTPStatus.NOT_FOUND or not page.is_file():
+            return super().send_error(code, message, explain)
+        body = page.read_bytes()
+        self.send_response(code, message)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
     def end_headers(self) -> None:
         if not getattr(self, "_range", None) and not getattr(self, "_coded", False):
             self.send_header("Accept-Ranges", "bytes")

@@ -299,6 +299,23 @@ def test_server_answers_head_and_byte_ranges(tmp_path, served):
     assert refused.value.code == 416
 
 
+def test_server_answers_a_missing_page_with_the_sites_404_page(tmp_path, served):
+    base = served(tmp_path)
+    with pytest.raises(urllib.error.HTTPError) as bare:           # a folder that is not a site: the stdlib's
+        urllib.request.urlopen(base + "nowhere/")
+    assert bare.value.code == 404
+    (tmp_path / "404.html").write_text('<html lang="vi"><p lang="hi">पृष्ठ नहीं मिला</p></html>', encoding="utf-8")
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(base + "sessions/2024-q4/gone/")
+    assert missing.value.code == 404
+    assert missing.value.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "पृष्ठ नहीं मिला" in missing.value.read().decode("utf-8")
+    head = urllib.request.Request(base + "gone.png", method="HEAD")
+    with pytest.raises(urllib.error.HTTPError) as headed:
+        urllib.request.urlopen(head)
+    assert headed.value.code == 404 and int(headed.value.headers["Content-Length"]) > 0
+
+
 def test_new_session_scaffold_passes_the_checker(tree):
     from producers.kinds.registry import load_content
     result = CliRunner().invoke(app, ["new", "session", "--content", str(tree.root), "--cell", "ha-long",
