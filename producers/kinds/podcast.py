@@ -9,9 +9,7 @@ chapters, cues) from which the page and the feed entries are made without touchi
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
-import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +20,7 @@ from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TL
                          CTOCFlags)
 
 from producers.media import audio, speech, tools
-from producers.media.captions import Cue, write_srt, write_webvtt
+from producers.media.captions import Cue, parse_subtitles, read_text_file, write_srt, write_webvtt
 from producers.errors import ProducerError
 from producers.media.artwork import artwork_bytes, check_artwork
 from producers.web.html import markdown_to_html
@@ -297,67 +295,6 @@ def published_names(ctx: ProductContext) -> dict[str, str]:
 def script_blocks(body: str) -> list[tuple[str, bool]]:
     """The script as (plain text, is_heading) blocks in reading order; headings become chapters."""
     return spoken_blocks(body)
-
-
-# --- transcripts -----------------------------------------------------------------------------
-
-_TIMING = re.compile(r"^\s*((?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*((?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})")
-_TAGS = re.compile(r"<(v(?:\.[^ >]*)?)\s+([^>]+)>|<[^>]*>")
-
-
-def _clock(text: str) -> float:
-    parts = text.replace(",", ".").split(":")
-    seconds = 0.0
-    for part in parts:
-        seconds = seconds * 60 + float(part)
-    return seconds
-
-
-def parse_subtitles(text: str, what: str) -> list[Cue]:
-    """Cues of an uploaded WebVTT or SRT file; errors name the file and line."""
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    # WebVTT escapes & < > as entities; the cue text kept here is plain (captions.py escapes it again).
-    plain = html.unescape if text.startswith("WEBVTT") else (lambda line: line)
-    lines = text.split("\n")
-    cues: list[Cue] = []
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        if "-->" in line:
-            match = _TIMING.match(line)
-            if not match:
-                raise ProducerError(f"{what} line {index + 1}: cannot read the cue timing {line.strip()!r}; "
-                                    "write it like 00:01:02.500 --> 00:01:05.000", field="transcript")
-            start, end = _clock(match.group(1)), _clock(match.group(2))
-            if end <= start:
-                raise ProducerError(f"{what} line {index + 1}: the cue ends ({match.group(2)}) before it starts "
-                                    f"({match.group(1)})", field="transcript")
-            body: list[str] = []
-            index += 1
-            while index < len(lines) and lines[index].strip():
-                # A VTT voice tag <v Name> keeps the speaker's name; other tags (<b>, <c.x>) go.
-                body.append(plain(_TAGS.sub(lambda m: f"{m.group(2)}: " if m.group(1) else "", lines[index])).strip())
-                index += 1
-            cue_text = " ".join(part for part in body if part)
-            if cue_text:
-                cues.append(Cue(start, end, cue_text))
-        index += 1
-    if not cues:
-        raise ProducerError(f"{what}: no cues found; a transcript is a WebVTT (.vtt) or SubRip (.srt) file with "
-                            "timed lines like 00:00:01.000 --> 00:00:04.000", field="transcript")
-    return cues
-
-
-def read_text_file(path: Path, what: str) -> str:
-    """UTF-8 (or UTF-16 with its byte-order mark) text; anything else is refused, never mis-decoded."""
-    data = path.read_bytes()
-    try:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return data.decode("utf-16")
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ProducerError(f"{what} is not UTF-8 text (byte {exc.start}); save it again as UTF-8 "
-                            "(in most editors: Save as, Encoding: UTF-8)", field="transcript") from None
 
 
 # --- the render job --------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from producers.media import audio, speech, video
 from producers.kinds import cards
-from producers.media.captions import Cue, write_srt, write_webvtt
+from producers.media.captions import Cue, parse_subtitles, read_text_file, write_srt, write_webvtt
 from producers.errors import ProducerError
 from producers.web.i18n import Labels
 from producers.web.templates import fragment
@@ -35,7 +35,6 @@ from producers.content.markdown import spoken_text
 from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import Kind, ProductContext, ProductPage
 from producers.content.loader import ProductRecord, check_media_path
-from producers.kinds.podcast import parse_subtitles, read_text_file
 from producers.media.probe import refusal
 from producers.content.model import Line, MediaPath, ProductBase, Strict, cap_message, text
 from producers.content.scaffold import Scaffold

@@ -9,7 +9,7 @@ import webvtt
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
-from producers.media import audio
+from producers.media import audio, captions
 from producers.kinds.registry import site_labels
 from producers.kinds import podcast
 from producers.kinds.registry import load_content
@@ -243,7 +243,7 @@ def test_episode_identity_survives_edits_and_rebuilds(site, tmp_path):
 
 
 def test_subtitle_parsing_keeps_speakers_and_accepts_short_vtt_times():
-    cues = podcast.parse_subtitles("WEBVTT\n\nNOTE hi\n\n00:01.000 --> 00:02.500\n<v Anh>Xin chào</v>\n\n"
+    cues = captions.parse_subtitles("WEBVTT\n\nNOTE hi\n\n00:01.000 --> 00:02.500\n<v Anh>Xin chào</v>\n\n"
                                    "1:00:00.000 --> 1:00:01.000\nlate\n", "t.vtt")
     assert [(c.start, c.end, c.text) for c in cues] == [(1.0, 2.5, "Anh: Xin chào"), (3600.0, 3601.0, "late")]
 
