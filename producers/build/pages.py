@@ -413,14 +413,34 @@ def search_page(view: SiteView) -> Page:
                                             block=html_block(form, "c35-search")))
 
 
+# The top-level navigation: (label key, page). Fixed: it must stay the same size however many
+# sessions there are.
+NAV_ITEMS = (("home", "index.md"), ("quarters", "quarters/index.md"), ("cells", "cells/index.md"),
+             ("groups", "groups/index.md"), ("kinds", "kinds/index.md"), ("report", "report/index.md"),
+             ("search", "search/index.md"), ("podcast", "podcast/index.md"))
+
+
 def nav(view: SiteView) -> list:
-    """Top-level navigation only: it must stay the same size however many sessions there are."""
-    labels = view.labels
-    return [{labels("home"): "index.md"}, {labels("quarters"): "quarters/index.md"},
-            {labels("cells"): "cells/index.md"}, {labels("groups"): "groups/index.md"},
-            {labels("kinds"): "kinds/index.md"}, {labels("report"): "report/index.md"},
-            {labels("search"): "search/index.md"}] + (
-        [{labels("podcast"): "podcast/index.md"}] if view.site.podcast else [])
+    """Top-level navigation only, in the site's language (the podcast page only with a podcast)."""
+    return [{view.labels(key): path} for key, path in NAV_ITEMS if key != "podcast" or view.site.podcast]
+
+
+def nav_in_languages(view: SiteView, page_paths: set[str]) -> dict[str, dict[str, dict[str, str]]]:
+    """What the navigation says and where it leads on the pages of each content language: the item's
+    URL -> its title in that language and the language's own version of the listing where there is
+    one (home, quarters, kinds), else the listing of all languages. Pages of no one language (the
+    listings of all languages, search, report, podcast) keep the site's navigation."""
+    def url(path: str) -> str:            # as mkdocs names a page's URL (the home page's is "")
+        return path.removesuffix("index.md")
+
+    found = {}
+    for language in content_languages(view):
+        labels = view.labels_for(language)
+        found[language] = {url(path): {"title": labels(key),
+                                       "url": url(f"{language}/{path}" if f"{language}/{path}" in page_paths
+                                                  else path)}
+                           for key, path in NAV_ITEMS if path in page_paths}
+    return found
 
 
 def all_pages(view: SiteView, product_fragments: Iterable[Page]) -> list[Page]:

@@ -42,7 +42,8 @@ from producers.media.images import fit_within
 from producers.content.loader import ContentTree, SessionRecord, check_media_path
 from producers.content.model import SiteConfig
 from producers.build.render import Page
-from producers.build.pages import SiteView, all_pages, content_languages, nav, product_page, section_page
+from producers.build.pages import (SiteView, all_pages, content_languages, nav, nav_in_languages, product_page,
+                                   section_page)
 from producers.files import atomic_write_text
 from producers.jobs.pipeline import (JOB_MEMORY_LIMIT, KEEP_BUILDS, Cache, FileHasher, Job, JobResult, Progress, discard, run_jobs)
 from producers.build.render import THEME_OVERRIDES, Asset, page_hashes, render, write_docs
@@ -216,7 +217,7 @@ def _mkdocs_config(site: SiteConfig, view: SiteView, extras: dict, page_paths: s
         "extra_css": extras["extra_css"],
         "extra_javascript": extras["extra_javascript"],
         "extra": {"cell35": {"version": __version__, "preview": view.preview, "feed": feed,
-                             **_language_extras(view)},
+                             **_language_extras(view, page_paths)},
                   # true, not a list: the theme then shows its language selector in the header
                   # (partials/alternate.html, overridden to read each page's versions) without
                   # writing the list's <link rel=alternate> tags, whose sitemaps its script fetches
@@ -224,7 +225,7 @@ def _mkdocs_config(site: SiteConfig, view: SiteView, extras: dict, page_paths: s
     }
 
 
-def _language_extras(view: SiteView) -> dict:
+def _language_extras(view: SiteView, page_paths: set[str]) -> dict:
     """What the theme's templates say in each language: the language homes (the switcher of pages
     that are no listing, the 404 page) and the footer's and 404 page's words. Escaped here, once:
     mkdocs templates print them as they are."""
@@ -236,8 +237,10 @@ def _language_extras(view: SiteView) -> dict:
         words[language] = {"made_with": [escape(before), escape(after)], "name": escape(LANGUAGE_NAMES[language]),
                            **{key: escape(labels(key)) for key in ("home", "all_languages", "not_found",
                                                                     "not_found_hint")}}
+    navigation = {language: {url: {"title": escape(item["title"]), "url": item["url"]} for url, item in items.items()}
+                  for language, items in nav_in_languages(view, page_paths).items()}
     return {"languages": languages, "homes": {"": "", **{language: f"{language}/" for language in languages}},
-            "words": words}
+            "words": words, "nav": navigation}
 
 
 def _relink(link: Path, target: str) -> None:

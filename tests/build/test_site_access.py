@@ -60,11 +60,16 @@ def test_each_page_says_the_language_of_its_content(page, base_url, kind):
     assert page.locator("meta[property='og:type']").get_attribute("content") == og_type
     assert page.locator("meta[property='og:locale']").get_attribute("content") == \
         {"vi": "vi_VN", "hi": "hi_IN", "en": "en_US"}[language]
-    # the theme's own words (menu, tabs) are Vietnamese, the site's language, on every page; the
-    # footer speaks the page's
-    for chrome in (".md-header", ".md-tabs"):
-        assert page.evaluate(f"document.querySelector('{chrome}').closest('[lang]').lang") == "vi", chrome
-    assert page.evaluate("document.querySelector('.md-footer').closest('[lang]').lang") == language
+    # the theme's own words, the navigation and the footer speak the page's language; the site's name
+    # is Vietnamese wherever it stands, and says so on pages of another language
+    for chrome in (".md-header", ".md-tabs", ".md-nav--primary", ".md-footer"):
+        assert page.evaluate(f"document.querySelector('{chrome}').closest('[lang]').lang") == language, chrome
+    for name in (".md-header__topic .md-ellipsis", ".md-header .md-logo"):
+        assert page.evaluate(f"document.querySelector('{name}').closest('[lang]').lang") == "vi", name
+    # the drawer's title: the logo and the name, each what holds it says
+    assert page.evaluate("""[...document.querySelector('.md-nav--primary .md-nav__title').childNodes]
+        .filter(node => node.textContent.trim() || node.nodeType === 1)
+        .map(node => (node.nodeType === 1 ? node : node.parentElement).closest('[lang]').lang)""") == ["vi", "vi"]
 
 
 @pytest.mark.parametrize("path, iso, written", [

@@ -45,6 +45,30 @@ def _listing_pages(site: Path) -> list[str]:
     return sorted(found)
 
 
+@pytest.mark.parametrize("url, language, tabs", [
+    (HINDI_SESSION, "hi", {"मुखपृष्ठ": "hi/", "तिमाहियाँ": "hi/quarters/", "इकाइयाँ": "cells/"}),
+    ("en/kinds/", "en", {"Home": "en/", "Quarters": "en/quarters/", "Products by kind": "en/kinds/"}),
+    ("vi/", "vi", {"Trang chủ": "vi/", "Các quý": "vi/quarters/"}),
+    ("", "vi", {"Trang chủ": "", "Các quý": "quarters/", "Chi bộ": "cells/"}),          # all languages
+])
+def test_the_navigation_speaks_the_pages_language_and_leads_to_its_listings(demo_site, url, language, tabs):
+    doc = _doc(demo_site, url)
+    for where in ("md-tabs__link", "md-nav__link"):           # the tabs, and the drawer of a phone
+        links = {" ".join(a.text_content().split()): a.get("href")
+                 for a in doc.xpath(f"//a[contains(@class, '{where}')]")}
+        for title, target in tabs.items():
+            assert title in links, (where, sorted(links))
+            assert _target(demo_site, url, links[title]) == target, (where, title)
+    # the theme's own words: the header's and the language menu's names for a screen reader
+    assert doc.xpath("//header//nav/@aria-label") == [{"hi": "शीर्षक", "en": "Header", "vi": "Đầu trang"}[language]]
+    assert doc.xpath("//div[@class='md-select']/button/@aria-label") == [
+        {"hi": "भाषा चुनें", "en": "Select language", "vi": "Chọn ngôn ngữ"}[language]]
+    if url:                                                   # a language's own listing is its tab's
+        active = doc.xpath("//li[contains(@class, 'md-tabs__item--active')]//a")
+        assert url == HINDI_SESSION or [" ".join(a.text_content().split()) for a in active] == \
+            [next(t for t, target in tabs.items() if target == url)]
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_language_home_lists_only_that_languages_sessions_and_products_in_its_words(demo_site, language):
     doc = _doc(demo_site, f"{language}/")
