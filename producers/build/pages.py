@@ -227,9 +227,8 @@ def home_page(view: SiteView) -> Page:
     path = doc_path(view.prefix)
     notice = html_block(render("preview_notice.html", notice=labels("preview_notice")), "c35-notice") \
         if view.preview else ""
-    # a language's home leads to its own quarter and kind listings; cells and groups are listed
-    # for all languages only (kept lean: they would double the listings for little)
-    sections = [link(path, doc_path((view.prefix if key in ("quarters", "kinds") else "") + url), labels(key))
+    # a language's home leads to its own listings
+    sections = [link(path, doc_path(view.prefix + url), labels(key))
                 for key, url in (("quarters", "quarters/"), ("cells", "cells/"), ("groups", "groups/"),
                                  ("kinds", "kinds/"))]
     if view.language:
@@ -311,12 +310,12 @@ def _kinds(view: SiteView) -> list[str]:
 
 def listing_keys(view: SiteView) -> set[str]:
     """The urls (without language prefix) of the listings ``view`` makes: its versions' targets."""
-    quarters = {f"quarters/{r.quarter}/" for r in view.listed_sessions()}
-    keys = {"", "quarters/", "kinds/"} | quarters | {f"kinds/{kind}/" for kind in _kinds(view)}
-    if not view.language:
-        keys |= {"cells/", "groups/"} | {f"cells/{cell}/" for cell in view.cells} | \
-                {f"groups/{group}/" for group in GROUPS}
-    return keys
+    sessions = view.listed_sessions()
+    cells = {r.session.cell for r in sessions} if view.language else set(view.cells)
+    groups = {r.session.group for r in sessions} if view.language else set(GROUPS)
+    return ({"", "cells/", "quarters/", "groups/", "kinds/"} | {f"quarters/{r.quarter}/" for r in sessions}
+            | {f"cells/{cell}/" for cell in cells} | {f"groups/{group}/" for group in groups}
+            | {f"kinds/{kind}/" for kind in _kinds(view)})
 
 
 def content_languages(view: SiteView) -> list[str]:
@@ -341,7 +340,8 @@ GROUPS = ("build", "fight")
 
 
 def listing_pages(view: SiteView) -> list[Page]:
-    """The view's listings: quarters and kinds; cells and groups too for all languages."""
+    """The view's listings: cells, quarters, groups and kinds. A language's own show only the cells and
+    groups that have its sessions (a cell meets in its language: the rest would be empty pages)."""
     labels = view.labels
     pages: list[Page] = []
     sessions = view.listed_sessions()
@@ -359,16 +359,16 @@ def listing_pages(view: SiteView) -> list[Page]:
     def index_link(key: str, to: str, text: str) -> Markup:
         return link(doc_path(view.prefix + key), doc_path(view.prefix + to), text)
 
-    if not view.language:
-        # cells
-        entries = []
-        for cell in sorted(view.cells.values(), key=lambda c: c.name):
-            mine = by_cell.get(cell.id, [])
+    # cells
+    entries = []
+    for cell in sorted(view.cells.values(), key=lambda c: c.name):
+        mine = by_cell.get(cell.id, [])
+        if mine or not view.language:
             entries.append({"link": index_link("cells/", f"cells/{cell.id}/", cell.name),
                             "where": f"{cell.committee}, {cell.area}",
                             "count": labels("sessions_count", n=len(mine))})
             pages += listing(f"cells/{cell.id}/", mine, cell.name, f"{cell.committee} · {cell.area}")
-        pages.append(index_page("cells/", labels("cells"), entries, view))
+    pages.append(index_page("cells/", labels("cells"), entries, view))
     # quarters
     entries = []
     for quarter in sorted(by_quarter, reverse=True):
@@ -377,15 +377,15 @@ def listing_pages(view: SiteView) -> list[Page]:
                         "count": labels("sessions_count", n=len(matching))})
         pages += listing(f"quarters/{quarter}/", matching, f"{labels('quarter')} {quarter}")
     pages.append(index_page("quarters/", labels("quarters"), entries, view))
-    if not view.language:
-        # groups
-        entries = []
-        for group in GROUPS:
-            matching = by_group.get(group, [])
+    # groups
+    entries = []
+    for group in GROUPS:
+        matching = by_group.get(group, [])
+        if matching or not view.language:
             entries.append({"link": index_link("groups/", f"groups/{group}/", labels("group." + group)),
                             "where": "", "count": labels("sessions_count", n=len(matching))})
             pages += listing(f"groups/{group}/", matching, labels("group." + group))
-        pages.append(index_page("groups/", labels("groups"), entries, view))
+    pages.append(index_page("groups/", labels("groups"), entries, view))
     # product kinds: lists of products, not sessions
     entries = []
     for kind in _kinds(view):

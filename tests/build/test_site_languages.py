@@ -46,7 +46,7 @@ def _listing_pages(site: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("url, language, tabs", [
-    (HINDI_SESSION, "hi", {"मुखपृष्ठ": "hi/", "तिमाहियाँ": "hi/quarters/", "इकाइयाँ": "cells/"}),
+    (HINDI_SESSION, "hi", {"मुखपृष्ठ": "hi/", "तिमाहियाँ": "hi/quarters/", "इकाइयाँ": "hi/cells/", "समूह": "hi/groups/"}),
     ("en/kinds/", "en", {"Home": "en/", "Quarters": "en/quarters/", "Products by kind": "en/kinds/"}),
     ("vi/", "vi", {"Trang chủ": "vi/", "Các quý": "vi/quarters/"}),
     ("", "vi", {"Trang chủ": "", "Các quý": "quarters/", "Chi bộ": "cells/"}),          # all languages
@@ -89,6 +89,21 @@ def test_a_language_home_lists_only_that_languages_sessions_and_products_in_its_
     assert {"hi", "en"} <= marked
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_languages_cells_and_groups_list_its_sessions_only(demo_site, language):
+    for index_url in (f"{language}/cells/", f"{language}/groups/"):
+        index = _doc(demo_site, index_url)
+        assert _lang(index) == language
+        entries = index.xpath("//article//li/a")
+        assert entries, f"{index_url} lists nothing"
+        for entry in entries:
+            listing_url = _target(demo_site, index_url, entry.get("href"))
+            cards = _doc(demo_site, listing_url).xpath(CARD_LINKS)
+            assert cards, f"{listing_url} is empty"
+            for card in cards:
+                assert _lang(_doc(demo_site, _target(demo_site, listing_url, card.get("href")))) == language
+
+
 def test_language_listings_hold_their_languages_products(demo_site):
     for language in LANGUAGES:
         index = _doc(demo_site, f"{language}/kinds/")
@@ -109,8 +124,10 @@ HOMES = ["vi/", "en/", "hi/", ""]
     # English has no video: its choice leads to the English listing above, all kinds
     ("kinds/video/", ["vi/kinds/video/", "en/kinds/", "hi/kinds/video/", "kinds/video/"]),
     ("hi/kinds/video/", ["vi/kinds/video/", "en/kinds/", "hi/kinds/video/", "kinds/video/"]),
-    # listings of all languages only: each language's home, and themselves
-    ("cells/", HOMES[:3] + ["cells/"]), ("groups/fight/", HOMES[:3] + ["groups/fight/"]),
+    ("cells/", ["vi/cells/", "en/cells/", "hi/cells/", "cells/"]),
+    # no Vietnamese session fights this year: the Vietnamese choice leads to its groups
+    ("groups/fight/", ["vi/groups/", "en/groups/fight/", "hi/groups/fight/", "groups/fight/"]),
+    ("hi/cells/varanasi-ghats/", ["vi/cells/", "en/cells/", "hi/cells/varanasi-ghats/", "cells/varanasi-ghats/"]),
     # pages that are no listing: each language's home, and the home of all
     ("search/", HOMES), (HINDI_SESSION, HOMES), (HINDI_SESSION + "02-video/", HOMES)])
 def test_the_language_switcher_leads_to_pages_that_exist(demo_site, url, expected):
