@@ -217,8 +217,10 @@ def _analyse_split(in_path: Path, chain: str, seam: float, duration: float, labe
 
     def second(seeking: bool) -> list[str | Path]:
         origin = start if seeking else 0.0
+        # decoded from the start, the part before the pre-roll is cut by timestamp; sought, it never comes
+        cut = "" if seeking else f"atrim=start={start:.3f},"
         return [*_analysis_args(in_path, label, origin), "-filter:a",
-                f"atrim=start={start - origin:.3f},{chain},atrim=start={early - origin:.3f},ebur128=framelog=info"]
+                f"{cut}{chain},atrim=start={early - origin:.3f},ebur128=framelog=info"]
 
     def run(index: int, args: list[str | Path]) -> list[float]:
         result = tools.run([*args, "-f", "null", "-"], timeout=ANALYSIS_TIMEOUT,

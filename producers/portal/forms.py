@@ -71,7 +71,18 @@ class SocialPostForm(ProductForm):
         return self.cleaned_data["hashtags"].split()
 
 
-class PhotoForm(forms.Form):
+class RowForm(forms.Form):
+    """A row of a formset (a photo, a slide, a scene) whose field labels come in the cell's language:
+    ``LABELS`` pairs each field with its word in the portal's labels."""
+    LABELS: tuple[tuple[str, str], ...] = ()
+
+    def __init__(self, *args, t: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, key in self.LABELS if t else ():
+            self.fields[name].label = t[key]
+
+
+class PhotoForm(RowForm):
     """One photo row: a new file, or a kept one (``ref`` is its index in the series)."""
     ref = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     photo = forms.FileField(required=False, widget=forms.ClearableFileInput(
@@ -80,12 +91,7 @@ class PhotoForm(forms.Form):
     caption = forms.CharField(required=False, max_length=500)
     alt = forms.CharField(required=False, max_length=250)
 
-    def __init__(self, *args, t: dict | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if t:
-            self.fields["photo"].label = t["take_photo"]
-            self.fields["caption"].label = t["caption"]
-            self.fields["alt"].label = t["alt"]
+    LABELS = (("photo", "take_photo"), ("caption", "caption"), ("alt", "alt"))
 
 
 PhotoFormSet = forms.formset_factory(PhotoForm, extra=3, max_num=60, absolute_max=60, can_delete=True)
@@ -99,7 +105,7 @@ class SlidesForm(ProductForm):
         self.fields["video"].label = t["narrated"]
 
 
-class SlideForm(forms.Form):
+class SlideForm(RowForm):
     """One slide: title, points (one a line), a picture (kept one: ``ref``), speaker notes. The picture
     field is called ``photo`` like the photo rows', so uploads and the page's upload script serve both."""
     ref = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
@@ -109,12 +115,7 @@ class SlideForm(forms.Form):
     upload = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, t: dict | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if t:
-            for name, key in (("title", "slide_title"), ("points", "points"), ("photo", "picture"),
-                              ("notes", "notes")):
-                self.fields[name].label = t[key]
+    LABELS = (("title", "slide_title"), ("points", "points"), ("photo", "picture"), ("notes", "notes"))
 
     def clean_points(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data["points"].splitlines() if line.strip()]
@@ -141,7 +142,7 @@ class VideoForm(ProductForm):
         return self.cleaned_data["mode"] or "storyboard"
 
 
-class SceneForm(forms.Form):
+class SceneForm(RowForm):
     """One scene of a storyboard: a photo, its caption, what is read aloud or how long it shows."""
     ref = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     photo = forms.FileField(required=False, widget=forms.ClearableFileInput(
@@ -151,12 +152,7 @@ class SceneForm(forms.Form):
     narration = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     duration = forms.FloatField(required=False, min_value=0.5, max_value=600)
 
-    def __init__(self, *args, t: dict | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if t:
-            for name, key in (("photo", "take_photo"), ("caption", "caption"), ("narration", "narration"),
-                              ("duration", "duration")):
-                self.fields[name].label = t[key]
+    LABELS = (("photo", "take_photo"), ("caption", "caption"), ("narration", "narration"), ("duration", "duration"))
 
 
 SlideFormSet = forms.formset_factory(SlideForm, extra=3, max_num=40, absolute_max=40, can_delete=True)
