@@ -28,6 +28,8 @@ Order of work, and why:
      an image or HTML.
    Arrivals are atomic: a dot-prefixed staging copy beside the destination, then one rename. Each
    arrival is appended to the ledger (``producers/content/ledger.py``) with its unpacked size.
+   Steps 3 to 5 hold content/'s write lock (``content/writelock.py``): two submissions of one cell
+   at once cannot both find room in its quota, nor both take the same folder or revision number.
 
 Caps: ``site.yml`` ``intake: {max_submission_bytes, quarter_quota_bytes}``, by default
 ``model.MAX_SUBMISSION_BYTES`` (100 MB) and ``model.QUARTER_QUOTA_BYTES`` (300 MB).
@@ -55,6 +57,7 @@ from producers.content.model import MAX_SUBMISSION_BYTES, Cell, IntakeLimits
 from producers.media.probe import refusal
 from producers.editorial.workflow import (REVISIONS_DIR, WorkflowError, drop_sender_fields, editor_name, next_revision_number, now_utc, record_step)
 from producers.content.yamlsafe import YamlProblem, parse_yaml, read_text
+from producers.content.writelock import content_write_lock
 
 MAX_ENTRIES = 500
 MAX_RATIO = 100
@@ -508,7 +511,8 @@ def intake(zip_path: Path, content: Path, by: str | None = None, when: dt.dateti
         unpacked = Path(scratch) / "unpacked"
         unpacked.mkdir()
         size = extract(archive, entries, unpacked, limits.max_submission_bytes)
-        return _file(unpacked, zip_path.name, size, content, cells, limits, who, when, Path(scratch))
+        with content_write_lock(content):
+            return _file(unpacked, zip_path.name, size, content, cells, limits, who, when, Path(scratch))
 
 
 def copy_folder(source: Path, target: Path, max_bytes: int = MAX_SUBMISSION_BYTES) -> int:
@@ -559,7 +563,8 @@ def intake_folder(folder: Path, content: Path, by: str | None = None, when: dt.d
         unpacked = Path(scratch) / "unpacked"
         (unpacked / folder.name).mkdir(parents=True)
         size = copy_folder(folder, unpacked / folder.name, limits.max_submission_bytes)
-        return _file(unpacked, name, size, content, cells, limits, who, when, Path(scratch))
+        with content_write_lock(content):
+            return _file(unpacked, name, size, content, cells, limits, who, when, Path(scratch))
 
 
 def _file(unpacked: Path, sent_name: str, size: int, content: Path, cells: dict[str, Cell], limits: IntakeLimits,

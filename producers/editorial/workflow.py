@@ -36,6 +36,7 @@ from producers.content.loader import load_session, load_site
 from producers.kinds.registry import product_models
 from producers.content.model import QUARTER_DIR_RE, HistoryEntry, Session
 from producers.content.validation import validate
+from producers.content.writelock import content_write_lock
 from producers.content.yamlsafe import YamlProblem, parse_yaml, read_text
 
 REVISIONS_DIR = "revisions"
@@ -383,10 +384,11 @@ def approve(content: Path, ref: str, by: str | None = None, reason: str | None =
     if named_revision is not None and revision is not None and named_revision != revision:
         raise WorkflowError(f"the session names revision {named_revision} but --revision says {revision}")
     revision = revision if revision is not None else named_revision
-    folder = find_session(content, ref)
-    if revision is not None:
-        folder = adopt_revision(content, folder, revision, editor_name(by))
-    _transition(folder, content, "approved", editor_name(by), reason, session_id(folder))
+    with content_write_lock(content):
+        folder = find_session(content, ref)
+        if revision is not None:
+            folder = adopt_revision(content, folder, revision, editor_name(by))
+        _transition(folder, content, "approved", editor_name(by), reason, session_id(folder))
     return folder
 
 
@@ -395,34 +397,36 @@ def reject(content: Path, ref: str, reason: str, by: str | None = None) -> Path:
         raise WorkflowError("a rejection needs a reason the cell can act on: --reason \"...\"")
     content = Path(content)
     ref, revision = split_revision(ref)
-    folder = find_session(content, ref)
-    live_id = session_id(folder)
-    if revision is not None:
-        # Rejecting a pending revision leaves the live session as it is.
-        revisions = revision_folders(content, folder.parent.name, folder.name)
-        if revision not in revisions:
-            raise WorkflowError(f"{folder.parent.name}/{folder.name} has no revision {revision}; revisions: "
-                                f"{', '.join(map(str, revisions)) or 'none'}")
-        folder = revisions[revision]
-    _transition(folder, content, "rejected", editor_name(by), reason.strip(), live_id, revision)
+    with content_write_lock(content):
+        folder = find_session(content, ref)
+        live_id = session_id(folder)
+        if revision is not None:
+            # Rejecting a pending revision leaves the live session as it is.
+            revisions = revision_folders(content, folder.parent.name, folder.name)
+            if revision not in revisions:
+                raise WorkflowError(f"{folder.parent.name}/{folder.name} has no revision {revision}; revisions: "
+                                    f"{', '.join(map(str, revisions)) or 'none'}")
+            folder = revisions[revision]
+        _transition(folder, content, "rejected", editor_name(by), reason.strip(), live_id, revision)
     return folder
 
 
 def publish(content: Path, refs: list[str] | None = None, by: str | None = None) -> tuple[list[Path], list[str]]:
     """Publish the named sessions, or every approved one. Returns (published folders, problems)."""
     content = Path(content)
-    if refs:
-        folders = [find_session(content, ref) for ref in refs]
-    else:
-        folders = [f for f in _live_folders(content) if current_status(f / "session.md") == "approved"]
     done, problems = [], []
     who = editor_name(by)
-    for folder in folders:
-        try:
-            _transition(folder, content, "published", who, None, session_id(folder))
-            done.append(folder)
-        except (WorkflowError, ContentError) as exc:
-            problems.append(str(exc))
+    with content_write_lock(content):
+        if refs:
+            folders = [find_session(content, ref) for ref in refs]
+        else:
+            folders = [f for f in _live_folders(content) if current_status(f / "session.md") == "approved"]
+        for folder in folders:
+            try:
+                _transition(folder, content, "published", who, None, session_id(folder))
+                done.append(folder)
+            except (WorkflowError, ContentError) as exc:
+                problems.append(str(exc))
     return done, problems
 
 

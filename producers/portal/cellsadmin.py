@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from producers.content.writelock import ContentBusy
 from producers.portal import content
 from producers.portal.access import role_required
 from producers.portal.audit import record
@@ -25,7 +26,10 @@ def _belongings(cell_id: str) -> int:
 
 
 def _saved(request, form: CellForm, replacing: str | None) -> bool:
-    problems = content.save_cell(form.cleaned_data, replacing=replacing)
+    try:
+        problems = content.save_cell(form.cleaned_data, replacing=replacing)
+    except ContentBusy as exc:
+        problems = {"": [str(exc)]}
     for name, found in problems.items():
         for message in found:
             form.add_error(name if name in form.fields else None, message)
@@ -75,7 +79,10 @@ def cell_delete(request, cell_id: str):
     if _belongings(cell.id):
         messages.error(request, t["cell_in_use"])
         return redirect("portal:cell_edit", cell_id=cell.id)
-    problems = content.remove_cell(cell.id)
+    try:
+        problems = content.remove_cell(cell.id)
+    except ContentBusy as exc:
+        problems = {"": [str(exc)]}
     if problems:
         for found in problems.values():
             for message in found:

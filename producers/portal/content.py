@@ -28,6 +28,7 @@ from producers.build.site import BuildOptions, BuildResult, build_site, report_p
 from producers.content import ledger
 from producers.content.loader import MEDIA_LIMITS, load_session, load_site
 from producers.content.model import Cell, IntakeLimits
+from producers.content.writelock import content_write_lock
 from producers.editorial import workflow
 from producers.editorial.exports import bundle_session
 from producers.editorial.report import Report, build_report, report_csv, report_json
@@ -65,24 +66,27 @@ def save_cell(fields: dict, replacing: str | None = None) -> dict[str, list[str]
     it). The file as it would be is read by the loader ``cell35 check`` uses; with no problem it is written
     atomically. Returns the problems by field ('' for the file as a whole); empty: written."""
     path = content_dir() / "cells.yml"
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    entries = list((yaml.safe_load(text) or {}).get("cells") or [])
-    cell = {key: fields[key] for key in CELL_FIELDS if key in fields}
-    if replacing is None:
-        entries.append(cell)
-        index = len(entries) - 1
-    else:
-        index = next(i for i, e in enumerate(entries) if isinstance(e, dict) and e.get("id") == replacing)
-        entries[index] = {**entries[index], **cell, "id": replacing}
-    return _write_cells(text, entries, index)
+    with content_write_lock(content_dir()):      # read to write: two admins' edits both land
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        entries = list((yaml.safe_load(text) or {}).get("cells") or [])
+        cell = {key: fields[key] for key in CELL_FIELDS if key in fields}
+        if replacing is None:
+            entries.append(cell)
+            index = len(entries) - 1
+        else:
+            index = next(i for i, e in enumerate(entries) if isinstance(e, dict) and e.get("id") == replacing)
+            entries[index] = {**entries[index], **cell, "id": replacing}
+        return _write_cells(text, entries, index)
 
 
 def remove_cell(cell_id: str) -> dict[str, list[str]]:
     """Take a cell out of cells.yml; the caller has made sure nothing belongs to it."""
     path = content_dir() / "cells.yml"
-    text = path.read_text(encoding="utf-8")
-    entries = [e for e in (yaml.safe_load(text) or {}).get("cells") or [] if not (isinstance(e, dict) and e.get("id") == cell_id)]
-    return _write_cells(text, entries, None)
+    with content_write_lock(content_dir()):
+        text = path.read_text(encoding="utf-8")
+        entries = [e for e in (yaml.safe_load(text) or {}).get("cells") or []
+                   if not (isinstance(e, dict) and e.get("id") == cell_id)]
+        return _write_cells(text, entries, None)
 
 
 def _write_cells(old: str, entries: list, index: int | None) -> dict[str, list[str]]:

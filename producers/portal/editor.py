@@ -105,7 +105,10 @@ def publish(request, ref: str):
     _audit_finished(request)
 
     def workflow_step() -> dict:      # under the build's start lock: never while another publish builds
-        done, problems = content.publish(item.id, by=by)
+        try:
+            done, problems = content.publish(item.id, by=by)
+        except Cell35Error as exc:       # content/ busy past the wait, or the session gone meanwhile
+            raise _Refused([str(exc)]) from None
         if problems:
             raise _Refused(problems)
         record(request, "publish", target=item.id)

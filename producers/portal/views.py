@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from producers.content.writelock import ContentBusy
 from producers.editorial.intake import IntakeRefused
 from producers.media.probe import MediaRefused
 from producers.portal import content, drafts, previews, resumable
@@ -369,7 +370,7 @@ def draft_submit(request, pk: int):
     view = drafts.view(draft)
     try:
         result = content.submit(view, by=request.user.get_username(), sent_name=f"portal draft {draft.pk}")
-    except IntakeRefused as exc:
+    except (IntakeRefused, ContentBusy) as exc:
         messages.error(request, str(exc))
         return redirect("portal:draft", pk=draft.pk)
     draft.folder = view.folder

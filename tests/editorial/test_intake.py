@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import multiprocessing
 import random
 import re
 import stat
@@ -514,3 +515,33 @@ def test_an_invalid_folder_is_quarantined_with_its_report(content, tmp_path):
     result = intake_folder(_folder(tmp_path, files), content, by="Editor", when=WHEN)
     assert result.outcome == "quarantined"
     assert "HLS playlist" in (result.path / "REPORT.md").read_text(encoding="utf-8")
+
+
+# --- submissions at the same time --------------------------------------------------------------------
+
+def _intake_outcome(zip_path, content, start) -> str:
+    start.wait(10)
+    try:
+        return intake(zip_path, content, by="E", when=WHEN).outcome
+    except IntakeRefused:
+        return "refused"
+
+
+def test_parallel_submissions_of_one_cell_stay_within_its_quota(content, tmp_path):
+    """Four uploads of one cell at once, room in its quota for two: two are filed (the session, then its
+    first revision) and two refused, as if they had come one after another."""
+    files = session_zip_files()
+    files["ha-long-sanitation/media/noise.png"] = _noise_png(25_000)
+    size = sum(len(d if isinstance(d, bytes) else d.encode("utf-8")) for d in files.values())
+    _limit(content, quarter_quota_bytes=2 * size + 10)
+    zips = [_write(tmp_path, zip_bytes(files), f"{n}.zip") for n in range(4)]
+    context = multiprocessing.get_context("fork")
+    start = context.Manager().Event()
+    with context.Pool(4) as pool:
+        pending = [pool.apply_async(_intake_outcome, (path, content, start)) for path in zips]
+        start.set()
+        outcomes = sorted(result.get(60) for result in pending)
+    assert outcomes == ["accepted", "refused", "refused", "revision"]
+    filed = [(step.action, step.revision, step.bytes) for step in _ledger(content)]
+    assert sorted(filed, key=str) == [("submitted", 2, size), ("submitted", None, size)]
+    assert sorted(p.name for p in (content / "revisions/2024-q4/ha-long-sanitation").iterdir()) == ["rev-2"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 
 import pytest
 from typer.testing import CliRunner
@@ -251,3 +252,35 @@ def test_revision_ids_from_the_queue_work_in_approve_and_reject(content):
     assert result.exit_code == 0, result.output
     assert [(s.session.title, s.session.status) for s in load_content(content).sessions] == [("Third", "approved")]
     assert sorted(p.name for p in base.iterdir()) == ["rev-2", "rev-4"]
+
+
+def _step(action: str, content, start) -> str:
+    start.wait(10)
+    try:
+        if action == "approved":
+            workflow.approve(content, "2024-q4/ha-long-sanitation", by="Anna")
+        else:
+            workflow.reject(content, "2024-q4/ha-long-sanitation", reason="blurred cover", by="Bình")
+        return action
+    except WorkflowError:
+        return "refused"
+
+
+def test_two_editors_at_once_lose_no_step(content):
+    """One editor approves while another sends back the same session: each step that was taken is in the
+    session's history and in the ledger, and the status is the last of them."""
+    write_session(content, "2024-q4", "ha-long-sanitation", "ha-long", "2024-11-02", status="submitted",
+                  history=SUBMITTED_HISTORY)
+    context = multiprocessing.get_context("fork")
+    start = context.Manager().Event()
+    with context.Pool(2) as pool:
+        pending = [pool.apply_async(_step, (action, content, start)) for action in ("approved", "rejected")]
+        start.set()
+        taken = [result.get(30) for result in pending]
+    assert "rejected" in taken            # a send-back is allowed from both submitted and approved
+    session = load_content(content).sessions[0].session
+    history = [(entry.action, entry.by) for entry in session.history[1:]]
+    recorded = [(step.action, step.by) for step in ledger.read(content)[0]]
+    assert history == recorded
+    assert sorted(action for action, _ in history) == sorted(a for a in taken if a != "refused")
+    assert session.status == history[-1][0]

@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
 import re
+import threading
 import zipfile
 from types import SimpleNamespace
 
@@ -19,8 +21,9 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from producers.content import writelock
 from producers.kinds.registry import load_content
-from producers.portal import previews
+from producers.portal import content, previews
 from producers.portal.models import AuditEntry, Draft, Invitation, Product, Upload
 
 SESSION = {"title": "Vệ sinh khu phố", "date": "2025-02-10", "group": "build", "present": "12", "members": "15",
@@ -587,6 +590,47 @@ def test_an_admin_adds_and_renames_cells_in_cells_yml_checked_by_the_loader(port
     admin.post(reverse("portal:cell_delete", args=["tay-ho"]))
     assert "tay-ho" not in load_site(portal.content)[1]
     assert admin.get(reverse("portal:cell_edit", args=["tay-ho"])).status_code == 404
+
+
+def test_two_admins_adding_cells_at_once_both_land(portal):
+    names = [f"tay-ho-{n}" for n in range(4)]
+    errors = []
+
+    def add(cell_id):
+        errors.append(content.save_cell({**NEW_CELL, "id": cell_id}))
+
+    threads = [threading.Thread(target=add, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == [{}] * 4
+    from producers.content.loader import load_site
+    assert set(names) <= set(load_site(portal.content)[1])
+
+
+def test_a_cell_edit_while_content_is_busy_says_so_and_writes_nothing(portal, monkeypatch):
+    context = multiprocessing.get_context("fork")
+    ready, done = context.Event(), context.Event()
+    holder = context.Process(target=_hold_content, args=(portal.content, ready, done))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        monkeypatch.setattr(writelock, "WAIT_SECONDS", 0.2)
+        before = (portal.content / "cells.yml").read_text(encoding="utf-8")
+        response = client_for(portal, "admin").post(reverse("portal:cells"), NEW_CELL)
+        assert response.status_code == 400
+        assert f"is being changed by process {holder.pid}" in response.content.decode()
+        assert (portal.content / "cells.yml").read_text(encoding="utf-8") == before
+    finally:
+        done.set()
+        holder.join(10)
+
+
+def _hold_content(content_root, ready, done):
+    with writelock.content_write_lock(content_root):
+        ready.set()
+        done.wait(30)
 
 
 # --- the authorisation matrix -------------------------------------------------------------------
