@@ -7,6 +7,11 @@ and SEO for the home page, a video page and a photo series (targets: >= 95, 100,
 Lighthouse is pinned (LIGHTHOUSE) and installed with npm into bench/.node/ (gitignored) the first
 time; it drives /usr/bin/chromium headless with no network beyond the loopback server, which is
 `cell35 serve`'s own handler (compression, ranges) on a free port.
+
+Lighthouse's simulated throttling still scales with the machine's own speed, so a busy machine costs
+a page points. The baseline, scored in the same run and served the same way, is a one-page site of
+the bare theme (mkdocs-material, its default configuration, a few paragraphs): each page's
+performance is printed beside it and as a ratio to it.
 """
 
 from __future__ import annotations
@@ -63,6 +68,22 @@ def build_demo(out: Path) -> Path:
     return out / "site"
 
 
+BASELINE_PAGE = "# A page\n\n" + "Plain text on the bare theme, for the baseline score. " * 40 + "\n"
+
+
+def build_baseline(out: Path) -> Path:
+    """A one-page mkdocs-material site with the theme's defaults."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    docs = out / "docs"
+    docs.mkdir(parents=True, exist_ok=True)
+    (docs / "index.md").write_text(BASELINE_PAGE, encoding="utf-8")
+    (out / "mkdocs.yml").write_text("site_name: Baseline\ntheme:\n  name: material\n", encoding="utf-8")
+    build(load_config(str(out / "mkdocs.yml"), site_dir=str(out / "site")))
+    return out / "site"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -97,25 +118,37 @@ def main() -> None:
     args = parser.parse_args()
     install()
     site = args.site or build_demo(REPO / "bench" / "out" / "lighthouse")
-    port = free_port()
-    server = make_server(site, "127.0.0.1", port)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        print(f"lighthouse {LIGHTHOUSE}, mobile, {site}")
-        print(f"{'page':14} {'perf':>5} {'a11y':>5} {'best':>5} {'seo':>5}")
-        for name, path in PAGES.items():
-            with tempfile.TemporaryDirectory() as work:
-                got = scores(f"http://127.0.0.1:{port}/{path}", Path(work))
-            print(f"{name:14} " + " ".join(f"{got[c]:5d}" for c in CATEGORIES))
-            print(f"{'':14}   " + ", ".join(f"{key.split('-')[0] if key != 'largest-contentful-paint' else 'lcp'} "
-                                           f"{value}" for key, value in got["metrics"].items()))
-            for saving, key in got["opportunities"]:
-                print(f"{'':14}   could save {saving:.0f} ms: {key}")
-            for key, title in got["failing"].items():
-                print(f"{'':14}   failing: {key}: {title}")
-    finally:
-        server.shutdown()
-        server.server_close()
+    with tempfile.TemporaryDirectory() as scratch:
+        servers = {"site": make_server(site, "127.0.0.1", free_port()),
+                   "baseline": make_server(build_baseline(Path(scratch)), "127.0.0.1", free_port())}
+        for server in servers.values():
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            report(site, {key: f"http://127.0.0.1:{server.server_address[1]}/" for key, server in servers.items()})
+        finally:
+            for server in servers.values():
+                server.shutdown()
+                server.server_close()
+
+
+def report(site: Path, roots: dict[str, str]) -> None:
+    with tempfile.TemporaryDirectory() as work:
+        baseline = scores(roots["baseline"], Path(work))
+    print(f"lighthouse {LIGHTHOUSE}, mobile, {site}")
+    print(f"{'page':14} {'perf':>5} {'a11y':>5} {'best':>5} {'seo':>5}   perf / baseline's")
+    print(f"{'baseline':14} " + " ".join(f"{baseline[c]:5d}" for c in CATEGORIES)
+          + "   (bare mkdocs-material, one page)")
+    for name, path in PAGES.items():
+        with tempfile.TemporaryDirectory() as work:
+            got = scores(roots["site"] + path, Path(work))
+        print(f"{name:14} " + " ".join(f"{got[c]:5d}" for c in CATEGORIES)
+              + f"   {got['performance'] / baseline['performance']:.2f}")
+        print(f"{'':14}   " + ", ".join(f"{key.split('-')[0] if key != 'largest-contentful-paint' else 'lcp'} "
+                                       f"{value}" for key, value in got["metrics"].items()))
+        for saving, key in got["opportunities"]:
+            print(f"{'':14}   could save {saving:.0f} ms: {key}")
+        for key, title in got["failing"].items():
+            print(f"{'':14}   failing: {key}: {title}")
 
 
 if __name__ == "__main__":
