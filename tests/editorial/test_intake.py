@@ -536,8 +536,8 @@ def test_parallel_submissions_of_one_cell_stay_within_its_quota(content, tmp_pat
     _limit(content, quarter_quota_bytes=2 * size + 10)
     zips = [_write(tmp_path, zip_bytes(files), f"{n}.zip") for n in range(4)]
     context = multiprocessing.get_context("fork")
-    start = context.Manager().Event()
-    with context.Pool(4) as pool:
+    with context.Manager() as manager, context.Pool(4) as pool:
+        start = manager.Event()
         pending = [pool.apply_async(_intake_outcome, (path, content, start)) for path in zips]
         start.set()
         outcomes = sorted(result.get(60) for result in pending)

@@ -272,8 +272,8 @@ def test_two_editors_at_once_lose_no_step(content):
     write_session(content, "2024-q4", "ha-long-sanitation", "ha-long", "2024-11-02", status="submitted",
                   history=SUBMITTED_HISTORY)
     context = multiprocessing.get_context("fork")
-    start = context.Manager().Event()
-    with context.Pool(2) as pool:
+    with context.Manager() as manager, context.Pool(2) as pool:
+        start = manager.Event()
         pending = [pool.apply_async(_step, (action, content, start)) for action in ("approved", "rejected")]
         start.set()
         taken = [result.get(30) for result in pending]
