@@ -3,17 +3,28 @@ of every role for two cells, and tiny real media (a JPEG from Pillow, a WAV from
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
+import shutil
 import tempfile
 import wave
 from pathlib import Path
 
 from PIL import Image
 
-# Before Django reads its settings: the portal's data folder is a throwaway one.
+
+def _remove_own_data(folder: str, owner: int) -> None:
+    if os.getpid() == owner:      # a forked child inherits this handler, and the folder is not its to remove
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# Before Django reads its settings: the portal's data folder is a throwaway one, removed at exit
+# (unless the caller chose the folder: then it is the caller's).
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "producers.portal.settings")
-os.environ.setdefault("CELL35_PORTAL_DATA", tempfile.mkdtemp(prefix="cell35-portal-test-"))
+if "CELL35_PORTAL_DATA" not in os.environ:
+    os.environ["CELL35_PORTAL_DATA"] = tempfile.mkdtemp(prefix="cell35-portal-test-")
+    atexit.register(_remove_own_data, os.environ["CELL35_PORTAL_DATA"], os.getpid())
 
 import django  # noqa: E402
 

@@ -37,7 +37,7 @@ from producers.jobs.buildlock import build_lock
 from producers.kinds.cards import CARD_NAME, open_logo, session_card_job
 from producers.errors import ConfigError, ProducerError, Problem
 from producers.web.html import MARKDOWN, escape
-from producers.web.i18n import LANGUAGE_NAMES, Labels
+from producers.web.i18n import LANGUAGE_NAMES, Labels, long_date
 from producers.media.images import fit_within
 from producers.content.loader import ContentTree, SessionRecord, check_media_path
 from producers.content.model import SiteConfig
@@ -505,7 +505,8 @@ def _site_jobs(tree: ContentTree, site: SiteConfig, selected: list[SessionRecord
     jobs: dict[str, list[Job]] = {
         "fonts": sections.attempt("fonts", font_jobs) or [],
         "logo": sections.attempt("logo", lambda: _logo_jobs(tree, site)) or [],
-        "cards": [session_card_job(r, tree.cells[r.session.cell].name, site, tree.root) for r in selected],
+        "cards": [session_card_job(r, tree.cells[r.session.cell].name, long_date(r.session.date, r.session.language),
+                                   site, tree.root) for r in selected],
     }
     if preview:
         jobs["report"] = sections.attempt("report", lambda: [report_job(tree, site.language, kinds=kinds)]) or []

@@ -555,10 +555,15 @@ def _job_process(job: Job, key: str, cache_root: str, memory: int | None, inputs
 def job_main() -> None:
     """A job's process started as a fresh interpreter: ``python -c 'from producers.pipeline import job_main;
     job_main()' PAYLOAD LIFELINE``, where the file PAYLOAD holds the pickled (job, key, cache root, memory,
-    inputs) and LIFELINE is the descriptor of the lifeline's read end. Writes one byte to stdout once it
-    is ready to run the job, then the pickled JobResult. Stray prints of an action go to stderr."""
+    inputs), removed once read, and LIFELINE is the descriptor of the lifeline's read end. Writes one byte
+    to stdout once it is ready to run the job, then the pickled JobResult. Stray prints of an action go to
+    stderr."""
     with open(sys.argv[1], "rb") as handle:
-        job, key, cache_root, memory, inputs = pickle.load(handle)
+        payload = handle.read()
+    # Removed here, not only by the parent: a runner killed by SIGKILL (a build stopped hard) never
+    # reaches its own unlink, and each such kill used to leave the payload in the temporary folder.
+    os.unlink(sys.argv[1])
+    job, key, cache_root, memory, inputs = pickle.loads(payload)
     channel = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)
     _contain(memory, int(sys.argv[2]))
@@ -718,7 +723,7 @@ def contained_subprocess(job: Job, key: str, cache_root: str, memory: int | None
     finally:
         kill_job(process.pid)         # whatever the job left running in its group
         os.close(keep)
-        os.unlink(payload)
+        Path(payload).unlink(missing_ok=True)    # gone already unless the child died before reading it
         if process.returncode != 0:   # killed, or died: its scratch folder stays behind
             Cache(Path(cache_root)).sweep()
 

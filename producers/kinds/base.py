@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 from producers.content.loader import ProductRecord, SessionRecord, check_media_path
 from producers.content.model import Cell, ProductBase, SiteConfig
 from producers.content.scaffold import Scaffold
-from producers.web.i18n import LANGUAGE_NAMES, Labels, site_label_keys
+from producers.web.i18n import LANGUAGE_NAMES, Labels, long_date, site_label_keys
 from producers.jobs.pipeline import Job, JobResult
 
 
@@ -37,6 +37,11 @@ class ProductContext:
     @property
     def absolute_url(self) -> str:
         return self.site.base_url + self.url
+
+    @property
+    def date_text(self) -> str:
+        """The session's date as the product's readers write it, for text drawn into its images."""
+        return long_date(self.session.session.date, self.record.language)
 
     def job_name(self, step: str) -> str:
         return f"{self.session.id}/{self.record.stem}:{step}"

@@ -118,16 +118,17 @@ def make_card_job(name: str, kind: str, label: str, title: str, subtitle: str, s
 
 
 def card_job(ctx, title: str | None = None, subtitle: str | None = None, step: str = "card") -> Job:
-    """The share card of a product page: its title over 'cell · date' by default."""
-    session = ctx.session.session
+    """The share card of a product page: its title over 'cell · date' by default, the date as the
+    product's readers write it."""
     return make_card_job(ctx.job_name(step), "card", ctx.record.display,
                          title or ctx.record.product.title,
-                         subtitle if subtitle is not None else f"{ctx.cell.name} · {session.date.isoformat()}",
+                         subtitle if subtitle is not None else f"{ctx.cell.name} · {ctx.date_text}",
                          ctx.site, ctx.content_root)
 
 
-def session_card_job(session_record, cell_name: str, site: SiteConfig, content_root: Path) -> Job:
-    """The share card of a session page (for the site build)."""
-    session = session_record.session
-    return make_card_job(f"{session_record.id}:card", "card", session_record.display, session.title,
-                         f"{cell_name} · {session.date.isoformat()}", site, content_root)
+def session_card_job(session_record, cell_name: str, date_text: str, site: SiteConfig, content_root: Path) -> Job:
+    """The share card of a session page (for the site build). ``date_text``, the session's date as its
+    readers write it, comes from the caller: were this module to import ``web.i18n``, every edit of the
+    labels would change the key of every card (a job's key holds the source of what its module imports)."""
+    return make_card_job(f"{session_record.id}:card", "card", session_record.display, session_record.session.title,
+                         f"{cell_name} · {date_text}", site, content_root)

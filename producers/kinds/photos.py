@@ -34,7 +34,7 @@ from producers.kinds.base import Kind, ProductContext, ProductPage
 from producers.content.model import Line, MediaPath, ProductBase, Strict, cap_message, text
 from producers.content.scaffold import Scaffold
 from producers.media.text import TextStyle, draw_text, fit_text
-from producers.kinds.sharing import block_height, credit_text, draw_share_card, format_date, without_emoji
+from producers.kinds.sharing import block_height, credit_text, draw_share_card, without_emoji
 
 SHARE_WIDTH = 1080
 SHARE_MAX_PHOTO_HEIGHT = 1350        # 4:5, the tallest shape feeds and chat previews show whole
@@ -246,8 +246,8 @@ class PhotoSeriesProducer:
         return {
             "display": ctx.record.display,
             "title": ctx.record.product.title,
-            "footer": f"{ctx.cell.name} · {format_date(ctx.session.session.date, language)}",
-            "date": ctx.session.session.date.isoformat(),
+            "footer": f"{ctx.cell.name} · {ctx.date_text}",
+            "date": ctx.session.session.date.isoformat(),      # read back for the zip's entry times
             "credit_label": Labels(language)("photo_credit"),
             "accent": ctx.site.theme.primary,
             "total": len(ctx.record.product.photos),

@@ -1,23 +1,17 @@
-"""What the kinds' share images have in common: the photo-and-title share card, the credit line, the
-date style and the text the Noto faces can draw (no emoji). Shared by social-post, photo-series and
+"""What the kinds' share images have in common: the photo-and-title share card, the credit line
+and the text the Noto faces can draw (no emoji). Shared by social-post, photo-series and
 article; kept apart from ``cards.py`` (the site's page cards) so that editing one re-renders only
 the jobs that draw with it (a job's key holds the source of the modules its code imports).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from PIL import Image, ImageDraw
 
 from producers.media import images
 from producers.media.text import TextStyle, draw_text, fit_text
-
-
-def format_date(date: dt.date, language: str) -> str:
-    # Vietnamese and Indian readers write day/month/year; ISO keeps English unambiguous.
-    return date.isoformat() if language == "en" else date.strftime("%d/%m/%Y")
 
 
 def is_emoji(char: str) -> bool:

@@ -40,7 +40,7 @@ from producers.kinds import video
 from producers.errors import ProducerError
 from producers.files import reproducible_zip
 from producers.content.markdown import local_path, url_kind
-from producers.web.i18n import Labels, long_date
+from producers.web.i18n import Labels
 from producers.web.templates import fragment
 from producers.media.images import cover_box, fit_box, open_photo, save_webp
 from producers.jobs.pipeline import Job, JobResult
@@ -155,10 +155,9 @@ def deck_params(ctx: ProductContext) -> tuple[dict, tuple[Path, ...]]:
         except ValueError as exc:
             del images[slide.image.path]
             missing[slide.image.path] = str(exc)
-    session = ctx.session.session
     params = {
         "label": ctx.record.display, "body": ctx.record.body, "body_line": ctx.record.body_line,
-        "title": ctx.record.product.title, "cell": ctx.cell.name, "date": session.date.isoformat(),
+        "title": ctx.record.product.title, "cell": ctx.cell.name, "date_text": ctx.date_text,
         "site_title": ctx.site.title, "primary": ctx.site.theme.primary, "accent": ctx.site.theme.accent,
         "language": ctx.record.language, "logo": has_logo, "images": images, "missing": missing,
         "slides": len(deck.slides) + 1,
@@ -188,8 +187,7 @@ class SlidesProducer:
             result = results.get(ctx.job_name(step))
             if result is not None:
                 media.update(result.outputs)
-        session = ctx.session.session
-        subtitle = f"{ctx.cell.name} · {long_date(session.date, ctx.record.language)}"
+        subtitle = f"{ctx.cell.name} · {ctx.date_text}"
         slideshow = slideshow_html(ctx.record.product.title, subtitle, deck, labels, ctx.record.language,
                                    has_card=cards.CARD_NAME in media)
         warnings: list[str] = []
@@ -308,7 +306,7 @@ def draw_title_slide(params: Mapping[str, Any], logo: Image.Image | None) -> Ima
               valign="middle", max_lines=3)
     draw_text(image, (160, 745, WIDTH - 160, 830), params["cell"],
               TextStyle(size=56, min_size=30, colour=ink, align="center"), valign="middle", max_lines=1)
-    draw_text(image, (160, 830, WIDTH - 160, 900), params["date"],
+    draw_text(image, (160, 830, WIDTH - 160, 900), params["date_text"],
               TextStyle(size=44, min_size=28, colour=ink, align="center"), valign="middle", max_lines=1)
     band_ink = cards.readable_on(cards.hex_colour(cards.mix(primary, "#000000", 0.35)))
     draw_text(image, (160, HEIGHT - 130, WIDTH - 160, HEIGHT - 20), params["site_title"],
@@ -582,7 +580,7 @@ class _PptxWriter:
                       title.size, ink, align="center", anchor="middle", line_spacing=1.15, name="Title")
         self.text_box(pptx_slide, (160, 745, WIDTH - 160, 830), [Paragraph((Span(params["cell"]),))], 56, ink,
                       align="center", anchor="middle", name="Cell")
-        self.text_box(pptx_slide, (160, 830, WIDTH - 160, 900), [Paragraph((Span(params["date"]),))], 44, ink,
+        self.text_box(pptx_slide, (160, 830, WIDTH - 160, 900), [Paragraph((Span(params["date_text"]),))], 44, ink,
                       align="center", anchor="middle", name="Date")
         self.text_box(pptx_slide, (160, HEIGHT - 130, WIDTH - 160, HEIGHT - 20),
                       [Paragraph((Span(params["site_title"]),))], 40, cards.readable_on(band), align="center",

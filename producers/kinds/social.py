@@ -25,7 +25,7 @@ from producers.jobs.pipeline import Job, JobResult
 from producers.kinds.base import Kind, ProductContext, ProductPage
 from producers.content.model import Image as ImageField, Platform, ProductBase, text
 from producers.content.scaffold import Scaffold
-from producers.kinds.sharing import credit_text, draw_share_card, format_date
+from producers.kinds.sharing import credit_text, draw_share_card
 from producers.media.text import clusters
 
 SQUARE_NAME = "square.jpg"
@@ -216,7 +216,7 @@ class SocialPostProducer:
             "display": ctx.record.display,
             "title": product.title,
             "excerpt": excerpt_of(product.summary or plain_text(ctx.record.body)),
-            "footer": f"{ctx.cell.name} · {format_date(ctx.session.session.date, ctx.record.language)}",
+            "footer": f"{ctx.cell.name} · {ctx.date_text}",
             "accent": ctx.site.theme.primary,
         }
         if product.image:

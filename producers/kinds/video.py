@@ -241,10 +241,9 @@ def _deck(ctx: ProductContext, stem: str, where: str) -> tuple[str, int]:
 
 
 def _common(ctx: ProductContext) -> dict[str, Any]:
-    session = ctx.session.session
     return {
         "label": ctx.record.display, "title": ctx.record.product.title, "language": ctx.record.language,
-        "cell": ctx.cell.name, "date": session.date.isoformat(),
+        "cell": ctx.cell.name, "date_text": ctx.date_text,
         "site": ctx.site.base_url.split("://", 1)[-1].rstrip("/"),
         "primary": ctx.site.theme.primary, "accent": ctx.site.theme.accent,
         "fps": video.FPS, "fade": video.FADE_SECONDS, "motion": True, "size": None,
@@ -703,13 +702,13 @@ def clip_makers(params: Mapping[str, Any], files: tuple[Path, ...], frame: video
     makers = []
     if params["cards"]["title"] > 0:
         makers.append((params["cards"]["title"], False,
-                       card(params["title"], [params["cell"], params["date"]], params["cards"]["title"],
+                       card(params["title"], [params["cell"], params["date_text"]], params["cards"]["title"],
                             f"{label}: the title is too long for the title card and was cut")))
     for index, (scene, seconds) in enumerate(zip(params["scenes"], durations)):
         makers.append((seconds, params["motion"] and scene["visual"] == "image", scene_clip(index, scene, seconds)))
     if params["cards"]["end"] > 0:
         makers.append((params["cards"]["end"], False,
-                       card(params["cell"], [params["date"], params["site"]], params["cards"]["end"],
+                       card(params["cell"], [params["date_text"], params["site"]], params["cards"]["end"],
                             f"{label}: the cell name is too long for the end card and was cut")))
     return makers
 

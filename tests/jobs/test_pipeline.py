@@ -407,10 +407,14 @@ run_jobs([job], Cache(Path(sys.argv[2])), workers=1, executor=ThreadPoolExecutor
 
 @pytest.mark.parametrize("executor", ["own", "any"])
 def test_a_killed_runner_takes_its_jobs_and_their_tools_with_it(tmp_path, executor):
-    """SIGKILL (nothing can catch it) of the process running the jobs: no job, tool or helper outlives it."""
+    """SIGKILL (nothing can catch it) of the process running the jobs: no job, tool or helper outlives it,
+    and the payload a fresh interpreter reads its job from is not left behind."""
     wav = tmp_path / "never.wav"
+    temp = tmp_path / "tmp"
+    temp.mkdir()
     runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(wav), str(tmp_path / "cache"), executor],
-                              env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)})
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+                                   "TMPDIR": str(temp)})
     deadline = time.monotonic() + 60
     while not (wav.is_file() and wav.stat().st_size > 0) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -424,6 +428,7 @@ def test_a_killed_runner_takes_its_jobs_and_their_tools_with_it(tmp_path, execut
         time.sleep(0.1)
     assert [pid for pid in family if _alive(pid)] == []
     assert _processes_running(str(wav)) == []
+    assert list(temp.glob("cell35-job.*")) == []
 
 
 def test_a_job_over_the_memory_limit_fails_alone_naming_the_limit(tmp_path):

@@ -16,9 +16,10 @@ from pptx.oxml.ns import qn
 from pypdf import PdfReader
 
 from producers.media import tools
+from producers.kinds import slides as slides_kind
 from producers.kinds.slides import MAX_SLIDES
 from producers.content.slidesmd import parse_deck
-from slides_support import DECK, FOLDER, render, write_tree
+from slides_support import DECK, FOLDER, context, render, slides_md, write_tree
 
 ASSETS = Path(__file__).resolve().parents[2] / "producers" / "build" / "assets"
 
@@ -147,6 +148,20 @@ def test_deck_memory_does_not_grow_with_its_slides(tmp_path, action):
         f"{action}: peak {small // 1024} MB at 15 slides, {large // 1024} MB at {MAX_SLIDES}"
 
 
+def test_a_hindi_decks_title_slide_writes_the_date_as_its_readers_do(tmp_path):
+    root = write_tree(tmp_path / "content")
+    (root / FOLDER / "01-slides.md").write_text(slides_md(extra="language: hi\n"), encoding="utf-8")
+    params, files = slides_kind.deck_params(context(root))
+    (tmp_path / "out").mkdir()
+    slides_kind.render_pptx(params, files, tmp_path / "out")
+    date = named(Presentation(tmp_path / "out" / "deck.pptx").slides[0], "Date").text_frame
+    assert date.text == "28 नवंबर 2024"
+    # Hindi runs with the Devanagari face, so PowerPoint and LibreOffice shape the month name
+    for run in date.paragraphs[0].runs:
+        rPr = run._r.find(qn("a:rPr"))
+        assert (rPr.get("lang"), rPr.find(qn("a:cs")).get("typeface")) == ("hi-IN", "Noto Sans Devanagari")
+
+
 def test_pptx_has_real_text_notes_pictures_and_complex_script_fonts(deck):
     presentation = Presentation(deck.output("deck.pptx"))
     slides = list(presentation.slides)
@@ -154,7 +169,7 @@ def test_pptx_has_real_text_notes_pictures_and_complex_script_fonts(deck):
     assert presentation.slide_width * 9 == presentation.slide_height * 16
     assert named(slides[0], "Title").text_frame.text == "Nhận diện tin giả — झूठी ख़बर"
     assert named(slides[0], "Cell").text_frame.text == "Chi bộ Hạ Long"
-    assert named(slides[0], "Date").text_frame.text == "2024-11-28"
+    assert named(slides[0], "Date").text_frame.text == "28 tháng 11, 2024"      # as the deck's Vietnamese readers write it
     assert named(slides[1], "Title").text_frame.text == "Tin giả là gì?"
     body = named(slides[1], "Text 1").text_frame
     assert [p.text for p in body.paragraphs] == ["Thông tin sai sự thật được lan truyền có chủ đích",

@@ -448,6 +448,13 @@ def test_vietnamese_and_hindi_narration_are_spoken(tmp_path):
     ok(render(small(VideoProducer().plan(context(root))), tmp_path / "cache"))
 
 
+def test_the_title_and_end_cards_write_the_date_in_the_videos_language(tmp_path):
+    for language, date in (("en", "12 October 2024"), ("vi", "12 tháng 10, 2024"), ("hi", "12 अक्टूबर 2024")):
+        root = write_tree(tmp_path / language, video_md("- title: Hello\n  duration: 1\n"), language=language)
+        shapes = [job for job in VideoProducer().plan(context(root)) if "shape" in job.params]
+        assert shapes and {job.params["date_text"] for job in shapes} == {date}
+
+
 def test_jobs_are_cached_by_content(tmp_path):
     root = write_tree(tmp_path / "content", video_md("- title: Hello\n  duration: 1\n"))
     jobs = small(VideoProducer().plan(context(root)))
