@@ -28,7 +28,11 @@ def snapshot(site: Path) -> dict[str, str]:
 
 
 def build(content: Path, out: Path, cache: Path) -> subprocess.Popen:
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    # its temporary files under the test's folder: a killed build cannot remove its own (multiprocessing's
+    # pymp-* folders among them), and they would pile up in /tmp run after run
+    temp = cache / "tmp"
+    temp.mkdir(exist_ok=True)
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "TMPDIR": str(temp)}
     return subprocess.Popen(CELL35 + ["build", "--content", str(content), "--out", str(out), "--cache",
                                       str(cache / ".cache"), "-q", "-j", "2"],
                             cwd=cache, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
