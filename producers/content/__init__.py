@@ -6,7 +6,8 @@ only, no links, NFC names), ``path:line: field: message`` problems (``validation
 content tree into records (``loader``: it is given the kinds' models, it never imports a kind), the
 one Markdown parser and its token tree (``markdown``) with the slide syntax on top of it
 (``slidesmd``), the system's ledger of editorial steps (``ledger``), the one-writer lock on ``content/``
-(``writelock``) and session scaffolds.
+(``writelock``), changing a list in a hand-written YAML file line by line (``yamledit``) and
+session scaffolds.
 
 May import: ``producers.errors``, ``producers.files`` and ``producers.media`` (sniffing media a
 session points at).

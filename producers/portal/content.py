@@ -29,6 +29,7 @@ from producers.content import ledger
 from producers.content.loader import MEDIA_LIMITS, load_session, load_site
 from producers.content.model import Cell, IntakeLimits
 from producers.content.writelock import content_write_lock
+from producers.content.yamledit import replace_list
 from producers.editorial import workflow
 from producers.editorial.exports import bundle_session
 from producers.editorial.report import Report, build_report, report_csv, report_json
@@ -90,9 +91,7 @@ def remove_cell(cell_id: str) -> dict[str, list[str]]:
 
 
 def _write_cells(old: str, entries: list, index: int | None) -> dict[str, list[str]]:
-    # The comment lines heading the file are kept; the rest is written by the YAML library.
-    head = "".join(line for line in old.splitlines(keepends=True)[:20] if line.startswith("#"))
-    new = head + yaml.safe_dump({"cells": entries}, allow_unicode=True, sort_keys=False, width=100)
+    new = replace_list(old, "cells", entries)         # the other cells' lines and the comments kept
     with tempfile.TemporaryDirectory(prefix="cell35-portal-cells-") as scratch:
         (Path(scratch) / "cells.yml").write_text(new, encoding="utf-8")
         problems = [p for p in load_site(Path(scratch))[2] if p.path.endswith("cells.yml") and p.severity == "error"]

@@ -566,6 +566,11 @@ def test_an_admin_adds_and_renames_cells_in_cells_yml_checked_by_the_loader(port
     from producers.content.loader import load_site
     admin = client_for(portal, "admin")
     cells_yml = portal.content / "cells.yml"
+    # an editor's comment, and the other cells as written: an admin's change to one cell keeps them
+    untouched = [line for line in cells_yml.read_text(encoding="utf-8").splitlines() if "ha-long" not in line]
+    cells_yml.write_text(cells_yml.read_text(encoding="utf-8").replace("- {id: varanasi",
+                                                                       "# Varanasi joined in 2024\n- {id: varanasi"))
+    untouched.insert(untouched.index(next(line for line in untouched if "varanasi" in line)), "# Varanasi joined in 2024")
     before = cells_yml.read_text(encoding="utf-8")
     response = admin.post(reverse("portal:cells"), {**NEW_CELL, "id": "Tây Hồ/../x"})
     page = response.content.decode()
@@ -579,6 +584,8 @@ def test_an_admin_adds_and_renames_cells_in_cells_yml_checked_by_the_loader(port
                       {**NEW_CELL, "id": "ignored", "name": "Chi bộ mới đổi tên", "language": "en"}).status_code == 302
     site, cells, problems = load_site(portal.content)
     assert not problems and cells["tay-ho"].name == "Chi bộ Tây Hồ" and cells["tay-ho"].language == "vi"
+    kept = cells_yml.read_text(encoding="utf-8").splitlines()
+    assert [line for line in kept if line in untouched] == untouched
     assert cells["ha-long"].name == "Chi bộ mới đổi tên" and "ignored" not in cells     # the id stays
     assert 'href="/portal/cells/tay-ho/"' in admin.get(reverse("portal:cells")).content.decode()
     assert [e.detail for e in AuditEntry.objects.filter(action="cell").order_by("id")] == ["added", "changed"]
