@@ -10,14 +10,13 @@ folded into a single line break. webvtt-py (a test dependency) reads what this w
 from __future__ import annotations
 
 import html
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from producers.errors import ProducerError
+from producers.files import atomic_write_text
 
 
 @dataclass(frozen=True)
@@ -81,25 +80,16 @@ def srt(cues: Sequence[Cue]) -> str:
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 
-def _write(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
-    os.replace(temp, path)
-
-
 def write_webvtt(path: Path, cues: Iterable[Cue], duration: float | None = None, *, overlap: bool = False,
                  language: str | None = None) -> list[Cue]:
     final = checked(cues, duration, overlap)
-    _write(path, webvtt(final, language))
+    atomic_write_text(Path(path), webvtt(final, language))
     return final
 
 
 def write_srt(path: Path, cues: Iterable[Cue], duration: float | None = None, *, overlap: bool = False) -> list[Cue]:
     final = checked(cues, duration, overlap)
-    _write(path, srt(final))
+    atomic_write_text(Path(path), srt(final))
     return final
 
 

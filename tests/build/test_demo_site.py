@@ -81,3 +81,11 @@ def test_slides_outputs_are_published(demo_site):
     assert (deck / "deck.pdf").is_file() and (deck / "deck.pptx").is_file()
     with Image.open(deck / "slide-01.png") as slide:
         assert slide.size == (1920, 1080)
+
+
+def test_every_published_file_can_be_served_by_a_web_server_of_another_user(demo_site):
+    """nginx or Caddy runs as its own user: a file only its owner may read is a 403 in production
+    (the caption tracks were written 0600, the mode of a fresh temporary file)."""
+    closed = [path.relative_to(demo_site).as_posix() for path in demo_site.rglob("*")
+              if not path.stat().st_mode & (0o005 if path.is_dir() else 0o004)]
+    assert closed == []
