@@ -35,6 +35,14 @@ class RangeRequestHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
         pass
 
+    def handle(self) -> None:
+        # A viewer who stops a video or leaves a page closes the connection mid-file; the stdlib
+        # printed a traceback for each such request, which buried any real error in the log.
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
     def send_head(self):
         self._range = None
         self._coded = False

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import struct
+import time
+import urllib.parse
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
@@ -297,6 +301,19 @@ def test_server_answers_head_and_byte_ranges(tmp_path, served):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(urllib.request.Request(base + "media.bin", headers={"Range": "bytes=5000-"}))
     assert refused.value.code == 416
+
+
+def test_a_viewer_leaving_mid_file_is_not_an_error(tmp_path, served, capfd):
+    (tmp_path / "video.mp4").write_bytes(bytes(32 * 1024 * 1024))      # more than the socket buffers
+    base = urllib.parse.urlparse(served(tmp_path))
+    for _ in range(3):
+        with socket.create_connection((base.hostname, base.port)) as viewer:
+            viewer.sendall(b"GET /video.mp4 HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert viewer.recv(4096).startswith(b"HTTP/1.1 200")
+            viewer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))   # reset, as a tab closes
+    time.sleep(1)
+    assert urllib.request.urlopen(base.geturl() + "video.mp4", timeout=30).read(16) == bytes(16)   # still serving
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_server_answers_a_missing_page_with_the_sites_404_page(tmp_path, served):
