@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -82,6 +84,16 @@ def fork_server():
     from producers.jobs.pipeline import start_fork_server
 
     start_fork_server(["producers.build.site", "tests.pipeline_support"])
+
+
+@pytest.fixture
+def killed_tmpdir() -> Iterator[Path]:
+    """TMPDIR for a process a test kills: what it cannot remove itself (multiprocessing's pymp-*
+    folders, job payloads) is removed here, not left in /tmp run after run. A short path under /tmp,
+    not tmp_path: multiprocessing binds a Unix socket in it, whose path may not exceed 107 bytes."""
+    folder = Path(tempfile.mkdtemp(prefix="c35k-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
