@@ -3,7 +3,7 @@ and SEO for the home page, a video page and a photo series (targets: >= 95, 100,
 every other page type.
 
     python bench/lighthouse_bench.py                 # builds the demo site into bench/out/lighthouse/
-    python bench/lighthouse_bench.py --site /tmp/x/site
+    python bench/lighthouse_bench.py --site /tmp/x/site [--rounds 3]
 
 Lighthouse is pinned (LIGHTHOUSE) and installed with npm into bench/.node/ (gitignored) the first
 time; it drives /usr/bin/chromium headless with no network beyond the loopback server, which is
@@ -122,6 +122,7 @@ def scores(url: str, work: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", type=Path, help="a built site (default: build the demo site)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per page; the median is reported")
     args = parser.parse_args()
     install()
     site = args.site or build_demo(REPO / "bench" / "out" / "lighthouse")
@@ -131,25 +132,35 @@ def main() -> None:
         for server in servers.values():
             threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
-            report(site, {key: f"http://127.0.0.1:{server.server_address[1]}/" for key, server in servers.items()})
+            report(site, {key: f"http://127.0.0.1:{server.server_address[1]}/" for key, server in servers.items()},
+                   args.rounds)
         finally:
             for server in servers.values():
                 server.shutdown()
                 server.server_close()
 
 
-def report(site: Path, roots: dict[str, str]) -> None:
-    with tempfile.TemporaryDirectory() as work:
-        baseline = scores(roots["baseline"], Path(work))
-    print(f"lighthouse {LIGHTHOUSE}, mobile, {site}")
-    print(f"{'page':14} {'perf':>5} {'a11y':>5} {'best':>5} {'seo':>5}   perf / baseline's")
-    print(f"{'baseline':14} " + " ".join(f"{baseline[c]:5d}" for c in CATEGORIES)
-          + "   (bare mkdocs-material, one page)")
-    for name, path in PAGES.items():
+def median_run(url: str, rounds: int) -> dict:
+    """The run with the median performance score of ``rounds`` runs (one run's score moves by up to
+    ten points on this machine from one minute to the next); ``spread`` holds every run's score."""
+    runs = []
+    for _ in range(rounds):
         with tempfile.TemporaryDirectory() as work:
-            got = scores(roots["site"] + path, Path(work))
+            runs.append(scores(url, Path(work)))
+    runs.sort(key=lambda run: run["performance"])
+    return {**runs[len(runs) // 2], "spread": [run["performance"] for run in runs]}
+
+
+def report(site: Path, roots: dict[str, str], rounds: int) -> None:
+    baseline = median_run(roots["baseline"], rounds)
+    print(f"lighthouse {LIGHTHOUSE}, mobile, {site}; median of {rounds} runs per page")
+    print(f"{'page':14} {'perf':>5} {'a11y':>5} {'best':>5} {'seo':>5}   perf / baseline's   all runs' perf")
+    print(f"{'baseline':14} " + " ".join(f"{baseline[c]:5d}" for c in CATEGORIES)
+          + f"   (bare theme)        {baseline['spread']}")
+    for name, path in PAGES.items():
+        got = median_run(roots["site"] + path, rounds)
         print(f"{name:14} " + " ".join(f"{got[c]:5d}" for c in CATEGORIES)
-              + f"   {got['performance'] / baseline['performance']:.2f}")
+              + f"   {got['performance'] / baseline['performance']:.2f}                {got['spread']}")
         print(f"{'':14}   " + ", ".join(f"{key.split('-')[0] if key != 'largest-contentful-paint' else 'lcp'} "
                                        f"{value}" for key, value in got["metrics"].items()))
         for saving, key in got["opportunities"]:
