@@ -142,7 +142,7 @@ def main() -> None:
 
 def median_run(url: str, rounds: int) -> dict:
     """The run with the median performance score of ``rounds`` runs (one run's score moves by up to
-    ten points on this machine from one minute to the next); ``spread`` holds every run's score."""
+    13 points on this machine from one minute to the next); ``spread`` holds every run's score."""
     runs = []
     for _ in range(rounds):
         with tempfile.TemporaryDirectory() as work:
