@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 from typing import Callable, Optional
@@ -258,6 +259,9 @@ def serve(content: Path = ContentOption,
                      content=content if watch else None, since=since)
     url = server.start()
     _say(f"serving {out} on {url} (Ctrl-C to stop)")
+    # systemd and docker stop a service with SIGTERM: stop as on Ctrl-C, so the process ends through
+    # its exit handlers (the job processes' fork server and its temporary folder go with it)
+    signal.signal(signal.SIGTERM, lambda signum, frame: server.stopping.set())
     try:
         server.wait()
     except KeyboardInterrupt:

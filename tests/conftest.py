@@ -87,10 +87,11 @@ def fork_server():
 
 
 @pytest.fixture
-def killed_tmpdir() -> Iterator[Path]:
-    """TMPDIR for a process a test kills: what it cannot remove itself (multiprocessing's pymp-*
-    folders, job payloads) is removed here, not left in /tmp run after run. A short path under /tmp,
-    not tmp_path: multiprocessing binds a Unix socket in it, whose path may not exceed 107 bytes."""
+def child_tmpdir() -> Iterator[Path]:
+    """TMPDIR for a process a test starts and stops: what it leaves (a killed one cannot remove its
+    multiprocessing pymp-* folder or its job payloads) is removed here, not left in /tmp run after
+    run, and can be looked at. A short path under /tmp, not tmp_path: multiprocessing binds a Unix
+    socket in it, whose path may not exceed 107 bytes."""
     folder = Path(tempfile.mkdtemp(prefix="c35k-"))
     yield folder
     shutil.rmtree(folder, ignore_errors=True)

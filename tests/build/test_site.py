@@ -386,7 +386,7 @@ def test_editing_one_product_renders_only_its_pages_and_equals_a_clean_build(tmp
     assert html_snapshot(removed.out) == html_snapshot(build(tree, tmp_path / "c" / "site").out)
 
 
-def test_serve_builds_serves_and_rebuilds_when_content_changes(tmp_path):
+def test_serve_builds_serves_and_rebuilds_when_content_changes(tmp_path, child_tmpdir):
     import os
     import subprocess
     import sys
@@ -400,8 +400,8 @@ def test_serve_builds_serves_and_rebuilds_when_content_changes(tmp_path):
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "producers.cli", "serve", "--content", str(tree.root), "--out",
                                str(tmp_path / "site"), "--port", str(port)], cwd=REPO,
-                              env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, text=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "TMPDIR": str(child_tmpdir)},
+                              text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     said: list[str] = []
     threading.Thread(target=lambda: said.extend(server.stderr), daemon=True).start()
     url = f"http://127.0.0.1:{port}/sessions/2024-q4/ha-long-sanitation/"
@@ -428,12 +428,19 @@ def test_serve_builds_serves_and_rebuilds_when_content_changes(tmp_path):
         # a rebuild that fails leaves the server serving the last site that built, and says so
         site_yml = tree.root / "site.yml"
         good = site_yml.read_text()
+        assert not [line for line in said if "failed" in line or "still serving" in line], "".join(said)
+        before = len(said)
         site_yml.write_text("title: [broken\n")
-        assert wait_for(lambda: any("still serving the last site that built" in line for line in said)), said
-        assert any(line.startswith("build failed") and "site.yml" in line for line in said), said
+        assert wait_for(lambda: any("still serving the last site that built" in line for line in said[before:])), \
+            "".join(said)
+        assert any(line.startswith("build failed") and "site.yml" in line for line in said[before:]), "".join(said)
         assert "Clean canals for all" in page_text()
         site_yml.write_text(good.replace("Test site", "Fixed site"))
         assert wait_for(lambda: "Fixed site" in page_text())
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        stopped = server.wait(timeout=90)
+    # SIGTERM (systemd's, docker's stop) ends it as Ctrl-C does: through its exit handlers, leaving
+    # no temporary folder behind
+    assert stopped == 0, said
+    assert sorted(p.name for p in child_tmpdir.iterdir()) == []

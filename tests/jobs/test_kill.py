@@ -42,12 +42,12 @@ def make_tree(root: Path, sessions: int) -> Tree:
     return tree
 
 
-def test_killed_builds_never_break_the_site_and_the_next_build_is_clean(tmp_path, killed_tmpdir):
+def test_killed_builds_never_break_the_site_and_the_next_build_is_clean(tmp_path, child_tmpdir):
     work = tmp_path / "work"
     work.mkdir()
     tree = make_tree(work / "content", 30)
     site = work / "site"
-    assert build(tree.root, site, work, killed_tmpdir).wait(timeout=300) == 0
+    assert build(tree.root, site, work, child_tmpdir).wait(timeout=300) == 0
     before = snapshot(site)
     # new content for the builds we are going to kill
     for index in range(30, 45):
@@ -55,7 +55,7 @@ def test_killed_builds_never_break_the_site_and_the_next_build_is_clean(tmp_path
     # the site those builds would publish, built undisturbed elsewhere
     clean_work = tmp_path / "clean"
     clean_work.mkdir()
-    assert build(tree.root, clean_work / "site", clean_work, killed_tmpdir).wait(timeout=300) == 0
+    assert build(tree.root, clean_work / "site", clean_work, child_tmpdir).wait(timeout=300) == 0
     after = snapshot(clean_work / "site")
     new_page = "sessions/2025-q2/ha-long-n44/index.html"
     # nothing published goes away; the search index's files are named by what they hold, so they change
@@ -64,7 +64,7 @@ def test_killed_builds_never_break_the_site_and_the_next_build_is_clean(tmp_path
     published = before
     rng = random.Random(35)
     for attempt in range(8):
-        process = build(tree.root, site, work, killed_tmpdir)
+        process = build(tree.root, site, work, child_tmpdir)
         time.sleep(rng.uniform(0.1, 3.0))
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -80,7 +80,7 @@ def test_killed_builds_never_break_the_site_and_the_next_build_is_clean(tmp_path
         report = json.loads(report_path(site).read_text())
         assert report["summary"]["sessions_published"] == len([p for p in site.glob("sessions/*/*")]), attempt
         published = current
-    assert build(tree.root, site, work, killed_tmpdir).wait(timeout=300) == 0
+    assert build(tree.root, site, work, child_tmpdir).wait(timeout=300) == 0
     assert snapshot(site) == after
     # killed builds left no scratch behind once a build has run after them
     assert [p.name for p in (work / ".cache" / "tmp").iterdir()] == []

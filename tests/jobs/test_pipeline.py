@@ -406,11 +406,11 @@ run_jobs([job], Cache(Path(sys.argv[2])), workers=1, executor=ThreadPoolExecutor
 
 
 @pytest.mark.parametrize("executor", ["own", "any"])
-def test_a_killed_runner_takes_its_jobs_and_their_tools_with_it(tmp_path, executor, killed_tmpdir):
+def test_a_killed_runner_takes_its_jobs_and_their_tools_with_it(tmp_path, executor, child_tmpdir):
     """SIGKILL (nothing can catch it) of the process running the jobs: no job, tool or helper outlives it,
     and the payload a fresh interpreter reads its job from is not left behind."""
     wav = tmp_path / "never.wav"
-    temp = killed_tmpdir
+    temp = child_tmpdir
     runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(wav), str(tmp_path / "cache"), executor],
                               env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
                                    "TMPDIR": str(temp)})
