@@ -5,7 +5,8 @@ cell page. Dumping the whole list again for every change dropped every comment b
 re-quoted every entry, and made each edit a diff of the whole file. Here the items that did not change
 keep their lines exactly; only the changed or added items are written by the YAML library, at the list's
 indentation; comment and blank lines between items stay where they were (with the item they precede).
-The item spans come from PyYAML's own node positions (``yaml.compose``); nothing here parses YAML.
+The item spans come from PyYAML's own node positions (``yaml.compose`` with the safe loader); no YAML
+is parsed by hand here.
 A list that is not a non-empty block list under a top-level key (a flow ``[...]``, none yet) is written
 whole, after the file's heading comments.
 """
@@ -54,7 +55,7 @@ def _item_spans(text: str, key: str, lines: list[str]) -> list[tuple[int, int, i
     """Per item of the block list under ``key``: (first line, end of its own lines, start of the next
     item); the lines between the last two are the comments and blanks before the next item."""
     try:
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)   # nodes only, the safe resolver
     except yaml.YAMLError:
         return None
     if not isinstance(root, yaml.MappingNode):
